@@ -1,0 +1,57 @@
+//! # consult-core
+//!
+//! The domain of **consult**, a register of every consultation, research and engagement activity
+//! run by a council and its partners. This crate is pure: it does no I/O, has no async code and
+//! never reads the clock; callers pass `today` and `now`, and make identifiers.
+//!
+//! What it holds:
+//! - [`ConsultationPlan`]: the register fields of an activity, built only by
+//!   [`ConsultationPlan::parse`], which reports every invalid field at once.
+//! - [`InvolvementLevel`] and [`ContinuumModel`]: the canonical involvement scale and the published
+//!   models (Wilcox, Herefordshire, Stevenage, IAP2, Duty to Involve, Arnstein) mapped onto it.
+//! - [`METHODS`] and [`STAKEHOLDER_GROUPS`]: the catalogues the seeds name.
+//! - [`Status`], [`plan_transition`]: the lifecycle and who may move an activity through it.
+//! - [`Organisation`], [`Area`], [`AreaHierarchy`]: the partnership and its geography.
+//!
+//! ```
+//! use consult_core::{ContinuumModel, InvolvementLevel, Status};
+//! use chrono::NaiveDate;
+//!
+//! // A Stevenage "participation" activity is recorded as `involve` on the canonical scale.
+//! assert_eq!(ContinuumModel::Stevenage.from_model("participation").unwrap(), InvolvementLevel::Involve);
+//!
+//! // An approved activity opens on its opening date without anyone acting.
+//! let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+//! let status = Status::Approved.on(day("2026-01-05"), day("2026-03-29"), day("2026-02-01"));
+//! assert_eq!(status, Status::Open);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod area;
+mod catalogue;
+mod consultation;
+mod continuum;
+mod error;
+mod lifecycle;
+mod organisation;
+mod text;
+
+pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
+pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
+pub use consultation::{
+    Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput, Money,
+    RegisterContext,
+};
+pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
+pub use error::{FieldError, ValidationErrors};
+pub use lifecycle::{
+    Actor, Role, Status, StatusChange, TransitionError, TransitionRequest, allowed_targets, check_edit,
+    plan_transition, scheduled_changes,
+};
+pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
+
+/// Re-exported so embedders name the same date and time types.
+pub use chrono;
+/// Re-exported so embedders name the same identifier type.
+pub use uuid;

@@ -1,0 +1,594 @@
+//! The lifecycle of an activity (API.md statuses), who may move it, and the dates that move it
+//! without anyone acting. Pure: `today` and `now` are always passed in.
+
+use crate::consultation::Consultation;
+use crate::error::ValidationErrors;
+use crate::organisation::OrganisationId;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Where an activity is in its lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being planned by its owner; not public.
+    Draft,
+    /// Waiting for a coordinator's approval; not public.
+    Submitted,
+    /// Approved and in the forward plan; opens on its opening date.
+    Approved,
+    /// Taking part is possible now.
+    Open,
+    /// Closed to responses; results being analysed.
+    Closed,
+    /// "You said, we did" has been published.
+    ResultsPublished,
+    /// Evaluated after the event.
+    Evaluated,
+    /// Withdrawn before it ran its course; not public.
+    Withdrawn,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 8] = [
+        Self::Draft,
+        Self::Submitted,
+        Self::Approved,
+        Self::Open,
+        Self::Closed,
+        Self::ResultsPublished,
+        Self::Evaluated,
+        Self::Withdrawn,
+    ];
+
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+            Self::Approved => "approved",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::ResultsPublished => "results_published",
+            Self::Evaluated => "evaluated",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// True for statuses the public can read (everything but draft, submitted and withdrawn).
+    pub fn is_public(self) -> bool {
+        !matches!(self, Self::Draft | Self::Submitted | Self::Withdrawn)
+    }
+
+    /// The status seen on `today` for an activity recorded as `self` with these dates: approved
+    /// opens on `opens_on`; approved or open closes after `closes_on` (the closing day is open).
+    ///
+    /// ```
+    /// use consult_core::Status;
+    /// use chrono::NaiveDate;
+    /// let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let (o, c) = (d("2026-01-05"), d("2026-03-29"));
+    /// assert_eq!(Status::Approved.on(o, c, d("2026-01-04")), Status::Approved);
+    /// assert_eq!(Status::Approved.on(o, c, d("2026-03-29")), Status::Open);
+    /// assert_eq!(Status::Approved.on(o, c, d("2026-03-30")), Status::Closed);
+    /// ```
+    pub fn on(self, opens_on: NaiveDate, closes_on: NaiveDate, today: NaiveDate) -> Status {
+        match self {
+            Self::Approved | Self::Open if today > closes_on => Self::Closed,
+            Self::Approved if today >= opens_on => Self::Open,
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+            format!("unknown status `{s}`; expected one of draft, submitted, approved, open, closed, results_published, evaluated, withdrawn")
+        })
+    }
+}
+
+/// What a token holder may do (API.md "Auth").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Every organisation's activities, approvals, reports (the corporate consultation officer).
+    Coordinator,
+    /// The activities of its own organisation.
+    Officer,
+}
+
+impl Role {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Coordinator => "coordinator",
+            Self::Officer => "officer",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "admin" => Ok(Self::Admin),
+            "coordinator" => Ok(Self::Coordinator),
+            "officer" => Ok(Self::Officer),
+            other => Err(format!(
+                "unknown role `{other}`; expected admin, coordinator or officer"
+            )),
+        }
+    }
+}
+
+/// Who is acting: a named token holder with a role, scoped to an organisation for officers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Display name for the audit log.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The officer's organisation (coordinators and admins may have one too).
+    pub organisation: Option<OrganisationId>,
+}
+
+impl Actor {
+    /// True for coordinators and admins.
+    pub fn is_coordinator(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Coordinator)
+    }
+
+    /// True when the actor may write activities of `org`: coordinators everywhere, officers in
+    /// their own organisation.
+    pub fn may_write(&self, org: OrganisationId) -> bool {
+        self.is_coordinator() || self.organisation == Some(org)
+    }
+
+    /// True when the actor may read an activity in this status: public statuses for everyone,
+    /// the rest for its own organisation's officers and for coordinators.
+    pub fn may_read(&self, org: OrganisationId, status: Status) -> bool {
+        status.is_public() || self.may_write(org)
+    }
+}
+
+/// One status change, as recorded in the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusChange {
+    /// Status before.
+    pub from: Status,
+    /// Status after.
+    pub to: Status,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who, by name; `schedule` for opening and closing on the dates.
+    pub by: String,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// A coordinator's recorded justification for approving despite failing checks.
+    #[serde(rename = "override")]
+    pub override_justification: Option<String>,
+}
+
+/// A request to move an activity to another status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransitionRequest {
+    /// Target status.
+    #[cfg_attr(feature = "openapi", schema(value_type = Status))]
+    pub to: Option<String>,
+    /// Why (required to reject, close early or withdraw).
+    pub reason: Option<String>,
+    /// Justification for approving despite failing blocking checks (coordinators only).
+    #[serde(rename = "override")]
+    pub override_justification: Option<String>,
+}
+
+/// Why a transition cannot happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The request itself is malformed (unknown status, missing reason).
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    /// The actor's role or organisation does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The activity's state does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Which role a transition needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Owner,
+    Coordinator,
+}
+
+/// The transitions a person can make: (from, to, who, reason required).
+const TRANSITIONS: &[(Status, Status, Who, bool)] = &[
+    (Status::Draft, Status::Submitted, Who::Owner, false),
+    (Status::Submitted, Status::Draft, Who::Coordinator, true),
+    (Status::Submitted, Status::Approved, Who::Coordinator, false),
+    (Status::Open, Status::Closed, Who::Coordinator, true),
+    (Status::Closed, Status::ResultsPublished, Who::Coordinator, false),
+    (Status::ResultsPublished, Status::Evaluated, Who::Coordinator, false),
+    (Status::Draft, Status::Withdrawn, Who::Owner, true),
+    (Status::Submitted, Status::Withdrawn, Who::Owner, true),
+    (Status::Approved, Status::Withdrawn, Who::Owner, true),
+    (Status::Open, Status::Withdrawn, Who::Owner, true),
+];
+
+/// The statuses a person may move an activity to from `from`.
+pub fn allowed_targets(from: Status) -> Vec<Status> {
+    TRANSITIONS.iter().filter(|t| t.0 == from).map(|t| t.1).collect()
+}
+
+/// The changes the dates have made to an activity recorded as `recorded` by `today`, which the
+/// history shows as made by `schedule`: opening at the start of `opens_on`, closing at the start of
+/// the day after `closes_on`.
+pub fn scheduled_changes(
+    recorded: Status,
+    opens_on: NaiveDate,
+    closes_on: NaiveDate,
+    today: NaiveDate,
+) -> Vec<StatusChange> {
+    let at = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_default();
+    let change = |from, to, on| StatusChange {
+        from,
+        to,
+        at: at(on),
+        by: "schedule".into(),
+        reason: None,
+        override_justification: None,
+    };
+    let mut out = Vec::new();
+    if recorded == Status::Approved && today >= opens_on {
+        out.push(change(Status::Approved, Status::Open, opens_on));
+    }
+    if matches!(recorded, Status::Approved | Status::Open) && today > closes_on {
+        let day_after = closes_on.checked_add_days(Days::new(1)).unwrap_or(closes_on);
+        out.push(change(Status::Open, Status::Closed, day_after));
+    }
+    out
+}
+
+/// Decides a transition: checks the request, the actor's right and the activity's state, and
+/// returns the changes to record (scheduled ones first, so the history stays complete).
+pub fn plan_transition(
+    consultation: &Consultation,
+    request: &TransitionRequest,
+    actor: &Actor,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<StatusChange>, TransitionError> {
+    let mut errors = ValidationErrors::new();
+    let to = match request.to.as_deref() {
+        None => {
+            errors.push("to", "is required");
+            None
+        }
+        Some(s) => s.parse::<Status>().map_err(|e| errors.push("to", e)).ok(),
+    };
+    let reason = request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000) {
+        errors.push("reason", "must be at most 2000 characters");
+    }
+    let justification = request
+        .override_justification
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    let Some(to) = to else {
+        return Err(TransitionError::Invalid(errors));
+    };
+
+    if !actor.may_write(consultation.organisation_id) {
+        return Err(TransitionError::Forbidden(
+            "officers can only change their own organisation's activities".into(),
+        ));
+    }
+    let from = consultation.status_on(today);
+    if to == Status::Open && from == Status::Approved {
+        return Err(TransitionError::Conflict(format!(
+            "an approved activity opens automatically on its opening date ({})",
+            consultation.plan.opens_on()
+        )));
+    }
+    if to == Status::Closed && from == Status::Open && today > consultation.plan.closes_on() {
+        return Err(TransitionError::Conflict("already closed on its closing date".into()));
+    }
+    let Some(&(_, _, who, needs_reason)) = TRANSITIONS.iter().find(|t| t.0 == from && t.1 == to) else {
+        let allowed = allowed_targets(from);
+        let allowed = if allowed.is_empty() {
+            "none".to_owned()
+        } else {
+            allowed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        return Err(TransitionError::Conflict(format!(
+            "cannot move from {from} to {to}; allowed from {from}: {allowed}"
+        )));
+    };
+    if who == Who::Coordinator && !actor.is_coordinator() {
+        return Err(TransitionError::Forbidden(format!(
+            "only a coordinator can move an activity from {from} to {to}"
+        )));
+    }
+    if needs_reason && reason.is_none() {
+        errors.push("reason", format!("a reason is required to move from {from} to {to}"));
+    }
+    if justification.is_some() && to != Status::Approved {
+        errors.push("override", "an override justification only applies to approval");
+    }
+    if justification.is_some() && !actor.is_coordinator() {
+        return Err(TransitionError::Forbidden(
+            "only a coordinator can record an override".into(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(TransitionError::Invalid(errors));
+    }
+    if matches!(to, Status::Submitted | Status::Approved) && consultation.plan.closes_on() < today {
+        return Err(TransitionError::Conflict(format!(
+            "its closing date {} has passed; change the dates first",
+            consultation.plan.closes_on()
+        )));
+    }
+
+    let mut changes = scheduled_changes(
+        consultation.recorded_status,
+        consultation.plan.opens_on(),
+        consultation.plan.closes_on(),
+        today,
+    );
+    changes.push(StatusChange {
+        from,
+        to,
+        at: now,
+        by: actor.name.clone(),
+        reason: reason.map(str::to_owned),
+        override_justification: justification.map(str::to_owned),
+    });
+    Ok(changes)
+}
+
+/// Checks that `actor` may edit the plan of `consultation` on `today`: drafts only, by the owner
+/// organisation's officers or a coordinator.
+pub fn check_edit(consultation: &Consultation, actor: &Actor, today: NaiveDate) -> Result<(), TransitionError> {
+    if !actor.may_write(consultation.organisation_id) {
+        return Err(TransitionError::Forbidden(
+            "officers can only change their own organisation's activities".into(),
+        ));
+    }
+    match consultation.status_on(today) {
+        Status::Draft => Ok(()),
+        other => Err(TransitionError::Conflict(format!(
+            "only a draft can be edited; this activity is {other} (a coordinator can return a submitted activity to draft)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::area::AreaHierarchy;
+    use crate::consultation::{ConsultationId, ConsultationInput, ConsultationPlan, RegisterContext};
+    use crate::organisation::{Organisation, OrganisationInput};
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    const OWN: OrganisationId = OrganisationId(Uuid::from_u128(1));
+    const OTHER: OrganisationId = OrganisationId(Uuid::from_u128(2));
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn consultation(status: Status) -> Consultation {
+        let org = Organisation::parse(
+            OWN,
+            OrganisationInput {
+                slug: Some("stevenage".into()),
+                name: Some("Stevenage Borough Council".into()),
+                kind: Some("council".into()),
+                services: vec![],
+            },
+        )
+        .unwrap();
+        let areas = AreaHierarchy::default();
+        let plan = ConsultationPlan::parse(
+            ConsultationInput {
+                organisation: Some("stevenage".into()),
+                title: Some("Town centre regeneration".into()),
+                level: Some("involve".into()),
+                opens_on: Some("2026-03-01".into()),
+                closes_on: Some("2026-04-30".into()),
+                ..Default::default()
+            },
+            RegisterContext {
+                organisations: &[org],
+                areas: &areas,
+            },
+        )
+        .unwrap();
+        Consultation {
+            id: ConsultationId(Uuid::from_u128(9)),
+            organisation_id: OWN,
+            plan,
+            recorded_status: status,
+            version: 1,
+            created_at: DateTime::default(),
+            updated_at: DateTime::default(),
+            status_history: vec![],
+        }
+    }
+
+    fn actor(role: Role, org: OrganisationId) -> Actor {
+        Actor {
+            name: format!("{} of {}", role.as_str(), org.0),
+            role,
+            organisation: Some(org),
+        }
+    }
+
+    fn request(to: Status, reason: Option<&str>) -> TransitionRequest {
+        TransitionRequest {
+            to: Some(to.as_str().into()),
+            reason: reason.map(Into::into),
+            override_justification: None,
+        }
+    }
+
+    fn attempt(
+        status: Status,
+        to: Status,
+        who: &Actor,
+        reason: Option<&str>,
+        today: &str,
+    ) -> Result<Vec<StatusChange>, TransitionError> {
+        plan_transition(
+            &consultation(status),
+            &request(to, reason),
+            who,
+            day(today),
+            DateTime::default(),
+        )
+    }
+
+    #[test]
+    fn the_happy_path_runs_end_to_end() {
+        let officer = actor(Role::Officer, OWN);
+        let coord = actor(Role::Coordinator, OTHER);
+        assert!(attempt(Status::Draft, Status::Submitted, &officer, None, "2026-01-10").is_ok());
+        assert!(attempt(Status::Submitted, Status::Approved, &coord, None, "2026-01-10").is_ok());
+        let close = attempt(
+            Status::Approved,
+            Status::Closed,
+            &coord,
+            Some("budget withdrawn"),
+            "2026-03-10",
+        )
+        .unwrap();
+        assert_eq!(
+            close.len(),
+            2,
+            "the scheduled opening is recorded before the early close"
+        );
+        assert_eq!(
+            (close[0].from, close[0].to, close[0].by.as_str()),
+            (Status::Approved, Status::Open, "schedule")
+        );
+        assert_eq!((close[1].from, close[1].to), (Status::Open, Status::Closed));
+        assert!(attempt(Status::Closed, Status::ResultsPublished, &coord, None, "2026-06-01").is_ok());
+        assert!(attempt(Status::ResultsPublished, Status::Evaluated, &coord, None, "2026-09-01").is_ok());
+    }
+
+    #[test]
+    fn officers_cannot_approve_or_touch_other_organisations() {
+        let officer = actor(Role::Officer, OWN);
+        let stranger = actor(Role::Officer, OTHER);
+        assert!(matches!(
+            attempt(Status::Submitted, Status::Approved, &officer, None, "2026-01-10"),
+            Err(TransitionError::Forbidden(_))
+        ));
+        assert!(matches!(
+            attempt(Status::Draft, Status::Submitted, &stranger, None, "2026-01-10"),
+            Err(TransitionError::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn reasons_are_required_to_reject_close_and_withdraw() {
+        let coord = actor(Role::Coordinator, OTHER);
+        for (from, to, today) in [
+            (Status::Submitted, Status::Draft, "2026-01-10"),
+            (Status::Approved, Status::Closed, "2026-03-10"),
+            (Status::Draft, Status::Withdrawn, "2026-01-10"),
+        ] {
+            match attempt(from, to, &coord, Some("   "), today) {
+                Err(TransitionError::Invalid(e)) => assert_eq!(e.errors()[0].field, "reason"),
+                other => panic!("{from} -> {to}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn dates_guard_submission_and_opening() {
+        let coord = actor(Role::Coordinator, OTHER);
+        let late = attempt(Status::Draft, Status::Submitted, &coord, None, "2026-05-01");
+        assert!(matches!(late, Err(TransitionError::Conflict(m)) if m.contains("2026-04-30")));
+        let open = attempt(Status::Approved, Status::Open, &coord, None, "2026-02-01");
+        assert!(matches!(open, Err(TransitionError::Conflict(m)) if m.contains("opens automatically")));
+        let reclose = attempt(Status::Approved, Status::Closed, &coord, Some("x"), "2026-05-01");
+        assert!(matches!(reclose, Err(TransitionError::Conflict(_))));
+    }
+
+    #[test]
+    fn scheduled_history_appears_as_time_passes() {
+        let c = consultation(Status::Approved);
+        assert!(c.history_on(day("2026-02-28")).is_empty());
+        assert_eq!(c.history_on(day("2026-03-01")).len(), 1);
+        let h = c.history_on(day("2026-05-01"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].at.date_naive(), day("2026-05-01"));
+    }
+
+    fn any_status() -> impl Strategy<Value = Status> {
+        proptest::sample::select(Status::ALL.to_vec())
+    }
+    fn any_role() -> impl Strategy<Value = Role> {
+        proptest::sample::select(vec![Role::Admin, Role::Coordinator, Role::Officer])
+    }
+
+    proptest! {
+        #[test]
+        fn only_table_transitions_succeed(from in any_status(), to in any_status(), role in any_role(), own in any::<bool>(), offset in 0u64..200) {
+            let today = day("2026-01-01") + Days::new(offset);
+            let who = actor(role, if own { OWN } else { OTHER });
+            let c = consultation(from);
+            let effective = c.status_on(today);
+            let result = plan_transition(&c, &request(to, Some("because")), &who, today, DateTime::default());
+            if let Ok(changes) = &result {
+                let last = changes.last().unwrap();
+                prop_assert_eq!((last.from, last.to), (effective, to));
+                prop_assert!(allowed_targets(effective).contains(&to));
+                prop_assert!(who.may_write(OWN));
+                prop_assert!(to != Status::Open);
+            }
+            if !who.may_write(OWN) {
+                prop_assert!(matches!(result, Err(TransitionError::Forbidden(_))), "{:?}", result);
+            }
+        }
+
+        #[test]
+        fn an_approved_activity_past_closing_is_never_open(offset in 0u64..400) {
+            let today = day("2026-01-01") + Days::new(offset);
+            let c = consultation(Status::Approved);
+            let s = c.status_on(today);
+            if today > c.plan.closes_on() {
+                prop_assert_eq!(s, Status::Closed);
+            } else if today >= c.plan.opens_on() {
+                prop_assert_eq!(s, Status::Open);
+            } else {
+                prop_assert_eq!(s, Status::Approved);
+            }
+        }
+    }
+}
