@@ -1,1 +1,406 @@
-//! placeholder
+//! # consult-store
+//!
+//! Storage for consult over [`consult_core`] types, with two native backends chosen once from the
+//! database URL: SQLite (`sqlite://consult.db`, the embedded default, created on first use, WAL and
+//! foreign keys on) and PostgreSQL (`postgres://...`, for scale). Each backend has its own
+//! migrations, run at connect. Both run the same SQL text (numbered `$n` parameters work in both),
+//! generated once by a macro, so they cannot drift.
+//!
+//! Every write runs in one transaction together with its status history and audit-log entries:
+//! either all of it is stored or none.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), consult_store::StoreError> {
+//! let store = consult_store::Store::connect("sqlite://consult.db").await?;
+//! for org in store.list_organisations().await? {
+//!     println!("{} {}", org.slug, org.name);
+//! }
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod backend;
+pub mod demo;
+pub mod testing;
+mod types;
+
+pub use types::*;
+
+use backend::{PgBackend, SqliteBackend};
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{
+    Actor, Area, AreaHierarchy, Consultation, ConsultationId, ConsultationPlan, Organisation, RegisterContext, Slug,
+    Status, StatusChange,
+};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// A uniqueness rule or a concurrent change stopped the write; nothing was stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// A referenced record does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The database cannot be reached; retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// A stored record could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e)
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(format!("already exists ({})", db.message()))
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                StoreError::NotFound(format!("refers to a record that does not exist ({})", db.message()))
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Which backend a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The register's storage: a handle that is cheap to clone and safe to share across tasks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Inner,
+}
+
+#[derive(Debug, Clone)]
+enum Inner {
+    Sqlite(SqliteBackend),
+    Postgres(PgBackend),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $call:expr) => {
+        match &$self.inner {
+            Inner::Sqlite($b) => $call,
+            Inner::Postgres($b) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `url` and runs the backend's migrations. `sqlite://PATH` creates the file if
+    /// absent; `sqlite::memory:` is an in-memory database; `postgres://` or `postgresql://` selects
+    /// PostgreSQL.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    /// Connects with explicit pool options.
+    pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
+        let inner = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let pool = SqlitePoolOptions::new()
+                // An in-memory database lives in one connection.
+                .max_connections(if in_memory { 1 } else { options.max_connections })
+                .min_connections(if in_memory { 1 } else { 0 })
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(1800))
+                })
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Inner::Sqlite(SqliteBackend::new(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect(url)
+                .await?;
+            Self::migrate_postgres(&pool).await?;
+            Inner::Postgres(PgBackend::new(pool))
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        Ok(Store { inner })
+    }
+
+    /// Builds a PostgreSQL store on an existing pool (for tests using a private schema), running
+    /// migrations.
+    pub async fn from_pg_pool(pool: sqlx::PgPool) -> Result<Store, StoreError> {
+        Self::migrate_postgres(&pool).await?;
+        Ok(Store {
+            inner: Inner::Postgres(PgBackend::new(pool)),
+        })
+    }
+
+    async fn migrate_postgres(pool: &sqlx::PgPool) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres").run(pool).await?;
+        Ok(())
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, b => b.ping().await)
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        dispatch!(self, b => b.close().await)
+    }
+
+    // ----- organisations -----
+
+    /// Adds an organisation with its services. A taken slug is a [`StoreError::Conflict`].
+    pub async fn create_organisation(
+        &self,
+        org: &Organisation,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.create_organisation(org, actor, now).await)
+    }
+
+    /// Adds a service to an organisation.
+    pub async fn add_service(
+        &self,
+        org: &Slug,
+        service: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Organisation, StoreError> {
+        dispatch!(self, b => b.add_service(org, service, actor, now).await)
+    }
+
+    /// Every organisation, by slug.
+    pub async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+        dispatch!(self, b => b.list_organisations().await)
+    }
+
+    /// One organisation by slug.
+    pub async fn get_organisation(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
+        Ok(self
+            .list_organisations()
+            .await?
+            .into_iter()
+            .find(|o| o.slug.as_str() == slug))
+    }
+
+    // ----- areas -----
+
+    /// Adds an area. A taken code is a [`StoreError::Conflict`].
+    pub async fn create_area(&self, area: &Area, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self, b => b.create_area(area, actor, now).await)
+    }
+
+    /// Every area, by code.
+    pub async fn list_areas(&self) -> Result<Vec<Area>, StoreError> {
+        dispatch!(self, b => b.list_areas().await)
+    }
+
+    /// The organisations and areas a plan is validated against.
+    pub async fn register_snapshot(&self) -> Result<RegisterSnapshot, StoreError> {
+        Ok(RegisterSnapshot {
+            organisations: self.list_organisations().await?,
+            areas: AreaHierarchy::new(self.list_areas().await?),
+        })
+    }
+
+    // ----- tokens -----
+
+    /// Makes a bearer token; the secret is returned once and only its SHA-256 hash is stored.
+    pub async fn create_token(
+        &self,
+        new: &NewToken,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedToken, StoreError> {
+        let secret = token::generate()?;
+        let info = TokenInfo {
+            id: uuid::Uuid::now_v7(),
+            name: new.name.clone(),
+            role: new.role,
+            organisation: new.organisation,
+        };
+        dispatch!(self, b => b.insert_token(&info, &token::hash(&secret), actor, now).await)?;
+        Ok(IssuedToken { secret, info })
+    }
+
+    /// The holder of a bearer token, or `None` for an unknown or revoked token.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
+        dispatch!(self, b => b.find_token(&token::hash(secret)).await)
+    }
+
+    // ----- consultations -----
+
+    /// Registers a new activity (normally as a draft), with its first audit entry.
+    pub async fn insert_consultation(&self, c: &Consultation, actor: &Actor) -> Result<(), StoreError> {
+        dispatch!(self, b => b.insert_consultations(std::slice::from_ref(c), actor, "consultation.create").await)
+    }
+
+    /// Registers many activities in one transaction: all or none (imports).
+    pub async fn import_consultations(&self, cs: &[Consultation], actor: &Actor) -> Result<(), StoreError> {
+        dispatch!(self, b => b.insert_consultations(cs, actor, "consultation.import").await)
+    }
+
+    /// One activity with its history.
+    pub async fn get_consultation(&self, id: ConsultationId) -> Result<Option<Consultation>, StoreError> {
+        dispatch!(self, b => b.get_consultation(id).await)
+    }
+
+    /// Replaces the plan of an activity if it is still at `expected_version`; audits the changed
+    /// fields. Returns the updated record.
+    pub async fn update_plan(
+        &self,
+        id: ConsultationId,
+        expected_version: i64,
+        plan: &ConsultationPlan,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Consultation, StoreError> {
+        dispatch!(self, b => b.update_plan(id, expected_version, plan, actor, now).await)?;
+        self.get_consultation(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
+    }
+
+    /// Records status changes (from [`consult_core::plan_transition`]) if the activity is still at
+    /// `expected_version`; the last change's target becomes the recorded status.
+    pub async fn record_transition(
+        &self,
+        id: ConsultationId,
+        expected_version: i64,
+        changes: &[StatusChange],
+        actor: &Actor,
+    ) -> Result<Consultation, StoreError> {
+        let Some(last) = changes.last() else {
+            return Err(StoreError::Conflict("no status change to record".into()));
+        };
+        dispatch!(self, b => b.record_transition(id, expected_version, changes, last.to, actor).await)?;
+        self.get_consultation(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
+    }
+
+    /// A page of the register matching `filter`, as seen by `reader` on `today`.
+    pub async fn list_consultations(
+        &self,
+        filter: &ConsultationFilter,
+        reader: &Reader,
+        today: NaiveDate,
+        page: &PageRequest,
+    ) -> Result<Page<Consultation>, StoreError> {
+        dispatch!(self, b => b.list_consultations(filter, reader, today, page).await)
+    }
+
+    /// Activities approved or open during `from..=to` on `today`, by opening date.
+    pub async fn forward_plan(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        today: NaiveDate,
+        page: &PageRequest,
+    ) -> Result<Page<Consultation>, StoreError> {
+        let filter = ConsultationFilter {
+            statuses: vec![Status::Approved, Status::Open],
+            from: Some(from),
+            to: Some(to),
+            order: Order::ByOpening,
+            ..Default::default()
+        };
+        self.list_consultations(&filter, &Reader::Public, today, page).await
+    }
+
+    /// Audit entries, newest first, optionally for one entity.
+    pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        dispatch!(self, b => b.audit_log(entity, limit).await)
+    }
+
+    /// Counts of rows per table, for checks after copies and imports.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        dispatch!(self, b => b.counts().await)
+    }
+}
+
+/// The organisations and areas at one moment, to validate plans against.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterSnapshot {
+    /// Every organisation.
+    pub organisations: Vec<Organisation>,
+    /// The area hierarchy.
+    pub areas: AreaHierarchy,
+}
+
+impl RegisterSnapshot {
+    /// The context [`ConsultationPlan::parse`] needs.
+    pub fn context(&self) -> RegisterContext<'_> {
+        RegisterContext {
+            organisations: &self.organisations,
+            areas: &self.areas,
+        }
+    }
+}
+
+mod token {
+    use super::StoreError;
+    use sha2::{Digest, Sha256};
+
+    /// A new secret: `cst_` and 64 hex digits (256 random bits).
+    pub(crate) fn generate() -> Result<String, StoreError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(format!("no randomness available: {e}")))?;
+        Ok(format!("cst_{}", hex::encode(bytes)))
+    }
+
+    /// The stored form: SHA-256 of the secret, hex. Secrets are 256-bit random, so a fast hash
+    /// is enough; lookups go by hash, so the secret is never compared byte by byte.
+    pub(crate) fn hash(secret: &str) -> String {
+        hex::encode(Sha256::digest(secret.as_bytes()))
+    }
+}

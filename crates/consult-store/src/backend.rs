@@ -1,0 +1,777 @@
+//! The two native backends. Their SQL is written once, in [`backend!`], with `$n` parameters,
+//! which both SQLite and PostgreSQL accept; each backend keeps its own column types in its own
+//! migrations.
+
+use crate::StoreError;
+use crate::types::{AuditEntry, ConsultationFilter, Cursor, Order, Page, PageRequest, Reader, TokenInfo};
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{
+    Actor, Area, AreaCode, Consultation, ConsultationId, ConsultationPlan, Organisation, OrganisationId,
+    OrganisationKind, Role, Slug, Status, StatusChange,
+};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A bound value in dynamically built SQL.
+enum Arg {
+    Uuid(Uuid),
+    Text(String),
+    Date(NaiveDate),
+    Int(i64),
+}
+
+/// SQL text with its arguments, numbering parameters as they are added.
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn new(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+    fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+    /// Adds an argument and returns its placeholder.
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    /// Placeholders for a list of arguments: `$3, $4, $5`.
+    fn list(&mut self, args: impl IntoIterator<Item = Arg>) -> String {
+        args.into_iter().map(|a| self.arg(a)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// The status seen on `$today`: the SQL twin of [`consult_core::Status::on`]. A conformance test
+/// checks the two agree.
+fn effective_status(today: &str) -> String {
+    format!(
+        "CASE WHEN c.status IN ('approved', 'open') AND c.closes_on < {today} THEN 'closed' \
+         WHEN c.status = 'approved' AND c.opens_on <= {today} THEN 'open' ELSE c.status END"
+    )
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for ch in s.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// The lower-cased text searched by `q`.
+fn search_text(plan: &ConsultationPlan) -> String {
+    let mut s = plan.title().to_lowercase();
+    for part in plan
+        .summary()
+        .into_iter()
+        .chain(plan.topics().iter().map(String::as_str))
+    {
+        s.push('\n');
+        s.push_str(&part.to_lowercase());
+    }
+    s
+}
+
+fn topics_lower(plan: &ConsultationPlan) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in plan.topics() {
+        let t = t.to_lowercase();
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn plan_json(plan: &ConsultationPlan) -> Result<String, StoreError> {
+    serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn input_value(plan: &ConsultationPlan) -> Value {
+    serde_json::to_value(plan.to_input()).unwrap_or(Value::Null)
+}
+
+/// The fields that differ between two plans, as `{ field: { from, to } }`.
+fn plan_diff(old: &ConsultationPlan, new: &ConsultationPlan) -> Value {
+    let (Value::Object(old), Value::Object(new)) = (input_value(old), input_value(new)) else {
+        return Value::Null;
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in &new {
+        let before = old.get(k).cloned().unwrap_or(Value::Null);
+        if &before != v {
+            out.insert(k.clone(), json!({ "from": before, "to": v }));
+        }
+    }
+    Value::Object(out)
+}
+
+fn parse_status(s: &str) -> Result<Status, StoreError> {
+    s.parse().map_err(StoreError::Corrupt)
+}
+
+type ConsultationRow = (Uuid, Uuid, String, i64, String, DateTime<Utc>, DateTime<Utc>);
+type HistoryRow = (
+    Uuid,
+    String,
+    String,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn consultation_from_row(row: ConsultationRow, history: Vec<StatusChange>) -> Result<Consultation, StoreError> {
+    let (id, org, status, version, plan, created_at, updated_at) = row;
+    let plan: ConsultationPlan =
+        serde_json::from_str(&plan).map_err(|e| StoreError::Corrupt(format!("consultation {id}: {e}")))?;
+    Ok(Consultation {
+        id: ConsultationId(id),
+        organisation_id: OrganisationId(org),
+        plan,
+        recorded_status: parse_status(&status)?,
+        version,
+        created_at,
+        updated_at,
+        status_history: history,
+    })
+}
+
+fn history_by_id(rows: Vec<HistoryRow>) -> Result<HashMap<Uuid, Vec<StatusChange>>, StoreError> {
+    let mut out: HashMap<Uuid, Vec<StatusChange>> = HashMap::new();
+    for (id, from, to, at, by, reason, override_justification) in rows {
+        out.entry(id).or_default().push(StatusChange {
+            from: parse_status(&from)?,
+            to: parse_status(&to)?,
+            at,
+            by,
+            reason,
+            override_justification,
+        });
+    }
+    Ok(out)
+}
+
+const CONSULTATION_COLUMNS: &str = "c.id, c.organisation_id, c.status, c.version, c.plan, c.created_at, c.updated_at";
+const HISTORY_COLUMNS: &str = "consultation_id, from_status, to_status, at, actor, reason, override_justification";
+const TABLES: &[&str] = &[
+    "organisations",
+    "services",
+    "areas",
+    "tokens",
+    "consultations",
+    "consultation_areas",
+    "consultation_groups",
+    "consultation_topics",
+    "status_history",
+    "audit_log",
+];
+
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Uuid(u) => q.bind(*u),
+                Arg::Text(t) => q.bind(t.clone()),
+                Arg::Date(d) => q.bind(*d),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+macro_rules! backend {
+    ($name:ident, $db:ty, $begin:literal) => {
+        /// One native backend.
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name {
+            pool: sqlx::Pool<$db>,
+        }
+
+        impl $name {
+            pub(crate) fn new(pool: sqlx::Pool<$db>) -> Self {
+                Self { pool }
+            }
+
+            async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
+                Ok(self.pool.begin_with($begin).await?)
+            }
+
+            async fn audit(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                actor: &Actor,
+                at: DateTime<Utc>,
+                action: &str,
+                entity: &str,
+                entity_id: &str,
+                detail: &Value,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(at)
+                .bind(&actor.name)
+                .bind(action)
+                .bind(entity)
+                .bind(entity_id)
+                .bind(detail.to_string())
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(crate) async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            pub(crate) async fn close(&self) {
+                self.pool.close().await
+            }
+
+            pub(crate) async fn create_organisation(
+                &self,
+                org: &Organisation,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                let taken: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
+                    .bind(org.slug.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_some() {
+                    return Err(StoreError::Conflict(format!("organisation `{}` already exists", org.slug)));
+                }
+                sqlx::query("INSERT INTO organisations (id, slug, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(org.id.0)
+                    .bind(org.slug.as_str())
+                    .bind(&org.name)
+                    .bind(org.kind.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                for (i, s) in org.services.iter().enumerate() {
+                    sqlx::query("INSERT INTO services (organisation_id, name, position) VALUES ($1, $2, $3)")
+                        .bind(org.id.0)
+                        .bind(s)
+                        .bind(i as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let detail = serde_json::to_value(org).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "organisation.create", "organisation", org.slug.as_str(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn add_service(
+                &self,
+                slug: &Slug,
+                service: &str,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Organisation, StoreError> {
+                let mut tx = self.begin().await?;
+                let org: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
+                    .bind(slug.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((org_id,)) = org else {
+                    return Err(StoreError::NotFound(format!("organisation `{slug}`")));
+                };
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM services WHERE organisation_id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO services (organisation_id, name, position) VALUES ($1, $2, $3)")
+                    .bind(org_id)
+                    .bind(service)
+                    .bind(count)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match StoreError::from(e) {
+                        StoreError::Conflict(_) => StoreError::Conflict(format!("{slug} already has a service `{service}`")),
+                        other => other,
+                    })?;
+                Self::audit(&mut tx, actor, now, "service.add", "organisation", slug.as_str(), &json!({ "service": service }))
+                    .await?;
+                tx.commit().await?;
+                self.list_organisations()
+                    .await?
+                    .into_iter()
+                    .find(|o| &o.slug == slug)
+                    .ok_or_else(|| StoreError::NotFound(format!("organisation `{slug}`")))
+            }
+
+            pub(crate) async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+                let orgs: Vec<(Uuid, String, String, String)> =
+                    sqlx::query_as("SELECT id, slug, name, kind FROM organisations ORDER BY slug")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let services: Vec<(Uuid, String)> =
+                    sqlx::query_as("SELECT organisation_id, name FROM services ORDER BY organisation_id, position")
+                        .fetch_all(&self.pool)
+                        .await?;
+                let mut by_org: HashMap<Uuid, Vec<String>> = HashMap::new();
+                for (org, name) in services {
+                    by_org.entry(org).or_default().push(name);
+                }
+                orgs.into_iter()
+                    .map(|(id, slug, name, kind)| {
+                        Ok(Organisation {
+                            id: OrganisationId(id),
+                            slug: Slug::parse(&slug).map_err(StoreError::Corrupt)?,
+                            name,
+                            kind: OrganisationKind::parse(&kind).map_err(StoreError::Corrupt)?,
+                            services: by_org.remove(&id).unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn create_area(&self, area: &Area, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("INSERT INTO areas (code, name, parent) VALUES ($1, $2, $3)")
+                    .bind(area.code.as_str())
+                    .bind(&area.name)
+                    .bind(area.parent.as_ref().map(|p| p.as_str().to_owned()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| match StoreError::from(e) {
+                        StoreError::Conflict(_) => StoreError::Conflict(format!("area {} already exists", area.code)),
+                        other => other,
+                    })?;
+                let detail = serde_json::to_value(area).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "area.create", "area", area.code.as_str(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn list_areas(&self) -> Result<Vec<Area>, StoreError> {
+                let rows: Vec<(String, String, Option<String>)> =
+                    sqlx::query_as("SELECT code, name, parent FROM areas ORDER BY code")
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map(|(code, name, parent)| {
+                        Ok(Area {
+                            code: AreaCode::parse(&code).map_err(StoreError::Corrupt)?,
+                            name,
+                            parent: parent.map(|p| AreaCode::parse(&p)).transpose().map_err(StoreError::Corrupt)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn insert_token(
+                &self,
+                info: &TokenInfo,
+                hash: &str,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO tokens (id, name, role, organisation_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(info.id)
+                .bind(&info.name)
+                .bind(info.role.as_str())
+                .bind(info.organisation.map(|o| o.0))
+                .bind(hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "name": info.name, "role": info.role.as_str(), "organisation": info.organisation });
+                Self::audit(&mut tx, actor, now, "token.create", "token", &info.id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
+                let row: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
+                    "SELECT id, name, role, organisation_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+                )
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|(id, name, role, org)| {
+                    Ok(TokenInfo {
+                        id,
+                        name,
+                        role: role.parse::<Role>().map_err(StoreError::Corrupt)?,
+                        organisation: org.map(OrganisationId),
+                    })
+                })
+                .transpose()
+            }
+
+            async fn write_side_tables(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: Uuid,
+                plan: &ConsultationPlan,
+            ) -> Result<(), StoreError> {
+                for table in ["consultation_areas", "consultation_groups", "consultation_topics"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE consultation_id = $1"))
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                for a in &plan.audience().areas {
+                    sqlx::query("INSERT INTO consultation_areas (consultation_id, code) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(a.as_str())
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                for g in &plan.audience().groups {
+                    sqlx::query("INSERT INTO consultation_groups (consultation_id, slug) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(g)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                for t in topics_lower(plan) {
+                    sqlx::query("INSERT INTO consultation_topics (consultation_id, topic) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(t)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_history(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: Uuid,
+                changes: &[StatusChange],
+            ) -> Result<(), StoreError> {
+                for ch in changes {
+                    sqlx::query(
+                        "INSERT INTO status_history (consultation_id, from_status, to_status, at, actor, reason, override_justification) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(id)
+                    .bind(ch.from.as_str())
+                    .bind(ch.to.as_str())
+                    .bind(ch.at)
+                    .bind(&ch.by)
+                    .bind(&ch.reason)
+                    .bind(&ch.override_justification)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn insert_consultations(
+                &self,
+                cs: &[Consultation],
+                actor: &Actor,
+                action: &str,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for c in cs {
+                    let plan = &c.plan;
+                    sqlx::query(
+                        "INSERT INTO consultations (id, organisation_id, status, version, title, search_text, level, opens_on, closes_on, plan, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(c.id.0)
+                    .bind(c.organisation_id.0)
+                    .bind(c.recorded_status.as_str())
+                    .bind(c.version)
+                    .bind(plan.title())
+                    .bind(search_text(plan))
+                    .bind(plan.level().as_str())
+                    .bind(plan.opens_on())
+                    .bind(plan.closes_on())
+                    .bind(plan_json(plan)?)
+                    .bind(c.created_at)
+                    .bind(c.updated_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::write_side_tables(&mut tx, c.id.0, plan).await?;
+                    Self::insert_history(&mut tx, c.id.0, &c.status_history).await?;
+                    let detail = json!({ "status": c.recorded_status, "plan": input_value(plan) });
+                    Self::audit(&mut tx, actor, c.created_at, action, "consultation", &c.id.to_string(), &detail).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn histories(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<StatusChange>>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                let mut sql = Sql::new(&format!("SELECT {HISTORY_COLUMNS} FROM status_history WHERE consultation_id IN ("));
+                let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
+                sql.push(&list).push(") ORDER BY id");
+                let rows: Vec<HistoryRow> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                history_by_id(rows)
+            }
+
+            pub(crate) async fn get_consultation(&self, id: ConsultationId) -> Result<Option<Consultation>, StoreError> {
+                let row: Option<ConsultationRow> =
+                    sqlx::query_as(&format!("SELECT {CONSULTATION_COLUMNS} FROM consultations c WHERE c.id = $1"))
+                        .bind(id.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut h = self.histories(&[id.0]).await?;
+                consultation_from_row(row, h.remove(&id.0).unwrap_or_default()).map(Some)
+            }
+
+            /// Bumps the version if it is still `expected`; tells a lost race from a missing record.
+            async fn bump_version(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: ConsultationId,
+                expected: i64,
+                status: Option<Status>,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "UPDATE consultations SET version = version + 1, updated_at = $1, status = COALESCE($2, status) \
+                     WHERE id = $3 AND version = $4",
+                )
+                .bind(now)
+                .bind(status.map(|s| s.as_str()))
+                .bind(id.0)
+                .bind(expected)
+                .execute(&mut **tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok(());
+                }
+                let exists: Option<(i64,)> = sqlx::query_as("SELECT version FROM consultations WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                Err(match exists {
+                    None => StoreError::NotFound(format!("consultation {id}")),
+                    Some(_) => StoreError::Conflict("the activity was changed by someone else meanwhile; reload it and try again".into()),
+                })
+            }
+
+            pub(crate) async fn update_plan(
+                &self,
+                id: ConsultationId,
+                expected_version: i64,
+                plan: &ConsultationPlan,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                let old: Option<(String,)> = sqlx::query_as("SELECT plan FROM consultations WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((old,)) = old else {
+                    return Err(StoreError::NotFound(format!("consultation {id}")));
+                };
+                let old: ConsultationPlan = serde_json::from_str(&old).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Self::bump_version(&mut tx, id, expected_version, None, now).await?;
+                sqlx::query(
+                    "UPDATE consultations SET organisation_id = (SELECT id FROM organisations WHERE slug = $1), title = $2, \
+                     search_text = $3, level = $4, opens_on = $5, closes_on = $6, plan = $7 WHERE id = $8",
+                )
+                .bind(plan.organisation().as_str())
+                .bind(plan.title())
+                .bind(search_text(plan))
+                .bind(plan.level().as_str())
+                .bind(plan.opens_on())
+                .bind(plan.closes_on())
+                .bind(plan_json(plan)?)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+                Self::write_side_tables(&mut tx, id.0, plan).await?;
+                let detail = plan_diff(&old, plan);
+                Self::audit(&mut tx, actor, now, "consultation.update", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn record_transition(
+                &self,
+                id: ConsultationId,
+                expected_version: i64,
+                changes: &[StatusChange],
+                to: Status,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let now = changes.last().map(|c| c.at).unwrap_or_default();
+                let mut tx = self.begin().await?;
+                Self::bump_version(&mut tx, id, expected_version, Some(to), now).await?;
+                Self::insert_history(&mut tx, id.0, changes).await?;
+                let detail = serde_json::to_value(changes).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "consultation.transition", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn list_consultations(
+                &self,
+                filter: &ConsultationFilter,
+                reader: &Reader,
+                today: NaiveDate,
+                page: &PageRequest,
+            ) -> Result<Page<Consultation>, StoreError> {
+                let mut sql = Sql::new("");
+                let t = sql.arg(Arg::Date(today));
+                sql.push(&format!(
+                    "SELECT {CONSULTATION_COLUMNS} FROM (SELECT c.*, {} AS effective FROM consultations c) c WHERE 1 = 1",
+                    effective_status(&t)
+                ));
+                match reader {
+                    Reader::Everything => {}
+                    Reader::Public => {
+                        sql.push(" AND c.effective NOT IN ('draft', 'submitted', 'withdrawn')");
+                    }
+                    Reader::Organisation(org) => {
+                        let o = sql.arg(Arg::Uuid(org.0));
+                        sql.push(&format!(" AND (c.effective NOT IN ('draft', 'submitted', 'withdrawn') OR c.organisation_id = {o})"));
+                    }
+                }
+                if !filter.statuses.is_empty() {
+                    let l = sql.list(filter.statuses.iter().map(|s| Arg::Text(s.as_str().into())));
+                    sql.push(&format!(" AND c.effective IN ({l})"));
+                }
+                if let Some(level) = filter.level {
+                    let p = sql.arg(Arg::Text(level.as_str().into()));
+                    sql.push(&format!(" AND c.level = {p}"));
+                }
+                if let Some(org) = &filter.organisation {
+                    let p = sql.arg(Arg::Text(org.clone()));
+                    sql.push(&format!(" AND c.organisation_id IN (SELECT id FROM organisations WHERE slug = {p})"));
+                }
+                if !filter.areas.is_empty() {
+                    let l = sql.list(filter.areas.iter().map(|a| Arg::Text(a.as_str().into())));
+                    sql.push(&format!(
+                        " AND EXISTS (SELECT 1 FROM consultation_areas a WHERE a.consultation_id = c.id AND a.code IN ({l}))"
+                    ));
+                }
+                if let Some(group) = &filter.group {
+                    let p = sql.arg(Arg::Text(group.clone()));
+                    sql.push(&format!(
+                        " AND EXISTS (SELECT 1 FROM consultation_groups g WHERE g.consultation_id = c.id AND g.slug = {p})"
+                    ));
+                }
+                if let Some(topic) = &filter.topic {
+                    let p = sql.arg(Arg::Text(topic.trim().to_lowercase()));
+                    sql.push(&format!(
+                        " AND EXISTS (SELECT 1 FROM consultation_topics t WHERE t.consultation_id = c.id AND t.topic = {p})"
+                    ));
+                }
+                if let Some(q) = filter.text.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    let p = sql.arg(Arg::Text(escape_like(q)));
+                    sql.push(&format!(" AND c.search_text LIKE {p} ESCAPE '\\'"));
+                }
+                if let Some(from) = filter.from {
+                    let p = sql.arg(Arg::Date(from));
+                    sql.push(&format!(" AND c.closes_on >= {p}"));
+                }
+                if let Some(to) = filter.to {
+                    let p = sql.arg(Arg::Date(to));
+                    sql.push(&format!(" AND c.opens_on <= {p}"));
+                }
+                match (&page.cursor, filter.order) {
+                    (None, _) => {}
+                    (Some(Cursor { opens_on: Some(d), id }), Order::ByOpening) => {
+                        let d = sql.arg(Arg::Date(*d));
+                        let i = sql.arg(Arg::Uuid(*id));
+                        sql.push(&format!(" AND (c.opens_on > {d} OR (c.opens_on = {d} AND c.id > {i}))"));
+                    }
+                    (Some(Cursor { id, .. }), _) => {
+                        let i = sql.arg(Arg::Uuid(*id));
+                        sql.push(&format!(" AND c.id > {i}"));
+                    }
+                }
+                sql.push(match filter.order {
+                    Order::ByRegistration => " ORDER BY c.id",
+                    Order::ByOpening => " ORDER BY c.opens_on, c.id",
+                });
+                let limit = sql.arg(Arg::Int(i64::from(page.limit) + 1));
+                sql.push(&format!(" LIMIT {limit}"));
+
+                let mut rows: Vec<ConsultationRow> =
+                    bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                let more = rows.len() > page.limit as usize;
+                rows.truncate(page.limit as usize);
+                let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+                let mut histories = self.histories(&ids).await?;
+                let items = rows
+                    .into_iter()
+                    .map(|r| {
+                        let h = histories.remove(&r.0).unwrap_or_default();
+                        consultation_from_row(r, h)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let next = if more {
+                    items.last().map(|c| Cursor {
+                        opens_on: (filter.order == Order::ByOpening).then(|| c.plan.opens_on()),
+                        id: c.id.0,
+                    })
+                } else {
+                    None
+                };
+                Ok(Page { items, next })
+            }
+
+            pub(crate) async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+                let mut sql = Sql::new("SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log");
+                if let Some((kind, id)) = entity {
+                    let k = sql.arg(Arg::Text(kind.into()));
+                    let i = sql.arg(Arg::Text(id.into()));
+                    sql.push(&format!(" WHERE entity = {k} AND entity_id = {i}"));
+                }
+                let l = sql.arg(Arg::Int(limit));
+                sql.push(&format!(" ORDER BY id DESC LIMIT {l}"));
+                let rows: Vec<(i64, DateTime<Utc>, String, String, String, String, String)> =
+                    bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, at, actor, action, entity, entity_id, detail)| AuditEntry {
+                        id,
+                        at,
+                        actor,
+                        action,
+                        entity,
+                        entity_id,
+                        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                let mut out = Vec::new();
+                for table in TABLES {
+                    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+                        .fetch_one(&self.pool)
+                        .await?;
+                    out.push(((*table).to_owned(), n));
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+backend!(SqliteBackend, sqlx::Sqlite, "BEGIN IMMEDIATE");
+backend!(PgBackend, sqlx::Postgres, "BEGIN");

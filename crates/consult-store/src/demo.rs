@@ -1,0 +1,424 @@
+//! Example data drawn from the seeds, so a newcomer sees a populated register: the Staffordshire
+//! partnership (the county and Tamworth borough inside it, with Tamworth's corporate programme),
+//! and examples from Oxfordshire, Herefordshire and Stevenage. Dates are set relative to `today`
+//! so there is always something open, something coming and something finished.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use consult_core::{
+    Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, CostInput,
+    Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange,
+};
+use uuid::Uuid;
+
+const AREAS: &[(&str, &str, Option<&str>)] = &[
+    ("E10000028", "Staffordshire", None),
+    ("E07000199", "Tamworth", Some("E10000028")),
+    ("E07000192", "Cannock Chase", Some("E10000028")),
+    ("E10000025", "Oxfordshire", None),
+    ("E07000178", "Oxford", Some("E10000025")),
+    ("E06000019", "Herefordshire", None),
+    ("E10000015", "Hertfordshire", None),
+    ("E07000243", "Stevenage", Some("E10000015")),
+];
+
+const ORGANISATIONS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "staffordshire",
+        "Staffordshire County Council",
+        "council",
+        &[
+            "Corporate Policy and Performance",
+            "Highways and Transport",
+            "Adult Social Care",
+            "Libraries",
+        ],
+    ),
+    (
+        "tamworth",
+        "Tamworth Borough Council",
+        "council",
+        &[
+            "Performance and Corporate Relations",
+            "Democratic Services",
+            "Environment and Waste",
+            "Community Safety",
+            "Housing",
+        ],
+    ),
+    (
+        "tamworth-strategic-partnership",
+        "Tamworth Strategic Partnership",
+        "partner",
+        &["Community Engagement"],
+    ),
+    (
+        "oxfordshire",
+        "Oxfordshire County Council",
+        "council",
+        &["Corporate Consultation", "Adult Social Care", "Libraries", "Transport"],
+    ),
+    (
+        "herefordshire-partnership",
+        "Herefordshire Partnership",
+        "partner",
+        &["Research Team"],
+    ),
+    (
+        "stevenage",
+        "Stevenage Borough Council",
+        "council",
+        &["Communications and Engagement", "Regeneration", "Housing"],
+    ),
+];
+
+/// One demo activity: where its dates sit relative to today and how far through its lifecycle
+/// it has been moved.
+struct Example {
+    org: &'static str,
+    service: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    level: &'static str,
+    methods: &'static [&'static str],
+    groups: &'static [&'static str],
+    areas: &'static [&'static str],
+    topics: &'static [&'static str],
+    opens: i64,
+    days: i64,
+    cost: f64,
+    /// Statuses it was moved through after draft, in order.
+    path: &'static [Status],
+}
+
+const EXAMPLES: &[Example] = &[
+    Example {
+        org: "tamworth",
+        service: "Performance and Corporate Relations",
+        title: "Budget and council tax consultation 2027/28",
+        summary: "Tell us which services matter most to you as we set next year's budget and council tax.",
+        level: "consult",
+        methods: &["online_survey", "questionnaire", "public_meeting"],
+        groups: &["residents", "council_tax_payers", "businesses"],
+        areas: &["E07000199"],
+        topics: &["budget", "council tax"],
+        opens: -10,
+        days: 56,
+        cost: 4500.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "tamworth",
+        service: "Performance and Corporate Relations",
+        title: "Place Survey 2027",
+        summary: "The biennial survey of how residents feel about Tamworth as a place to live and the services they receive.",
+        level: "research",
+        methods: &["postal_survey", "online_survey"],
+        groups: &["residents"],
+        areas: &["E07000199"],
+        topics: &["quality of life", "local services"],
+        opens: 30,
+        days: 84,
+        cost: 18000.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "tamworth",
+        service: "Performance and Corporate Relations",
+        title: "People's Panel wave 3: parks and open spaces",
+        summary: "This wave of the People's Panel asks members how they use Tamworth's parks and open spaces.",
+        level: "research",
+        methods: &["panel_survey", "postal_survey"],
+        groups: &["residents"],
+        areas: &["E07000199"],
+        topics: &["parks", "open spaces"],
+        opens: -5,
+        days: 21,
+        cost: 2200.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "tamworth",
+        service: "Democratic Services",
+        title: "Tamworth Listens 2027",
+        summary: "Councillors hold local meetings in every ward to hear residents' priorities for their neighbourhood.",
+        level: "involve",
+        methods: &["local_area_meeting", "public_meeting"],
+        groups: &["residents", "community_groups"],
+        areas: &["E07000199"],
+        topics: &["neighbourhoods"],
+        opens: 45,
+        days: 42,
+        cost: 1500.0,
+        path: &[Status::Submitted],
+    },
+    Example {
+        org: "tamworth",
+        service: "Environment and Waste",
+        title: "Recycling and waste collection changes",
+        summary: "Proposed changes to bin collection days and a new food waste service.",
+        level: "consult",
+        methods: &["online_survey", "leaflet", "exhibition"],
+        groups: &["residents", "tenants"],
+        areas: &["E07000199"],
+        topics: &["recycling", "waste"],
+        opens: -120,
+        days: 70,
+        cost: 6200.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "tamworth-strategic-partnership",
+        service: "Community Engagement",
+        title: "Community safety priorities 2027",
+        summary: "The partnership asks residents and community groups which community safety issues should come first.",
+        level: "consult",
+        methods: &["community_forum", "online_survey", "feedback_form"],
+        groups: &["residents", "voluntary_and_community", "partners"],
+        areas: &["E07000199"],
+        topics: &["community safety", "antisocial behaviour"],
+        opens: 14,
+        days: 42,
+        cost: 3000.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "staffordshire",
+        service: "Corporate Policy and Performance",
+        title: "Staffordshire budget consultation 2027/28",
+        summary: "The county council's proposals for next year's budget, including social care and highways spending.",
+        level: "consult",
+        methods: &["online_survey", "postal_survey", "focus_group"],
+        groups: &["residents", "council_tax_payers"],
+        areas: &["E10000028"],
+        topics: &["budget", "council tax"],
+        opens: -3,
+        days: 63,
+        cost: 12000.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "staffordshire",
+        service: "Highways and Transport",
+        title: "Local transport plan refresh",
+        summary: "Early engagement on priorities for roads, buses, walking and cycling for the next ten years.",
+        level: "involve",
+        methods: &["co_design_workshop", "online_consultation", "exhibition"],
+        groups: &["residents", "businesses", "partners"],
+        areas: &["E10000028"],
+        topics: &["transport", "roads"],
+        opens: 60,
+        days: 84,
+        cost: 25000.0,
+        path: &[],
+    },
+    Example {
+        org: "oxfordshire",
+        service: "Adult Social Care",
+        title: "Adult social care charging policy",
+        summary: "Proposed changes to how the council charges for care and support at home.",
+        level: "consult",
+        methods: &["online_survey", "questionnaire", "public_meeting", "advocacy_group"],
+        groups: &["service_users", "carers", "older_people", "disabled_people"],
+        areas: &["E10000025"],
+        topics: &["social care", "charging"],
+        opens: -200,
+        days: 84,
+        cost: 9000.0,
+        path: &[Status::Submitted, Status::Approved, Status::ResultsPublished],
+    },
+    Example {
+        org: "oxfordshire",
+        service: "Libraries",
+        title: "Library opening hours review",
+        summary: "How should library opening hours change to match when people use them?",
+        level: "consult",
+        methods: &["online_survey", "feedback_form"],
+        groups: &["residents", "service_users", "non_users"],
+        areas: &["E07000178"],
+        topics: &["libraries"],
+        opens: 20,
+        days: 56,
+        cost: 2500.0,
+        path: &[Status::Submitted, Status::Withdrawn],
+    },
+    Example {
+        org: "herefordshire-partnership",
+        service: "Research Team",
+        title: "Joint residents' survey",
+        summary: "One survey for all partners, replacing separate surveys by the council, health and police.",
+        level: "research",
+        methods: &["postal_survey", "online_survey", "telephone_survey"],
+        groups: &["residents"],
+        areas: &["E06000019"],
+        topics: &["quality of life", "health", "community safety"],
+        opens: -330,
+        days: 56,
+        cost: 30000.0,
+        path: &[
+            Status::Submitted,
+            Status::Approved,
+            Status::ResultsPublished,
+            Status::Evaluated,
+        ],
+    },
+    Example {
+        org: "stevenage",
+        service: "Regeneration",
+        title: "Town centre regeneration: shape the plans",
+        summary: "Work with us on the design of the new town square and bus interchange.",
+        level: "involve",
+        methods: &["co_design_workshop", "exhibition", "online_consultation"],
+        groups: &["residents", "businesses", "children_and_young_people"],
+        areas: &["E07000243"],
+        topics: &["regeneration", "town centre"],
+        opens: -20,
+        days: 70,
+        cost: 15000.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+    Example {
+        org: "stevenage",
+        service: "Housing",
+        title: "Tenant participation review",
+        summary: "Tenants and the council decide together how tenants will be involved in running housing services.",
+        level: "collaborate",
+        methods: &["co_design_workshop", "involvement_network"],
+        groups: &["tenants"],
+        areas: &["E07000243"],
+        topics: &["housing", "tenant involvement"],
+        opens: 35,
+        days: 90,
+        cost: 5000.0,
+        path: &[Status::Submitted, Status::Approved],
+    },
+];
+
+fn shift(today: NaiveDate, days: i64) -> NaiveDate {
+    if days >= 0 {
+        today.checked_add_days(Days::new(days as u64)).unwrap_or(today)
+    } else {
+        today.checked_sub_days(Days::new(days.unsigned_abs())).unwrap_or(today)
+    }
+}
+
+/// Loads the demo data if the register has no organisations. Returns whether it loaded.
+pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    if !store.list_organisations().await?.is_empty() {
+        return Ok(false);
+    }
+    let demo = Actor {
+        name: "demo".into(),
+        role: Role::Admin,
+        organisation: None,
+    };
+    for (code, name, parent) in AREAS {
+        let area = Area {
+            code: AreaCode::parse(code).map_err(StoreError::Corrupt)?,
+            name: (*name).into(),
+            parent: parent.map(AreaCode::parse).transpose().map_err(StoreError::Corrupt)?,
+        };
+        store.create_area(&area, &demo, now).await?;
+    }
+    for (slug, name, kind, services) in ORGANISATIONS {
+        let org = Organisation::parse(
+            OrganisationId(Uuid::now_v7()),
+            OrganisationInput {
+                slug: Some((*slug).into()),
+                name: Some((*name).into()),
+                kind: Some((*kind).into()),
+                services: services.iter().map(|s| (*s).into()).collect(),
+            },
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.create_organisation(&org, &demo, now).await?;
+    }
+    let snapshot = store.register_snapshot().await?;
+    let mut all = Vec::new();
+    for ex in EXAMPLES {
+        let opens_on = shift(today, ex.opens);
+        let closes_on = shift(opens_on, ex.days - 1);
+        let input = ConsultationInput {
+            organisation: Some(ex.org.into()),
+            service: Some(ex.service.into()),
+            title: Some(ex.title.into()),
+            summary: Some(ex.summary.into()),
+            purpose: Some(format!("To understand views on: {}.", ex.topics.join(", "))),
+            decision: Some("The relevant cabinet member decision following the activity.".into()),
+            decision_date: Some(shift(closes_on, 42).to_string()),
+            can_change: vec!["The options and priorities set out in the proposals".into()],
+            cannot_change: vec!["Statutory duties and the overall funding available".into()],
+            level: Some(ex.level.into()),
+            methods: ex.methods.iter().map(|s| (*s).into()).collect(),
+            audience: AudienceInput {
+                groups: ex.groups.iter().map(|s| (*s).into()).collect(),
+                areas: ex.areas.iter().map(|s| (*s).into()).collect(),
+                equality_groups: vec![],
+            },
+            topics: ex.topics.iter().map(|s| (*s).into()).collect(),
+            opens_on: Some(opens_on.to_string()),
+            closes_on: Some(closes_on.to_string()),
+            feedback_due_on: Some(shift(closes_on, 84).to_string()),
+            legal_basis: None,
+            lead_officer: Some("Corporate Consultation Officer".into()),
+            accessible_formats: Some("Paper copies, large print and other languages on request; help by phone.".into()),
+            cost: Some(CostInput {
+                amount: Some(ex.cost),
+                currency: Some("GBP".into()),
+            }),
+        };
+        let plan = ConsultationPlan::parse(input, snapshot.context())
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", ex.title)))?;
+        let org = snapshot
+            .organisations
+            .iter()
+            .find(|o| o.slug.as_str() == ex.org)
+            .ok_or_else(|| StoreError::Corrupt(format!("demo organisation {}", ex.org)))?;
+        // The record was drafted two weeks before it opened (or now, for future ones).
+        let created_at = (now + Duration::days(ex.opens.min(0) - 14)).min(now);
+        let mut history = Vec::new();
+        let mut status = Status::Draft;
+        for (step, &to) in ex.path.iter().enumerate() {
+            let at = created_at + Duration::days(step as i64 + 1);
+            if to == Status::ResultsPublished {
+                history.extend(consult_core::scheduled_changes(status, opens_on, closes_on, today));
+            }
+            let from = if to == Status::ResultsPublished {
+                Status::Closed
+            } else {
+                status
+            };
+            history.push(StatusChange {
+                from,
+                to,
+                at: if to == Status::ResultsPublished || to == Status::Evaluated {
+                    (closes_on + Days::new(60 + 30 * step as u64))
+                        .and_hms_opt(10, 0, 0)
+                        .map_or(at, |t| t.and_utc())
+                } else {
+                    at
+                },
+                by: if to == Status::Submitted {
+                    "Service lead".into()
+                } else {
+                    "Corporate Consultation Officer".into()
+                },
+                reason: (to == Status::Withdrawn).then(|| "Merged into the wider library strategy consultation".into()),
+                override_justification: None,
+            });
+            status = to;
+        }
+        all.push(Consultation {
+            id: ConsultationId(Uuid::now_v7()),
+            organisation_id: org.id,
+            plan,
+            recorded_status: status,
+            version: 1,
+            created_at,
+            updated_at: history.last().map_or(created_at, |h| h.at),
+            status_history: history,
+        });
+    }
+    store.import_consultations(&all, &demo).await?;
+    Ok(true)
+}

@@ -1,0 +1,581 @@
+//! One backend-agnostic conformance suite, run against SQLite always and PostgreSQL when
+//! `CONSULT_TEST_POSTGRES_URL` is set.
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use consult_core::*;
+use consult_store::{
+    ConsultationFilter, Cursor, NewToken, Order, PageRequest, Reader, Store, StoreError, demo, testing,
+};
+use std::future::Future;
+use uuid::Uuid;
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-01-10T09:00:00Z".parse().unwrap()
+}
+
+fn admin() -> Actor {
+    Actor {
+        name: "test admin".into(),
+        role: Role::Admin,
+        organisation: None,
+    }
+}
+
+async fn with_backends<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    test(store.clone()).await;
+    store.close().await;
+    match testing::postgres_url() {
+        Some(url) => {
+            let (store, schema) = testing::postgres_schema(&url).await.unwrap();
+            test(store.clone()).await;
+            store.close().await;
+            testing::drop_postgres_schema(&url, &schema).await.unwrap();
+        }
+        None => eprintln!("{} not set: PostgreSQL backend not tested", testing::POSTGRES_URL_VAR),
+    }
+}
+
+async fn seed(store: &Store) -> RegisterSnapshot {
+    for (code, name, parent) in [
+        ("E10000028", "Staffordshire", None),
+        ("E07000199", "Tamworth", Some("E10000028")),
+        ("E07000243", "Stevenage", None),
+    ] {
+        let area = Area {
+            code: AreaCode::parse(code).unwrap(),
+            name: name.into(),
+            parent: parent.map(|p| AreaCode::parse(p).unwrap()),
+        };
+        store.create_area(&area, &admin(), now()).await.unwrap();
+    }
+    for (slug, kind) in [("tamworth", "council"), ("stevenage", "council"), ("police", "partner")] {
+        let org = Organisation::parse(
+            OrganisationId(Uuid::now_v7()),
+            OrganisationInput {
+                slug: Some(slug.into()),
+                name: Some(format!("{slug} body")),
+                kind: Some(kind.into()),
+                services: vec!["Policy".into()],
+            },
+        )
+        .unwrap();
+        store.create_organisation(&org, &admin(), now()).await.unwrap();
+    }
+    RegisterSnapshot(store.register_snapshot().await.unwrap())
+}
+
+struct RegisterSnapshot(consult_store::RegisterSnapshot);
+
+impl RegisterSnapshot {
+    fn org(&self, slug: &str) -> OrganisationId {
+        self.0
+            .organisations
+            .iter()
+            .find(|o| o.slug.as_str() == slug)
+            .unwrap()
+            .id
+    }
+
+    fn consultation(&self, org: &str, title: &str, opens: &str, closes: &str, status: Status) -> Consultation {
+        let plan = ConsultationPlan::parse(
+            ConsultationInput {
+                organisation: Some(org.into()),
+                title: Some(title.into()),
+                summary: Some(format!("About {title}")),
+                level: Some(
+                    if title.contains("survey") {
+                        "research"
+                    } else {
+                        "consult"
+                    }
+                    .into(),
+                ),
+                opens_on: Some(opens.into()),
+                closes_on: Some(closes.into()),
+                audience: AudienceInput {
+                    groups: vec![if org == "stevenage" { "tenants" } else { "residents" }.into()],
+                    areas: vec![if org == "stevenage" { "E07000243" } else { "E07000199" }.into()],
+                    equality_groups: vec![],
+                },
+                topics: vec![if title.contains("Budget") { "Budget" } else { "general" }.into()],
+                ..Default::default()
+            },
+            self.0.context(),
+        )
+        .unwrap();
+        Consultation {
+            id: ConsultationId(Uuid::now_v7()),
+            organisation_id: self.org(org),
+            plan,
+            recorded_status: status,
+            version: 1,
+            created_at: now(),
+            updated_at: now(),
+            status_history: vec![],
+        }
+    }
+}
+
+fn page(limit: u32) -> PageRequest {
+    PageRequest { limit, cursor: None }
+}
+
+async fn titles(store: &Store, filter: ConsultationFilter, reader: Reader, today: &str) -> Vec<String> {
+    let mut out: Vec<String> = store
+        .list_consultations(&filter, &reader, day(today), &page(500))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|c| c.plan.title().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn organisations_areas_and_services() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let orgs = store.list_organisations().await.unwrap();
+        assert_eq!(
+            orgs.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>(),
+            ["police", "stevenage", "tamworth"]
+        );
+        let dup = Organisation {
+            id: OrganisationId(Uuid::now_v7()),
+            ..orgs[0].clone()
+        };
+        assert!(matches!(
+            store.create_organisation(&dup, &admin(), now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let org = store
+            .add_service(&orgs[2].slug, "Waste", &admin(), now())
+            .await
+            .unwrap();
+        assert_eq!(org.services, ["Policy", "Waste"]);
+        assert!(matches!(
+            store.add_service(&orgs[2].slug, "Waste", &admin(), now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let areas = store.list_areas().await.unwrap();
+        assert_eq!(areas.len(), 3);
+        assert!(snap.0.areas.contains_area(
+            &AreaCode::parse("E10000028").unwrap(),
+            &AreaCode::parse("E07000199").unwrap()
+        ));
+        let audit = store.audit_log(Some(("organisation", "tamworth")), 10).await.unwrap();
+        assert_eq!(
+            audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+            ["service.add", "organisation.create"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_are_stored_hashed() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let issued = store
+            .create_token(
+                &NewToken {
+                    name: "Alice".into(),
+                    role: Role::Officer,
+                    organisation: Some(snap.org("tamworth")),
+                },
+                &admin(),
+                now(),
+            )
+            .await
+            .unwrap();
+        assert!(issued.secret.starts_with("cst_") && issued.secret.len() == 68);
+        let found = store.authenticate(&issued.secret).await.unwrap().unwrap();
+        assert_eq!(found, issued.info);
+        assert_eq!(found.actor().organisation, Some(snap.org("tamworth")));
+        assert!(store.authenticate("cst_nope").await.unwrap().is_none());
+        let audit = store
+            .audit_log(Some(("token", &issued.info.id.to_string())), 10)
+            .await
+            .unwrap();
+        assert!(
+            !audit[0].detail.to_string().contains(&issued.secret),
+            "the secret never reaches the audit log"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn consultations_round_trip_update_and_transition_with_audit() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let c = snap.consultation("tamworth", "Budget 2027", "2026-02-01", "2026-03-31", Status::Draft);
+        store.insert_consultation(&c, &admin()).await.unwrap();
+        let back = store.get_consultation(c.id).await.unwrap().unwrap();
+        assert_eq!(back.plan, c.plan);
+        assert_eq!(back.recorded_status, Status::Draft);
+
+        // An edit at a stale version is refused and stores nothing.
+        let mut input = c.plan.to_input();
+        input.title = Some("Budget and council tax 2027".into());
+        let plan = ConsultationPlan::parse(input, snap.0.context()).unwrap();
+        assert!(matches!(
+            store.update_plan(c.id, 7, &plan, &admin(), now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let updated = store.update_plan(c.id, 1, &plan, &admin(), now()).await.unwrap();
+        assert_eq!(
+            (updated.version, updated.plan.title()),
+            (2, "Budget and council tax 2027")
+        );
+
+        let officer = Actor {
+            name: "Olive".into(),
+            role: Role::Officer,
+            organisation: Some(snap.org("tamworth")),
+        };
+        let req = TransitionRequest {
+            to: Some("submitted".into()),
+            ..Default::default()
+        };
+        let changes = plan_transition(&updated, &req, &officer, day("2026-01-10"), now()).unwrap();
+        let submitted = store.record_transition(c.id, 2, &changes, &officer).await.unwrap();
+        assert_eq!((submitted.recorded_status, submitted.version), (Status::Submitted, 3));
+        assert_eq!(submitted.status_history.len(), 1);
+        assert_eq!(submitted.status_history[0].by, "Olive");
+        // The same change again, at the old version, loses the race.
+        assert!(matches!(
+            store.record_transition(c.id, 2, &changes, &officer).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let audit = store
+            .audit_log(Some(("consultation", &c.id.to_string())), 10)
+            .await
+            .unwrap();
+        let actions: Vec<_> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["consultation.transition", "consultation.update", "consultation.create"]
+        );
+        assert_eq!(audit[1].detail["title"]["from"], "Budget 2027");
+        assert_eq!(audit[1].detail["title"]["to"], "Budget and council tax 2027");
+        assert!(
+            audit[1].detail.get("level").is_none(),
+            "only changed fields are audited"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn imports_are_all_or_nothing() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let a = snap.consultation("tamworth", "First", "2026-02-01", "2026-03-31", Status::Draft);
+        let b = snap.consultation("tamworth", "Second", "2026-02-01", "2026-03-31", Status::Draft);
+        let before = store.counts().await.unwrap();
+        let err = store.import_consultations(&[a.clone(), b, a], &admin()).await;
+        assert!(err.is_err());
+        assert_eq!(
+            store.counts().await.unwrap(),
+            before,
+            "a failed import leaves nothing behind"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn filters_visibility_and_pagination() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let all = [
+            snap.consultation("tamworth", "Budget 2027", "2026-01-05", "2026-02-28", Status::Approved),
+            snap.consultation("tamworth", "Parks survey", "2026-03-01", "2026-04-30", Status::Approved),
+            snap.consultation("tamworth", "Draft idea", "2026-03-01", "2026-04-30", Status::Draft),
+            snap.consultation(
+                "stevenage",
+                "Tenant review 100% _done_",
+                "2025-10-01",
+                "2025-12-31",
+                Status::Approved,
+            ),
+            snap.consultation(
+                "police",
+                "Withdrawn parks plan",
+                "2026-01-01",
+                "2026-03-01",
+                Status::Withdrawn,
+            ),
+        ];
+        store.import_consultations(&all, &admin()).await.unwrap();
+        let today = "2026-01-10";
+        let f = ConsultationFilter::default;
+
+        assert_eq!(
+            titles(&store, f(), Reader::Public, today).await,
+            ["Budget 2027", "Parks survey", "Tenant review 100% _done_"]
+        );
+        assert_eq!(titles(&store, f(), Reader::Everything, today).await.len(), 5);
+        assert_eq!(
+            titles(&store, f(), Reader::Organisation(snap.org("tamworth")), today).await,
+            ["Budget 2027", "Draft idea", "Parks survey", "Tenant review 100% _done_"]
+        );
+        let st = |s: Status| ConsultationFilter {
+            statuses: vec![s],
+            ..f()
+        };
+        assert_eq!(
+            titles(&store, st(Status::Open), Reader::Public, today).await,
+            ["Budget 2027"]
+        );
+        assert_eq!(
+            titles(&store, st(Status::Approved), Reader::Public, today).await,
+            ["Parks survey"]
+        );
+        assert_eq!(
+            titles(&store, st(Status::Closed), Reader::Public, today).await,
+            ["Tenant review 100% _done_"]
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    level: Some(InvolvementLevel::Research),
+                    ..f()
+                },
+                Reader::Everything,
+                today
+            )
+            .await,
+            ["Parks survey"]
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    organisation: Some("stevenage".into()),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await,
+            ["Tenant review 100% _done_"]
+        );
+        // Tamworth's activities are found from the county that contains it.
+        let county = snap
+            .0
+            .areas
+            .related(&AreaCode::parse("E10000028").unwrap())
+            .into_iter()
+            .collect();
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter { areas: county, ..f() },
+                Reader::Public,
+                today
+            )
+            .await,
+            ["Budget 2027", "Parks survey"]
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    group: Some("tenants".into()),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await,
+            ["Tenant review 100% _done_"]
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    topic: Some("BUDGET".into()),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await,
+            ["Budget 2027"]
+        );
+        // LIKE wildcards in the text are literal.
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    text: Some("100%".into()),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await
+            .len(),
+            1
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    text: Some("0_d".into()),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await
+            .len(),
+            0
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    text: Some("PARKS".into()),
+                    ..f()
+                },
+                Reader::Everything,
+                today
+            )
+            .await,
+            ["Parks survey", "Withdrawn parks plan"]
+        );
+        assert_eq!(
+            titles(
+                &store,
+                ConsultationFilter {
+                    from: Some(day("2026-03-15")),
+                    to: Some(day("2026-03-20")),
+                    ..f()
+                },
+                Reader::Public,
+                today
+            )
+            .await,
+            ["Parks survey"]
+        );
+
+        // Pages of two cover everything once, in both orders.
+        for order in [Order::ByRegistration, Order::ByOpening] {
+            let mut seen = Vec::new();
+            let mut cursor: Option<Cursor> = None;
+            loop {
+                let p = store
+                    .list_consultations(
+                        &ConsultationFilter { order, ..f() },
+                        &Reader::Everything,
+                        day(today),
+                        &PageRequest {
+                            limit: 2,
+                            cursor: cursor.clone(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                assert!(p.items.len() <= 2);
+                seen.extend(p.items.iter().map(|c| (c.plan.opens_on(), c.id)));
+                match p.next {
+                    Some(c) => cursor = Some(Cursor::decode(&c.encode()).unwrap()),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            if order == Order::ByOpening {
+                sorted.sort();
+            } else {
+                sorted.sort_by_key(|x| x.1);
+            }
+            assert_eq!(seen, sorted);
+            assert_eq!(seen.len(), 5);
+        }
+
+        let plan = store
+            .forward_plan(day("2026-01-01"), day("2026-12-31"), day(today), &page(50))
+            .await
+            .unwrap();
+        assert_eq!(
+            plan.items.iter().map(|c| c.plan.title()).collect::<Vec<_>>(),
+            ["Budget 2027", "Parks survey"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sql_and_core_agree_on_status_every_day() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let cs: Vec<Consultation> = Status::ALL
+            .iter()
+            .map(|s| snap.consultation("tamworth", &format!("Recorded {s}"), "2026-02-01", "2026-02-10", *s))
+            .collect();
+        store.import_consultations(&cs, &admin()).await.unwrap();
+        let mut date = day("2026-01-30");
+        while date <= day("2026-02-12") {
+            for c in &cs {
+                let expected = c.status_on(date);
+                let filter = ConsultationFilter {
+                    statuses: vec![expected],
+                    ..Default::default()
+                };
+                let found = store
+                    .list_consultations(&filter, &Reader::Everything, date, &page(50))
+                    .await
+                    .unwrap();
+                assert!(
+                    found.items.iter().any(|x| x.id == c.id),
+                    "{} on {date}: core says {expected}",
+                    c.plan.title()
+                );
+            }
+            date = date + Days::new(1);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn demo_data_loads_once() {
+    with_backends(|store| async move {
+        assert!(demo::load_if_empty(&store, day("2026-11-23"), now()).await.unwrap());
+        assert!(!demo::load_if_empty(&store, day("2026-11-23"), now()).await.unwrap());
+        let open = store
+            .list_consultations(
+                &ConsultationFilter {
+                    statuses: vec![Status::Open],
+                    ..Default::default()
+                },
+                &Reader::Public,
+                day("2026-11-23"),
+                &page(50),
+            )
+            .await
+            .unwrap();
+        assert!(open.items.len() >= 3);
+        let orgs = store.list_organisations().await.unwrap();
+        assert!(orgs.iter().any(|o| o.kind == OrganisationKind::Partner));
+    })
+    .await;
+}
