@@ -1,1 +1,152 @@
-//! placeholder
+//! # consult-api
+//!
+//! The REST API of consult (axum), described by an OpenAPI 3.1 document generated from the
+//! handlers (utoipa). Handlers are thin: they parse input, call [`consult_core`] for every rule,
+//! and [`consult_store`] for every read and write.
+//!
+//! Embed the router, or serve it on a listener:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = consult_store::Store::connect("sqlite://consult.db").await?;
+//! let state = consult_api::AppState::new(store);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! consult_api::serve(listener, state, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod extract;
+mod openapi;
+mod routes;
+pub mod views;
+
+pub use openapi::openapi;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_store::Store;
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Where the API reads the time. Tests fix it; the server uses the system clock.
+pub trait Clock: Send + Sync + Debug {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+    /// Today's date (UTC).
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock stopped at one instant, for tests and reproducible reports.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Limits applied to every request.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Longest a request may take before a 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The register's storage.
+    pub store: Store,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+impl AppState {
+    /// State over `store` with the system clock and default limits.
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same state with another clock.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+}
+
+/// The whole application: API routes, health, OpenAPI document, error fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = openapi::api_router().split_for_parts();
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let limits = state.limits.clone();
+    api.route("/openapi.json", axum::routing::get(openapi::serve_openapi))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Serves the application on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

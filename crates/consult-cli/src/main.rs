@@ -1,1 +1,796 @@
-fn main() {}
+//! `consult`: run the register's server and administer it from the command line.
+//!
+//! Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
+#![forbid(unsafe_code)]
+
+mod csv_register;
+
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use consult_core::{
+    Actor, Area, AreaHierarchy, AreaInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan,
+    InvolvementLevel, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange, TransitionRequest,
+    plan_transition,
+};
+use consult_store::{ConsultationFilter, NewToken, Order, PageRequest, Reader, Store, StoreError};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "consult",
+    version,
+    about = "The register of consultation and engagement activity"
+)]
+struct Cli {
+    /// Database URL: sqlite://PATH (created if absent) or postgres://...
+    #[arg(
+        long,
+        global = true,
+        env = "CONSULT_DATABASE_URL",
+        default_value = "sqlite://consult.db"
+    )]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CONSULT_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Load example data if the database is empty.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Organisations (councils and partner bodies).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Areas by ONS GSS code.
+    #[command(subcommand)]
+    Area(AreaCommand),
+    /// Activities in the register.
+    #[command(subcommand)]
+    Consultation(ConsultationCommand),
+    /// Export data.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Import data.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token and print it, alone, on stdout.
+    Create {
+        /// admin, coordinator or officer.
+        #[arg(long)]
+        role: String,
+        /// Organisation slug (required for officers).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Holder's name, shown in the audit log.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// URL name, e.g. tamworth.
+        #[arg(long)]
+        slug: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// council or partner.
+        #[arg(long, default_value = "council")]
+        kind: String,
+        /// A service within it (repeat for more).
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
+    /// List organisations.
+    List(FormatArg),
+}
+
+#[derive(Debug, Subcommand)]
+enum AreaCommand {
+    /// Add an area.
+    Add {
+        /// GSS code, e.g. E07000199.
+        #[arg(long)]
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// GSS code of the containing area.
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List areas.
+    List(FormatArg),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+struct FormatArg {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Status today (comma separated for several).
+    #[arg(long)]
+    status: Option<String>,
+    /// Involvement level.
+    #[arg(long)]
+    level: Option<String>,
+    /// Owner organisation slug.
+    #[arg(long)]
+    organisation: Option<String>,
+    /// GSS area code (with containing and contained areas).
+    #[arg(long)]
+    area: Option<String>,
+    /// Stakeholder group slug.
+    #[arg(long)]
+    group: Option<String>,
+    /// Topic.
+    #[arg(long)]
+    topic: Option<String>,
+    /// Text in title, summary or topics.
+    #[arg(long)]
+    q: Option<String>,
+    /// Open on or after (YYYY-MM-DD).
+    #[arg(long)]
+    from: Option<NaiveDate>,
+    /// Open on or before (YYYY-MM-DD).
+    #[arg(long)]
+    to: Option<NaiveDate>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsultationCommand {
+    /// List the register (everything, as a coordinator sees it).
+    List(ListArgs),
+    /// Show one activity as JSON.
+    Show {
+        /// Consultation id.
+        id: String,
+    },
+    /// Register a draft from a JSON file (the API's consultation body; `-` for stdin).
+    Create {
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Move an activity to another status.
+    Transition {
+        /// Consultation id.
+        id: String,
+        /// Target status.
+        #[arg(long)]
+        to: String,
+        /// Reason (required to reject, close early or withdraw).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Justification for approving despite failing checks.
+        #[arg(long = "override")]
+        override_justification: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// The whole register.
+    Register {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Write to a file instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Activities from CSV (the columns of `export register`); all rows or none.
+    Register {
+        /// CSV file.
+        file: PathBuf,
+    },
+}
+
+/// A failure, with the exit code it gives.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    /// Bad usage or input: exit 2.
+    #[error("{0}")]
+    Input(String),
+    /// The operation failed: exit 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnsupportedUrl(_) | StoreError::Conflict(_) | StoreError::NotFound(_) => {
+                Self::Input(e.to_string())
+            }
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Failed(e.to_string())
+    }
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("consult: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let line = e.to_string().replace('\n', "; ");
+            eprintln!("consult: {line}");
+            ExitCode::from(match e {
+                CliError::Input(_) => 2,
+                CliError::Failed(_) => 1,
+            })
+        }
+    }
+}
+
+fn cli_actor() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor {
+        name: format!("cli:{user}"),
+        role: Role::Admin,
+        organisation: None,
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    if let Command::Serve { bind, demo } = &cli.command {
+        return serve(&cli.database, bind, *demo).await;
+    }
+    let store = Store::connect(&cli.database).await?;
+    let result = command(&store, cli.command).await;
+    store.close().await;
+    result
+}
+
+async fn serve(database: &str, bind: &str, demo: bool) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let store = Store::connect(database).await?;
+    if demo {
+        let now = Utc::now();
+        if consult_store::demo::load_if_empty(&store, now.date_naive(), now).await? {
+            tracing::info!("loaded the demo data");
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| CliError::Input(format!("cannot listen on {bind}: {e}")))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(database), "consult listening on http://{addr}");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    consult_api::serve(listener, consult_api::AppState::new(store.clone()), shutdown).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// The URL without a password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
+
+fn invalid(e: consult_core::ValidationErrors) -> CliError {
+    CliError::Input(format!("invalid input: {e}"))
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Prints rows as an aligned table, CSV or JSON objects keyed by the headers.
+fn print_rows(format: Format, headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        Format::Json => {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .iter()
+                .map(|r| {
+                    headers
+                        .iter()
+                        .zip(r)
+                        .map(|(h, v)| ((*h).to_owned(), serde_json::Value::String(v.clone())))
+                        .collect()
+                })
+                .collect();
+            drop(out);
+            print_json(&items)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(headers).map_err(|e| CliError::Failed(e.to_string()))?;
+            for r in rows {
+                w.write_record(r.iter().map(|c| csv_register::neutralise(c)))
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+            for r in rows {
+                for (w, c) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(c.chars().count().min(60));
+                }
+            }
+            let line = |cells: Vec<String>| -> String {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| {
+                        let c: String = c.chars().take(60).collect();
+                        format!("{c:<w$}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_owned()
+            };
+            writeln!(out, "{}", line(headers.iter().map(|h| h.to_uppercase()).collect()))?;
+            for r in rows {
+                writeln!(out, "{}", line(r.clone()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn command(store: &Store, command: Command) -> Result<()> {
+    let actor = cli_actor();
+    let now = Utc::now();
+    let today = now.date_naive();
+    match command {
+        Command::Serve { .. } => Ok(()),
+        Command::Migrate => {
+            eprintln!("consult: database is up to date");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            role,
+            organisation,
+            name,
+        }) => {
+            let role: Role = role.parse().map_err(CliError::Input)?;
+            let org = match organisation {
+                Some(slug) => Some(
+                    store
+                        .get_organisation(&slug)
+                        .await?
+                        .ok_or_else(|| CliError::Input(format!("unknown organisation `{slug}`")))?,
+                ),
+                None if role == Role::Officer => {
+                    return Err(CliError::Input("an officer token needs --organisation".into()));
+                }
+                None => None,
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(CliError::Input("--name must not be empty".into()));
+            }
+            let issued = store
+                .create_token(
+                    &NewToken {
+                        name: name.to_owned(),
+                        role,
+                        organisation: org.map(|o| o.id),
+                    },
+                    &actor,
+                    now,
+                )
+                .await?;
+            println!("{}", issued.secret);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Add {
+            slug,
+            name,
+            kind,
+            services,
+        }) => {
+            let org = Organisation::parse(
+                OrganisationId(Uuid::now_v7()),
+                OrganisationInput {
+                    slug: Some(slug),
+                    name: Some(name),
+                    kind: Some(kind),
+                    services,
+                },
+            )
+            .map_err(invalid)?;
+            store.create_organisation(&org, &actor, now).await?;
+            eprintln!("consult: added organisation {}", org.slug);
+            Ok(())
+        }
+        Command::Org(OrgCommand::List(f)) => {
+            let rows: Vec<Vec<String>> = store
+                .list_organisations()
+                .await?
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.slug.to_string(),
+                        o.kind.as_str().into(),
+                        o.name,
+                        o.services.join("; "),
+                    ]
+                })
+                .collect();
+            print_rows(f.format, &["slug", "kind", "name", "services"], &rows)
+        }
+        Command::Area(AreaCommand::Add { code, name, parent }) => {
+            let known = AreaHierarchy::new(store.list_areas().await?);
+            let area = Area::parse(
+                AreaInput {
+                    code: Some(code),
+                    name: Some(name),
+                    parent,
+                },
+                &known,
+            )
+            .map_err(invalid)?;
+            store.create_area(&area, &actor, now).await?;
+            eprintln!("consult: added area {}", area.code);
+            Ok(())
+        }
+        Command::Area(AreaCommand::List(f)) => {
+            let rows: Vec<Vec<String>> = store
+                .list_areas()
+                .await?
+                .into_iter()
+                .map(|a| {
+                    vec![
+                        a.code.to_string(),
+                        a.name,
+                        a.parent.map(|p| p.to_string()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_rows(f.format, &["code", "name", "parent"], &rows)
+        }
+        Command::Consultation(ConsultationCommand::List(args)) => list(store, args, today).await,
+        Command::Consultation(ConsultationCommand::Show { id }) => {
+            let c = find(store, &id).await?;
+            let orgs = store.list_organisations().await?;
+            let view =
+                consult_api::views::ConsultationView::new(&c, orgs.iter().find(|o| o.id == c.organisation_id), today);
+            print_json(&view)
+        }
+        Command::Consultation(ConsultationCommand::Create { file }) => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?
+            };
+            let input: ConsultationInput = consult_api::extract::parse_json(text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
+            let snapshot = store.register_snapshot().await?;
+            let plan = ConsultationPlan::parse(input, snapshot.context()).map_err(invalid)?;
+            let org = snapshot
+                .organisations
+                .iter()
+                .find(|o| o.slug == *plan.organisation())
+                .ok_or_else(|| CliError::Input("unknown organisation".into()))?;
+            let c = Consultation {
+                id: ConsultationId(Uuid::now_v7()),
+                organisation_id: org.id,
+                plan,
+                recorded_status: Status::Draft,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                status_history: vec![],
+            };
+            store.insert_consultation(&c, &actor).await?;
+            println!("{}", c.id);
+            Ok(())
+        }
+        Command::Consultation(ConsultationCommand::Transition {
+            id,
+            to,
+            reason,
+            override_justification,
+        }) => {
+            let c = find(store, &id).await?;
+            let request = TransitionRequest {
+                to: Some(to),
+                reason,
+                override_justification,
+            };
+            let changes = plan_transition(&c, &request, &actor, today, now).map_err(|e| match e {
+                consult_core::TransitionError::Invalid(v) => invalid(v),
+                other => CliError::Input(other.to_string()),
+            })?;
+            let updated = store.record_transition(c.id, c.version, &changes, &actor).await?;
+            eprintln!("consult: {} is now {}", updated.id, updated.status_on(today));
+            Ok(())
+        }
+        Command::Export(ExportCommand::Register { format, output }) => {
+            let items = all_consultations(store, today).await?;
+            let orgs = store.list_organisations().await?;
+            let mut buf = Vec::new();
+            match format {
+                ExportFormat::Csv => {
+                    csv_register::write(&mut buf, &items, &orgs, today).map_err(|e| CliError::Failed(e.to_string()))?
+                }
+                ExportFormat::Json => {
+                    let views: Vec<_> = items
+                        .iter()
+                        .map(|c| {
+                            consult_api::views::ConsultationView::new(
+                                c,
+                                orgs.iter().find(|o| o.id == c.organisation_id),
+                                today,
+                            )
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut buf, &serde_json::json!({ "items": views }))
+                        .map_err(|e| CliError::Failed(e.to_string()))?;
+                    buf.push(b'\n');
+                }
+            }
+            match output {
+                Some(path) => std::fs::write(&path, buf)?,
+                None => std::io::stdout().write_all(&buf)?,
+            }
+            Ok(())
+        }
+        Command::Import(ImportCommand::Register { file }) => import(store, &file, &actor, now).await,
+    }
+}
+
+async fn find(store: &Store, id: &str) -> Result<Consultation> {
+    let parsed: ConsultationId = id
+        .parse()
+        .map_err(|_| CliError::Input(format!("`{id}` is not a consultation id (a UUID)")))?;
+    store
+        .get_consultation(parsed)
+        .await?
+        .ok_or_else(|| CliError::Input(format!("no consultation {id}")))
+}
+
+async fn all_consultations(store: &Store, today: NaiveDate) -> Result<Vec<Consultation>> {
+    collect(store, &ConsultationFilter::default(), today).await
+}
+
+async fn collect(store: &Store, filter: &ConsultationFilter, today: NaiveDate) -> Result<Vec<Consultation>> {
+    let mut out = Vec::new();
+    let mut page = PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    loop {
+        let p = store
+            .list_consultations(filter, &Reader::Everything, today, &page)
+            .await?;
+        out.extend(p.items);
+        match p.next {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn list(store: &Store, args: ListArgs, today: NaiveDate) -> Result<()> {
+    let mut statuses = Vec::new();
+    for s in args
+        .status
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        statuses.push(s.parse::<Status>().map_err(CliError::Input)?);
+    }
+    let level = args
+        .level
+        .map(|l| {
+            l.parse::<InvolvementLevel>()
+                .map_err(|e| CliError::Input(e.to_string()))
+        })
+        .transpose()?;
+    let areas = match args.area {
+        None => vec![],
+        Some(a) => {
+            let code = consult_core::AreaCode::parse(&a).map_err(CliError::Input)?;
+            let h = AreaHierarchy::new(store.list_areas().await?);
+            if !h.contains(&code) {
+                return Err(CliError::Input(format!("unknown area {code}")));
+            }
+            h.related(&code).into_iter().collect()
+        }
+    };
+    let filter = ConsultationFilter {
+        statuses,
+        level,
+        organisation: args.organisation,
+        areas,
+        group: args.group,
+        topic: args.topic,
+        text: args.q,
+        from: args.from,
+        to: args.to,
+        order: Order::ByRegistration,
+    };
+    let items = collect(store, &filter, today).await?;
+    let orgs = store.list_organisations().await?;
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.status_on(today).to_string(),
+                c.plan.level().to_string(),
+                c.plan.opens_on().to_string(),
+                c.plan.closes_on().to_string(),
+                orgs.iter()
+                    .find(|o| o.id == c.organisation_id)
+                    .map_or_else(String::new, |o| o.slug.to_string()),
+                c.plan.title().to_owned(),
+            ]
+        })
+        .collect();
+    print_rows(
+        args.format,
+        &[
+            "id",
+            "status",
+            "level",
+            "opens_on",
+            "closes_on",
+            "organisation",
+            "title",
+        ],
+        &rows,
+    )
+}
+
+async fn import(store: &Store, file: &std::path::Path, actor: &Actor, now: chrono::DateTime<Utc>) -> Result<()> {
+    let f = std::fs::File::open(file).map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    let rows = csv_register::read(f).map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+    let snapshot = store.register_snapshot().await?;
+    let mut problems = Vec::new();
+    let mut items = Vec::new();
+    for row in rows {
+        let id = match row.id.as_deref().map(Uuid::parse_str) {
+            None => Uuid::now_v7(),
+            Some(Ok(id)) => id,
+            Some(Err(_)) => {
+                problems.push(format!("line {}: id is not a UUID", row.line));
+                continue;
+            }
+        };
+        let status = match row.status.as_deref().map(str::parse::<Status>) {
+            None => Status::Draft,
+            // Opening and closing follow the dates: store what a person recorded.
+            Some(Ok(Status::Open)) => Status::Approved,
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                problems.push(format!("line {}: status: {e}", row.line));
+                continue;
+            }
+        };
+        match ConsultationPlan::parse(row.input, snapshot.context()) {
+            Ok(plan) => {
+                let org_id = snapshot
+                    .organisations
+                    .iter()
+                    .find(|o| o.slug == *plan.organisation())
+                    .map(|o| o.id);
+                let Some(org_id) = org_id else { continue };
+                let history = if status == Status::Draft {
+                    vec![]
+                } else {
+                    vec![StatusChange {
+                        from: Status::Draft,
+                        to: status,
+                        at: now,
+                        by: actor.name.clone(),
+                        reason: Some(format!("imported from {}", file.display())),
+                        override_justification: None,
+                    }]
+                };
+                items.push(Consultation {
+                    id: ConsultationId(id),
+                    organisation_id: org_id,
+                    plan,
+                    recorded_status: status,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                    status_history: history,
+                });
+            }
+            Err(e) => problems.push(format!("line {}: {e}", row.line)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CliError::Input(format!(
+            "nothing imported; {} row(s) are invalid: {}",
+            problems.len(),
+            problems.join("; ")
+        )));
+    }
+    store.import_consultations(&items, actor).await.map_err(|e| match e {
+        StoreError::Conflict(m) => CliError::Input(format!(
+            "nothing imported: {m} (an id in the file is already registered)"
+        )),
+        other => other.into(),
+    })?;
+    eprintln!("consult: imported {} activities", items.len());
+    Ok(())
+}

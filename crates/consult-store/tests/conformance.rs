@@ -1,5 +1,6 @@
 //! One backend-agnostic conformance suite, run against SQLite always and PostgreSQL when
 //! `CONSULT_TEST_POSTGRES_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use consult_core::*;

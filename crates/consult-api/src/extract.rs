@@ -1,0 +1,127 @@
+//! Extractors: a JSON body whose every failure is a problem+json naming the field, and the
+//! caller's identity from a bearer token (a bad token is an error, never silently anonymous).
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use consult_core::Actor;
+use serde::de::DeserializeOwned;
+
+/// A JSON request body. Syntax errors are 400; a value of the wrong type or an unknown enum
+/// value is 422 naming the field; a body over the limit is 413.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim();
+                v == "application/json" || v == "application/merge-patch+json" || v.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(_) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge("the request body is larger than the limit".into())
+            }
+            other => ApiError::Malformed(other.body_text()),
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, classifying errors as [`ApiJson`] does.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| ApiError::Malformed(format!("the body is not valid UTF-8: {e}")))?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::field(&field, clean_serde_message(&inner.to_string()))
+            }
+            _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Drops serde's " at line 1 column 5" suffix: the field path already says where.
+fn clean_serde_message(m: &str) -> String {
+    match m.rfind(" at line ") {
+        Some(i) => m[..i].to_owned(),
+        None => m.to_owned(),
+    }
+}
+
+/// The caller: `None` for the public (no token). A present but unknown token is a 401.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Actor>);
+
+impl Caller {
+    /// The actor, or a 401 when the caller is the public.
+    pub fn required(self) -> Result<Actor, ApiError> {
+        self.0
+            .ok_or_else(|| ApiError::Unauthorized("this needs a bearer token (Authorization: Bearer ...)".into()))
+    }
+
+    /// The actor if a coordinator or admin; else 401 or 403.
+    pub fn coordinator(self) -> Result<Actor, ApiError> {
+        let actor = self.required()?;
+        if actor.is_coordinator() {
+            Ok(actor)
+        } else {
+            Err(ApiError::Forbidden("only a coordinator or admin can do this".into()))
+        }
+    }
+
+    /// The actor if an admin; else 401 or 403.
+    pub fn admin(self) -> Result<Actor, ApiError> {
+        let actor = self.required()?;
+        if actor.role == consult_core::Role::Admin {
+            Ok(actor)
+        } else {
+            Err(ApiError::Forbidden("only an admin can do this".into()))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+        match state.store.authenticate(token).await? {
+            Some(info) => Ok(Caller(Some(info.actor()))),
+            None => Err(ApiError::Unauthorized("the token is not valid".into())),
+        }
+    }
+}

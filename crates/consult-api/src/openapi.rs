@@ -1,0 +1,90 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations as the routes are added,
+//! so the document and the router cannot disagree.
+
+use crate::AppState;
+use crate::routes::{consultations, meta, organisations};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "consult",
+        description = "The register of consultation, research and engagement activity of a council and its partners.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::Problem, consult_core::FieldError, consult_core::Status)),
+    tags(
+        (name = "register", description = "Activities, their lifecycle and the forward plan"),
+        (name = "organisations", description = "Councils and partner bodies"),
+        (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
+        (name = "tokens", description = "Bearer tokens"),
+        (name = "meta", description = "Health")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every documented route.
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::continuum))
+        .routes(routes!(meta::methods))
+        .routes(routes!(meta::groups))
+        .routes(routes!(
+            organisations::create_organisation,
+            organisations::list_organisations
+        ))
+        .routes(routes!(organisations::get_organisation))
+        .routes(routes!(organisations::add_service))
+        .routes(routes!(organisations::create_area, organisations::list_areas))
+        .routes(routes!(organisations::create_token))
+        .routes(routes!(
+            consultations::create_consultation,
+            consultations::list_consultations
+        ))
+        .routes(routes!(
+            consultations::get_consultation,
+            consultations::patch_consultation
+        ))
+        .routes(routes!(consultations::transition))
+        .routes(routes!(consultations::audit))
+        .routes(routes!(consultations::forward_plan))
+}
+
+/// The OpenAPI document the server publishes at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = api_router().split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.paths.paths.insert(
+        "/openapi.json".into(),
+        utoipa::openapi::PathItem::new(
+            utoipa::openapi::HttpMethod::Get,
+            utoipa::openapi::path::OperationBuilder::new()
+                .tag("meta")
+                .summary(Some("This OpenAPI 3.1 document"))
+                .response("200", utoipa::openapi::Response::new("OpenAPI document")),
+        ),
+    );
+    doc
+}
+
+pub(crate) async fn serve_openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

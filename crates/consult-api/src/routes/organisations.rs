@@ -1,0 +1,206 @@
+//! Organisations and their services, areas, and tokens.
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, Caller};
+use crate::views::{Items, OrganisationView, TokenView};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use consult_core::{Area, AreaHierarchy, AreaInput, Organisation, OrganisationId, OrganisationInput, Role, Slug};
+use consult_store::NewToken;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Register an organisation (a council or partner body). Admins only.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = OrganisationView), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_organisation(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = caller.admin()?;
+    let org = Organisation::parse(OrganisationId(Uuid::now_v7()), input)?;
+    state.store.create_organisation(&org, &actor, state.clock.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/organisations/{}", org.slug))],
+        Json(OrganisationView::from(&org)),
+    ))
+}
+
+/// Every organisation in the partnership.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", responses((status = 200, body = Items<OrganisationView>)))]
+pub(crate) async fn list_organisations(
+    State(state): State<AppState>,
+) -> Result<Json<Items<OrganisationView>>, ApiError> {
+    let orgs = state.store.list_organisations().await?;
+    Ok(Json(Items {
+        items: orgs.iter().map(OrganisationView::from).collect(),
+    }))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/organisations/{slug}", tag = "organisations",
+    params(("slug" = String, Path, description = "organisation slug")),
+    responses((status = 200, body = OrganisationView), (status = 404, body = Problem)))]
+pub(crate) async fn get_organisation(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<OrganisationView>, ApiError> {
+    let org = state
+        .store
+        .get_organisation(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+    Ok(Json(OrganisationView::from(&org)))
+}
+
+/// A service to add.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct ServiceInput {
+    /// Service name.
+    name: Option<String>,
+}
+
+/// Add a service to an organisation. Admins, coordinators, and the organisation's own officers.
+#[utoipa::path(post, path = "/api/v1/organisations/{slug}/services", tag = "organisations", request_body = ServiceInput,
+    params(("slug" = String, Path, description = "organisation slug")), security(("bearer" = [])),
+    responses((status = 201, body = OrganisationView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn add_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<ServiceInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = caller.required()?;
+    let org = state
+        .store
+        .get_organisation(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+    if !actor.may_write(org.id) {
+        return Err(ApiError::Forbidden(
+            "officers can only add services to their own organisation".into(),
+        ));
+    }
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+        return Err(ApiError::field(
+            "name",
+            "is required: one line of at most 120 characters",
+        ));
+    }
+    let slug = Slug::parse(&slug).map_err(ApiError::NotFound)?;
+    let org = state.store.add_service(&slug, name, &actor, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(OrganisationView::from(&org))))
+}
+
+/// Add an area (a GSS code within its parent). Coordinators only.
+#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = AreaInput, security(("bearer" = [])),
+    responses((status = 201, body = Area), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_area(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<AreaInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = caller.coordinator()?;
+    let known = AreaHierarchy::new(state.store.list_areas().await?);
+    let area = Area::parse(input, &known)?;
+    state.store.create_area(&area, &actor, state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(area)))
+}
+
+/// Every area, with its parent.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", responses((status = 200, body = Items<Area>)))]
+pub(crate) async fn list_areas(State(state): State<AppState>) -> Result<Json<Items<Area>>, ApiError> {
+    Ok(Json(Items {
+        items: state.store.list_areas().await?,
+    }))
+}
+
+/// A token to issue.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct TokenInput {
+    /// Holder's name, for the audit log.
+    name: Option<String>,
+    /// `admin`, `coordinator` or `officer`.
+    #[schema(value_type = Option<Role>)]
+    role: Option<String>,
+    /// Organisation slug (required for officers).
+    organisation: Option<String>,
+}
+
+/// Issue a bearer token. Admins only. The secret is in the response, once.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenInput, security(("bearer" = [])),
+    responses((status = 201, body = TokenView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<TokenInput>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = caller.admin()?;
+    let new = parse_token_input(&state, input).await?;
+    let issued = state.store.create_token(&new.0, &actor, state.clock.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenView {
+            id: issued.info.id.to_string(),
+            token: issued.secret,
+            name: issued.info.name,
+            role: issued.info.role,
+            organisation: new.1,
+        }),
+    ))
+}
+
+async fn parse_token_input(state: &AppState, input: TokenInput) -> Result<(NewToken, Option<String>), ApiError> {
+    let mut errors = consult_core::ValidationErrors::new();
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.len() <= 200);
+    if name.is_none() {
+        errors.push("name", "is required (at most 200 characters)");
+    }
+    let role = match input.role.as_deref() {
+        Some(r) => r.parse::<Role>().map_err(|e| errors.push("role", e)).ok(),
+        None => {
+            errors.push("role", "is required");
+            None
+        }
+    };
+    let org = match input.organisation.as_deref() {
+        Some(slug) => match state.store.get_organisation(slug).await? {
+            Some(o) => Some(o),
+            None => {
+                errors.push("organisation", format!("unknown organisation `{slug}`"));
+                None
+            }
+        },
+        None => {
+            if role == Some(Role::Officer) {
+                errors.push("organisation", "is required for an officer");
+            }
+            None
+        }
+    };
+    match (name, role) {
+        (Some(name), Some(role)) if errors.is_empty() => Ok((
+            NewToken {
+                name: name.to_owned(),
+                role,
+                organisation: org.as_ref().map(|o| o.id),
+            },
+            org.map(|o| o.slug.to_string()),
+        )),
+        _ => Err(ApiError::Invalid(errors)),
+    }
+}

@@ -1,0 +1,267 @@
+//! What the API sends: response bodies built from core records.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{
+    Audience, Consultation, ContinuumModel, InvolvementLevel, Organisation, OrganisationKind, Stage, Status,
+    StatusChange,
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An organisation as the register shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationView {
+    /// URL name.
+    pub slug: String,
+    /// Full name.
+    pub name: String,
+    /// Council or partner.
+    pub kind: OrganisationKind,
+    /// Services within it.
+    pub services: Vec<String>,
+}
+
+impl From<&Organisation> for OrganisationView {
+    fn from(o: &Organisation) -> Self {
+        Self {
+            slug: o.slug.to_string(),
+            name: o.name.clone(),
+            kind: o.kind,
+            services: o.services.clone(),
+        }
+    }
+}
+
+/// The owner of an activity, inside a consultation body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerView {
+    /// URL name.
+    pub slug: String,
+    /// Full name.
+    pub name: String,
+    /// Council or partner.
+    pub kind: OrganisationKind,
+}
+
+/// Cost in pounds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CostView {
+    /// Pounds.
+    pub amount: f64,
+    /// Always GBP.
+    pub currency: &'static str,
+}
+
+/// An activity in the register.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationView {
+    /// Identifier (UUID v7).
+    pub id: String,
+    /// Owner organisation.
+    pub organisation: OwnerView,
+    /// Owning service.
+    pub service: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Why it is being run.
+    pub purpose: Option<String>,
+    /// The decision it informs.
+    pub decision: Option<String>,
+    /// When that decision is taken.
+    pub decision_date: Option<NaiveDate>,
+    /// What can change.
+    pub can_change: Vec<String>,
+    /// What cannot change.
+    pub cannot_change: Vec<String>,
+    /// Involvement level.
+    pub level: InvolvementLevel,
+    /// Method slugs.
+    pub methods: Vec<String>,
+    /// Who it is for.
+    pub audience: Audience,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Opening date.
+    pub opens_on: NaiveDate,
+    /// Closing date (inclusive).
+    pub closes_on: NaiveDate,
+    /// When feedback is due.
+    pub feedback_due_on: Option<NaiveDate>,
+    /// Legal basis.
+    pub legal_basis: Option<String>,
+    /// Lead officer.
+    pub lead_officer: Option<String>,
+    /// Accessible formats statement.
+    pub accessible_formats: Option<String>,
+    /// Cost.
+    pub cost: Option<CostView>,
+    /// Status today (opening and closing on the dates are applied).
+    pub status: Status,
+    /// Statuses it may be moved to next by a person.
+    pub next_statuses: Vec<Status>,
+    /// Concurrency version: changes with every write.
+    pub version: i64,
+    /// When registered.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Every status change, including scheduled opening and closing.
+    pub status_history: Vec<StatusChange>,
+}
+
+impl ConsultationView {
+    /// Builds the view of `c` as of `today`.
+    pub fn new(c: &Consultation, owner: Option<&Organisation>, today: NaiveDate) -> Self {
+        let p = &c.plan;
+        let status = c.status_on(today);
+        Self {
+            id: c.id.to_string(),
+            organisation: match owner {
+                Some(o) => OwnerView {
+                    slug: o.slug.to_string(),
+                    name: o.name.clone(),
+                    kind: o.kind,
+                },
+                None => OwnerView {
+                    slug: p.organisation().to_string(),
+                    name: p.organisation().to_string(),
+                    kind: OrganisationKind::Council,
+                },
+            },
+            service: p.service().map(str::to_owned),
+            title: p.title().to_owned(),
+            summary: p.summary().map(str::to_owned),
+            purpose: p.purpose().map(str::to_owned),
+            decision: p.decision().map(str::to_owned),
+            decision_date: p.decision_date(),
+            can_change: p.can_change().to_vec(),
+            cannot_change: p.cannot_change().to_vec(),
+            level: p.level(),
+            methods: p.method_slugs().to_vec(),
+            audience: p.audience().clone(),
+            topics: p.topics().to_vec(),
+            opens_on: p.opens_on(),
+            closes_on: p.closes_on(),
+            feedback_due_on: p.feedback_due_on(),
+            legal_basis: p.legal_basis().map(str::to_owned),
+            lead_officer: p.lead_officer().map(str::to_owned),
+            accessible_formats: p.accessible_formats().map(str::to_owned),
+            cost: p.cost().map(|c| CostView {
+                amount: c.amount.pounds(),
+                currency: "GBP",
+            }),
+            status,
+            next_statuses: consult_core::allowed_targets(status),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            status_history: c.history_on(today),
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListPage<T: ToSchema> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A plain list (no pagination).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Items<T: ToSchema> {
+    /// The items.
+    pub items: Vec<T>,
+}
+
+/// A canonical level with its plain-English meaning.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LevelView {
+    /// API name.
+    pub level: InvolvementLevel,
+    /// Position, 0 (inform) to 5 (empower).
+    pub rank: u8,
+    /// Display label.
+    pub label: &'static str,
+    /// What it means for the public.
+    pub description: &'static str,
+}
+
+/// One published model and its stages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelView {
+    /// API name.
+    pub model: ContinuumModel,
+    /// Full name and source.
+    pub name: &'static str,
+    /// Stages, low to high, with the canonical levels each covers.
+    pub stages: Vec<Stage>,
+    /// Canonical levels this model has no stage for.
+    pub unmapped_levels: Vec<InvolvementLevel>,
+}
+
+/// The continuum: canonical levels and every model mapped to them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContinuumView {
+    /// Canonical levels, low to high.
+    pub levels: Vec<LevelView>,
+    /// Published models.
+    pub models: Vec<ModelView>,
+}
+
+impl ContinuumView {
+    /// The whole continuum.
+    pub fn build() -> Self {
+        Self {
+            levels: InvolvementLevel::ALL
+                .into_iter()
+                .map(|l| LevelView {
+                    level: l,
+                    rank: l.rank(),
+                    label: l.label(),
+                    description: l.plain_english(),
+                })
+                .collect(),
+            models: ContinuumModel::ALL
+                .into_iter()
+                .map(|m| ModelView {
+                    model: m,
+                    name: m.name(),
+                    stages: m.stages().to_vec(),
+                    unmapped_levels: InvolvementLevel::ALL
+                        .into_iter()
+                        .filter(|l| m.to_model(*l).is_none())
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A new token: the secret is shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Token id.
+    pub id: String,
+    /// The bearer secret; store it now, it cannot be shown again.
+    pub token: String,
+    /// Holder's name.
+    pub name: String,
+    /// Role.
+    pub role: consult_core::Role,
+    /// Organisation slug, for officers.
+    pub organisation: Option<String>,
+}
+
+/// Health.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
+}
