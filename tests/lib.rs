@@ -1,1 +1,274 @@
-//! e2e
+//! Harness for end-to-end tests: the real server on a fresh database (a temporary SQLite file,
+//! or a private schema of the PostgreSQL server named by `CONSULT_TEST_POSTGRES_URL`), driven
+//! over HTTP, and the `consult` binary run against the same database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_api::{AppState, FixedClock};
+use consult_store::{NewToken, Store, testing};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A private schema on the test PostgreSQL server.
+    Postgres,
+}
+
+/// A running server with its database.
+#[derive(Debug)]
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub base: String,
+    /// The database URL (for the CLI).
+    pub database_url: String,
+    /// The store the server uses.
+    pub store: Store,
+    /// HTTP client.
+    pub client: Client,
+    /// An admin token.
+    pub admin: String,
+    /// A coordinator token.
+    pub coordinator: String,
+    /// "Today" for the server.
+    pub today: NaiveDate,
+    _dir: Option<tempfile::TempDir>,
+    schema: Option<(String, String)>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The day the test server believes it is.
+pub fn test_today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()
+}
+
+fn test_now() -> DateTime<Utc> {
+    test_today().and_hms_opt(9, 30, 0).unwrap().and_utc()
+}
+
+impl TestApp {
+    /// Starts a server on `db`, or `None` when PostgreSQL is asked for but not configured.
+    pub async fn start(db: Db) -> Option<TestApp> {
+        Self::start_at(db, test_now()).await
+    }
+
+    /// Starts a server whose clock is stopped at `now`.
+    pub async fn start_at(db: Db, now: DateTime<Utc>) -> Option<TestApp> {
+        let (store, database_url, dir, schema) = match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("consult.db").display());
+                (Store::connect(&url).await.unwrap(), url, Some(dir), None)
+            }
+            Db::Postgres => {
+                let Some(url) = testing::postgres_url() else {
+                    eprintln!("{} not set: skipping the PostgreSQL variant", testing::POSTGRES_URL_VAR);
+                    return None;
+                };
+                let (store, schema) = testing::postgres_schema(&url).await.unwrap();
+                let with_schema = testing::postgres_url_with_schema(&url, &schema);
+                (store, with_schema, None, Some((url, schema)))
+            }
+        };
+        let admin_actor = consult_core::Actor {
+            name: "harness".into(),
+            role: consult_core::Role::Admin,
+            organisation: None,
+        };
+        let token = |name: &str, role| NewToken {
+            name: name.into(),
+            role,
+            organisation: None,
+        };
+        let admin = store
+            .create_token(&token("Ada Admin", consult_core::Role::Admin), &admin_actor, now)
+            .await
+            .unwrap()
+            .secret;
+        let coordinator = store
+            .create_token(
+                &token("Cora Coordinator", consult_core::Role::Coordinator),
+                &admin_actor,
+                now,
+            )
+            .await
+            .unwrap()
+            .secret;
+        let state = AppState::new(store.clone()).with_clock(FixedClock(now));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(consult_api::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        Some(TestApp {
+            base,
+            database_url,
+            store,
+            client: Client::new(),
+            admin,
+            coordinator,
+            today: now.date_naive(),
+            _dir: dir,
+            schema,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// GET, returning status and JSON body.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        into_json(self.send(Method::GET, path, token, None).await).await
+    }
+
+    /// POST JSON, returning status and JSON body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        into_json(self.send(Method::POST, path, token, Some(&body)).await).await
+    }
+
+    /// PATCH JSON, returning status and JSON body.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        into_json(self.send(Method::PATCH, path, token, Some(&body)).await).await
+    }
+
+    /// Adds the Staffordshire areas and two organisations (`tamworth` council and `police`
+    /// partner); returns an officer token for each.
+    pub async fn seed(&self) -> (String, String) {
+        for (code, name, parent) in [
+            ("E10000028", "Staffordshire", None),
+            ("E07000199", "Tamworth", Some("E10000028")),
+            ("E07000243", "Stevenage", None),
+        ] {
+            let (s, b) = self
+                .post(
+                    "/api/v1/areas",
+                    Some(&self.coordinator),
+                    json!({ "code": code, "name": name, "parent": parent }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        for (slug, kind) in [("tamworth", "council"), ("police", "partner")] {
+            let (s, b) = self
+                .post(
+                    "/api/v1/organisations",
+                    Some(&self.admin),
+                    json!({ "slug": slug, "name": format!("{slug} body"), "kind": kind }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+        }
+        let officer =
+            |org: &str| json!({ "name": format!("Officer of {org}"), "role": "officer", "organisation": org });
+        let (_, t) = self
+            .post("/api/v1/tokens", Some(&self.admin), officer("tamworth"))
+            .await;
+        let (_, p) = self.post("/api/v1/tokens", Some(&self.admin), officer("police")).await;
+        (
+            t["token"].as_str().unwrap().to_owned(),
+            p["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Runs the `consult` binary against this server's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli(&self.database_url, args)
+    }
+
+    /// Stops the server and drops a PostgreSQL schema.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.store.close().await;
+        if let Some((url, schema)) = self.schema.take() {
+            testing::drop_postgres_schema(&url, &schema).await.unwrap();
+        }
+    }
+}
+
+/// Status and JSON body of a response (`Null` for an empty body).
+pub async fn into_json(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// A consultation body for `org`, opening `opens` days after the test's today for `days` days.
+pub fn consultation(org: &str, title: &str, opens: i64, days: i64) -> Value {
+    consultation_from(test_today(), org, title, opens, days)
+}
+
+/// A consultation body opening `opens` days after `today` (the CLI runs on the real clock).
+pub fn consultation_from(today: NaiveDate, org: &str, title: &str, opens: i64, days: i64) -> Value {
+    let open = today + chrono::Duration::days(opens);
+    let close = open + chrono::Duration::days(days - 1);
+    json!({
+        "organisation": org,
+        "title": title,
+        "summary": format!("About {title}"),
+        "purpose": "To hear residents' views",
+        "decision": "Cabinet decision",
+        "decision_date": (close + chrono::Duration::days(30)).to_string(),
+        "level": "consult",
+        "methods": ["online_survey", "public_meeting"],
+        "audience": { "groups": ["residents"], "areas": ["E07000199"], "equality_groups": [] },
+        "topics": ["budget"],
+        "opens_on": open.to_string(),
+        "closes_on": close.to_string(),
+        "cost": { "amount": 1500, "currency": "GBP" }
+    })
+}
+
+/// The `consult` binary, built once per test process if it is missing.
+pub fn binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let dir = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
+        let bin = dir.join(format!("consult{}", std::env::consts::EXE_SUFFIX));
+        if !bin.exists() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--quiet", "--package", "consult-cli", "--bin", "consult"])
+                .status()
+                .unwrap();
+            assert!(status.success(), "building the consult binary failed");
+        }
+        bin
+    })
+    .clone()
+}
+
+/// Runs `consult --database URL args...`.
+pub fn cli(database_url: &str, args: &[&str]) -> Output {
+    Command::new(binary())
+        .arg("--database")
+        .arg(database_url)
+        .args(args)
+        .env_remove("CONSULT_DATABASE_URL")
+        .output()
+        .unwrap()
+}

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 /// A problem details body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem.
+    /// A URI reference naming the kind of problem, relative to the server (`/problems/invalid-fields`).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the kind of problem.
@@ -108,7 +108,7 @@ impl ApiError {
         let (detail, errors) = match self {
             Self::Invalid(e) => (
                 match e.errors() {
-                    [one] => format!("{} {}", one.field, one.message),
+                    [one] => format!("{}: {}", one.field, one.message),
                     many => format!("{} fields are invalid", many.len()),
                 },
                 e.errors().to_vec(),
@@ -117,7 +117,7 @@ impl ApiError {
             other => (other.to_string(), vec![]),
         };
         Problem {
-            kind: format!("https://consult.example/problems/{}", self.slug()),
+            kind: format!("/problems/{}", self.slug()),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail,

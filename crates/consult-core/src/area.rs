@@ -22,11 +22,13 @@ impl AreaCode {
     /// assert!(AreaCode::parse("Tamworth").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, String> {
-        let s = s.trim().to_ascii_uppercase();
+        let given = s.trim();
+        let s = given.to_ascii_uppercase();
         let b = s.as_bytes();
         if b.len() == 9 && matches!(b[0], b'E' | b'W' | b'S' | b'N' | b'K') && b[1..].iter().all(u8::is_ascii_digit) {
             Ok(Self(s))
         } else {
+            let s = given;
             Err(format!(
                 "`{s}` is not an ONS GSS area code (a letter E, W, S, N or K and eight digits, e.g. E07000199)"
             ))

@@ -1,0 +1,358 @@
+//! The `consult` binary against the same databases as the server.
+
+use consult_tests::{TestApp, binary, cli, consultation_from};
+
+fn consultation(org: &str, title: &str, opens: i64, days: i64) -> Value {
+    consultation_from(chrono::Utc::now().date_naive(), org, title, opens, days)
+}
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::{Command, Output, Stdio};
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn fails_with(out: &Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line on stderr: {stderr}");
+}
+
+on_both!(cli_administers_the_register);
+async fn cli_administers_the_register(app: &TestApp) {
+    ok(&app.cli(&["migrate"]));
+    ok(&app.cli(&["area", "add", "--code", "E10000028", "--name", "Staffordshire"]));
+    ok(&app.cli(&[
+        "area",
+        "add",
+        "--code",
+        "E07000199",
+        "--name",
+        "Tamworth",
+        "--parent",
+        "E10000028",
+    ]));
+    fails_with(
+        &app.cli(&["area", "add", "--code", "Tamworth", "--name", "T"]),
+        2,
+        "code",
+    );
+    ok(&app.cli(&[
+        "org",
+        "add",
+        "--slug",
+        "tamworth",
+        "--name",
+        "Tamworth Borough Council",
+        "--service",
+        "Finance",
+    ]));
+    fails_with(
+        &app.cli(&["org", "add", "--slug", "Bad Slug", "--name", "x"]),
+        2,
+        "slug",
+    );
+    fails_with(
+        &app.cli(&["org", "add", "--slug", "tamworth", "--name", "Again"]),
+        2,
+        "already exists",
+    );
+    let table = ok(&app.cli(&["org", "list"]));
+    assert!(table.starts_with("SLUG"), "{table}");
+    assert!(table.contains("Tamworth Borough Council"));
+    let json: Value = serde_json::from_str(&ok(&app.cli(&["org", "list", "--format", "json"]))).unwrap();
+    assert_eq!(json[0]["slug"], "tamworth");
+    assert_eq!(json[0]["services"], "Finance");
+
+    // A token made by the CLI works over HTTP, and is printed alone.
+    let token = ok(&app.cli(&[
+        "token",
+        "create",
+        "--role",
+        "officer",
+        "--organisation",
+        "tamworth",
+        "--name",
+        "Tom",
+    ]));
+    let token = token.trim_end();
+    assert!(token.starts_with("cst_") && !token.contains(char::is_whitespace));
+    fails_with(
+        &app.cli(&["token", "create", "--role", "officer", "--name", "Nobody"]),
+        2,
+        "--organisation",
+    );
+    fails_with(
+        &app.cli(&["token", "create", "--role", "boss", "--name", "B"]),
+        2,
+        "role",
+    );
+    let (s, created) = app
+        .post(
+            "/api/v1/consultations",
+            Some(token),
+            consultation("tamworth", "Budget 2027", 5, 60),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+
+    // Create from a file, list, show, transition.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("parks.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&consultation("tamworth", "Parks review", -3, 30)).unwrap(),
+    )
+    .unwrap();
+    let id = ok(&app.cli(&["consultation", "create", "--file", file.to_str().unwrap()]));
+    let id = id.trim();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        serde_json::to_vec(&json!({ "organisation": "tamworth", "title": "x", "level": "loud" })).unwrap(),
+    )
+    .unwrap();
+    fails_with(
+        &app.cli(&["consultation", "create", "--file", bad.to_str().unwrap()]),
+        2,
+        "level",
+    );
+    std::fs::write(&bad, b"{ not json").unwrap();
+    fails_with(
+        &app.cli(&["consultation", "create", "--file", bad.to_str().unwrap()]),
+        2,
+        "not valid JSON",
+    );
+
+    ok(&app.cli(&["consultation", "transition", id, "--to", "submitted"]));
+    fails_with(
+        &app.cli(&["consultation", "transition", id, "--to", "evaluated"]),
+        2,
+        "cannot move from submitted",
+    );
+    fails_with(
+        &app.cli(&["consultation", "transition", "nope", "--to", "approved"]),
+        2,
+        "not a consultation id",
+    );
+    ok(&app.cli(&["consultation", "transition", id, "--to", "approved"]));
+    let shown: Value = serde_json::from_str(&ok(&app.cli(&["consultation", "show", id]))).unwrap();
+    // It opened three days ago, so it is open without anyone acting.
+    assert_eq!(shown["status"], "open");
+    assert_eq!(shown["status_history"][0]["to"], "submitted");
+
+    let listed: Value = serde_json::from_str(&ok(&app.cli(&[
+        "consultation",
+        "list",
+        "--format",
+        "json",
+        "--q",
+        "parks",
+    ])))
+    .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["id"], id);
+    let csv = ok(&app.cli(&["consultation", "list", "--format", "csv", "--status", "draft"]));
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("Budget 2027"));
+    fails_with(
+        &app.cli(&["consultation", "list", "--status", "pending"]),
+        2,
+        "unknown status",
+    );
+
+    // Usage errors exit 2 too.
+    let out = app.cli(&["consultation", "frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+on_both!(export_and_import_round_trip);
+async fn export_and_import_round_trip(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let mut hostile = consultation("tamworth", "=HYPERLINK(\"http://evil\")", 2, 30);
+    hostile["can_change"] = json!(["Opening hours", "Which sites; and when"]);
+    hostile["topics"] = json!(["parks", "open spaces"]);
+    for body in [consultation("tamworth", "Budget 2027", 5, 60), hostile] {
+        let (s, b) = app.post("/api/v1/consultations", Some(&tamworth), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("register.csv");
+    ok(&app.cli(&[
+        "export",
+        "register",
+        "--format",
+        "csv",
+        "--output",
+        csv_path.to_str().unwrap(),
+    ]));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.contains("'=HYPERLINK"), "formula cells are neutralised: {csv}");
+    let exported_json: Value =
+        serde_json::from_str(&ok(&app.cli(&["export", "register", "--format", "json"]))).unwrap();
+    assert_eq!(exported_json["items"].as_array().unwrap().len(), 2);
+
+    // Import into a fresh SQLite register with the same organisations and areas.
+    let target = format!("sqlite://{}", dir.path().join("copy.db").display());
+    ok(&cli(
+        &target,
+        &["area", "add", "--code", "E10000028", "--name", "Staffordshire"],
+    ));
+    ok(&cli(
+        &target,
+        &[
+            "area",
+            "add",
+            "--code",
+            "E07000199",
+            "--name",
+            "Tamworth",
+            "--parent",
+            "E10000028",
+        ],
+    ));
+    ok(&cli(
+        &target,
+        &["org", "add", "--slug", "tamworth", "--name", "Tamworth"],
+    ));
+
+    // A file with one bad row imports nothing.
+    let broken = dir.path().join("broken.csv");
+    let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
+    lines.push(",tamworth,,Broken row,,,,,,,loud,,,,,,2026-01-01,2025-01-01,,,,,,,,".into());
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    fails_with(
+        &cli(&target, &["import", "register", broken.to_str().unwrap()]),
+        2,
+        "nothing imported; 1 row(s) are invalid: line 6: level: unknown level `loud`",
+    );
+    let empty: Value = serde_json::from_str(&ok(&cli(&target, &["consultation", "list", "--format", "json"]))).unwrap();
+    assert_eq!(empty.as_array().unwrap().len(), 0, "nothing was imported");
+
+    ok(&cli(&target, &["import", "register", csv_path.to_str().unwrap()]));
+    let again = dir.path().join("again.csv");
+    ok(&cli(
+        &target,
+        &[
+            "export",
+            "register",
+            "--format",
+            "csv",
+            "--output",
+            again.to_str().unwrap(),
+        ],
+    ));
+    let strip = |s: &str| -> Vec<String> {
+        // created_at and updated_at differ; everything else, ids included, must match.
+        s.lines()
+            .map(|l| l.rsplitn(3, ',').nth(2).unwrap_or(l).to_owned())
+            .collect()
+    };
+    assert_eq!(strip(&std::fs::read_to_string(&again).unwrap()), strip(&csv));
+    // Importing the same file twice is refused as a whole.
+    fails_with(
+        &cli(&target, &["import", "register", csv_path.to_str().unwrap()]),
+        2,
+        "already registered",
+    );
+}
+
+#[test]
+fn bad_database_urls_exit_2() {
+    fails_with(&cli("mysql://localhost/x", &["migrate"]), 2, "unsupported database URL");
+}
+
+/// `consult serve` as a user runs it: the real binary on a free port, with demo data.
+#[tokio::test]
+async fn serve_binary_with_demo_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(binary())
+        .args([
+            "--database",
+            &db,
+            "serve",
+            "--demo",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut healthy = false;
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            healthy = r.status() == StatusCode::OK;
+            if healthy {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(healthy, "the server did not become healthy");
+    let open: Value = client
+        .get(format!("{base}/api/v1/consultations?status=open"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(open["items"].as_array().unwrap().len() >= 3, "{open}");
+    let orgs: Value = client
+        .get(format!("{base}/api/v1/organisations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slugs: Vec<&str> = orgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["slug"].as_str().unwrap())
+        .collect();
+    for s in [
+        "staffordshire",
+        "tamworth",
+        "oxfordshire",
+        "herefordshire-partnership",
+        "stevenage",
+    ] {
+        assert!(slugs.contains(&s), "{s} missing from {slugs:?}");
+    }
+    let plan: Value = client
+        .get(format!("{base}/api/v1/forward-plan"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        plan["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"] == "Place Survey 2027")
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -1,0 +1,122 @@
+//! Checks on the project itself: consult-core stays pure; the OpenAPI document is reviewed as a
+//! snapshot and covers the API.md contract implemented so far.
+
+use consult_tests::{Db, TestApp};
+use reqwest::StatusCode;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+#[test]
+fn consult_core_has_no_io_dependencies() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline", "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packages = meta["packages"].as_array().unwrap();
+    let resolve = meta["resolve"]["nodes"].as_array().unwrap();
+    let id_of = |name: &str| {
+        packages.iter().find(|p| p["name"] == name).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let name_of = |id: &str| {
+        packages.iter().find(|p| p["id"] == id).unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // Walk consult-core's normal (non-dev) dependencies, transitively.
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![id_of("consult-core")];
+    while let Some(id) = todo.pop() {
+        let node = resolve.iter().find(|n| n["id"] == id.as_str()).unwrap();
+        for dep in node["deps"].as_array().unwrap() {
+            let normal = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            let dep_id = dep["pkg"].as_str().unwrap().to_owned();
+            if normal && seen.insert(name_of(&dep_id)) {
+                todo.push(dep_id);
+            }
+        }
+    }
+    // The OpenAPI derives are an opt-in feature, off for embedders.
+    let core = packages.iter().find(|p| p["name"] == "consult-core").unwrap();
+    for dep in core["dependencies"].as_array().unwrap() {
+        if dep["kind"].is_null() && dep["name"] != "utoipa" {
+            assert_eq!(dep["optional"], false, "{}", dep["name"]);
+        }
+        if dep["name"] == "utoipa" {
+            assert_eq!(dep["optional"], true, "utoipa must stay optional in consult-core");
+        }
+    }
+    assert!(
+        seen.contains("serde"),
+        "the walk found consult-core's dependencies: {seen:?}"
+    );
+    for forbidden in [
+        "sqlx",
+        "sqlx-core",
+        "tokio",
+        "axum",
+        "hyper",
+        "reqwest",
+        "rusqlite",
+        "mio",
+        "tower",
+        "async-std",
+    ] {
+        assert!(
+            !seen.contains(forbidden),
+            "consult-core depends on {forbidden}: {seen:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_document_snapshot() {
+    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let (s, doc) = app.get("/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Every API.md route built so far is documented.
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/healthz", "get"),
+        ("/openapi.json", "get"),
+        ("/api/v1/organisations", "post"),
+        ("/api/v1/organisations", "get"),
+        ("/api/v1/organisations/{slug}", "get"),
+        ("/api/v1/consultations", "post"),
+        ("/api/v1/consultations", "get"),
+        ("/api/v1/consultations/{id}", "get"),
+        ("/api/v1/consultations/{id}", "patch"),
+        ("/api/v1/consultations/{id}/transitions", "post"),
+        ("/api/v1/forward-plan", "get"),
+        ("/api/v1/continuum", "get"),
+        ("/api/v1/areas", "post"),
+        ("/api/v1/areas", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is not documented"
+        );
+    }
+    assert_eq!(doc, serde_json::to_value(consult_api::openapi()).unwrap());
+    insta::assert_json_snapshot!("openapi", doc);
+    app.stop().await;
+}
+
+#[test]
+fn published_openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+    let published: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(
+        published == serde_json::to_value(consult_api::openapi()).unwrap(),
+        "docs/openapi.json is stale: run `cargo xtask openapi`"
+    );
+}
