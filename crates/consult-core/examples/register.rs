@@ -5,9 +5,10 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Area, AreaCode, AreaHierarchy, AudienceInput, Consultation, ConsultationId, ConsultationInput,
-    ConsultationPlan, ContinuumModel, Organisation, OrganisationId, OrganisationInput, RegisterContext, Role, Status,
-    TransitionRequest, plan_transition,
+    Actor, Area, AreaCode, AreaHierarchy, AssessmentContext, AudienceInput, Consultation, ConsultationId,
+    ConsultationInput, ConsultationPlan, ContinuumModel, DEFAULT_FRAMEWORKS, Framework, FrameworkCatalogue,
+    Organisation, OrganisationId, OrganisationInput, Outcome, RegisterContext, Role, Status, TransitionContext,
+    TransitionRequest, assess, plan_transition,
 };
 use uuid::Uuid;
 
@@ -93,16 +94,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         role: Role::Coordinator,
         organisation: None,
     };
-    for (who, to) in [
-        (&officer, "submitted"),
-        (&officer, "approved"),
-        (&coordinator, "approved"),
+    // The principles checklist under the defaults a new organisation adopts.
+    let catalogue = FrameworkCatalogue::new([]);
+    let frameworks: Vec<&Framework> = DEFAULT_FRAMEWORKS.iter().filter_map(|k| catalogue.get(k)).collect();
+    let checklist = AssessmentContext {
+        today,
+        notice_from: today,
+        pre_election: &[],
+        unresolved_findings: &[],
+        attestations: &[],
+    };
+    let assessment = assess(&c.plan, &frameworks, &checklist);
+    for check in assessment.checks.iter().filter(|ch| ch.outcome != Outcome::Pass) {
+        println!("{:?} {}: {}", check.outcome, check.id, check.reason);
+    }
+    let ctx = TransitionContext {
+        today,
+        now,
+        assessment: Some(&assessment),
+    };
+    for (who, to, justification) in [
+        (&officer, "submitted", None),
+        (&officer, "approved", None),
+        (&coordinator, "approved", None),
+        (
+            &coordinator,
+            "approved",
+            Some("The waste contract ends in May: the decision cannot wait"),
+        ),
     ] {
         let request = TransitionRequest {
             to: Some(to.into()),
+            override_justification: justification.map(Into::into),
             ..Default::default()
         };
-        match plan_transition(&c, &request, who, today, now) {
+        match plan_transition(&c, &request, who, &ctx) {
             Ok(changes) => {
                 c.recorded_status = changes.last().map_or(c.recorded_status, |ch| ch.to);
                 c.status_history.extend(changes);

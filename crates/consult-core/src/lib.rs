@@ -11,6 +11,8 @@
 //!   models (Wilcox, Herefordshire, Stevenage, IAP2, Duty to Involve, Arnstein) mapped onto it.
 //! - [`METHODS`] and [`STAKEHOLDER_GROUPS`]: the catalogues the seeds name.
 //! - [`Status`], [`plan_transition`]: the lifecycle and who may move an activity through it.
+//! - [`Framework`], [`assess`]: the principles checklist (Gunning, the 2008 Code, the councils' own
+//!   principles) as versioned data, and the pure evaluation behind the approval gate.
 //! - [`Organisation`], [`Area`], [`AreaHierarchy`]: the partnership and its geography.
 //!
 //! ```
@@ -35,6 +37,7 @@ mod continuum;
 mod error;
 mod lifecycle;
 mod organisation;
+mod principles;
 mod text;
 
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
@@ -46,10 +49,15 @@ pub use consultation::{
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{
-    Actor, Role, Status, StatusChange, TransitionError, TransitionRequest, allowed_targets, check_edit,
-    plan_transition, scheduled_changes,
+    Actor, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest, allowed_targets,
+    check_edit, plan_transition, scheduled_changes,
 };
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
+pub use principles::{
+    Assessment, AssessmentContext, Attestation, AttestationInput, Check, CheckResult, DEFAULT_FRAMEWORKS,
+    ElectionPeriod, Framework, FrameworkCatalogue, FrameworkRef, Outcome, Principle, Rule, ScopeField, Severity,
+    assess, builtin_frameworks,
+};
 
 /// Re-exported so embedders name the same date and time types.
 pub use chrono;

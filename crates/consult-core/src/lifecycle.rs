@@ -4,6 +4,7 @@
 use crate::consultation::Consultation;
 use crate::error::ValidationErrors;
 use crate::organisation::OrganisationId;
+use crate::principles::{Assessment, CheckResult};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -213,6 +214,27 @@ pub enum TransitionError {
     /// The activity's state does not allow it.
     #[error("{0}")]
     Conflict(String),
+    /// Approval refused: blocking checks of the principles checklist fail and no override was
+    /// given.
+    #[error("{message}")]
+    Blocked {
+        /// Plain-English summary.
+        message: String,
+        /// The failing blocking checks.
+        failing: Vec<CheckResult>,
+    },
+}
+
+/// What a transition is decided against besides the request: the date, and for approval the
+/// principles checklist.
+#[derive(Debug, Clone, Copy)]
+pub struct TransitionContext<'a> {
+    /// Today.
+    pub today: NaiveDate,
+    /// Now, for the history.
+    pub now: DateTime<Utc>,
+    /// The activity's assessment; required to approve.
+    pub assessment: Option<&'a Assessment>,
 }
 
 /// Which role a transition needs.
@@ -276,9 +298,9 @@ pub fn plan_transition(
     consultation: &Consultation,
     request: &TransitionRequest,
     actor: &Actor,
-    today: NaiveDate,
-    now: DateTime<Utc>,
+    ctx: &TransitionContext<'_>,
 ) -> Result<Vec<StatusChange>, TransitionError> {
+    let (today, now) = (ctx.today, ctx.now);
     let mut errors = ValidationErrors::new();
     let to = match request.to.as_deref() {
         None => {
@@ -350,6 +372,34 @@ pub fn plan_transition(
             "its closing date {} has passed; change the dates first",
             consultation.plan.closes_on()
         )));
+    }
+    if to == Status::Approved {
+        let Some(assessment) = ctx.assessment else {
+            return Err(TransitionError::Conflict(
+                "the principles checklist must be assessed before approval".into(),
+            ));
+        };
+        let failing = assessment.blocking_failures();
+        match (failing.is_empty(), justification) {
+            (true, Some(_)) => {
+                return Err(TransitionError::Invalid(ValidationErrors::single(
+                    "override",
+                    "no blocking check fails, so there is nothing to override",
+                )));
+            }
+            (false, None) => {
+                let ids: Vec<&str> = failing.iter().map(|c| c.id.as_str()).collect();
+                return Err(TransitionError::Blocked {
+                    message: format!(
+                        "{} blocking check(s) fail: {}; fix the plan, or approve with an override and its justification",
+                        failing.len(),
+                        ids.join(", ")
+                    ),
+                    failing: failing.into_iter().cloned().collect(),
+                });
+            }
+            _ => {}
+        }
     }
 
     let mut changes = scheduled_changes(
@@ -467,9 +517,25 @@ mod tests {
             &consultation(status),
             &request(to, reason),
             who,
-            day(today),
-            DateTime::default(),
+            &ctx(today, &passing()),
         )
+    }
+
+    fn passing() -> Assessment {
+        Assessment {
+            frameworks: vec![],
+            checks: vec![],
+            ready: true,
+            approvable: true,
+        }
+    }
+
+    fn ctx<'a>(today: &str, assessment: &'a Assessment) -> TransitionContext<'a> {
+        TransitionContext {
+            today: day(today),
+            now: DateTime::default(),
+            assessment: Some(assessment),
+        }
     }
 
     #[test]
@@ -541,6 +607,71 @@ mod tests {
     }
 
     #[test]
+    fn approval_is_gated_by_blocking_checks_and_overrides_are_recorded() {
+        use crate::principles::{CheckResult, Outcome, Severity};
+        let coord = actor(Role::Coordinator, OTHER);
+        let officer = actor(Role::Officer, OWN);
+        let failing = |severity| Assessment {
+            frameworks: vec![],
+            checks: vec![CheckResult {
+                id: "gunning/closes_before_decision".into(),
+                framework: "gunning".into(),
+                principle: "Gunning 1".into(),
+                check: "closes before decision".into(),
+                severity,
+                outcome: Outcome::Fail,
+                reason: "closes after the decision".into(),
+                question: None,
+            }],
+            ready: false,
+            approvable: severity == Severity::Advisory,
+        };
+        let c = consultation(Status::Submitted);
+        let approve = |who: &Actor, a: &Assessment, justification: Option<&str>| {
+            let req = TransitionRequest {
+                to: Some("approved".into()),
+                reason: None,
+                override_justification: justification.map(Into::into),
+            };
+            plan_transition(&c, &req, who, &ctx("2026-01-10", a))
+        };
+        let blocked = failing(Severity::LegalRisk);
+        match approve(&coord, &blocked, None) {
+            Err(TransitionError::Blocked { failing, message }) => {
+                assert_eq!(failing.len(), 1);
+                assert!(message.contains("gunning/closes_before_decision"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let changes = approve(&coord, &blocked, Some("Statutory deadline set by government")).unwrap();
+        assert_eq!(
+            changes[0].override_justification.as_deref(),
+            Some("Statutory deadline set by government")
+        );
+        assert!(matches!(
+            approve(&officer, &blocked, Some("x")),
+            Err(TransitionError::Forbidden(_))
+        ));
+        // Advisory failures do not block; an override with nothing to override is refused.
+        assert!(approve(&coord, &failing(Severity::Advisory), None).is_ok());
+        assert!(matches!(
+            approve(&coord, &passing(), Some("x")),
+            Err(TransitionError::Invalid(_))
+        ));
+        // No assessment, no approval.
+        let req = request(Status::Approved, None);
+        let no_assessment = TransitionContext {
+            today: day("2026-01-10"),
+            now: DateTime::default(),
+            assessment: None,
+        };
+        assert!(matches!(
+            plan_transition(&c, &req, &coord, &no_assessment),
+            Err(TransitionError::Conflict(_))
+        ));
+    }
+
+    #[test]
     fn scheduled_history_appears_as_time_passes() {
         let c = consultation(Status::Approved);
         assert!(c.history_on(day("2026-02-28")).is_empty());
@@ -564,7 +695,9 @@ mod tests {
             let who = actor(role, if own { OWN } else { OTHER });
             let c = consultation(from);
             let effective = c.status_on(today);
-            let result = plan_transition(&c, &request(to, Some("because")), &who, today, DateTime::default());
+            let a = passing();
+            let context = TransitionContext { today, now: DateTime::default(), assessment: Some(&a) };
+            let result = plan_transition(&c, &request(to, Some("because")), &who, &context);
             if let Ok(changes) = &result {
                 let last = changes.last().unwrap();
                 prop_assert_eq!((last.from, last.to), (effective, to));
