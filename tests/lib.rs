@@ -143,6 +143,11 @@ impl TestApp {
         into_json(self.send(Method::POST, path, token, Some(&body)).await).await
     }
 
+    /// PUT JSON, returning status and JSON body.
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        into_json(self.send(Method::PUT, path, token, Some(&body)).await).await
+    }
+
     /// PATCH JSON, returning status and JSON body.
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         into_json(self.send(Method::PATCH, path, token, Some(&body)).await).await
@@ -232,6 +237,10 @@ pub fn consultation_from(today: NaiveDate, org: &str, title: &str, opens: i64, d
         "purpose": "To hear residents' views",
         "decision": "Cabinet decision",
         "decision_date": (close + chrono::Duration::days(30)).to_string(),
+        "can_change": ["Which services are protected"],
+        "cannot_change": ["The statutory duties"],
+        "feedback_due_on": (close + chrono::Duration::days(60)).to_string(),
+        "accessible_formats": "Paper copies and large print on request",
         "level": "consult",
         "methods": ["online_survey", "public_meeting"],
         "audience": { "groups": ["residents"], "areas": ["E07000199"], "equality_groups": [] },

@@ -31,7 +31,17 @@ async fn move_to(app: &TestApp, token: &str, id: &str, to: &str, reason: Option<
     .await
 }
 
+/// Records why a short activity runs for less than the 2008 Code's twelve weeks.
+async fn justify_duration(app: &TestApp, officer: &str, id: &str) {
+    let body = json!({ "answers": [{ "check": "code_2008/twelve_weeks", "answer": "yes", "evidence": "A short survey of an existing panel" }] });
+    let (s, b) = app
+        .put(&format!("/api/v1/consultations/{id}/attestations"), Some(officer), body)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
 async fn approve(app: &TestApp, officer: &str, id: &str) {
+    justify_duration(app, officer, id).await;
     assert_eq!(move_to(app, officer, id, "submitted", None).await.0, StatusCode::OK);
     let (s, b) = move_to(app, &app.coordinator, id, "approved", None).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -73,7 +83,8 @@ async fn register_lifecycle_end_to_end(app: &TestApp) {
         "fields not in the patch are kept"
     );
 
-    // Officer submits; officer may not approve; coordinator approves.
+    // Officer justifies the short duration and submits; officer may not approve; coordinator approves.
+    justify_duration(app, &tamworth, &id).await;
     assert_eq!(move_to(app, &tamworth, &id, "submitted", None).await.0, StatusCode::OK);
     let (s, p) = move_to(app, &tamworth, &id, "approved", None).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
@@ -153,6 +164,7 @@ async fn register_lifecycle_end_to_end(app: &TestApp) {
             "consultation.transition",
             "consultation.transition",
             "consultation.transition",
+            "consultation.attest",
             "consultation.update",
             "consultation.create"
         ]

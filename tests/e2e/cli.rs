@@ -144,6 +144,41 @@ async fn cli_administers_the_register(app: &TestApp) {
         2,
         "not a consultation id",
     );
+    // Approval is gated: the plan runs under twelve weeks with no justification.
+    fails_with(
+        &app.cli(&["consultation", "transition", id, "--to", "approved"]),
+        2,
+        "code_2008/twelve_weeks",
+    );
+    let out = app.cli(&["check", id]);
+    assert_eq!(out.status.code(), Some(1), "a blocking failure exits 1");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    fails_with(
+        &app.cli(&[
+            "consultation",
+            "attest",
+            id,
+            "--check",
+            "code_2008/twelve_weeks",
+            "--answer",
+            "yes",
+        ]),
+        2,
+        "evidence",
+    );
+    ok(&app.cli(&[
+        "consultation",
+        "attest",
+        id,
+        "--check",
+        "code_2008/twelve_weeks",
+        "--answer",
+        "yes",
+        "--evidence",
+        "Panel wave",
+    ]));
+    let checked: Value = serde_json::from_str(&ok(&app.cli(&["check", id, "--format", "json"]))).unwrap();
+    assert_eq!(checked["approvable"], true);
     ok(&app.cli(&["consultation", "transition", id, "--to", "approved"]));
     let shown: Value = serde_json::from_str(&ok(&app.cli(&["consultation", "show", id]))).unwrap();
     // It opened three days ago, so it is open without anyone acting.
@@ -355,4 +390,147 @@ async fn serve_binary_with_demo_data() {
     );
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// `consult check --file plan.toml` needs no database and no server.
+#[test]
+fn offline_check_of_a_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    let good = r#"
+organisation = "tamworth"
+title = "Garden waste collections"
+summary = "Should collections move to fortnightly?"
+purpose = "To decide the 2027 collection pattern"
+decision = "Cabinet decision on the collection pattern"
+decision_date = "2027-05-01"
+can_change = ["How often bins are collected"]
+cannot_change = ["The charge set by full council"]
+level = "consult"
+methods = ["online_survey", "questionnaire"]
+opens_on = "2027-01-04"
+closes_on = "2027-03-28"
+feedback_due_on = "2027-06-01"
+accessible_formats = "Paper and large print on request"
+
+[audience]
+groups = ["residents"]
+areas = ["E07000199"]
+"#;
+    std::fs::write(&plan, good).unwrap();
+    // Point at a database URL that cannot work: the offline check must not touch it.
+    let args = ["check", "--file", plan.to_str().unwrap(), "--today", "2026-11-01"];
+    let out = cli("postgres://nobody@127.0.0.1:1/none", &args);
+    let table = ok(&out);
+    assert!(
+        table.contains("code_2008/twelve_weeks") && table.contains("approvable: yes"),
+        "{table}"
+    );
+
+    // Eleven weeks and six days, launching in a pre-election period: exit 1, with the reasons.
+    std::fs::write(&plan, good.replace("2027-03-28", "2027-03-27")).unwrap();
+    let out = cli(
+        "sqlite::memory:",
+        &[
+            "check",
+            "--file",
+            plan.to_str().unwrap(),
+            "--today",
+            "2026-11-01",
+            "--pre-election",
+            "2026-12-20..2027-01-10",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let a: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failing: Vec<&str> = a["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] == "fail")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["code_2008/not_in_election_period", "code_2008/twelve_weeks"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("blocking checks fail"), "{stderr}");
+
+    // Another framework on request; an unknown one is bad input.
+    let out = cli(
+        "sqlite::memory:",
+        &[
+            "check",
+            "--file",
+            plan.to_str().unwrap(),
+            "--framework",
+            "stevenage",
+            "--today",
+            "2026-11-01",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stevenage/variety_of_methods"));
+    fails_with(
+        &cli(
+            "sqlite::memory:",
+            &["check", "--file", plan.to_str().unwrap(), "--framework", "nonesuch"],
+        ),
+        2,
+        "unknown framework",
+    );
+    std::fs::write(&plan, "title = ").unwrap();
+    fails_with(
+        &cli("sqlite::memory:", &["check", "--file", plan.to_str().unwrap()]),
+        2,
+        "plan.toml",
+    );
+}
+
+on_both!(cli_frameworks_and_organisation_checklist);
+async fn cli_frameworks_and_organisation_checklist(app: &TestApp) {
+    app.seed().await;
+    let listed = ok(&app.cli(&["framework", "list"]));
+    assert_eq!(listed.lines().count(), 8, "{listed}");
+    let shown: Value = serde_json::from_str(&ok(&app.cli(&["framework", "show", "staffordshire"]))).unwrap();
+    assert_eq!(shown["principles"].as_array().unwrap().len(), 7);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("charter.json");
+    let mut charter = shown.clone();
+    charter["key"] = json!("police_charter");
+    std::fs::write(&file, serde_json::to_vec(&charter).unwrap()).unwrap();
+    assert_eq!(
+        ok(&app.cli(&["framework", "add", "--file", file.to_str().unwrap()])).trim(),
+        "police_charter v1"
+    );
+    charter["key"] = json!("gunning");
+    std::fs::write(&file, serde_json::to_vec(&charter).unwrap()).unwrap();
+    fails_with(
+        &app.cli(&["framework", "add", "--file", file.to_str().unwrap()]),
+        2,
+        "built-in",
+    );
+
+    let set = ok(&app.cli(&[
+        "org",
+        "checklist",
+        "police",
+        "--frameworks",
+        "police_charter,duty_to_involve",
+        "--pre-election",
+        "PCC elections=2028-03-27..2028-05-04",
+    ]));
+    let set: Value = serde_json::from_str(&set).unwrap();
+    assert_eq!(set["frameworks"], json!(["duty_to_involve", "police_charter"]));
+    let (_, over_http) = app.get("/api/v1/organisations/police/checklist", None).await;
+    assert_eq!(over_http["election_periods"][0]["name"], "PCC elections");
+    fails_with(
+        &app.cli(&["org", "checklist", "police", "--frameworks", "nonesuch"]),
+        2,
+        "unknown framework",
+    );
+    fails_with(
+        &app.cli(&["org", "checklist", "police", "--pre-election", "soon"]),
+        2,
+        "NAME=START..END",
+    );
 }

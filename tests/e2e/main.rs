@@ -27,6 +27,7 @@ macro_rules! on_both {
 }
 
 mod api;
+mod checklist;
 mod cli;
 mod errors;
 mod tidy;

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use consult_core::{FieldError, TransitionError, ValidationErrors};
+use consult_core::{CheckResult, FieldError, TransitionError, ValidationErrors};
 use consult_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,6 +23,9 @@ pub struct Problem {
     /// For invalid input: every field at fault.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For a refused approval: the blocking checks that fail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failing_checks: Vec<CheckResult>,
 }
 
 /// Everything a handler can fail with.
@@ -46,6 +49,9 @@ pub enum ApiError {
     /// 409: the resource's state does not allow this.
     #[error("{0}")]
     Conflict(String),
+    /// 409: approval refused because blocking checks fail.
+    #[error("{0}")]
+    Blocked(String, Vec<CheckResult>),
     /// 413: body too large.
     #[error("{0}")]
     TooLarge(String),
@@ -77,7 +83,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Blocked(..) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,6 +100,7 @@ impl ApiError {
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
+            Self::Blocked(..) => "approval-blocked",
             Self::TooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Invalid(_) => "invalid-fields",
@@ -105,6 +112,10 @@ impl ApiError {
     /// The problem body.
     pub fn problem(&self) -> Problem {
         let status = self.status();
+        let failing_checks = match self {
+            Self::Blocked(_, checks) => checks.clone(),
+            _ => vec![],
+        };
         let (detail, errors) = match self {
             Self::Invalid(e) => (
                 match e.errors() {
@@ -122,6 +133,7 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            failing_checks,
         }
     }
 }
@@ -174,6 +186,7 @@ impl From<TransitionError> for ApiError {
             TransitionError::Invalid(v) => Self::Invalid(v),
             TransitionError::Forbidden(m) => Self::Forbidden(m),
             TransitionError::Conflict(m) => Self::Conflict(m),
+            TransitionError::Blocked { message, failing } => Self::Blocked(message, failing),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{consultations, meta, organisations};
+use crate::routes::{checklist, consultations, meta, organisations};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,6 +20,7 @@ use utoipa_axum::routes;
     components(schemas(crate::error::Problem, consult_core::FieldError, consult_core::Status)),
     tags(
         (name = "register", description = "Activities, their lifecycle and the forward plan"),
+        (name = "checklist", description = "The principles checklist and the approval gate"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
@@ -66,6 +67,11 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consultations::transition))
         .routes(routes!(consultations::audit))
         .routes(routes!(consultations::forward_plan))
+        .routes(routes!(checklist::assessment))
+        .routes(routes!(checklist::put_attestations))
+        .routes(routes!(checklist::list_frameworks, checklist::add_framework))
+        .routes(routes!(checklist::get_framework))
+        .routes(routes!(checklist::get_checklist, checklist::put_checklist))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Audience, Consultation, ContinuumModel, InvolvementLevel, Organisation, OrganisationKind, Stage, Status,
+    Approval, Audience, Consultation, ContinuumModel, InvolvementLevel, Organisation, OrganisationKind, Stage, Status,
     StatusChange,
 };
 use serde::Serialize;
@@ -109,6 +109,9 @@ pub struct ConsultationView {
     pub updated_at: DateTime<Utc>,
     /// Every status change, including scheduled opening and closing.
     pub status_history: Vec<StatusChange>,
+    /// Once approved: who approved it, any override, and the principles checklist as it stood
+    /// then (how it met the charter).
+    pub approval: Option<Approval>,
 }
 
 impl ConsultationView {
@@ -158,6 +161,7 @@ impl ConsultationView {
             created_at: c.created_at,
             updated_at: c.updated_at,
             status_history: c.history_on(today),
+            approval: c.approval.clone(),
         }
     }
 }

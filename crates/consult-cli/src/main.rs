@@ -3,14 +3,15 @@
 //! Exit codes: 0 success, 1 the operation failed, 2 bad usage or input.
 #![forbid(unsafe_code)]
 
+mod checklist;
 mod csv_register;
 
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use consult_core::{
     Actor, Area, AreaHierarchy, AreaInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan,
-    InvolvementLevel, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange, TransitionRequest,
-    plan_transition,
+    InvolvementLevel, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange, TransitionContext,
+    TransitionRequest, plan_transition,
 };
 use consult_store::{ConsultationFilter, NewToken, Order, PageRequest, Reader, Store, StoreError};
 use std::io::Write;
@@ -68,6 +69,12 @@ enum Command {
     /// Import data.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The principles checklist of a registered activity (by id), or of a plan file offline
+    /// (--file plan.toml or plan.json; no database needed). Exits 1 when a blocking check fails.
+    Check(checklist::CheckArgs),
+    /// Frameworks of principles.
+    #[command(subcommand)]
+    Framework(checklist::FrameworkCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +112,8 @@ enum OrgCommand {
     },
     /// List organisations.
     List(FormatArg),
+    /// Show or set the frameworks an organisation has adopted and its pre-election periods.
+    Checklist(checklist::OrgChecklistArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,7 +135,7 @@ enum AreaCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Format {
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
@@ -188,6 +197,20 @@ enum ConsultationCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Answer a check that needs a person's evidence (or justify a shorter duration).
+    Attest {
+        /// Consultation id.
+        id: String,
+        /// Check id, `framework/check`.
+        #[arg(long)]
+        check: String,
+        /// yes or no.
+        #[arg(long)]
+        answer: String,
+        /// Evidence (required with yes).
+        #[arg(long)]
+        evidence: Option<String>,
+    },
     /// Move an activity to another status.
     Transition {
         /// Consultation id.
@@ -234,7 +257,7 @@ enum ImportCommand {
 
 /// A failure, with the exit code it gives.
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
     /// Bad usage or input: exit 2.
     #[error("{0}")]
     Input(String),
@@ -260,7 +283,7 @@ impl From<std::io::Error> for CliError {
     }
 }
 
-type Result<T> = std::result::Result<T, CliError>;
+pub(crate) type Result<T> = std::result::Result<T, CliError>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -284,7 +307,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     Actor {
         name: format!("cli:{user}"),
@@ -296,6 +319,11 @@ fn cli_actor() -> Actor {
 async fn run(cli: Cli) -> Result<()> {
     if let Command::Serve { bind, demo } = &cli.command {
         return serve(&cli.database, bind, *demo).await;
+    }
+    if let Command::Check(args) = &cli.command {
+        if args.file.is_some() {
+            return checklist::check_file(args);
+        }
     }
     let store = Store::connect(&cli.database).await?;
     let result = command(&store, cli.command).await;
@@ -342,18 +370,18 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn invalid(e: consult_core::ValidationErrors) -> CliError {
+pub(crate) fn invalid(e: consult_core::ValidationErrors) -> CliError {
     CliError::Input(format!("invalid input: {e}"))
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(e.to_string()))?;
     println!("{s}");
     Ok(())
 }
 
 /// Prints rows as an aligned table, CSV or JSON objects keyed by the headers.
-fn print_rows(format: Format, headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
+pub(crate) fn print_rows(format: Format, headers: &[&str], rows: &[Vec<String>]) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -554,6 +582,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 created_at: now,
                 updated_at: now,
                 status_history: vec![],
+                approval: None,
             };
             store.insert_consultation(&c, &actor).await?;
             println!("{}", c.id);
@@ -566,16 +595,35 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             override_justification,
         }) => {
             let c = find(store, &id).await?;
+            let approving = to == Status::Approved.as_str();
             let request = TransitionRequest {
                 to: Some(to),
                 reason,
                 override_justification,
             };
-            let changes = plan_transition(&c, &request, &actor, today, now).map_err(|e| match e {
+            let assessment = if approving {
+                Some(store.assess(&c, today).await?)
+            } else {
+                None
+            };
+            let ctx = TransitionContext {
+                today,
+                now,
+                assessment: assessment.as_ref(),
+            };
+            let changes = plan_transition(&c, &request, &actor, &ctx).map_err(|e| match e {
                 consult_core::TransitionError::Invalid(v) => invalid(v),
                 other => CliError::Input(other.to_string()),
             })?;
-            let updated = store.record_transition(c.id, c.version, &changes, &actor).await?;
+            let approval = assessment.map(|assessment| consult_core::Approval {
+                at: now,
+                by: actor.name.clone(),
+                override_justification: changes.last().and_then(|c| c.override_justification.clone()),
+                assessment,
+            });
+            let updated = store
+                .record_transition(c.id, c.version, &changes, approval.as_ref(), &actor)
+                .await?;
             eprintln!("consult: {} is now {}", updated.id, updated.status_on(today));
             Ok(())
         }
@@ -610,10 +658,19 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Import(ImportCommand::Register { file }) => import(store, &file, &actor, now).await,
+        Command::Check(args) => checklist::check_stored(store, &args, today).await,
+        Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
+        Command::Org(OrgCommand::Checklist(args)) => checklist::org_checklist(store, args, &actor, now).await,
+        Command::Consultation(ConsultationCommand::Attest {
+            id,
+            check,
+            answer,
+            evidence,
+        }) => checklist::attest(store, &id, check, answer, evidence, &actor, now, today).await,
     }
 }
 
-async fn find(store: &Store, id: &str) -> Result<Consultation> {
+pub(crate) async fn find(store: &Store, id: &str) -> Result<Consultation> {
     let parsed: ConsultationId = id
         .parse()
         .map_err(|_| CliError::Input(format!("`{id}` is not a consultation id (a UUID)")))?;
@@ -773,6 +830,7 @@ async fn import(store: &Store, file: &std::path::Path, actor: &Actor, now: chron
                     created_at: now,
                     updated_at: now,
                     status_history: history,
+                    approval: None,
                 });
             }
             Err(e) => problems.push(format!("line {}: {e}", row.line)),

@@ -83,6 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         created_at: now,
         updated_at: now,
         status_history: vec![],
+        approval: None,
     };
     let officer = Actor {
         name: "Waste officer".into(),

@@ -584,6 +584,8 @@ pub struct Consultation {
     pub updated_at: DateTime<Utc>,
     /// Every recorded status change, oldest first.
     pub status_history: Vec<StatusChange>,
+    /// The approval, once approved.
+    pub approval: Option<crate::lifecycle::Approval>,
 }
 
 impl Consultation {

@@ -49,8 +49,8 @@ pub use consultation::{
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{
-    Actor, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest, allowed_targets,
-    check_edit, plan_transition, scheduled_changes,
+    Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
+    allowed_targets, check_edit, plan_transition, scheduled_changes,
 };
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use principles::{

@@ -188,6 +188,22 @@ pub struct StatusChange {
     pub override_justification: Option<String>,
 }
 
+/// The record of an activity's approval: who approved it, any override, and the principles
+/// checklist as it stood then, so the public record shows how it met the charter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Approval {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The approving coordinator.
+    pub by: String,
+    /// The justification recorded for approving despite failing blocking checks.
+    #[serde(rename = "override")]
+    pub override_justification: Option<String>,
+    /// The assessment at approval.
+    pub assessment: Assessment,
+}
+
 /// A request to move an activity to another status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -487,6 +503,7 @@ mod tests {
             created_at: DateTime::default(),
             updated_at: DateTime::default(),
             status_history: vec![],
+            approval: None,
         }
     }
 

@@ -3,11 +3,14 @@
 //! migrations.
 
 use crate::StoreError;
-use crate::types::{AuditEntry, ConsultationFilter, Cursor, Order, Page, PageRequest, Reader, TokenInfo};
+use crate::types::{
+    AuditEntry, ChecklistSettings, ConsultationFilter, Cursor, Order, Page, PageRequest, Reader, TokenInfo,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Area, AreaCode, Consultation, ConsultationId, ConsultationPlan, Organisation, OrganisationId,
-    OrganisationKind, Role, Slug, Status, StatusChange,
+    Actor, Approval, Area, AreaCode, Assessment, Attestation, Consultation, ConsultationId, ConsultationPlan,
+    DEFAULT_FRAMEWORKS, ElectionPeriod, Framework, Organisation, OrganisationId, OrganisationKind, Role, Slug, Status,
+    StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -134,7 +137,11 @@ type HistoryRow = (
     Option<String>,
 );
 
-fn consultation_from_row(row: ConsultationRow, history: Vec<StatusChange>) -> Result<Consultation, StoreError> {
+fn consultation_from_row(
+    row: ConsultationRow,
+    history: Vec<StatusChange>,
+    approval: Option<Approval>,
+) -> Result<Consultation, StoreError> {
     let (id, org, status, version, plan, created_at, updated_at) = row;
     let plan: ConsultationPlan =
         serde_json::from_str(&plan).map_err(|e| StoreError::Corrupt(format!("consultation {id}: {e}")))?;
@@ -147,6 +154,7 @@ fn consultation_from_row(row: ConsultationRow, history: Vec<StatusChange>) -> Re
         created_at,
         updated_at,
         status_history: history,
+        approval,
     })
 }
 
@@ -178,7 +186,32 @@ const TABLES: &[&str] = &[
     "consultation_topics",
     "status_history",
     "audit_log",
+    "frameworks",
+    "organisation_frameworks",
+    "election_periods",
+    "attestations",
+    "approvals",
 ];
+
+type ApprovalRow = (Uuid, DateTime<Utc>, String, Option<String>, String);
+
+fn approvals_by_id(rows: Vec<ApprovalRow>) -> Result<HashMap<Uuid, Approval>, StoreError> {
+    rows.into_iter()
+        .map(|(id, at, by, override_justification, assessment)| {
+            let assessment: Assessment =
+                serde_json::from_str(&assessment).map_err(|e| StoreError::Corrupt(format!("approval of {id}: {e}")))?;
+            Ok((
+                id,
+                Approval {
+                    at,
+                    by,
+                    override_justification,
+                    assessment,
+                },
+            ))
+        })
+        .collect()
+}
 
 macro_rules! bind_args {
     ($q:expr, $args:expr) => {{
@@ -271,6 +304,13 @@ macro_rules! backend {
                         .bind(org.id.0)
                         .bind(s)
                         .bind(i as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for key in DEFAULT_FRAMEWORKS {
+                    sqlx::query("INSERT INTO organisation_frameworks (organisation_id, framework_key) VALUES ($1, $2)")
+                        .bind(org.id.0)
+                        .bind(*key)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -527,6 +567,19 @@ macro_rules! backend {
                 history_by_id(rows)
             }
 
+            async fn approvals(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Approval>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                let mut sql = Sql::new(
+                    "SELECT consultation_id, at, actor, override_justification, assessment FROM approvals WHERE consultation_id IN (",
+                );
+                let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
+                sql.push(&list).push(")");
+                let rows: Vec<ApprovalRow> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                approvals_by_id(rows)
+            }
+
             pub(crate) async fn get_consultation(&self, id: ConsultationId) -> Result<Option<Consultation>, StoreError> {
                 let row: Option<ConsultationRow> =
                     sqlx::query_as(&format!("SELECT {CONSULTATION_COLUMNS} FROM consultations c WHERE c.id = $1"))
@@ -535,7 +588,8 @@ macro_rules! backend {
                         .await?;
                 let Some(row) = row else { return Ok(None) };
                 let mut h = self.histories(&[id.0]).await?;
-                consultation_from_row(row, h.remove(&id.0).unwrap_or_default()).map(Some)
+                let mut a = self.approvals(&[id.0]).await?;
+                consultation_from_row(row, h.remove(&id.0).unwrap_or_default(), a.remove(&id.0)).map(Some)
             }
 
             /// Bumps the version if it is still `expected`; tells a lost race from a missing record.
@@ -614,12 +668,26 @@ macro_rules! backend {
                 expected_version: i64,
                 changes: &[StatusChange],
                 to: Status,
+                approval: Option<&Approval>,
                 actor: &Actor,
             ) -> Result<(), StoreError> {
                 let now = changes.last().map(|c| c.at).unwrap_or_default();
                 let mut tx = self.begin().await?;
                 Self::bump_version(&mut tx, id, expected_version, Some(to), now).await?;
                 Self::insert_history(&mut tx, id.0, changes).await?;
+                if let Some(a) = approval {
+                    let assessment = serde_json::to_string(&a.assessment).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    sqlx::query(
+                        "INSERT INTO approvals (consultation_id, at, actor, override_justification, assessment) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(id.0)
+                    .bind(a.at)
+                    .bind(&a.by)
+                    .bind(&a.override_justification)
+                    .bind(assessment)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let detail = serde_json::to_value(changes).unwrap_or(Value::Null);
                 Self::audit(&mut tx, actor, now, "consultation.transition", "consultation", &id.to_string(), &detail).await?;
                 tx.commit().await?;
@@ -716,11 +784,13 @@ macro_rules! backend {
                 rows.truncate(page.limit as usize);
                 let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
                 let mut histories = self.histories(&ids).await?;
+                let mut approvals = self.approvals(&ids).await?;
                 let items = rows
                     .into_iter()
                     .map(|r| {
                         let h = histories.remove(&r.0).unwrap_or_default();
-                        consultation_from_row(r, h)
+                        let a = approvals.remove(&r.0);
+                        consultation_from_row(r, h, a)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let next = if more {
@@ -757,6 +827,145 @@ macro_rules! backend {
                         detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
                     })
                     .collect())
+            }
+
+            pub(crate) async fn checklist_settings(&self, org: OrganisationId) -> Result<ChecklistSettings, StoreError> {
+                let keys: Vec<(String,)> = sqlx::query_as(
+                    "SELECT framework_key FROM organisation_frameworks WHERE organisation_id = $1 ORDER BY framework_key",
+                )
+                .bind(org.0)
+                .fetch_all(&self.pool)
+                .await?;
+                let periods: Vec<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
+                    "SELECT name, starts_on, ends_on FROM election_periods WHERE organisation_id = $1 ORDER BY starts_on, id",
+                )
+                .bind(org.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(ChecklistSettings {
+                    frameworks: keys.into_iter().map(|(k,)| k).collect(),
+                    election_periods: periods
+                        .into_iter()
+                        .map(|(name, starts_on, ends_on)| ElectionPeriod { name, starts_on, ends_on })
+                        .collect(),
+                })
+            }
+
+            pub(crate) async fn set_checklist_settings(
+                &self,
+                org: &Organisation,
+                settings: &ChecklistSettings,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for table in ["organisation_frameworks", "election_periods"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE organisation_id = $1"))
+                        .bind(org.id.0)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for key in &settings.frameworks {
+                    sqlx::query("INSERT INTO organisation_frameworks (organisation_id, framework_key) VALUES ($1, $2)")
+                        .bind(org.id.0)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for p in &settings.election_periods {
+                    sqlx::query("INSERT INTO election_periods (organisation_id, name, starts_on, ends_on) VALUES ($1, $2, $3, $4)")
+                        .bind(org.id.0)
+                        .bind(&p.name)
+                        .bind(p.starts_on)
+                        .bind(p.ends_on)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let detail = serde_json::to_value(settings).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "organisation.checklist", "organisation", org.slug.as_str(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn custom_frameworks(&self) -> Result<Vec<Framework>, StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT definition FROM frameworks ORDER BY key, version")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("framework: {e}"))))
+                    .collect()
+            }
+
+            pub(crate) async fn add_framework(
+                &self,
+                framework: &Framework,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<Framework, StoreError> {
+                let mut tx = self.begin().await?;
+                let (latest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM frameworks WHERE key = $1")
+                    .bind(&framework.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mut stored = framework.clone();
+                stored.version = u32::try_from(latest.unwrap_or(0) + 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let definition = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO frameworks (key, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&stored.key)
+                .bind(i64::from(stored.version))
+                .bind(definition)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "key": stored.key, "version": stored.version });
+                Self::audit(&mut tx, actor, now, "framework.add", "framework", &stored.key, &detail).await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            pub(crate) async fn attestations(&self, id: ConsultationId) -> Result<Vec<Attestation>, StoreError> {
+                let rows: Vec<(String, bool, Option<String>, String, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT check_id, answer, evidence, actor, at FROM attestations WHERE consultation_id = $1 ORDER BY check_id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(check, answer, evidence, by, at)| Attestation { check, answer, evidence, by, at })
+                    .collect())
+            }
+
+            pub(crate) async fn record_attestations(
+                &self,
+                id: ConsultationId,
+                answers: &[Attestation],
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let now = answers.first().map(|a| a.at).unwrap_or_default();
+                let mut tx = self.begin().await?;
+                for a in answers {
+                    sqlx::query(
+                        "INSERT INTO attestations (consultation_id, check_id, answer, evidence, actor, at) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (consultation_id, check_id) DO UPDATE SET answer = excluded.answer, evidence = excluded.evidence, \
+                         actor = excluded.actor, at = excluded.at",
+                    )
+                    .bind(id.0)
+                    .bind(&a.check)
+                    .bind(a.answer)
+                    .bind(&a.evidence)
+                    .bind(&a.by)
+                    .bind(a.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = serde_json::to_value(answers).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "consultation.attest", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             pub(crate) async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

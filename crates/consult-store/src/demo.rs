@@ -417,6 +417,7 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
             created_at,
             updated_at: history.last().map_or(created_at, |h| h.at),
             status_history: history,
+            approval: None,
         });
     }
     store.import_consultations(&all, &demo).await?;

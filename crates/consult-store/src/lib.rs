@@ -30,8 +30,9 @@ pub use types::*;
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Area, AreaHierarchy, Consultation, ConsultationId, ConsultationPlan, Organisation, RegisterContext, Slug,
-    Status, StatusChange,
+    Actor, Approval, Area, AreaHierarchy, Assessment, AssessmentContext, Attestation, Consultation, ConsultationId,
+    ConsultationPlan, Framework, FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Slug, Status,
+    StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -311,18 +312,20 @@ impl Store {
     }
 
     /// Records status changes (from [`consult_core::plan_transition`]) if the activity is still at
-    /// `expected_version`; the last change's target becomes the recorded status.
+    /// `expected_version`; the last change's target becomes the recorded status. An approval is
+    /// stored with the assessment it was given on.
     pub async fn record_transition(
         &self,
         id: ConsultationId,
         expected_version: i64,
         changes: &[StatusChange],
+        approval: Option<&Approval>,
         actor: &Actor,
     ) -> Result<Consultation, StoreError> {
         let Some(last) = changes.last() else {
             return Err(StoreError::Conflict("no status change to record".into()));
         };
-        dispatch!(self, b => b.record_transition(id, expected_version, changes, last.to, actor).await)?;
+        dispatch!(self, b => b.record_transition(id, expected_version, changes, last.to, approval, actor).await)?;
         self.get_consultation(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
@@ -360,6 +363,80 @@ impl Store {
     /// Audit entries, newest first, optionally for one entity.
     pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, b => b.audit_log(entity, limit).await)
+    }
+
+    // ----- principles checklist -----
+
+    /// The frameworks an organisation has adopted and its pre-election periods.
+    pub async fn checklist_settings(&self, org: OrganisationId) -> Result<ChecklistSettings, StoreError> {
+        dispatch!(self, b => b.checklist_settings(org).await)
+    }
+
+    /// Replaces an organisation's checklist settings.
+    pub async fn set_checklist_settings(
+        &self,
+        org: &Organisation,
+        settings: &ChecklistSettings,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.set_checklist_settings(org, settings, actor, now).await)
+    }
+
+    /// Every version of every framework: built in and added.
+    pub async fn framework_catalogue(&self) -> Result<FrameworkCatalogue, StoreError> {
+        Ok(FrameworkCatalogue::new(
+            dispatch!(self, b => b.custom_frameworks().await)?,
+        ))
+    }
+
+    /// Stores a new version of a custom framework (version = previous + 1) and returns it.
+    pub async fn add_framework(
+        &self,
+        framework: &Framework,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Framework, StoreError> {
+        dispatch!(self, b => b.add_framework(framework, actor, now).await)
+    }
+
+    /// The answers recorded for an activity's checks.
+    pub async fn attestations(&self, id: ConsultationId) -> Result<Vec<Attestation>, StoreError> {
+        dispatch!(self, b => b.attestations(id).await)
+    }
+
+    /// Records answers (replacing earlier answers to the same checks), audited.
+    pub async fn record_attestations(
+        &self,
+        id: ConsultationId,
+        answers: &[Attestation],
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.record_attestations(id, answers, actor).await)
+    }
+
+    /// The frameworks that apply to an activity: the newest version of each its organisation has
+    /// adopted.
+    pub async fn applicable_frameworks(
+        &self,
+        org: OrganisationId,
+    ) -> Result<(FrameworkCatalogue, ChecklistSettings), StoreError> {
+        Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
+    }
+
+    /// The principles checklist of a stored activity as of `today`.
+    pub async fn assess(&self, c: &Consultation, today: NaiveDate) -> Result<Assessment, StoreError> {
+        let (catalogue, settings) = self.applicable_frameworks(c.organisation_id).await?;
+        let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
+        let attestations = self.attestations(c.id).await?;
+        let ctx = AssessmentContext {
+            today,
+            notice_from: c.approval.as_ref().map_or(today, |a| a.at.date_naive()),
+            pre_election: &settings.election_periods,
+            unresolved_findings: &[],
+            attestations: &attestations,
+        };
+        Ok(consult_core::assess(&c.plan, &frameworks, &ctx))
     }
 
     /// Counts of rows per table, for checks after copies and imports.

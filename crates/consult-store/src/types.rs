@@ -1,8 +1,8 @@
 //! The store's own request and result types.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use consult_core::{Actor, AreaCode, InvolvementLevel, OrganisationId, Role, Status};
-use serde::Serialize;
+use consult_core::{Actor, AreaCode, ElectionPeriod, InvolvementLevel, OrganisationId, Role, Status};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -193,4 +193,13 @@ pub struct AuditEntry {
     pub entity_id: String,
     /// What changed, as JSON.
     pub detail: serde_json::Value,
+}
+
+/// An organisation's choices for the principles checklist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistSettings {
+    /// Keys of the frameworks adopted (the newest version of each applies).
+    pub frameworks: Vec<String>,
+    /// Pre-election periods in which activities should not launch.
+    pub election_periods: Vec<ElectionPeriod>,
 }

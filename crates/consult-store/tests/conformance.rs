@@ -124,6 +124,7 @@ impl RegisterSnapshot {
             created_at: now(),
             updated_at: now(),
             status_history: vec![],
+            approval: None,
         }
     }
 }
@@ -252,14 +253,22 @@ async fn consultations_round_trip_update_and_transition_with_audit() {
             to: Some("submitted".into()),
             ..Default::default()
         };
-        let changes = plan_transition(&updated, &req, &officer, day("2026-01-10"), now()).unwrap();
-        let submitted = store.record_transition(c.id, 2, &changes, &officer).await.unwrap();
+        let ctx = TransitionContext {
+            today: day("2026-01-10"),
+            now: now(),
+            assessment: None,
+        };
+        let changes = plan_transition(&updated, &req, &officer, &ctx).unwrap();
+        let submitted = store
+            .record_transition(c.id, 2, &changes, None, &officer)
+            .await
+            .unwrap();
         assert_eq!((submitted.recorded_status, submitted.version), (Status::Submitted, 3));
         assert_eq!(submitted.status_history.len(), 1);
         assert_eq!(submitted.status_history[0].by, "Olive");
         // The same change again, at the old version, loses the race.
         assert!(matches!(
-            store.record_transition(c.id, 2, &changes, &officer).await,
+            store.record_transition(c.id, 2, &changes, None, &officer).await,
             Err(StoreError::Conflict(_))
         ));
 
@@ -577,6 +586,123 @@ async fn demo_data_loads_once() {
         assert!(open.items.len() >= 3);
         let orgs = store.list_organisations().await.unwrap();
         assert!(orgs.iter().any(|o| o.kind == OrganisationKind::Partner));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn checklist_settings_frameworks_attestations_and_approvals() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let tamworth = snap.org("tamworth");
+        // A new organisation starts with Gunning and the 2008 Code.
+        let settings = store.checklist_settings(tamworth).await.unwrap();
+        assert_eq!(settings.frameworks, ["code_2008", "gunning"]);
+        assert!(settings.election_periods.is_empty());
+
+        // Custom frameworks keep every version.
+        let mut charter = builtin_frameworks().remove(0);
+        charter.key = "tamworth_charter".into();
+        charter.name = "Tamworth customer charter".into();
+        let v1 = store.add_framework(&charter, &admin(), now()).await.unwrap();
+        charter.name = "Tamworth customer charter (2027)".into();
+        let v2 = store.add_framework(&charter, &admin(), now()).await.unwrap();
+        assert_eq!((v1.version, v2.version), (1, 2));
+        let cat = store.framework_catalogue().await.unwrap();
+        assert_eq!(
+            cat.get("tamworth_charter").unwrap().name,
+            "Tamworth customer charter (2027)"
+        );
+        assert_eq!(
+            cat.version("tamworth_charter", 1).unwrap().name,
+            "Tamworth customer charter"
+        );
+
+        let org = store.get_organisation("tamworth").await.unwrap().unwrap();
+        let new_settings = consult_store::ChecklistSettings {
+            frameworks: vec!["gunning".into(), "tamworth_charter".into()],
+            election_periods: vec![ElectionPeriod {
+                name: "Borough elections".into(),
+                starts_on: day("2026-03-23"),
+                ends_on: day("2026-05-07"),
+            }],
+        };
+        store
+            .set_checklist_settings(&org, &new_settings, &admin(), now())
+            .await
+            .unwrap();
+        assert_eq!(store.checklist_settings(tamworth).await.unwrap(), new_settings);
+
+        // Attestations upsert by check; the assessment reads them.
+        let c = snap.consultation("tamworth", "Budget 2027", "2026-03-30", "2026-04-30", Status::Submitted);
+        store.insert_consultation(&c, &admin()).await.unwrap();
+        let answer = |yes: bool, evidence: &str| Attestation {
+            check: "gunning/enough_information".into(),
+            answer: yes,
+            evidence: Some(evidence.into()),
+            by: "Olu".into(),
+            at: now(),
+        };
+        store
+            .record_attestations(c.id, &[answer(false, "draft documents")], &admin())
+            .await
+            .unwrap();
+        store
+            .record_attestations(c.id, &[answer(true, "final documents")], &admin())
+            .await
+            .unwrap();
+        let held = store.attestations(c.id).await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].evidence.as_deref(), Some("final documents"));
+        let a = store.assess(&c, day("2026-01-10")).await.unwrap();
+        assert_eq!(
+            a.frameworks
+                .iter()
+                .map(|f| (f.key.as_str(), f.version))
+                .collect::<Vec<_>>(),
+            [("gunning", 1), ("tamworth_charter", 2)]
+        );
+        let enough = a.checks.iter().find(|r| r.id == "gunning/enough_information").unwrap();
+        assert_eq!(enough.outcome, Outcome::Pass);
+
+        // An approval is stored with its assessment and comes back with the record.
+        let coord = Actor {
+            name: "Cora".into(),
+            role: Role::Coordinator,
+            organisation: None,
+        };
+        let ctx = TransitionContext {
+            today: day("2026-01-10"),
+            now: now(),
+            assessment: Some(&a),
+        };
+        let req = TransitionRequest {
+            to: Some("approved".into()),
+            override_justification: (!a.approvable).then(|| "Budget timetable".into()),
+            ..Default::default()
+        };
+        let changes = plan_transition(&c, &req, &coord, &ctx).unwrap();
+        let approval = Approval {
+            at: now(),
+            by: "Cora".into(),
+            override_justification: changes.last().unwrap().override_justification.clone(),
+            assessment: a.clone(),
+        };
+        let approved = store
+            .record_transition(c.id, 1, &changes, Some(&approval), &coord)
+            .await
+            .unwrap();
+        assert_eq!(approved.approval.as_ref().unwrap().assessment, a);
+        let listed = store
+            .list_consultations(
+                &ConsultationFilter::default(),
+                &Reader::Everything,
+                day("2026-01-10"),
+                &page(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.items[0].approval, Some(approval));
     })
     .await;
 }

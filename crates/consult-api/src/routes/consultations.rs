@@ -12,8 +12,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{Days, NaiveDate};
 use consult_core::{
-    AreaCode, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, InvolvementLevel, Organisation,
-    Status, TransitionRequest, ValidationErrors, check_edit, plan_transition,
+    Approval, AreaCode, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, InvolvementLevel,
+    Organisation, Status, TransitionContext, TransitionRequest, ValidationErrors, check_edit, plan_transition,
 };
 use consult_store::{AuditEntry, ConsultationFilter, Cursor, Order, PageRequest, Reader};
 use serde::Deserialize;
@@ -87,6 +87,7 @@ pub(crate) async fn create_consultation(
         created_at: now,
         updated_at: now,
         status_history: vec![],
+        approval: None,
     };
     state.store.insert_consultation(&c, &actor).await?;
     let body = views(std::slice::from_ref(&c), &snapshot.organisations, state.clock.today()).remove(0);
@@ -335,7 +336,7 @@ pub(crate) async fn get_consultation(
 
 /// Loads an activity for a write by `caller`: 401 for the public, 404 if unknown, 403 if the
 /// caller's organisation does not own it.
-async fn load_for_write(
+pub(crate) async fn load_for_write(
     state: &AppState,
     id: &str,
     caller: Caller,
@@ -420,7 +421,8 @@ pub(crate) async fn patch_consultation(
 
 /// Move an activity through its lifecycle: submit and withdraw (owner officers), approve, reject
 /// back to draft, close early, publish results, evaluate (coordinators). Opening and closing on
-/// the dates happen without a request.
+/// the dates happen without a request. Approval is refused (409, `failing_checks`) while a
+/// blocking check of the principles checklist fails, unless `override` gives a justification.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/transitions", tag = "register",
     params(("id" = String, Path, description = "consultation id")),
     request_body = TransitionRequest, security(("bearer" = [])),
@@ -437,8 +439,32 @@ pub(crate) async fn transition(
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<ConsultationView>, ApiError> {
     let (c, actor) = load_for_write(&state, &id, caller).await?;
-    let changes = plan_transition(&c, &request, &actor, state.clock.today(), state.clock.now())?;
-    let updated = state.store.record_transition(c.id, c.version, &changes, &actor).await?;
+    let (today, now) = (state.clock.today(), state.clock.now());
+    let approving = request.to.as_deref() == Some(Status::Approved.as_str());
+    let assessment = if approving {
+        Some(state.store.assess(&c, today).await?)
+    } else {
+        None
+    };
+    let ctx = TransitionContext {
+        today,
+        now,
+        assessment: assessment.as_ref(),
+    };
+    let changes = plan_transition(&c, &request, &actor, &ctx)?;
+    let approval = match (assessment, changes.last()) {
+        (Some(assessment), Some(last)) => Some(Approval {
+            at: now,
+            by: actor.name.clone(),
+            override_justification: last.override_justification.clone(),
+            assessment,
+        }),
+        _ => None,
+    };
+    let updated = state
+        .store
+        .record_transition(c.id, c.version, &changes, approval.as_ref(), &actor)
+        .await?;
     Ok(Json(view(&state, &updated).await?))
 }
 

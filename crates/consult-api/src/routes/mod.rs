@@ -1,5 +1,6 @@
 //! The handlers, one module per resource.
 
+pub(crate) mod checklist;
 pub(crate) mod consultations;
 pub(crate) mod meta;
 pub(crate) mod organisations;

@@ -1,0 +1,376 @@
+//! `consult check`, `consult framework`, `consult org checklist` and `consult consultation attest`.
+
+use crate::{CliError, Format, Result, find, invalid, print_json, print_rows};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use consult_core::{
+    Actor, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, AttestationInput,
+    ConsultationInput, ConsultationPlan, DEFAULT_FRAMEWORKS, ElectionPeriod, Framework, FrameworkCatalogue,
+    Organisation, OrganisationId, OrganisationInput, Outcome, RegisterContext, Status,
+};
+use consult_store::Store;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `consult check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// A registered activity's id.
+    #[arg(conflicts_with = "file", required_unless_present = "file")]
+    id: Option<String>,
+    /// A plan file (TOML or JSON, the fields of the consultation body) checked offline.
+    #[arg(long)]
+    pub(crate) file: Option<PathBuf>,
+    /// With --file: a framework to apply (repeat; default: gunning and code_2008).
+    #[arg(long = "framework", requires = "file")]
+    frameworks: Vec<String>,
+    /// With --file: a pre-election period, `START..END` (dates YYYY-MM-DD; repeat).
+    #[arg(long = "pre-election", requires = "file")]
+    pre_election: Vec<String>,
+    /// With --file: the date to assess on (default today).
+    #[arg(long, requires = "file")]
+    today: Option<NaiveDate>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+/// `consult framework ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FrameworkCommand {
+    /// List every framework and version.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Print one framework as JSON (the newest version unless --version).
+    Show {
+        /// Framework key.
+        key: String,
+        /// Version.
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Add your own framework (or a new version of it) from a JSON file.
+    Add {
+        /// JSON file with key, name, source and principles.
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+/// Arguments of `consult org checklist`.
+#[derive(Debug, Args)]
+pub(crate) struct OrgChecklistArgs {
+    /// Organisation slug.
+    slug: String,
+    /// Frameworks to adopt, comma separated (replaces the current choice).
+    #[arg(long, value_delimiter = ',')]
+    frameworks: Vec<String>,
+    /// A pre-election period `NAME=START..END` (repeat; replaces the current periods).
+    #[arg(long = "pre-election")]
+    pre_election: Vec<String>,
+    /// Remove every pre-election period.
+    #[arg(long, conflicts_with = "pre_election")]
+    clear_pre_election: bool,
+}
+
+fn parse_period(name: &str, range: &str) -> Result<ElectionPeriod> {
+    let bad = || CliError::Input(format!("`{range}` is not a period START..END with dates YYYY-MM-DD"));
+    let (s, e) = range.split_once("..").ok_or_else(bad)?;
+    let starts_on = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    let ends_on = NaiveDate::parse_from_str(e.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    if ends_on < starts_on {
+        return Err(CliError::Input(format!("`{range}` ends before it starts")));
+    }
+    Ok(ElectionPeriod {
+        name: name.to_owned(),
+        starts_on,
+        ends_on,
+    })
+}
+
+fn read_plan(path: &Path) -> Result<ConsultationInput> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        consult_api::extract::parse_json(text.as_bytes())
+            .map_err(|e| CliError::Input(format!("{}: {}", path.display(), e.problem().detail)))
+    } else {
+        toml::from_str(&text).map_err(|e| CliError::Input(format!("{}: {}", path.display(), e.message())))
+    }
+}
+
+fn outcome_name(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Warn => "warn",
+        Outcome::Fail => "FAIL",
+        Outcome::Unanswered => "unanswered",
+    }
+}
+
+/// Prints an assessment; a blocking failure is exit 1.
+fn report(a: &Assessment, format: Format) -> Result<()> {
+    match format {
+        Format::Json => print_json(a)?,
+        other => {
+            let rows: Vec<Vec<String>> = a
+                .checks
+                .iter()
+                .map(|c| {
+                    vec![
+                        outcome_name(c.outcome).to_owned(),
+                        serde_json::to_value(c.severity)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        c.id.clone(),
+                        c.reason.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(other, &["outcome", "severity", "check", "reason"], &rows)?;
+            if other == Format::Table {
+                let fw: Vec<String> = a
+                    .frameworks
+                    .iter()
+                    .map(|f| format!("{} v{}", f.key, f.version))
+                    .collect();
+                println!(
+                    "\nframeworks: {}; ready: {}; approvable: {}",
+                    fw.join(", "),
+                    if a.ready { "yes" } else { "no" },
+                    if a.approvable { "yes" } else { "no" }
+                );
+            }
+        }
+    }
+    if a.approvable {
+        Ok(())
+    } else {
+        let ids: Vec<&str> = a.blocking_failures().iter().map(|c| c.id.as_str()).collect();
+        Err(CliError::Failed(format!("blocking checks fail: {}", ids.join(", "))))
+    }
+}
+
+/// `consult check --file plan.toml`: no database, no server.
+pub(crate) fn check_file(args: &CheckArgs) -> Result<()> {
+    let Some(path) = &args.file else {
+        return Err(CliError::Input("give an id or --file".into()));
+    };
+    let input = read_plan(path)?;
+    // Offline there is no register: the plan's own organisation and areas are taken as known.
+    let slug = input.organisation.clone().unwrap_or_default();
+    let org = Organisation::parse(
+        OrganisationId(uuid::Uuid::nil()),
+        OrganisationInput {
+            slug: Some(slug.clone()),
+            name: Some(slug),
+            kind: Some("council".into()),
+            services: vec![],
+        },
+    )
+    .ok();
+    let areas = AreaHierarchy::new(
+        input
+            .audience
+            .areas
+            .iter()
+            .filter_map(|a| AreaCode::parse(a).ok())
+            .map(|code| Area {
+                name: code.to_string(),
+                code,
+                parent: None,
+            }),
+    );
+    let orgs: Vec<Organisation> = org.into_iter().collect();
+    let plan = ConsultationPlan::parse(
+        input,
+        RegisterContext {
+            organisations: &orgs,
+            areas: &areas,
+        },
+    )
+    .map_err(invalid)?;
+    let catalogue = FrameworkCatalogue::new([]);
+    let keys: Vec<String> = if args.frameworks.is_empty() {
+        DEFAULT_FRAMEWORKS.iter().map(|k| (*k).to_owned()).collect()
+    } else {
+        args.frameworks.clone()
+    };
+    let mut frameworks = Vec::new();
+    for k in &keys {
+        frameworks.push(
+            catalogue
+                .get(k)
+                .ok_or_else(|| CliError::Input(format!("unknown framework `{k}`")))?,
+        );
+    }
+    let periods = args
+        .pre_election
+        .iter()
+        .map(|p| parse_period("the configured election", p))
+        .collect::<Result<Vec<_>>>()?;
+    let today = args.today.unwrap_or_else(|| Utc::now().date_naive());
+    let ctx = AssessmentContext {
+        today,
+        notice_from: today,
+        pre_election: &periods,
+        unresolved_findings: &[],
+        attestations: &[],
+    };
+    report(&consult_core::assess(&plan, &frameworks, &ctx), args.format)
+}
+
+/// `consult check ID`.
+pub(crate) async fn check_stored(store: &Store, args: &CheckArgs, today: NaiveDate) -> Result<()> {
+    let id = args
+        .id
+        .as_deref()
+        .ok_or_else(|| CliError::Input("give an id or --file".into()))?;
+    let c = find(store, id).await?;
+    report(&store.assess(&c, today).await?, args.format)
+}
+
+/// `consult framework ...`.
+pub(crate) async fn framework(store: &Store, cmd: FrameworkCommand, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+    let catalogue = store.framework_catalogue().await?;
+    match cmd {
+        FrameworkCommand::List { format } => {
+            let rows: Vec<Vec<String>> = catalogue
+                .all()
+                .iter()
+                .map(|f| {
+                    let checks: usize = f.principles.iter().map(|p| p.checks.len()).sum();
+                    vec![
+                        f.key.clone(),
+                        f.version.to_string(),
+                        if FrameworkCatalogue::is_builtin(&f.key) {
+                            "built in"
+                        } else {
+                            "custom"
+                        }
+                        .into(),
+                        f.principles.len().to_string(),
+                        checks.to_string(),
+                        f.name.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(
+                format,
+                &["key", "version", "origin", "principles", "checks", "name"],
+                &rows,
+            )
+        }
+        FrameworkCommand::Show { key, version } => {
+            let f = match version {
+                Some(v) => catalogue.version(&key, v),
+                None => catalogue.get(&key),
+            };
+            print_json(&f.ok_or_else(|| CliError::Input(format!("no framework `{key}`")))?)
+        }
+        FrameworkCommand::Add { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let mut f: Framework = consult_api::extract::parse_json(text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
+            f.version = 1;
+            f.validate().map_err(invalid)?;
+            if FrameworkCatalogue::is_builtin(&f.key) {
+                return Err(CliError::Input(format!(
+                    "`{}` is a built-in framework; add yours under another key",
+                    f.key
+                )));
+            }
+            let stored = store.add_framework(&f, actor, now).await?;
+            println!("{} v{}", stored.key, stored.version);
+            Ok(())
+        }
+    }
+}
+
+/// `consult org checklist SLUG [...]`.
+pub(crate) async fn org_checklist(
+    store: &Store,
+    args: OrgChecklistArgs,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let org = store
+        .get_organisation(&args.slug)
+        .await?
+        .ok_or_else(|| CliError::Input(format!("unknown organisation `{}`", args.slug)))?;
+    let mut settings = store.checklist_settings(org.id).await?;
+    let changing = !args.frameworks.is_empty() || !args.pre_election.is_empty() || args.clear_pre_election;
+    if !args.frameworks.is_empty() {
+        let catalogue = store.framework_catalogue().await?;
+        let mut keys: Vec<String> = Vec::new();
+        for k in args.frameworks.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+            if catalogue.get(k).is_none() {
+                return Err(CliError::Input(format!("unknown framework `{k}`")));
+            }
+            if !keys.iter().any(|x| x == k) {
+                keys.push(k.to_owned());
+            }
+        }
+        keys.sort();
+        settings.frameworks = keys;
+    }
+    if args.clear_pre_election {
+        settings.election_periods.clear();
+    } else if !args.pre_election.is_empty() {
+        settings.election_periods = args
+            .pre_election
+            .iter()
+            .map(|p| {
+                let (name, range) = p
+                    .split_once('=')
+                    .ok_or_else(|| CliError::Input(format!("`{p}` is not NAME=START..END")))?;
+                parse_period(name.trim(), range)
+            })
+            .collect::<Result<Vec<_>>>()?;
+    }
+    if changing {
+        store.set_checklist_settings(&org, &settings, actor, now).await?;
+    }
+    print_json(&settings)
+}
+
+/// `consult consultation attest ID --check C --answer yes|no [--evidence E]`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn attest(
+    store: &Store,
+    id: &str,
+    check: String,
+    answer: String,
+    evidence: Option<String>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<()> {
+    let c = find(store, id).await?;
+    let status = c.status_on(today);
+    if !matches!(status, Status::Draft | Status::Submitted) {
+        return Err(CliError::Input(format!(
+            "answers can be given before approval only; this activity is {status}"
+        )));
+    }
+    let (catalogue, settings) = store.applicable_frameworks(c.organisation_id).await?;
+    let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
+    let answers = Attestation::parse_all(
+        vec![AttestationInput {
+            check: Some(check),
+            answer: Some(answer),
+            evidence,
+        }],
+        &frameworks,
+        &actor.name,
+        now,
+    )
+    .map_err(invalid)?;
+    store.record_attestations(c.id, &answers, actor).await?;
+    report(&store.assess(&c, today).await?, Format::Table).or(Ok(()))
+}
