@@ -10,6 +10,7 @@ use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// Which database a test runs on.
@@ -192,6 +193,29 @@ impl TestApp {
         )
     }
 
+    /// Starts a second server on the same database (a second instance behind a load balancer);
+    /// returns its base URL. It stops when the test process ends.
+    pub async fn second_instance(&self) -> String {
+        let store = match &self.schema {
+            Some((url, schema)) => {
+                let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                    .unwrap()
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .connect_with(options)
+                    .await
+                    .unwrap();
+                Store::from_pg_pool(pool).await.unwrap()
+            }
+            None => Store::connect(&self.database_url).await.unwrap(),
+        };
+        let state = AppState::new(store).with_clock(FixedClock(self.today.and_hms_opt(9, 30, 0).unwrap().and_utc()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(consult_api::serve(listener, state, std::future::pending()));
+        base
+    }
+
     /// Runs the `consult` binary against this server's database.
     pub fn cli(&self, args: &[&str]) -> Output {
         cli(&self.database_url, args)
@@ -244,7 +268,7 @@ pub fn consultation_from(today: NaiveDate, org: &str, title: &str, opens: i64, d
         "level": "consult",
         "methods": ["online_survey", "public_meeting"],
         "audience": { "groups": ["residents"], "areas": ["E07000199"], "equality_groups": [] },
-        "topics": ["budget"],
+        "topics": [title.split_whitespace().next().unwrap_or("general").to_lowercase()],
         "opens_on": open.to_string(),
         "closes_on": close.to_string(),
         "cost": { "amount": 1500, "currency": "GBP" }

@@ -40,8 +40,29 @@ async fn justify_duration(app: &TestApp, officer: &str, id: &str) {
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 
+/// Sets aside every overlap finding, as an officer who has looked at them would.
+async fn dismiss_overlaps(app: &TestApp, officer: &str, id: &str) {
+    let (s, report) = app
+        .get(&format!("/api/v1/consultations/{id}/overlaps"), Some(officer))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    for f in report["findings"].as_array().unwrap() {
+        let other = f["consultation_id"].as_str().unwrap();
+        let path = format!("/api/v1/consultations/{id}/overlaps/{other}/dismissal");
+        let (s, b) = app
+            .put(
+                &path,
+                Some(officer),
+                json!({ "reason": "Different people and questions" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+}
+
 async fn approve(app: &TestApp, officer: &str, id: &str) {
     justify_duration(app, officer, id).await;
+    dismiss_overlaps(app, officer, id).await;
     assert_eq!(move_to(app, officer, id, "submitted", None).await.0, StatusCode::OK);
     let (s, b) = move_to(app, &app.coordinator, id, "approved", None).await;
     assert_eq!(s, StatusCode::OK, "{b}");

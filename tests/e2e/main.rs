@@ -30,4 +30,5 @@ mod api;
 mod checklist;
 mod cli;
 mod errors;
+mod overlap;
 mod tidy;

@@ -95,6 +95,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Request limits.
     pub limits: Limits,
+    /// The overlap index: a cache of the register, refreshed from the store on every query.
+    pub overlap: Arc<consult_store::overlap::OverlapCache>,
 }
 
 impl AppState {
@@ -104,6 +106,9 @@ impl AppState {
             store,
             clock: Arc::new(SystemClock),
             limits: Limits::default(),
+            overlap: Arc::new(consult_store::overlap::OverlapCache::new(
+                consult_core::OverlapConfig::default(),
+            )),
         }
     }
 

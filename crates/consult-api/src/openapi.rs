@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, meta, organisations};
+use crate::routes::{checklist, consultations, meta, organisations, overlap};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -21,6 +21,7 @@ use utoipa_axum::routes;
     tags(
         (name = "register", description = "Activities, their lifecycle and the forward plan"),
         (name = "checklist", description = "The principles checklist and the approval gate"),
+        (name = "overlap", description = "Duplication detection across the partnership"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
@@ -72,6 +73,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(checklist::list_frameworks, checklist::add_framework))
         .routes(routes!(checklist::get_framework))
         .routes(routes!(checklist::get_checklist, checklist::put_checklist))
+        .routes(routes!(overlap::check_overlap))
+        .routes(routes!(overlap::overlaps))
+        .routes(routes!(overlap::dismiss))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

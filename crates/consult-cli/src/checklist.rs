@@ -90,7 +90,7 @@ fn parse_period(name: &str, range: &str) -> Result<ElectionPeriod> {
     })
 }
 
-fn read_plan(path: &Path) -> Result<ConsultationInput> {
+pub(crate) fn read_plan(path: &Path) -> Result<ConsultationInput> {
     let text =
         std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -231,7 +231,7 @@ pub(crate) async fn check_stored(store: &Store, args: &CheckArgs, today: NaiveDa
         .as_deref()
         .ok_or_else(|| CliError::Input("give an id or --file".into()))?;
     let c = find(store, id).await?;
-    report(&store.assess(&c, today).await?, args.format)
+    report(&crate::overlap_cache().assess(store, &c, today).await?, args.format)
 }
 
 /// `consult framework ...`.
@@ -372,5 +372,5 @@ pub(crate) async fn attest(
     )
     .map_err(invalid)?;
     store.record_attestations(c.id, &answers, actor).await?;
-    report(&store.assess(&c, today).await?, Format::Table).or(Ok(()))
+    report(&crate::overlap_cache().assess(store, &c, today).await?, Format::Table).or(Ok(()))
 }

@@ -75,6 +75,19 @@ enum Command {
     /// Frameworks of principles.
     #[command(subcommand)]
     Framework(checklist::FrameworkCommand),
+    /// Activities across the partnership that overlap a registered activity (by id) or a plan
+    /// file (--file plan.toml or plan.json).
+    Overlap {
+        /// A registered activity's id.
+        #[arg(conflicts_with = "file", required_unless_present = "file")]
+        id: Option<String>,
+        /// A plan file (TOML or JSON) to check against the register before registering it.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +320,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// A fresh overlap index for one command (the CLI runs once; the server keeps its cache).
+pub(crate) fn overlap_cache() -> consult_store::overlap::OverlapCache {
+    consult_store::overlap::OverlapCache::new(consult_core::OverlapConfig::default())
+}
+
 pub(crate) fn cli_actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     Actor {
@@ -346,6 +364,9 @@ async fn serve(database: &str, bind: &str, demo: bool) -> Result<()> {
             tracing::info!("loaded the demo data");
         }
     }
+    let state = consult_api::AppState::new(store.clone());
+    let indexed = state.overlap.sync(&store).await?;
+    tracing::info!(activities = indexed, "overlap index built");
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| CliError::Input(format!("cannot listen on {bind}: {e}")))?;
@@ -354,7 +375,7 @@ async fn serve(database: &str, bind: &str, demo: bool) -> Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    consult_api::serve(listener, consult_api::AppState::new(store.clone()), shutdown).await?;
+    consult_api::serve(listener, state, shutdown).await?;
     store.close().await;
     Ok(())
 }
@@ -602,7 +623,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 override_justification,
             };
             let assessment = if approving {
-                Some(store.assess(&c, today).await?)
+                Some(overlap_cache().assess(store, &c, today).await?)
             } else {
                 None
             };
@@ -660,6 +681,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Import(ImportCommand::Register { file }) => import(store, &file, &actor, now).await,
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
+        Command::Overlap { id, file, format } => overlap(store, id.as_deref(), file.as_deref(), format, today).await,
         Command::Org(OrgCommand::Checklist(args)) => checklist::org_checklist(store, args, &actor, now).await,
         Command::Consultation(ConsultationCommand::Attest {
             id,
@@ -668,6 +690,85 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             evidence,
         }) => checklist::attest(store, &id, check, answer, evidence, &actor, now, today).await,
     }
+}
+
+async fn overlap(
+    store: &Store,
+    id: Option<&str>,
+    file: Option<&std::path::Path>,
+    format: Format,
+    today: NaiveDate,
+) -> Result<()> {
+    let cache = overlap_cache();
+    let reviewed: Vec<(consult_core::OverlapFinding, Option<consult_core::Dismissal>)> = match (id, file) {
+        (Some(id), _) => {
+            let c = find(store, id).await?;
+            cache
+                .review(store, &c, today)
+                .await?
+                .into_iter()
+                .map(|r| (r.finding, r.dismissal))
+                .collect()
+        }
+        (None, Some(path)) => {
+            let input = checklist::read_plan(path)?;
+            let snapshot = store.register_snapshot().await?;
+            let plan = ConsultationPlan::parse(input, snapshot.context()).map_err(invalid)?;
+            let subject = consult_core::OverlapSubject::from_plan(ConsultationId(Uuid::nil()), &plan, Status::Draft);
+            cache
+                .query(store, &subject, today)
+                .await?
+                .into_iter()
+                .map(|f| (f, None))
+                .collect()
+        }
+        (None, None) => return Err(CliError::Input("give an id or --file".into())),
+    };
+    if format == Format::Json {
+        let items: Vec<serde_json::Value> = reviewed
+            .iter()
+            .map(|(f, d)| {
+                let mut v = serde_json::to_value(f).unwrap_or_default();
+                v["dismissal"] = serde_json::to_value(d).unwrap_or_default();
+                v
+            })
+            .collect();
+        return print_json(&items);
+    }
+    let rows: Vec<Vec<String>> = reviewed
+        .iter()
+        .map(|(f, d)| {
+            vec![
+                format!("{:.2}", f.score),
+                format!("{:.2}", f.subject),
+                format!("{:.2}", f.audience),
+                format!("{:.2}", f.time),
+                serde_json::to_value(f.suggestion)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                f.organisation.to_string(),
+                f.title.clone(),
+                d.as_ref()
+                    .map(|d| format!("dismissed: {}", d.reason))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &[
+            "score",
+            "subject",
+            "audience",
+            "time",
+            "suggestion",
+            "organisation",
+            "title",
+            "dismissed",
+        ],
+        &rows,
+    )
 }
 
 pub(crate) async fn find(store: &Store, id: &str) -> Result<Consultation> {

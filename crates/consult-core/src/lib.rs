@@ -37,6 +37,7 @@ mod continuum;
 mod error;
 mod lifecycle;
 mod organisation;
+mod overlap;
 mod principles;
 mod text;
 
@@ -53,6 +54,9 @@ pub use lifecycle::{
     allowed_targets, check_edit, plan_transition, scheduled_changes,
 };
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
+pub use overlap::{
+    Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,
+};
 pub use principles::{
     Assessment, AssessmentContext, Attestation, AttestationInput, Check, CheckResult, DEFAULT_FRAMEWORKS,
     ElectionPeriod, Framework, FrameworkCatalogue, FrameworkRef, Outcome, Principle, Rule, ScopeField, Severity,

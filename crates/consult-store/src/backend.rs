@@ -9,8 +9,8 @@ use crate::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, Assessment, Attestation, Consultation, ConsultationId, ConsultationPlan,
-    DEFAULT_FRAMEWORKS, ElectionPeriod, Framework, Organisation, OrganisationId, OrganisationKind, Role, Slug, Status,
-    StatusChange,
+    DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, Framework, Organisation, OrganisationId, OrganisationKind, Role,
+    Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -22,6 +22,7 @@ enum Arg {
     Text(String),
     Date(NaiveDate),
     Int(i64),
+    Time(DateTime<Utc>),
 }
 
 /// SQL text with its arguments, numbering parameters as they are added.
@@ -191,6 +192,7 @@ const TABLES: &[&str] = &[
     "election_periods",
     "attestations",
     "approvals",
+    "overlap_dismissals",
 ];
 
 type ApprovalRow = (Uuid, DateTime<Utc>, String, Option<String>, String);
@@ -222,6 +224,7 @@ macro_rules! bind_args {
                 Arg::Text(t) => q.bind(t.clone()),
                 Arg::Date(d) => q.bind(*d),
                 Arg::Int(i) => q.bind(*i),
+                Arg::Time(t) => q.bind(*t),
             };
         }
         q
@@ -964,6 +967,57 @@ macro_rules! backend {
                 }
                 let detail = serde_json::to_value(answers).unwrap_or(Value::Null);
                 Self::audit(&mut tx, actor, now, "consultation.attest", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn changed_since(
+                &self,
+                since: Option<DateTime<Utc>>,
+            ) -> Result<Vec<Consultation>, StoreError> {
+                let mut sql = Sql::new(&format!("SELECT {CONSULTATION_COLUMNS} FROM consultations c"));
+                if let Some(t) = since {
+                    let p = sql.arg(Arg::Time(t));
+                    sql.push(&format!(" WHERE c.updated_at >= {p}"));
+                }
+                sql.push(" ORDER BY c.updated_at, c.id");
+                let rows: Vec<ConsultationRow> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                rows.into_iter().map(|r| consultation_from_row(r, Vec::new(), None)).collect()
+            }
+
+            pub(crate) async fn dismissals(&self, id: ConsultationId) -> Result<Vec<Dismissal>, StoreError> {
+                let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT other_id, reason, actor, at FROM overlap_dismissals WHERE consultation_id = $1 ORDER BY at, other_id",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(other, reason, by, at)| Dismissal { other: ConsultationId(other), reason, by, at })
+                    .collect())
+            }
+
+            pub(crate) async fn dismiss(
+                &self,
+                id: ConsultationId,
+                dismissal: &Dismissal,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO overlap_dismissals (consultation_id, other_id, reason, actor, at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (consultation_id, other_id) DO UPDATE SET reason = excluded.reason, actor = excluded.actor, at = excluded.at",
+                )
+                .bind(id.0)
+                .bind(dismissal.other.0)
+                .bind(&dismissal.reason)
+                .bind(&dismissal.by)
+                .bind(dismissal.at)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "other": dismissal.other, "reason": dismissal.reason });
+                Self::audit(&mut tx, actor, dismissal.at, "consultation.dismiss_overlap", "consultation", &id.to_string(), &detail).await?;
                 tx.commit().await?;
                 Ok(())
             }

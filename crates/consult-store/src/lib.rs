@@ -22,6 +22,7 @@
 
 mod backend;
 pub mod demo;
+pub mod overlap;
 pub mod testing;
 mod types;
 
@@ -31,8 +32,8 @@ use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaHierarchy, Assessment, AssessmentContext, Attestation, Consultation, ConsultationId,
-    ConsultationPlan, Framework, FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Slug, Status,
-    StatusChange,
+    ConsultationPlan, Dismissal, Framework, FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Slug,
+    Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -424,8 +425,30 @@ impl Store {
         Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
     }
 
-    /// The principles checklist of a stored activity as of `today`.
-    pub async fn assess(&self, c: &Consultation, today: NaiveDate) -> Result<Assessment, StoreError> {
+    /// Activities changed at or after `since` (all when `None`), oldest change first, without
+    /// their history: what the overlap index is built and refreshed from.
+    pub async fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Consultation>, StoreError> {
+        dispatch!(self, b => b.changed_since(since).await)
+    }
+
+    /// The overlap findings dismissed for an activity.
+    pub async fn dismissals(&self, id: ConsultationId) -> Result<Vec<Dismissal>, StoreError> {
+        dispatch!(self, b => b.dismissals(id).await)
+    }
+
+    /// Records (or replaces) the dismissal of one overlap finding, audited.
+    pub async fn dismiss(&self, id: ConsultationId, dismissal: &Dismissal, actor: &Actor) -> Result<(), StoreError> {
+        dispatch!(self, b => b.dismiss(id, dismissal, actor).await)
+    }
+
+    /// The principles checklist of a stored activity as of `today`, with its unresolved overlap
+    /// and fatigue findings described for the "be coordinated" checks.
+    pub async fn assess(
+        &self,
+        c: &Consultation,
+        today: NaiveDate,
+        unresolved_findings: &[String],
+    ) -> Result<Assessment, StoreError> {
         let (catalogue, settings) = self.applicable_frameworks(c.organisation_id).await?;
         let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
         let attestations = self.attestations(c.id).await?;
@@ -433,7 +456,7 @@ impl Store {
             today,
             notice_from: c.approval.as_ref().map_or(today, |a| a.at.date_naive()),
             pre_election: &settings.election_periods,
-            unresolved_findings: &[],
+            unresolved_findings,
             attestations: &attestations,
         };
         Ok(consult_core::assess(&c.plan, &frameworks, &ctx))

@@ -654,7 +654,7 @@ async fn checklist_settings_frameworks_attestations_and_approvals() {
         let held = store.attestations(c.id).await.unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].evidence.as_deref(), Some("final documents"));
-        let a = store.assess(&c, day("2026-01-10")).await.unwrap();
+        let a = store.assess(&c, day("2026-01-10"), &[]).await.unwrap();
         assert_eq!(
             a.frameworks
                 .iter()

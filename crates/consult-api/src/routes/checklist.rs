@@ -30,7 +30,7 @@ pub(crate) async fn assessment(
     Path(id): Path<String>,
 ) -> Result<Json<Assessment>, ApiError> {
     let (c, _) = load_for_write(&state, &id, caller).await?;
-    Ok(Json(state.store.assess(&c, state.clock.today()).await?))
+    Ok(Json(state.overlap.assess(&state.store, &c, state.clock.today()).await?))
 }
 
 /// Answers to checks that need a person's evidence.
@@ -70,7 +70,7 @@ pub(crate) async fn put_attestations(
     let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
     let answers = Attestation::parse_all(input.answers, &frameworks, &actor.name, state.clock.now())?;
     state.store.record_attestations(c.id, &answers, &actor).await?;
-    Ok(Json(state.store.assess(&c, today).await?))
+    Ok(Json(state.overlap.assess(&state.store, &c, today).await?))
 }
 
 /// Every version of every framework, built in and added.

@@ -442,7 +442,7 @@ pub(crate) async fn transition(
     let (today, now) = (state.clock.today(), state.clock.now());
     let approving = request.to.as_deref() == Some(Status::Approved.as_str());
     let assessment = if approving {
-        Some(state.store.assess(&c, today).await?)
+        Some(state.overlap.assess(&state.store, &c, today).await?)
     } else {
         None
     };

@@ -4,6 +4,7 @@ pub(crate) mod checklist;
 pub(crate) mod consultations;
 pub(crate) mod meta;
 pub(crate) mod organisations;
+pub(crate) mod overlap;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};

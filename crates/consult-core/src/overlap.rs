@@ -1,0 +1,1111 @@
+//! Duplication detection: which activities, across the partnership, overlap with a plan in
+//! subject, audience and time (REFERENCE section 4).
+//!
+//! [`OverlapIndex`] is an incremental inverted index over the register: English tokens with
+//! stop words removed and Snowball stemming, weighted TF-IDF cosine for the subject; audience
+//! overlap from stakeholder groups and areas (with the area hierarchy, so a county-wide activity
+//! overlaps a district one inside it); time overlap from the open windows. Each finding shows the
+//! three factor scores, the combined score, a suggestion and the reasons.
+
+use crate::area::{AreaCode, AreaHierarchy};
+use crate::catalogue;
+use crate::consultation::{Consultation, ConsultationId, ConsultationPlan};
+use crate::lifecycle::Status;
+use crate::organisation::Slug;
+use chrono::NaiveDate;
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Words too common to tell activities apart: English function words and the vocabulary every
+/// consultation shares.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "him",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "new",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "us",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "next",
+    "year",
+    "years",
+    "say",
+    "tell",
+    "views",
+    "view",
+    "consultation",
+    "consultations",
+    "consult",
+    "consulting",
+    "survey",
+    "surveys",
+    "council",
+    "councils",
+    "borough",
+    "county",
+    "district",
+    "engagement",
+    "proposal",
+    "proposals",
+    "proposed",
+    "residents",
+    "people",
+    "public",
+    "local",
+    "want",
+    "help",
+    "us",
+    "ask",
+    "asks",
+    "asking",
+    "way",
+    "ways",
+    "how",
+    "take",
+    "part",
+];
+
+/// Splits text into stemmed, lower-case terms, without stop words or one-letter tokens.
+#[derive(Clone)]
+pub struct Analyzer {
+    stemmer: std::sync::Arc<Stemmer>,
+}
+
+impl fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Analyzer(english)")
+    }
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self {
+            stemmer: std::sync::Arc::new(Stemmer::create(Algorithm::English)),
+        }
+    }
+}
+
+impl Analyzer {
+    /// The terms of `text`, as (stem, surface word) in order.
+    ///
+    /// ```
+    /// let a = consult_core::Analyzer::default();
+    /// let terms: Vec<String> = a.terms("Recycling and the recycled bins").into_iter().map(|t| t.0).collect();
+    /// assert_eq!(terms, ["recycl", "recycl", "bin"]);
+    /// ```
+    pub fn terms(&self, text: &str) -> Vec<(String, String)> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() > 1)
+            .map(str::to_lowercase)
+            .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+            .map(|w| (self.stemmer.stem(&w).into_owned(), w))
+            .collect()
+    }
+}
+
+/// What the engine needs to know about an activity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlapSubject {
+    /// The activity (a nil id for an unsaved plan).
+    pub id: ConsultationId,
+    /// Owner organisation.
+    pub organisation: Slug,
+    /// Title.
+    pub title: String,
+    /// Summary.
+    pub summary: String,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Stakeholder groups.
+    pub groups: Vec<String>,
+    /// Areas.
+    pub areas: Vec<AreaCode>,
+    /// Opening date.
+    pub opens_on: NaiveDate,
+    /// Closing date.
+    pub closes_on: NaiveDate,
+    /// Recorded status.
+    pub status: Status,
+}
+
+impl OverlapSubject {
+    /// From a plan (an unsaved draft or a stored activity).
+    pub fn from_plan(id: ConsultationId, plan: &ConsultationPlan, status: Status) -> Self {
+        Self {
+            id,
+            organisation: plan.organisation().clone(),
+            title: plan.title().to_owned(),
+            summary: plan.summary().unwrap_or_default().to_owned(),
+            topics: plan.topics().to_vec(),
+            groups: plan.audience().groups.clone(),
+            areas: plan.audience().areas.clone(),
+            opens_on: plan.opens_on(),
+            closes_on: plan.closes_on(),
+            status,
+        }
+    }
+
+    /// From a stored activity.
+    pub fn from_consultation(c: &Consultation) -> Self {
+        Self::from_plan(c.id, &c.plan, c.recorded_status)
+    }
+
+    /// The text scored for subject: the title and topics count twice, the summary once.
+    fn text(&self) -> String {
+        let topics = self.topics.join(" ");
+        format!("{} {} {} {} {}", self.title, self.title, topics, topics, self.summary)
+    }
+}
+
+/// Thresholds and weights. Our design choices, all configurable (REFERENCE 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct OverlapConfig {
+    /// Least subject similarity for a finding.
+    pub min_subject: f64,
+    /// Least combined score for a finding.
+    pub min_score: f64,
+    /// Weight of subject in the combined score.
+    pub subject_weight: f64,
+    /// Weight of audience.
+    pub audience_weight: f64,
+    /// Weight of time.
+    pub time_weight: f64,
+    /// Subject similarity from which concurrent activities should be joined up.
+    pub join_up_subject: f64,
+    /// Days either side within which non-concurrent activities still count (share results, re-time).
+    pub horizon_days: u32,
+    /// Most findings returned.
+    pub top_k: usize,
+    /// Candidates re-scored exactly after the first pass.
+    pub candidates: usize,
+}
+
+impl Default for OverlapConfig {
+    fn default() -> Self {
+        Self {
+            min_subject: 0.15,
+            min_score: 0.3,
+            subject_weight: 0.5,
+            audience_weight: 0.3,
+            time_weight: 0.2,
+            join_up_subject: 0.4,
+            horizon_days: 90,
+            top_k: 10,
+            candidates: 256,
+        }
+    }
+}
+
+/// What to do about an overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Suggestion {
+    /// Similar subject, same people, same time: run one joint activity.
+    JoinUp,
+    /// Similar subject at another time: share questions and results.
+    ShareResults,
+    /// Different subjects asking the same people at the same time: move one.
+    ReTime,
+    /// The other activity has published results on this subject: reuse them before asking again.
+    ReuseResults,
+}
+
+/// One overlapping activity, with the factor scores and reasons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OverlapFinding {
+    /// The other activity.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub consultation_id: ConsultationId,
+    /// Its owner (possibly a partner body).
+    pub organisation: Slug,
+    /// Its title.
+    pub title: String,
+    /// Its status on the day of the query.
+    pub status: Status,
+    /// Its dates.
+    pub opens_on: NaiveDate,
+    /// Its closing date.
+    pub closes_on: NaiveDate,
+    /// Combined score in [0, 1].
+    pub score: f64,
+    /// Subject similarity in [0, 1].
+    pub subject: f64,
+    /// Audience overlap in [0, 1].
+    pub audience: f64,
+    /// Time overlap in [0, 1].
+    pub time: f64,
+    /// What to do.
+    pub suggestion: Suggestion,
+    /// Why, factor by factor.
+    pub reasons: Vec<String>,
+}
+
+/// A finding someone has looked at and set aside, with their reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Dismissal {
+    /// The other activity of the finding.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub other: ConsultationId,
+    /// Why it does not need action.
+    pub reason: String,
+    /// Who dismissed it.
+    pub by: String,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl OverlapFinding {
+    /// One line for the checklist's "no unresolved findings" check.
+    pub fn describe(&self) -> String {
+        let action = match self.suggestion {
+            Suggestion::JoinUp => "join up",
+            Suggestion::ShareResults => "share results",
+            Suggestion::ReTime => "re-time",
+            Suggestion::ReuseResults => "results you can reuse",
+        };
+        format!("overlaps with \"{}\" ({}): {action}", self.title, self.organisation)
+    }
+}
+
+/// Audience and time scores of a pair, with reasons. Symmetric.
+fn audience_score(a: &OverlapSubject, b: &OverlapSubject, areas: &AreaHierarchy) -> (f64, String) {
+    // Areas: the share of each side's areas that overlap the other's (same, inside or containing).
+    let area = match (a.areas.is_empty(), b.areas.is_empty()) {
+        (true, true) => None,
+        (true, false) | (false, true) => Some(0.5),
+        (false, false) => {
+            let share = |x: &[AreaCode], y: &[AreaCode]| {
+                x.iter().filter(|p| y.iter().any(|q| areas.overlap(p, q))).count() as f64 / x.len() as f64
+            };
+            Some((share(&a.areas, &b.areas) + share(&b.areas, &a.areas)) / 2.0)
+        }
+    };
+    if area == Some(0.0) {
+        return (0.0, "different areas".into());
+    }
+    let weight = |g: &str| {
+        if catalogue::stakeholder_group(g).is_some_and(|s| s.general_public) {
+            0.5
+        } else {
+            1.0
+        }
+    };
+    let set_a: std::collections::BTreeSet<&String> = a.groups.iter().collect();
+    let set_b: std::collections::BTreeSet<&String> = b.groups.iter().collect();
+    let shared: Vec<&String> = set_a.intersection(&set_b).copied().collect();
+    let union: f64 = set_a.union(&set_b).map(|g| weight(g)).sum();
+    let groups = if union == 0.0 {
+        0.5
+    } else {
+        shared.iter().map(|g| weight(g)).sum::<f64>() / union
+    };
+    let area = area.unwrap_or(0.5);
+    let score = 0.5 * groups + 0.5 * area;
+    let mut reason = if shared.is_empty() {
+        "no stakeholder group in common".to_owned()
+    } else {
+        let names: Vec<&str> = shared.iter().map(|g| g.as_str()).collect();
+        format!("both ask {}", names.join(", "))
+    };
+    let contained = a
+        .areas
+        .iter()
+        .any(|p| b.areas.iter().any(|q| p != q && areas.overlap(p, q)));
+    if contained {
+        reason.push_str("; one area lies inside the other");
+    } else if a.areas.iter().any(|p| b.areas.contains(p)) {
+        reason.push_str("; same area");
+    }
+    (score.clamp(0.0, 1.0), reason)
+}
+
+fn time_score(a: &OverlapSubject, b: &OverlapSubject) -> (f64, i64, String) {
+    let start = a.opens_on.max(b.opens_on);
+    let end = a.closes_on.min(b.closes_on);
+    let shared = (end - start).num_days() + 1;
+    if shared > 0 {
+        let shorter = ((a.closes_on - a.opens_on).num_days() + 1).min((b.closes_on - b.opens_on).num_days() + 1);
+        let score = shared as f64 / shorter.max(1) as f64;
+        (
+            score.clamp(0.0, 1.0),
+            0,
+            format!("open at the same time for {shared} days"),
+        )
+    } else {
+        let gap = -shared + 1;
+        (0.0, gap, format!("{gap} days apart"))
+    }
+}
+
+#[derive(Debug, Clone)]
+struct IndexedDoc {
+    subject: OverlapSubject,
+    terms: Vec<(u32, f32)>,
+    norm: f32,
+}
+
+/// An incremental index of the register for overlap queries.
+#[derive(Debug, Clone, Default)]
+pub struct OverlapIndex {
+    analyzer: Analyzer,
+    vocab: HashMap<String, u32>,
+    surface: Vec<String>,
+    df: Vec<u32>,
+    postings: Vec<Vec<(u32, f32)>>,
+    docs: Vec<Option<IndexedDoc>>,
+    slots: HashMap<ConsultationId, u32>,
+    stale: usize,
+}
+
+/// What a query is evaluated against besides the index.
+#[derive(Debug, Clone, Copy)]
+pub struct OverlapContext<'a> {
+    /// Today: decides which activities are open, closed or have results.
+    pub today: NaiveDate,
+    /// The area hierarchy.
+    pub areas: &'a AreaHierarchy,
+    /// Thresholds and weights.
+    pub config: &'a OverlapConfig,
+}
+
+impl OverlapIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An index of every subject.
+    pub fn build(subjects: impl IntoIterator<Item = OverlapSubject>) -> Self {
+        let mut index = Self::new();
+        for s in subjects {
+            index.upsert(s);
+        }
+        index.refresh_norms();
+        index
+    }
+
+    /// Number of activities indexed.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// True when `id` is indexed.
+    pub fn contains(&self, id: ConsultationId) -> bool {
+        self.slots.contains_key(&id)
+    }
+
+    fn idf(&self, df: u32) -> f32 {
+        let n = self.slots.len() as f32;
+        ((n + 1.0) / (df as f32 + 1.0)).ln() + 1.0
+    }
+
+    /// Term frequencies of a subject: 1 + ln(count).
+    fn term_weights(&self, subject: &OverlapSubject) -> Vec<(String, String, f32)> {
+        let mut counts: Vec<(String, String, u32)> = Vec::new();
+        for (stem, word) in self.analyzer.terms(&subject.text()) {
+            match counts.iter_mut().find(|c| c.0 == stem) {
+                Some(c) => c.2 += 1,
+                None => counts.push((stem, word, 1)),
+            }
+        }
+        counts
+            .into_iter()
+            .map(|(s, w, c)| (s, w, 1.0 + (c as f32).ln()))
+            .collect()
+    }
+
+    fn norm_of(&self, terms: &[(u32, f32)]) -> f32 {
+        terms
+            .iter()
+            .map(|(t, w)| {
+                let x = w * self.idf(self.df[*t as usize]);
+                x * x
+            })
+            .sum::<f32>()
+            .sqrt()
+    }
+
+    /// Adds an activity, or replaces it if already indexed.
+    pub fn upsert(&mut self, subject: OverlapSubject) {
+        self.remove(subject.id);
+        let weights = self.term_weights(&subject);
+        let slot = self.docs.len() as u32;
+        let mut terms = Vec::with_capacity(weights.len());
+        for (stem, word, w) in weights {
+            let id = match self.vocab.get(&stem) {
+                Some(id) => *id,
+                None => {
+                    let id = self.surface.len() as u32;
+                    self.vocab.insert(stem, id);
+                    self.surface.push(word);
+                    self.df.push(0);
+                    self.postings.push(Vec::new());
+                    id
+                }
+            };
+            self.df[id as usize] += 1;
+            self.postings[id as usize].push((slot, w));
+            terms.push((id, w));
+        }
+        self.slots.insert(subject.id, slot);
+        let norm = self.norm_of(&terms);
+        self.docs.push(Some(IndexedDoc { subject, terms, norm }));
+    }
+
+    /// Removes an activity. Returns whether it was indexed.
+    pub fn remove(&mut self, id: ConsultationId) -> bool {
+        let Some(slot) = self.slots.remove(&id) else {
+            return false;
+        };
+        if let Some(doc) = self.docs[slot as usize].take() {
+            for (t, _) in &doc.terms {
+                self.df[*t as usize] -= 1;
+            }
+            self.stale += doc.terms.len();
+        }
+        if self.stale > 1024 && self.stale * 2 > self.postings.iter().map(Vec::len).sum::<usize>() {
+            self.compact();
+        }
+        true
+    }
+
+    /// Drops postings of removed activities.
+    fn compact(&mut self) {
+        let docs = &self.docs;
+        for p in &mut self.postings {
+            p.retain(|(slot, _)| docs[*slot as usize].is_some());
+        }
+        self.stale = 0;
+    }
+
+    /// Recomputes every stored norm with today's document frequencies (the first pass of a query
+    /// ranks by these; the final scores are always exact).
+    pub fn refresh_norms(&mut self) {
+        let norms: Vec<Option<f32>> = self
+            .docs
+            .iter()
+            .map(|d| d.as_ref().map(|d| self.norm_of(&d.terms)))
+            .collect();
+        for (doc, norm) in self.docs.iter_mut().zip(norms) {
+            if let (Some(doc), Some(norm)) = (doc.as_mut(), norm) {
+                doc.norm = norm;
+            }
+        }
+    }
+
+    /// The activities overlapping `probe`, best first: at most `config.top_k` findings above the
+    /// thresholds. `probe` itself (same id) is never a finding.
+    pub fn query(&self, probe: &OverlapSubject, ctx: &OverlapContext<'_>) -> Vec<OverlapFinding> {
+        let cfg = ctx.config;
+        let weights = self.term_weights(probe);
+        let mut q_terms: Vec<(u32, f32)> = Vec::new();
+        let mut q_norm2 = 0f32;
+        for (stem, _, w) in &weights {
+            match self.vocab.get(stem) {
+                Some(t) if self.df[*t as usize] > 0 => {
+                    let x = w * self.idf(self.df[*t as usize]);
+                    q_norm2 += x * x;
+                    q_terms.push((*t, *w));
+                }
+                _ => {
+                    let x = w * self.idf(0);
+                    q_norm2 += x * x;
+                }
+            }
+        }
+        let q_norm = q_norm2.sqrt();
+        if q_terms.is_empty() || q_norm == 0.0 {
+            return Vec::new();
+        }
+        // First pass: dot products over the postings of the probe's terms.
+        let mut acc = vec![0f32; self.docs.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        for (t, wq) in &q_terms {
+            let idf = self.idf(self.df[*t as usize]);
+            let wq = wq * idf;
+            for (slot, wd) in &self.postings[*t as usize] {
+                let a = &mut acc[*slot as usize];
+                if *a == 0.0 {
+                    touched.push(*slot);
+                }
+                *a += wq * wd * idf;
+            }
+        }
+        let probe_slot = self.slots.get(&probe.id).copied();
+        let mut candidates: Vec<(f32, u32)> = touched
+            .into_iter()
+            .filter(|s| Some(*s) != probe_slot)
+            .filter_map(|s| {
+                let doc = self.docs[s as usize].as_ref()?;
+                Some((acc[s as usize] / (q_norm * doc.norm.max(f32::MIN_POSITIVE)), s))
+            })
+            .collect();
+        if candidates.len() > cfg.candidates {
+            candidates.select_nth_unstable_by(cfg.candidates, |a, b| b.0.total_cmp(&a.0));
+            candidates.truncate(cfg.candidates);
+        }
+        // Second pass: exact scores for the candidates.
+        let mut findings: Vec<OverlapFinding> = candidates
+            .into_iter()
+            .filter_map(|(_, slot)| {
+                let doc = self.docs[slot as usize].as_ref()?;
+                let exact = (acc[slot as usize] / (q_norm * self.norm_of(&doc.terms))).clamp(0.0, 1.0);
+                self.finding(probe, doc, f64::from(exact), &q_terms, ctx)
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.consultation_id.cmp(&b.consultation_id))
+        });
+        findings.truncate(cfg.top_k);
+        findings
+    }
+
+    fn finding(
+        &self,
+        probe: &OverlapSubject,
+        doc: &IndexedDoc,
+        subject: f64,
+        q_terms: &[(u32, f32)],
+        ctx: &OverlapContext<'_>,
+    ) -> Option<OverlapFinding> {
+        let cfg = ctx.config;
+        let other = &doc.subject;
+        if subject < cfg.min_subject || other.status == Status::Withdrawn {
+            return None;
+        }
+        let (audience, audience_reason) = audience_score(probe, other, ctx.areas);
+        let (time, gap, time_reason) = time_score(probe, other);
+        let status = other.status.on(other.opens_on, other.closes_on, ctx.today);
+        let has_results = matches!(status, Status::ResultsPublished | Status::Evaluated);
+        let suggestion = if has_results {
+            Suggestion::ReuseResults
+        } else if time > 0.0 && subject >= cfg.join_up_subject {
+            Suggestion::JoinUp
+        } else if time > 0.0 {
+            Suggestion::ReTime
+        } else if gap <= i64::from(cfg.horizon_days) {
+            Suggestion::ShareResults
+        } else {
+            return None;
+        };
+        let score = (cfg.subject_weight * subject + cfg.audience_weight * audience + cfg.time_weight * time)
+            / (cfg.subject_weight + cfg.audience_weight + cfg.time_weight).max(f64::MIN_POSITIVE);
+        if score < cfg.min_score && !has_results {
+            return None;
+        }
+        let mut shared: Vec<(f32, &str)> = doc
+            .terms
+            .iter()
+            .filter(|(t, _)| q_terms.iter().any(|(q, _)| q == t))
+            .map(|(t, w)| (w * self.idf(self.df[*t as usize]), self.surface[*t as usize].as_str()))
+            .collect();
+        shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let words: Vec<&str> = shared.iter().take(5).map(|s| s.1).collect();
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        Some(OverlapFinding {
+            consultation_id: other.id,
+            organisation: other.organisation.clone(),
+            title: other.title.clone(),
+            status,
+            opens_on: other.opens_on,
+            closes_on: other.closes_on,
+            score: round(score.clamp(0.0, 1.0)),
+            subject: round(subject),
+            audience: round(audience),
+            time: round(time),
+            suggestion,
+            reasons: vec![
+                format!("subject: shares {}", words.join(", ")),
+                format!("audience: {audience_reason}"),
+                format!("time: {time_reason}"),
+            ],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::area::Area;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn code(s: &str) -> AreaCode {
+        AreaCode::parse(s).unwrap()
+    }
+
+    fn areas() -> AreaHierarchy {
+        AreaHierarchy::new([
+            Area {
+                code: code("E10000028"),
+                name: "Staffordshire".into(),
+                parent: None,
+            },
+            Area {
+                code: code("E07000199"),
+                name: "Tamworth".into(),
+                parent: Some(code("E10000028")),
+            },
+            Area {
+                code: code("E07000192"),
+                name: "Cannock Chase".into(),
+                parent: Some(code("E10000028")),
+            },
+            Area {
+                code: code("E07000243"),
+                name: "Stevenage".into(),
+                parent: None,
+            },
+        ])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn subject(
+        n: u128,
+        org: &str,
+        title: &str,
+        summary: &str,
+        topics: &[&str],
+        groups: &[&str],
+        area: &[&str],
+        opens: &str,
+        closes: &str,
+    ) -> OverlapSubject {
+        OverlapSubject {
+            id: ConsultationId(Uuid::from_u128(n)),
+            organisation: Slug::parse(org).unwrap(),
+            title: title.into(),
+            summary: summary.into(),
+            topics: topics.iter().map(|s| (*s).into()).collect(),
+            groups: groups.iter().map(|s| (*s).into()).collect(),
+            areas: area.iter().map(|a| code(a)).collect(),
+            opens_on: day(opens),
+            closes_on: day(closes),
+            status: Status::Approved,
+        }
+    }
+
+    fn register() -> Vec<OverlapSubject> {
+        vec![
+            subject(
+                1,
+                "staffordshire",
+                "Staffordshire budget consultation 2027/28",
+                "The county council's proposals for next year's budget, including social care and highways spending",
+                &["budget", "council tax"],
+                &["residents", "council_tax_payers"],
+                &["E10000028"],
+                "2026-11-20",
+                "2027-01-21",
+            ),
+            subject(
+                2,
+                "tamworth",
+                "Recycling and waste collection changes",
+                "Proposed changes to bin collection days and a new food waste service",
+                &["recycling", "waste"],
+                &["residents", "tenants"],
+                &["E07000199"],
+                "2026-11-01",
+                "2026-12-20",
+            ),
+            subject(
+                3,
+                "tamworth",
+                "Youth forum: what matters to young people",
+                "Young people tell the council about activities, safety and transport",
+                &["young people", "youth"],
+                &["children_and_young_people"],
+                &["E07000199"],
+                "2026-11-15",
+                "2026-12-15",
+            ),
+            subject(
+                4,
+                "stevenage",
+                "Budget consultation 2027/28",
+                "Stevenage's budget and council tax proposals",
+                &["budget", "council tax"],
+                &["residents", "council_tax_payers"],
+                &["E07000243"],
+                "2026-11-20",
+                "2027-01-10",
+            ),
+            subject(
+                5,
+                "oxfordshire",
+                "Library opening hours review",
+                "How should library opening hours change",
+                &["libraries"],
+                &["residents", "service_users"],
+                &[],
+                "2026-06-01",
+                "2026-07-30",
+            ),
+        ]
+    }
+
+    fn ctx<'a>(areas: &'a AreaHierarchy, config: &'a OverlapConfig) -> OverlapContext<'a> {
+        OverlapContext {
+            today: day("2026-11-23"),
+            areas,
+            config,
+        }
+    }
+
+    #[test]
+    fn a_county_and_a_borough_budget_in_the_same_weeks_are_found() {
+        let index = OverlapIndex::build(register());
+        let (h, cfg) = (areas(), OverlapConfig::default());
+        let borough = subject(
+            10,
+            "tamworth",
+            "Budget and council tax consultation 2027/28",
+            "Tell us which services matter most to you as we set next year's budget and council tax",
+            &["budget", "council tax"],
+            &["residents", "council_tax_payers", "businesses"],
+            &["E07000199"],
+            "2026-11-13",
+            "2027-01-07",
+        );
+        let found = index.query(&borough, &ctx(&h, &cfg));
+        let first = &found[0];
+        assert_eq!(first.title, "Staffordshire budget consultation 2027/28");
+        assert_eq!(first.suggestion, Suggestion::JoinUp);
+        assert!(first.audience > 0.5 && first.time > 0.8, "{first:?}");
+        assert!(
+            first.reasons[1].contains("one area lies inside the other"),
+            "{:?}",
+            first.reasons
+        );
+        assert!(first.reasons[0].contains("budget"), "{:?}", first.reasons);
+        // Stevenage's budget is about the same subject but different people: no audience overlap.
+        if let Some(stevenage) = found.iter().find(|f| f.organisation.as_str() == "stevenage") {
+            assert_eq!(stevenage.audience, 0.0);
+            assert!(stevenage.score < first.score);
+        }
+        assert!(!found.iter().any(|f| f.title.starts_with("Youth")));
+    }
+
+    #[test]
+    fn a_waste_consultation_and_a_youth_forum_are_not() {
+        let index = OverlapIndex::build(register());
+        let (h, cfg) = (areas(), OverlapConfig::default());
+        let waste = register().remove(1);
+        let found = index.query(&waste, &ctx(&h, &cfg));
+        assert!(found.iter().all(|f| !f.title.starts_with("Youth")), "{found:?}");
+        assert!(found.iter().all(|f| f.consultation_id != waste.id), "never itself");
+    }
+
+    #[test]
+    fn published_results_are_offered_for_reuse() {
+        let mut old = register().remove(4);
+        old.status = Status::ResultsPublished;
+        let index = OverlapIndex::build([old]);
+        let (h, cfg) = (areas(), OverlapConfig::default());
+        let again = subject(
+            20,
+            "oxfordshire",
+            "Library opening hours",
+            "Changing library hours",
+            &["libraries"],
+            &["residents"],
+            &[],
+            "2027-03-01",
+            "2027-04-30",
+        );
+        let found = index.query(&again, &ctx(&h, &cfg));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].suggestion, Suggestion::ReuseResults);
+    }
+
+    #[test]
+    fn updates_and_removals_take_effect() {
+        let mut index = OverlapIndex::build(register());
+        let (h, cfg) = (areas(), OverlapConfig::default());
+        let probe = register().remove(0);
+        assert!(
+            index
+                .query(&probe, &ctx(&h, &cfg))
+                .iter()
+                .any(|f| f.organisation.as_str() == "stevenage")
+        );
+        assert!(index.remove(ConsultationId(Uuid::from_u128(4))));
+        assert!(
+            !index
+                .query(&probe, &ctx(&h, &cfg))
+                .iter()
+                .any(|f| f.organisation.as_str() == "stevenage")
+        );
+        let mut renamed = register().remove(1);
+        renamed.title = "Staffordshire budget and council tax".into();
+        renamed.topics = vec!["budget".into()];
+        index.upsert(renamed);
+        assert_eq!(index.len(), 4);
+        assert!(
+            index
+                .query(&probe, &ctx(&h, &cfg))
+                .iter()
+                .any(|f| f.organisation.as_str() == "tamworth")
+        );
+        let mut withdrawn = register().remove(3);
+        withdrawn.status = Status::Withdrawn;
+        index.upsert(withdrawn);
+        assert!(
+            !index
+                .query(&probe, &ctx(&h, &cfg))
+                .iter()
+                .any(|f| f.organisation.as_str() == "stevenage")
+        );
+        // Many removals compact the postings without changing answers.
+        for n in 100..3000u128 {
+            index.upsert(subject(
+                n,
+                "tamworth",
+                &format!("Filler {n} parking"),
+                "parking permits",
+                &["parking"],
+                &["residents"],
+                &["E07000199"],
+                "2026-01-01",
+                "2026-02-01",
+            ));
+        }
+        for n in 100..3000u128 {
+            index.remove(ConsultationId(Uuid::from_u128(n)));
+        }
+        assert_eq!(index.len(), 5);
+        assert!(
+            index
+                .query(&probe, &ctx(&h, &cfg))
+                .iter()
+                .any(|f| f.organisation.as_str() == "tamworth")
+        );
+    }
+
+    const WORDS: &[&str] = &[
+        "budget",
+        "waste",
+        "recycling",
+        "parks",
+        "library",
+        "housing",
+        "transport",
+        "youth",
+        "care",
+        "safety",
+        "tax",
+        "bins",
+    ];
+    const GROUPS: &[&str] = &["residents", "tenants", "businesses", "carers", "older_people"];
+    const AREAS: &[&str] = &["E10000028", "E07000199", "E07000192", "E07000243"];
+
+    prop_compose! {
+        fn any_subject(n: u128)(
+            words in proptest::collection::vec(proptest::sample::select(WORDS.to_vec()), 1..6),
+            groups in proptest::collection::vec(proptest::sample::select(GROUPS.to_vec()), 0..3),
+            area in proptest::collection::vec(proptest::sample::select(AREAS.to_vec()), 0..2),
+            start in 0i64..400,
+            len in 1i64..120,
+        ) -> OverlapSubject {
+            let opens = day("2026-01-01") + chrono::Duration::days(start);
+            let closes = opens + chrono::Duration::days(len - 1);
+            let title = words.join(" ");
+            subject(n, "tamworth", &title, &title, &[], &groups, &area, &opens.to_string(), &closes.to_string())
+        }
+    }
+
+    fn loose() -> OverlapConfig {
+        OverlapConfig {
+            min_subject: 0.0,
+            min_score: 0.0,
+            horizon_days: 10_000,
+            top_k: 100,
+            ..OverlapConfig::default()
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn scores_are_in_range_and_symmetric(a in any_subject(1), b in any_subject(2), c in any_subject(3)) {
+            let index = OverlapIndex::build([a.clone(), b.clone(), c]);
+            let (h, cfg) = (areas(), loose());
+            let ab = index.query(&a, &ctx(&h, &cfg)).into_iter().find(|f| f.consultation_id == b.id);
+            let ba = index.query(&b, &ctx(&h, &cfg)).into_iter().find(|f| f.consultation_id == a.id);
+            for f in ab.iter().chain(ba.iter()) {
+                for x in [f.score, f.subject, f.audience, f.time] {
+                    prop_assert!((0.0..=1.0).contains(&x), "{f:?}");
+                }
+            }
+            prop_assert_eq!(ab.is_some(), ba.is_some());
+            if let (Some(ab), Some(ba)) = (ab, ba) {
+                prop_assert!((ab.subject - ba.subject).abs() < 1e-3, "{} {}", ab.subject, ba.subject);
+                prop_assert_eq!(ab.audience, ba.audience);
+                prop_assert_eq!(ab.time, ba.time);
+            }
+        }
+
+        #[test]
+        fn an_identical_activity_scores_highest(a in any_subject(1), others in proptest::collection::vec(any_subject(0), 0..6)) {
+            let mut twin = a.clone();
+            twin.id = ConsultationId(Uuid::from_u128(999));
+            let mut all: Vec<OverlapSubject> = others.into_iter().enumerate().map(|(i, mut s)| { s.id = ConsultationId(Uuid::from_u128(10 + i as u128)); s }).collect();
+            all.push(twin.clone());
+            let index = OverlapIndex::build(all);
+            let (h, cfg) = (areas(), loose());
+            let found = index.query(&a, &ctx(&h, &cfg));
+            let best = found.iter().map(|f| f.score).fold(0.0, f64::max);
+            let twin_score = found.iter().find(|f| f.consultation_id == twin.id).map(|f| f.score);
+            prop_assert_eq!(twin_score, Some(best));
+            prop_assert!((found.iter().find(|f| f.consultation_id == twin.id).unwrap().subject - 1.0).abs() < 1e-3);
+        }
+
+        #[test]
+        fn disjoint_dates_and_areas_never_match(a in any_subject(1), b in any_subject(2)) {
+            let index = OverlapIndex::build([b.clone()]);
+            let (h, cfg) = (areas(), loose());
+            if let Some(f) = index.query(&a, &ctx(&h, &cfg)).first() {
+                if a.closes_on < b.opens_on || b.closes_on < a.opens_on {
+                    prop_assert_eq!(f.time, 0.0);
+                }
+                let disjoint = !a.areas.is_empty() && !b.areas.is_empty()
+                    && !a.areas.iter().any(|p| b.areas.iter().any(|q| h.overlap(p, q)));
+                if disjoint {
+                    prop_assert_eq!(f.audience, 0.0);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The overlap index as a cache of the register: built from the store, refreshed from it by last
+//! change before every use, never the source of truth. Any number of server instances (and the
+//! CLI) can each hold one; each catches up with writes made by the others on its next query.
+
+use crate::{Store, StoreError};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use consult_core::{
+    AreaHierarchy, Consultation, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject,
+};
+use std::sync::{Mutex, RwLock};
+
+/// Changes are re-read from this long before the last one seen, so a write committed late (or by
+/// an instance whose clock is a little behind) is not missed. Re-reading is harmless: upserts.
+const SAFETY_MARGIN_SECONDS: i64 = 5;
+
+/// A finding, with its dismissal if someone has set it aside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewedFinding {
+    /// The finding.
+    pub finding: OverlapFinding,
+    /// Its dismissal.
+    pub dismissal: Option<Dismissal>,
+}
+
+/// The overlap index of the register, kept fresh from the store.
+#[derive(Debug, Default)]
+pub struct OverlapCache {
+    index: RwLock<OverlapIndex>,
+    watermark: Mutex<Option<DateTime<Utc>>>,
+    /// Thresholds and weights for queries.
+    pub config: OverlapConfig,
+}
+
+impl OverlapCache {
+    /// An empty cache; the first [`OverlapCache::sync`] loads the register.
+    pub fn new(config: OverlapConfig) -> Self {
+        Self {
+            index: RwLock::new(OverlapIndex::new()),
+            watermark: Mutex::new(None),
+            config,
+        }
+    }
+
+    /// Brings the index up to date with the store. Returns how many activities were re-indexed.
+    pub async fn sync(&self, store: &Store) -> Result<usize, StoreError> {
+        let since = self
+            .watermark
+            .lock()
+            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?
+            .map(|w| w - Duration::seconds(SAFETY_MARGIN_SECONDS));
+        let changed = store.changed_since(since).await?;
+        if changed.is_empty() {
+            return Ok(0);
+        }
+        let latest = changed.iter().map(|c| c.updated_at).max();
+        {
+            let mut index = self
+                .index
+                .write()
+                .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
+            for c in &changed {
+                index.upsert(OverlapSubject::from_consultation(c));
+            }
+            if since.is_none() {
+                index.refresh_norms();
+            }
+        }
+        let mut w = self
+            .watermark
+            .lock()
+            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
+        *w = (*w).max(latest);
+        Ok(changed.len())
+    }
+
+    /// Number of activities indexed.
+    pub fn len(&self) -> usize {
+        self.index.read().map(|i| i.len()).unwrap_or(0)
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Findings for a subject (a draft or a stored activity), after syncing.
+    pub async fn query(
+        &self,
+        store: &Store,
+        subject: &OverlapSubject,
+        today: NaiveDate,
+    ) -> Result<Vec<OverlapFinding>, StoreError> {
+        self.sync(store).await?;
+        let areas = AreaHierarchy::new(store.list_areas().await?);
+        let ctx = OverlapContext {
+            today,
+            areas: &areas,
+            config: &self.config,
+        };
+        let index = self
+            .index
+            .read()
+            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
+        Ok(index.query(subject, &ctx))
+    }
+
+    /// Findings for a stored activity, each with its dismissal if any.
+    pub async fn review(
+        &self,
+        store: &Store,
+        c: &Consultation,
+        today: NaiveDate,
+    ) -> Result<Vec<ReviewedFinding>, StoreError> {
+        let findings = self.query(store, &OverlapSubject::from_consultation(c), today).await?;
+        let dismissals = store.dismissals(c.id).await?;
+        Ok(findings
+            .into_iter()
+            .map(|finding| {
+                let dismissal = dismissals.iter().find(|d| d.other == finding.consultation_id).cloned();
+                ReviewedFinding { finding, dismissal }
+            })
+            .collect())
+    }
+
+    /// The undismissed findings of a stored activity, described for the checklist. Only findings
+    /// its owner can see count: published activities and the owner's own (a partner's unpublished
+    /// draft cannot be acted on, so it does not block).
+    pub async fn unresolved(
+        &self,
+        store: &Store,
+        c: &Consultation,
+        today: NaiveDate,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .review(store, c, today)
+            .await?
+            .into_iter()
+            .filter(|r| r.dismissal.is_none())
+            .filter(|r| r.finding.status.is_public() || &r.finding.organisation == c.plan.organisation())
+            .map(|r| r.finding.describe())
+            .collect())
+    }
+
+    /// The principles checklist of a stored activity with its unresolved findings.
+    pub async fn assess(
+        &self,
+        store: &Store,
+        c: &Consultation,
+        today: NaiveDate,
+    ) -> Result<consult_core::Assessment, StoreError> {
+        let unresolved = self.unresolved(store, c, today).await?;
+        store.assess(c, today, &unresolved).await
+    }
+}
