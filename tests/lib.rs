@@ -216,6 +216,35 @@ impl TestApp {
         base
     }
 
+    /// Registers an activity and, if asked, has a coordinator submit and approve it (with an
+    /// override where the checklist asks for one: fixtures are short). Returns its id.
+    pub async fn register_activity(&self, token: &str, body: Value, approve: bool) -> String {
+        let (s, b) = self.post("/api/v1/consultations", Some(token), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let id = b["id"].as_str().unwrap().to_owned();
+        if approve {
+            let path = format!("/api/v1/consultations/{id}/transitions");
+            let (s, b) = self
+                .post(&path, Some(&self.coordinator), json!({ "to": "submitted" }))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let (_, a) = self
+                .get(
+                    &format!("/api/v1/consultations/{id}/assessment"),
+                    Some(&self.coordinator),
+                )
+                .await;
+            let body = if a["approvable"] == true {
+                json!({ "to": "approved" })
+            } else {
+                json!({ "to": "approved", "override": "Test fixture" })
+            };
+            let (s, b) = self.post(&path, Some(&self.coordinator), body).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+        }
+        id
+    }
+
     /// Runs the `consult` binary against this server's database.
     pub fn cli(&self, args: &[&str]) -> Output {
         cli(&self.database_url, args)

@@ -31,4 +31,5 @@ mod checklist;
 mod cli;
 mod errors;
 mod overlap;
+mod residents;
 mod tidy;

@@ -39,33 +39,7 @@ fn waste() -> Value {
 }
 
 async fn register(app: &TestApp, token: &str, body: Value, approve: bool) -> String {
-    let (s, b) = app.post("/api/v1/consultations", Some(token), body).await;
-    assert_eq!(s, StatusCode::CREATED, "{b}");
-    let id = b["id"].as_str().unwrap().to_owned();
-    if approve {
-        let path = format!("/api/v1/consultations/{id}/transitions");
-        assert_eq!(
-            app.post(&path, Some(&app.coordinator), json!({ "to": "submitted" }))
-                .await
-                .0,
-            StatusCode::OK
-        );
-        // Fixtures are short: approve with an override where the checklist asks for one.
-        let (_, a) = app
-            .get(
-                &format!("/api/v1/consultations/{id}/assessment"),
-                Some(&app.coordinator),
-            )
-            .await;
-        let body = if a["approvable"] == true {
-            json!({ "to": "approved" })
-        } else {
-            json!({ "to": "approved", "override": "Test fixture" })
-        };
-        let (s, b) = app.post(&path, Some(&app.coordinator), body).await;
-        assert_eq!(s, StatusCode::OK, "{b}");
-    }
-    id
+    app.register_activity(token, body, approve).await
 }
 
 fn titles(report: &Value) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, meta, organisations, overlap};
+use crate::routes::{checklist, consultations, meta, organisations, overlap, residents};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,6 +22,7 @@ use utoipa_axum::routes;
         (name = "register", description = "Activities, their lifecycle and the forward plan"),
         (name = "checklist", description = "The principles checklist and the approval gate"),
         (name = "overlap", description = "Duplication detection across the partnership"),
+        (name = "residents", description = "The residents' register, targeted invitations and fatigue"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
@@ -76,6 +77,13 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(overlap::check_overlap))
         .routes(routes!(overlap::overlaps))
         .routes(routes!(overlap::dismiss))
+        .routes(routes!(residents::register))
+        .routes(routes!(residents::show, residents::delete))
+        .routes(routes!(residents::export))
+        .routes(routes!(residents::unsubscribe))
+        .routes(routes!(residents::invitations))
+        .routes(routes!(residents::fatigue))
+        .routes(routes!(residents::get_rules, residents::put_rules))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

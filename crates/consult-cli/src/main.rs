@@ -75,6 +75,23 @@ enum Command {
     /// Frameworks of principles.
     #[command(subcommand)]
     Framework(checklist::FrameworkCommand),
+    /// Invite matching residents from the residents' register to an approved or open activity,
+    /// leaving out anyone the fatigue rules protect. Prints counts, never names.
+    Invite {
+        /// Consultation id.
+        id: String,
+        /// Show the plan without recording any contact.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Fatigue findings for an activity: people asked too often, audiences with too much at once.
+    Fatigue {
+        /// Consultation id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap {
@@ -681,6 +698,45 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Import(ImportCommand::Register { file }) => import(store, &file, &actor, now).await,
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
+        Command::Invite { id, dry_run } => {
+            let c = find(store, &id).await?;
+            let plan = consult_store::invitations::plan(store, &c, today).await?;
+            if !dry_run {
+                let status = c.status_on(today);
+                if !matches!(status, Status::Approved | Status::Open) {
+                    return Err(CliError::Input(format!(
+                        "invitations can be sent for approved or open activities; this one is {status}"
+                    )));
+                }
+                store.record_invitations(c.id, &plan.invited, &actor, now).await?;
+            }
+            let summary = serde_json::json!({
+                "invited": plan.invited.len(),
+                "by_channel": plan.by_channel.iter().map(|(k, v)| (k.as_str(), v)).collect::<std::collections::BTreeMap<_, _>>(),
+                "excluded": plan.excluded.iter().map(|(k, v)| (k.as_str(), v)).collect::<std::collections::BTreeMap<_, _>>(),
+                "recorded": !dry_run,
+            });
+            print_json(&summary)
+        }
+        Command::Fatigue { id, format } => {
+            let c = find(store, &id).await?;
+            let findings = consult_store::invitations::fatigue(store, &c, today).await?;
+            if format == Format::Json {
+                return print_json(&findings);
+            }
+            let rows: Vec<Vec<String>> = findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        format!("{:?}", f.kind).to_lowercase(),
+                        f.rule.clone(),
+                        f.count.to_string(),
+                        f.detail.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(format, &["kind", "rule", "count", "detail"], &rows)
+        }
         Command::Overlap { id, file, format } => overlap(store, id.as_deref(), file.as_deref(), format, today).await,
         Command::Org(OrgCommand::Checklist(args)) => checklist::org_checklist(store, args, &actor, now).await,
         Command::Consultation(ConsultationCommand::Attest {

@@ -39,6 +39,7 @@ mod lifecycle;
 mod organisation;
 mod overlap;
 mod principles;
+mod residents;
 mod text;
 
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
@@ -61,6 +62,10 @@ pub use principles::{
     Assessment, AssessmentContext, Attestation, AttestationInput, Check, CheckResult, DEFAULT_FRAMEWORKS,
     ElectionPeriod, Framework, FrameworkCatalogue, FrameworkRef, Outcome, Principle, Rule, ScopeField, Severity,
     assess, builtin_frameworks,
+};
+pub use residents::{
+    Candidate, ContactChannel, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan, Resident,
+    ResidentInput, invitation_for, plan_invitations,
 };
 
 /// Re-exported so embedders name the same date and time types.

@@ -8,9 +8,9 @@ use crate::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, Area, AreaCode, Assessment, Attestation, Consultation, ConsultationId, ConsultationPlan,
-    DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, Framework, Organisation, OrganisationId, OrganisationKind, Role,
-    Slug, Status, StatusChange,
+    Actor, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
+    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Framework,
+    Organisation, OrganisationId, OrganisationKind, Resident, Role, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -193,7 +193,36 @@ const TABLES: &[&str] = &[
     "attestations",
     "approvals",
     "overlap_dismissals",
+    "residents",
+    "resident_interests",
+    "resident_areas",
+    "resident_groups",
+    "contacts",
+    "fatigue_rules",
 ];
+
+fn channels_text(channels: &[ContactChannel]) -> String {
+    channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn channels_from(text: &str) -> Vec<ContactChannel> {
+    text.split(',').filter_map(ContactChannel::parse).collect()
+}
+
+/// One contact-log entry as shown to the resident it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContactRecord {
+    /// The activity.
+    pub consultation_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// `invitation` or `response`.
+    pub kind: String,
+    /// The channel used.
+    pub channel: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
 
 type ApprovalRow = (Uuid, DateTime<Utc>, String, Option<String>, String);
 
@@ -1018,6 +1047,233 @@ macro_rules! backend {
                 .await?;
                 let detail = json!({ "other": dismissal.other, "reason": dismissal.reason });
                 Self::audit(&mut tx, actor, dismissal.at, "consultation.dismiss_overlap", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn create_resident(&self, r: &Resident, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO residents (id, email, phone, postal_address, channels, consent_at, token_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(r.id)
+                .bind(&r.email)
+                .bind(&r.phone)
+                .bind(&r.postal_address)
+                .bind(channels_text(&r.channels))
+                .bind(r.consent_at)
+                .bind(token_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for (table, column, values) in [
+                    ("resident_interests", "topic", r.interests.clone()),
+                    ("resident_areas", "code", r.areas.iter().map(|a| a.to_string()).collect()),
+                    ("resident_groups", "slug", r.groups.clone()),
+                ] {
+                    for v in values {
+                        sqlx::query(&format!("INSERT INTO {table} (resident_id, {column}) VALUES ($1, $2)"))
+                            .bind(r.id)
+                            .bind(v)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                let public = Actor { name: "public".into(), role: Role::Officer, organisation: None };
+                // The audit log names the record, never the person's details.
+                Self::audit(&mut tx, &public, now, "resident.register", "resident", &r.id.to_string(), &json!({})).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn resident(&self, id: Uuid, token_hash: &str) -> Result<Option<Resident>, StoreError> {
+                let row: Option<(Option<String>, Option<String>, Option<String>, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+                    "SELECT email, phone, postal_address, channels, consent_at FROM residents WHERE id = $1 AND token_hash = $2",
+                )
+                .bind(id)
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some((email, phone, postal_address, channels, consent_at)) = row else { return Ok(None) };
+                let list = |table: &'static str, column: &'static str| {
+                    let sql = format!("SELECT {column} FROM {table} WHERE resident_id = $1 ORDER BY {column}");
+                    let pool = self.pool.clone();
+                    async move {
+                        let rows: Vec<(String,)> = sqlx::query_as(&sql).bind(id).fetch_all(&pool).await?;
+                        Ok::<Vec<String>, StoreError>(rows.into_iter().map(|r| r.0).collect())
+                    }
+                };
+                let interests = list("resident_interests", "topic").await?;
+                let areas = list("resident_areas", "code")
+                    .await?
+                    .iter()
+                    .map(|c| AreaCode::parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(StoreError::Corrupt)?;
+                let groups = list("resident_groups", "slug").await?;
+                Ok(Some(Resident {
+                    id,
+                    email,
+                    phone,
+                    postal_address,
+                    interests,
+                    areas,
+                    groups,
+                    channels: channels_from(&channels),
+                    consent_at,
+                }))
+            }
+
+            pub(crate) async fn resident_contacts(&self, id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
+                let rows: Vec<(Uuid, String, String, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT k.consultation_id, c.title, k.kind, k.channel, k.at FROM contacts k \
+                     JOIN consultations c ON c.id = k.consultation_id WHERE k.resident_id = $1 ORDER BY k.at, k.id",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(consultation_id, title, kind, channel, at)| ContactRecord { consultation_id, title, kind, channel, at })
+                    .collect())
+            }
+
+            pub(crate) async fn delete_resident(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+                let mut tx = self.begin().await?;
+                for table in ["contacts", "resident_interests", "resident_areas", "resident_groups"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE resident_id = $1")).bind(id).execute(&mut *tx).await?;
+                }
+                let done = sqlx::query("DELETE FROM residents WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let public = Actor { name: "resident".into(), role: Role::Officer, organisation: None };
+                Self::audit(&mut tx, &public, now, "resident.delete", "resident", &id.to_string(), &json!({})).await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            pub(crate) async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("UPDATE residents SET consent_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let public = Actor { name: "resident".into(), role: Role::Officer, organisation: None };
+                Self::audit(&mut tx, &public, now, "resident.unsubscribe", "resident", &id.to_string(), &json!({})).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn invitation_candidates(
+                &self,
+                consultation: ConsultationId,
+                areas: &[AreaCode],
+                topics: &[String],
+                groups: &[String],
+                window_start: NaiveDate,
+            ) -> Result<Vec<Candidate>, StoreError> {
+                if topics.is_empty() && groups.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut sql = Sql::new("");
+                let ws = sql.arg(Arg::Date(window_start));
+                let cid = sql.arg(Arg::Uuid(consultation.0));
+                sql.push(&format!(
+                    "SELECT r.id, r.channels, r.consent_at, \
+                     (SELECT COUNT(*) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}), \
+                     (SELECT MAX(k.on_date) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation'), \
+                     (SELECT COUNT(*) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.consultation_id = {cid}) \
+                     FROM residents r WHERE 1 = 1"
+                ));
+                if !areas.is_empty() {
+                    let l = sql.list(areas.iter().map(|a| Arg::Text(a.to_string())));
+                    sql.push(&format!(" AND EXISTS (SELECT 1 FROM resident_areas a WHERE a.resident_id = r.id AND a.code IN ({l}))"));
+                }
+                let mut any = Vec::new();
+                if !topics.is_empty() {
+                    let l = sql.list(topics.iter().map(|t| Arg::Text(t.to_lowercase())));
+                    any.push(format!("EXISTS (SELECT 1 FROM resident_interests i WHERE i.resident_id = r.id AND i.topic IN ({l}))"));
+                }
+                if !groups.is_empty() {
+                    let l = sql.list(groups.iter().map(|g| Arg::Text(g.clone())));
+                    any.push(format!("EXISTS (SELECT 1 FROM resident_groups g WHERE g.resident_id = r.id AND g.slug IN ({l}))"));
+                }
+                sql.push(&format!(" AND ({})", any.join(" OR ")));
+                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, i64, Option<NaiveDate>, i64)> =
+                    bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, channels, consent, n, last, here)| Candidate {
+                        id,
+                        channels: channels_from(&channels),
+                        consented: consent.is_some(),
+                        contacts_in_window: u32::try_from(n).unwrap_or(u32::MAX),
+                        last_contact: last,
+                        already_invited: here > 0,
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn record_invitations(
+                &self,
+                consultation: ConsultationId,
+                invited: &[(Uuid, ContactChannel)],
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for chunk in invited.chunks(400) {
+                    let mut sql = Sql::new("INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) VALUES ");
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for (resident, channel) in chunk {
+                        let r = sql.arg(Arg::Uuid(*resident));
+                        let c = sql.arg(Arg::Uuid(consultation.0));
+                        let ch = sql.arg(Arg::Text(channel.as_str().into()));
+                        let at = sql.arg(Arg::Time(now));
+                        let d = sql.arg(Arg::Date(now.date_naive()));
+                        rows.push(format!("({r}, {c}, 'invitation', {ch}, {at}, {d})"));
+                    }
+                    sql.push(&rows.join(", "));
+                    bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                }
+                let detail = json!({ "invited": invited.len() });
+                Self::audit(&mut tx, actor, now, "consultation.invite", "consultation", &consultation.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn fatigue_rules(&self, org: OrganisationId) -> Result<FatigueRules, StoreError> {
+                let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT max_contacts, window_days, min_gap_days, max_concurrent FROM fatigue_rules WHERE organisation_id = $1",
+                )
+                .bind(org.0)
+                .fetch_optional(&self.pool)
+                .await?;
+                let n = |v: i64| u32::try_from(v).map_err(|e| StoreError::Corrupt(e.to_string()));
+                Ok(match row {
+                    None => FatigueRules::default(),
+                    Some((a, b, c, d)) => FatigueRules { max_contacts: n(a)?, window_days: n(b)?, min_gap_days: n(c)?, max_concurrent: n(d)? },
+                })
+            }
+
+            pub(crate) async fn set_fatigue_rules(
+                &self,
+                org: &Organisation,
+                rules: &FatigueRules,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO fatigue_rules (organisation_id, max_contacts, window_days, min_gap_days, max_concurrent) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (organisation_id) DO UPDATE SET max_contacts = excluded.max_contacts, \
+                     window_days = excluded.window_days, min_gap_days = excluded.min_gap_days, max_concurrent = excluded.max_concurrent",
+                )
+                .bind(org.id.0)
+                .bind(i64::from(rules.max_contacts))
+                .bind(i64::from(rules.window_days))
+                .bind(i64::from(rules.min_gap_days))
+                .bind(i64::from(rules.max_concurrent))
+                .execute(&mut *tx)
+                .await?;
+                let detail = serde_json::to_value(rules).unwrap_or(Value::Null);
+                Self::audit(&mut tx, actor, now, "organisation.fatigue_rules", "organisation", org.slug.as_str(), &detail).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -22,23 +22,26 @@
 
 mod backend;
 pub mod demo;
+pub mod invitations;
 pub mod overlap;
 pub mod testing;
 mod types;
 
 pub use types::*;
 
+pub use backend::ContactRecord;
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, Area, AreaHierarchy, Assessment, AssessmentContext, Attestation, Consultation, ConsultationId,
-    ConsultationPlan, Dismissal, Framework, FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Slug,
-    Status, StatusChange,
+    Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
+    Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
+    FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Resident, Slug, Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -263,7 +266,7 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<IssuedToken, StoreError> {
-        let secret = token::generate()?;
+        let secret = token::generate("cst")?;
         let info = TokenInfo {
             id: uuid::Uuid::now_v7(),
             name: new.name.clone(),
@@ -462,6 +465,75 @@ impl Store {
         Ok(consult_core::assess(&c.plan, &frameworks, &ctx))
     }
 
+    // ----- residents, invitations, fatigue -----
+
+    /// Registers a resident; returns the private management token (shown once, stored hashed).
+    pub async fn create_resident(&self, resident: &Resident, now: DateTime<Utc>) -> Result<String, StoreError> {
+        let secret = token::generate("rst")?;
+        dispatch!(self, b => b.create_resident(resident, &token::hash(&secret), now).await)?;
+        Ok(secret)
+    }
+
+    /// A resident's own record, given their id and management token; `None` if either is wrong.
+    pub async fn resident(&self, id: Uuid, secret: &str) -> Result<Option<Resident>, StoreError> {
+        dispatch!(self, b => b.resident(id, &token::hash(secret)).await)
+    }
+
+    /// Every contact-log entry about one resident (for their export).
+    pub async fn resident_contacts(&self, id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
+        dispatch!(self, b => b.resident_contacts(id).await)
+    }
+
+    /// Erases a resident and their contact log. Returns whether they existed.
+    pub async fn delete_resident(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, b => b.delete_resident(id, now).await)
+    }
+
+    /// Withdraws a resident's consent: no more invitations.
+    pub async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self, b => b.unsubscribe(id, now).await)
+    }
+
+    /// Residents matching an activity's areas (any of `areas`, or anywhere when empty) and its
+    /// topics or groups, with their contact counts since `window_start`.
+    pub async fn invitation_candidates(
+        &self,
+        consultation: ConsultationId,
+        areas: &[AreaCode],
+        topics: &[String],
+        groups: &[String],
+        window_start: NaiveDate,
+    ) -> Result<Vec<Candidate>, StoreError> {
+        dispatch!(self, b => b.invitation_candidates(consultation, areas, topics, groups, window_start).await)
+    }
+
+    /// Records a committed invitation plan in the contact log, all or nothing.
+    pub async fn record_invitations(
+        &self,
+        consultation: ConsultationId,
+        invited: &[(Uuid, ContactChannel)],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.record_invitations(consultation, invited, actor, now).await)
+    }
+
+    /// An organisation's fatigue rules (the defaults until set).
+    pub async fn fatigue_rules(&self, org: OrganisationId) -> Result<FatigueRules, StoreError> {
+        dispatch!(self, b => b.fatigue_rules(org).await)
+    }
+
+    /// Sets an organisation's fatigue rules.
+    pub async fn set_fatigue_rules(
+        &self,
+        org: &Organisation,
+        rules: &FatigueRules,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.set_fatigue_rules(org, rules, actor, now).await)
+    }
+
     /// Counts of rows per table, for checks after copies and imports.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         dispatch!(self, b => b.counts().await)
@@ -491,11 +563,12 @@ mod token {
     use super::StoreError;
     use sha2::{Digest, Sha256};
 
-    /// A new secret: `cst_` and 64 hex digits (256 random bits).
-    pub(crate) fn generate() -> Result<String, StoreError> {
+    /// A new secret: a prefix (`cst` for staff, `rst` for residents), `_` and 64 hex digits
+    /// (256 random bits).
+    pub(crate) fn generate(prefix: &str) -> Result<String, StoreError> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(format!("no randomness available: {e}")))?;
-        Ok(format!("cst_{}", hex::encode(bytes)))
+        Ok(format!("{prefix}_{}", hex::encode(bytes)))
     }
 
     /// The stored form: SHA-256 of the secret, hex. Secrets are 256-bit random, so a fast hash

@@ -148,7 +148,13 @@ impl OverlapCache {
         c: &Consultation,
         today: NaiveDate,
     ) -> Result<consult_core::Assessment, StoreError> {
-        let unresolved = self.unresolved(store, c, today).await?;
+        let mut unresolved = self.unresolved(store, c, today).await?;
+        unresolved.extend(
+            crate::invitations::audience_fatigue(store, c, today)
+                .await?
+                .into_iter()
+                .map(|f| format!("fatigue: {}", f.detail)),
+        );
         store.assess(c, today, &unresolved).await
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod consultations;
 pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;
+pub(crate) mod residents;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};

@@ -1,0 +1,532 @@
+//! The residents' register (Stevenage "Online engagement gateway", action 1): people who ask to
+//! hear about activities on their interests and areas, with how they like to be contacted and
+//! their consent; fatigue rules; and targeted invitations that leave out anyone asked too often
+//! (REFERENCE section 4).
+
+use crate::area::{AreaCode, AreaHierarchy};
+use crate::catalogue;
+use crate::error::ValidationErrors;
+use crate::text::{line_list, optional_line};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How a resident may be contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChannel {
+    /// Email.
+    Email,
+    /// Letter to the postal address.
+    Post,
+    /// Telephone call.
+    Phone,
+    /// Text message to the phone number.
+    Sms,
+}
+
+impl ContactChannel {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Post => "post",
+            Self::Phone => "phone",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// Parses the API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Email, Self::Post, Self::Phone, Self::Sms]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// A resident's registration as sent (API.md "Resident").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResidentInput {
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Postal address.
+    pub postal_address: Option<String>,
+    /// Topics of interest.
+    #[serde(default)]
+    pub interests: Vec<String>,
+    /// Areas (GSS codes) they live or work in.
+    #[serde(default)]
+    pub areas: Vec<String>,
+    /// Stakeholder groups they belong to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Channels, in order of preference.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<ContactChannel>))]
+    #[serde(default)]
+    pub channels: Vec<String>,
+    /// Consent to be contacted about activities (required, true).
+    pub consent: Option<bool>,
+}
+
+/// A registered resident. Contact details are personal data: never in public outputs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resident {
+    /// Identifier.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub id: Uuid,
+    /// Email address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Postal address.
+    pub postal_address: Option<String>,
+    /// Topics of interest (lower case).
+    pub interests: Vec<String>,
+    /// Areas.
+    pub areas: Vec<AreaCode>,
+    /// Stakeholder groups.
+    pub groups: Vec<String>,
+    /// Channels, preferred first.
+    pub channels: Vec<ContactChannel>,
+    /// When consent was given; `None` once withdrawn (unsubscribed).
+    pub consent_at: Option<DateTime<Utc>>,
+}
+
+fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains(char::is_whitespace)
+}
+
+fn valid_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (7..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+}
+
+impl Resident {
+    /// Validates a registration: at least one contact detail, each well formed; known areas and
+    /// groups; channels that have the contact detail they need; consent given.
+    pub fn parse(
+        id: Uuid,
+        input: ResidentInput,
+        areas: &AreaHierarchy,
+        now: DateTime<Utc>,
+    ) -> Result<Resident, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let email = optional_line(&mut e, "email", input.email.as_deref(), 254).map(|s| s.to_lowercase());
+        if email.as_deref().is_some_and(|m| !valid_email(m)) {
+            e.push("email", "is not an email address");
+        }
+        let phone = optional_line(&mut e, "phone", input.phone.as_deref(), 32);
+        if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
+            e.push("phone", "is not a phone number");
+        }
+        let postal_address = crate::text::optional_text(&mut e, "postal_address", input.postal_address.as_deref(), 500);
+        if email.is_none()
+            && phone.is_none()
+            && postal_address.is_none()
+            && input.email.is_none()
+            && input.phone.is_none()
+        {
+            e.push("email", "give at least one of email, phone or postal_address");
+        }
+        let mut interests: Vec<String> = Vec::new();
+        for i in line_list(&mut e, "interests", &input.interests, 50, 80) {
+            let i = i.to_lowercase();
+            if !interests.contains(&i) {
+                interests.push(i);
+            }
+        }
+        let mut codes = Vec::new();
+        for (i, a) in input.areas.iter().enumerate() {
+            match AreaCode::parse(a) {
+                Ok(c) if areas.contains(&c) => {
+                    if !codes.contains(&c) {
+                        codes.push(c)
+                    }
+                }
+                Ok(c) => e.push(format!("areas[{i}]"), format!("unknown area {c}")),
+                Err(m) => e.push(format!("areas[{i}]"), m),
+            }
+        }
+        let mut groups = Vec::new();
+        for (i, g) in input.groups.iter().enumerate() {
+            match catalogue::stakeholder_group(g) {
+                Some(s) => {
+                    if !groups.iter().any(|x| x == s.slug) {
+                        groups.push(s.slug.to_owned())
+                    }
+                }
+                None => e.push(format!("groups[{i}]"), format!("unknown stakeholder group `{g}`")),
+            }
+        }
+        let mut channels = Vec::new();
+        for (i, c) in input.channels.iter().enumerate() {
+            match ContactChannel::parse(c) {
+                Some(ch) => {
+                    let has = match ch {
+                        ContactChannel::Email => email.is_some(),
+                        ContactChannel::Post => postal_address.is_some(),
+                        ContactChannel::Phone | ContactChannel::Sms => phone.is_some(),
+                    };
+                    if !has {
+                        e.push(
+                            format!("channels[{i}]"),
+                            format!("{c} needs the matching contact detail"),
+                        );
+                    } else if !channels.contains(&ch) {
+                        channels.push(ch);
+                    }
+                }
+                None => e.push(
+                    format!("channels[{i}]"),
+                    format!("unknown channel `{c}`; expected email, post, phone or sms"),
+                ),
+            }
+        }
+        if input.channels.is_empty() {
+            e.push("channels", "choose at least one way to be contacted");
+        }
+        if input.consent != Some(true) {
+            e.push("consent", "consent to be contacted is required to register");
+        }
+        e.into_result(Resident {
+            id,
+            email,
+            phone,
+            postal_address,
+            interests,
+            areas: codes,
+            groups,
+            channels,
+            consent_at: Some(now),
+        })
+    }
+}
+
+/// The fatigue rules, configurable per organisation. Defaults from REFERENCE section 4 (our
+/// design choices: panels are commonly surveyed three to four times a year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct FatigueRules {
+    /// Most invitations to one person in the rolling window.
+    pub max_contacts: u32,
+    /// The rolling window, in days.
+    pub window_days: u32,
+    /// Fewest days between two invitations to one person.
+    pub min_gap_days: u32,
+    /// Most activities open at once for one audience group in one area.
+    pub max_concurrent: u32,
+}
+
+impl Default for FatigueRules {
+    fn default() -> Self {
+        Self {
+            max_contacts: 4,
+            window_days: 365,
+            min_gap_days: 28,
+            max_concurrent: 3,
+        }
+    }
+}
+
+impl FatigueRules {
+    /// Checks the rules are usable.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        if !(1..=100).contains(&self.max_contacts) {
+            e.push("max_contacts", "must be from 1 to 100");
+        }
+        if !(1..=3650).contains(&self.window_days) {
+            e.push("window_days", "must be from 1 to 3650");
+        }
+        if self.min_gap_days > 365 {
+            e.push("min_gap_days", "must be from 0 to 365");
+        }
+        if !(1..=100).contains(&self.max_concurrent) {
+            e.push("max_concurrent", "must be from 1 to 100");
+        }
+        e.into_result(())
+    }
+
+    /// The first day of the rolling window ending `today`.
+    pub fn window_start(&self, today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_days(Days::new(u64::from(self.window_days) - 1))
+            .unwrap_or(today)
+    }
+}
+
+/// What the invitation planner needs to know about one matching resident: no contact details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The resident.
+    pub id: Uuid,
+    /// Channels, preferred first.
+    pub channels: Vec<ContactChannel>,
+    /// Whether consent is in force.
+    pub consented: bool,
+    /// Invitations in the rolling window.
+    pub contacts_in_window: u32,
+    /// The day of the last invitation.
+    pub last_contact: Option<NaiveDate>,
+    /// Already invited to this activity.
+    pub already_invited: bool,
+}
+
+/// Why a matching resident is left out of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// Consent withdrawn.
+    NoConsent,
+    /// No channel to use.
+    NoChannel,
+    /// Already invited to this activity.
+    AlreadyInvited,
+    /// Would exceed the most invitations in the window.
+    FatigueMaxContacts,
+    /// Invited too recently.
+    FatigueMinGap,
+}
+
+impl Exclusion {
+    /// The API name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoConsent => "no_consent",
+            Self::NoChannel => "no_channel",
+            Self::AlreadyInvited => "already_invited",
+            Self::FatigueMaxContacts => "fatigue_max_contacts",
+            Self::FatigueMinGap => "fatigue_min_gap",
+        }
+    }
+}
+
+/// Decides whether one candidate is invited today, and by which channel.
+pub fn invitation_for(c: &Candidate, rules: &FatigueRules, today: NaiveDate) -> Result<ContactChannel, Exclusion> {
+    if !c.consented {
+        return Err(Exclusion::NoConsent);
+    }
+    let Some(channel) = c.channels.first().copied() else {
+        return Err(Exclusion::NoChannel);
+    };
+    if c.already_invited {
+        return Err(Exclusion::AlreadyInvited);
+    }
+    if c.contacts_in_window >= rules.max_contacts {
+        return Err(Exclusion::FatigueMaxContacts);
+    }
+    if let Some(last) = c.last_contact {
+        if (today - last).num_days() < i64::from(rules.min_gap_days) {
+            return Err(Exclusion::FatigueMinGap);
+        }
+    }
+    Ok(channel)
+}
+
+/// An invitation plan: who is invited by which channel, and counts of who is left out and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvitationPlan {
+    /// Residents invited, with their channel.
+    pub invited: Vec<(Uuid, ContactChannel)>,
+    /// Invitations per channel.
+    pub by_channel: BTreeMap<ContactChannel, u64>,
+    /// Matching residents left out, per reason.
+    pub excluded: BTreeMap<Exclusion, u64>,
+}
+
+/// Plans invitations for the matching residents under the fatigue rules.
+///
+/// ```
+/// use consult_core::{Candidate, ContactChannel, Exclusion, FatigueRules, plan_invitations};
+/// let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+/// let c = |n: u128, contacts, last: Option<&str>| Candidate {
+///     id: uuid::Uuid::from_u128(n), channels: vec![ContactChannel::Email], consented: true,
+///     contacts_in_window: contacts, last_contact: last.map(|d| d.parse().unwrap()), already_invited: false,
+/// };
+/// let plan = plan_invitations([c(1, 0, None), c(2, 4, None), c(3, 1, Some("2026-05-20"))], &FatigueRules::default(), today);
+/// assert_eq!(plan.invited.len(), 1);
+/// assert_eq!(plan.excluded[&Exclusion::FatigueMaxContacts], 1);
+/// assert_eq!(plan.excluded[&Exclusion::FatigueMinGap], 1);
+/// ```
+pub fn plan_invitations(
+    candidates: impl IntoIterator<Item = Candidate>,
+    rules: &FatigueRules,
+    today: NaiveDate,
+) -> InvitationPlan {
+    let mut plan = InvitationPlan::default();
+    for c in candidates {
+        match invitation_for(&c, rules, today) {
+            Ok(channel) => {
+                plan.invited.push((c.id, channel));
+                *plan.by_channel.entry(channel).or_default() += 1;
+            }
+            Err(reason) => *plan.excluded.entry(reason).or_default() += 1,
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::area::Area;
+    use proptest::prelude::*;
+
+    fn hierarchy() -> AreaHierarchy {
+        AreaHierarchy::new([Area {
+            code: AreaCode::parse("E07000199").unwrap(),
+            name: "Tamworth".into(),
+            parent: None,
+        }])
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-06-01T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn a_registration_is_validated_field_by_field() {
+        let ok = Resident::parse(
+            Uuid::nil(),
+            ResidentInput {
+                email: Some("Ann@Example.org".into()),
+                interests: vec!["Parks".into(), "parks".into()],
+                areas: vec!["E07000199".into()],
+                groups: vec!["carers".into()],
+                channels: vec!["email".into()],
+                consent: Some(true),
+                ..Default::default()
+            },
+            &hierarchy(),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(ok.email.as_deref(), Some("ann@example.org"));
+        assert_eq!(ok.interests, ["parks"]);
+        let bad = Resident::parse(
+            Uuid::nil(),
+            ResidentInput {
+                email: Some("not-an-email".into()),
+                phone: Some("call me".into()),
+                areas: vec!["E99999999".into()],
+                groups: vec!["aliens".into()],
+                channels: vec!["post".into(), "pigeon".into()],
+                consent: Some(false),
+                ..Default::default()
+            },
+            &hierarchy(),
+            now(),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = bad.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "email",
+                "phone",
+                "areas[0]",
+                "groups[0]",
+                "channels[0]",
+                "channels[1]",
+                "consent"
+            ]
+        );
+    }
+
+    fn candidate(contacts: u32, last: Option<i64>) -> Candidate {
+        Candidate {
+            id: Uuid::from_u128(1),
+            channels: vec![ContactChannel::Post],
+            consented: true,
+            contacts_in_window: contacts,
+            last_contact: last.map(|d| NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() - chrono::Duration::days(d)),
+            already_invited: false,
+        }
+    }
+
+    #[test]
+    fn fatigue_boundaries() {
+        let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let r = FatigueRules::default();
+        assert_eq!(
+            invitation_for(&candidate(3, Some(28)), &r, today),
+            Ok(ContactChannel::Post)
+        );
+        assert_eq!(
+            invitation_for(&candidate(4, Some(200)), &r, today),
+            Err(Exclusion::FatigueMaxContacts)
+        );
+        assert_eq!(
+            invitation_for(&candidate(1, Some(27)), &r, today),
+            Err(Exclusion::FatigueMinGap)
+        );
+        let mut no = candidate(0, None);
+        no.consented = false;
+        assert_eq!(invitation_for(&no, &r, today), Err(Exclusion::NoConsent));
+        no.consented = true;
+        no.channels.clear();
+        assert_eq!(invitation_for(&no, &r, today), Err(Exclusion::NoChannel));
+        assert_eq!(r.window_start(today), NaiveDate::from_ymd_opt(2025, 6, 2).unwrap());
+    }
+
+    proptest! {
+        #[test]
+        fn every_candidate_is_invited_or_counted_once(contacts in proptest::collection::vec((0u32..8, proptest::option::of(0i64..100), any::<bool>()), 0..50)) {
+            let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+            let cs: Vec<Candidate> = contacts.iter().enumerate().map(|(i, (n, last, consent))| Candidate {
+                id: Uuid::from_u128(i as u128),
+                consented: *consent,
+                ..candidate(*n, *last)
+            }).collect();
+            let plan = plan_invitations(cs.clone(), &FatigueRules::default(), today);
+            let excluded: u64 = plan.excluded.values().sum();
+            prop_assert_eq!(plan.invited.len() as u64 + excluded, cs.len() as u64);
+            prop_assert_eq!(plan.by_channel.values().sum::<u64>(), plan.invited.len() as u64);
+            for (id, _) in &plan.invited {
+                let c = cs.iter().find(|c| c.id == *id).unwrap();
+                prop_assert!(c.contacts_in_window < 4 && c.consented);
+            }
+        }
+    }
+}
+
+/// Who is asked too often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FatigueKind {
+    /// Individual residents.
+    Person,
+    /// An audience group in an area.
+    Audience,
+}
+
+/// A fatigue finding for an activity (API.md "Fatigue"). Counts only: never names people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FatigueFinding {
+    /// Person or audience.
+    pub kind: FatigueKind,
+    /// The rule: `max_contacts`, `min_gap` or `max_concurrent`.
+    pub rule: String,
+    /// What it means, in plain English.
+    pub detail: String,
+    /// People affected (person) or activities already open (audience).
+    pub count: u64,
+}

@@ -1,0 +1,133 @@
+//! Targeted invitations and fatigue findings for a stored activity: the residents who match it
+//! (from the store), planned under the owner organisation's fatigue rules (in consult-core).
+
+use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
+use chrono::NaiveDate;
+use consult_core::{
+    AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, InvitationPlan, Status,
+    plan_invitations,
+};
+use std::collections::BTreeSet;
+
+/// The areas whose residents an activity concerns: its areas with those inside and around them.
+fn related_areas(c: &Consultation, hierarchy: &AreaHierarchy) -> Vec<AreaCode> {
+    let mut out = BTreeSet::new();
+    for a in &c.plan.audience().areas {
+        out.extend(hierarchy.related(a));
+    }
+    out.into_iter().collect()
+}
+
+/// Plans invitations for an activity on `today`: matching residents, their preferred channel,
+/// and who is left out under the fatigue rules and why.
+pub async fn plan(store: &Store, c: &Consultation, today: NaiveDate) -> Result<InvitationPlan, StoreError> {
+    let rules = store.fatigue_rules(c.organisation_id).await?;
+    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
+    let topics: Vec<String> = c.plan.topics().iter().map(|t| t.to_lowercase()).collect();
+    let candidates = store
+        .invitation_candidates(
+            c.id,
+            &related_areas(c, &hierarchy),
+            &topics,
+            &c.plan.audience().groups,
+            rules.window_start(today),
+        )
+        .await?;
+    Ok(plan_invitations(candidates, &rules, today))
+}
+
+/// Fatigue findings for an activity: matching residents who would exceed the person rules, and
+/// audience groups in areas that already have too many activities open at the same time.
+pub async fn fatigue(store: &Store, c: &Consultation, today: NaiveDate) -> Result<Vec<FatigueFinding>, StoreError> {
+    let rules = store.fatigue_rules(c.organisation_id).await?;
+    let mut findings = audience_fatigue(store, c, today).await?;
+    let plan = plan(store, c, today).await?;
+    for (reason, rule, what) in [
+        (
+            Exclusion::FatigueMaxContacts,
+            "max_contacts",
+            format!(
+                "already invited {} times in {} days",
+                rules.max_contacts, rules.window_days
+            ),
+        ),
+        (
+            Exclusion::FatigueMinGap,
+            "min_gap",
+            format!("invited in the last {} days", rules.min_gap_days),
+        ),
+    ] {
+        if let Some(&count) = plan.excluded.get(&reason) {
+            findings.insert(
+                0,
+                FatigueFinding {
+                    kind: FatigueKind::Person,
+                    rule: rule.into(),
+                    detail: format!("{count} matching residents were {what}; they will not be invited"),
+                    count,
+                },
+            );
+        }
+    }
+    Ok(findings)
+}
+
+/// Audience groups in areas that would have more than the allowed activities open at once.
+pub async fn audience_fatigue(
+    store: &Store,
+    c: &Consultation,
+    today: NaiveDate,
+) -> Result<Vec<FatigueFinding>, StoreError> {
+    let rules = store.fatigue_rules(c.organisation_id).await?;
+    let areas = store.list_areas().await?;
+    let hierarchy = AreaHierarchy::new(areas.clone());
+    let mut findings = Vec::new();
+    let area_choices: Vec<Option<&AreaCode>> = if c.plan.audience().areas.is_empty() {
+        vec![None]
+    } else {
+        c.plan.audience().areas.iter().map(Some).collect()
+    };
+    for group in &c.plan.audience().groups {
+        for area in &area_choices {
+            let filter = ConsultationFilter {
+                statuses: vec![Status::Approved, Status::Open],
+                group: Some(group.clone()),
+                areas: area
+                    .map(|a| hierarchy.related(a).into_iter().collect())
+                    .unwrap_or_default(),
+                from: Some(c.plan.opens_on()),
+                to: Some(c.plan.closes_on()),
+                ..Default::default()
+            };
+            let page = PageRequest {
+                limit: 500,
+                cursor: None,
+            };
+            let others: Vec<Consultation> = store
+                .list_consultations(&filter, &Reader::Everything, today, &page)
+                .await?
+                .items
+                .into_iter()
+                .filter(|o| o.id != c.id)
+                .collect();
+            if others.len() as u64 >= u64::from(rules.max_concurrent) {
+                let place = area
+                    .and_then(|a| areas.iter().find(|x| &x.code == a))
+                    .map_or_else(|| "the whole area".to_owned(), |a| format!("{} ({})", a.name, a.code));
+                let titles: Vec<&str> = others.iter().take(5).map(|o| o.plan.title()).collect();
+                findings.push(FatigueFinding {
+                    kind: FatigueKind::Audience,
+                    rule: "max_concurrent".into(),
+                    detail: format!(
+                        "{group} in {place} already have {} activities open at the same time (the limit is {}): {}",
+                        others.len(),
+                        rules.max_concurrent,
+                        titles.join("; ")
+                    ),
+                    count: others.len() as u64,
+                });
+            }
+        }
+    }
+    Ok(findings)
+}
