@@ -12,7 +12,7 @@ use crate::catalogue;
 use crate::consultation::{Consultation, ConsultationId, ConsultationPlan};
 use crate::lifecycle::Status;
 use crate::organisation::Slug;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -296,6 +296,8 @@ pub struct OverlapConfig {
     pub top_k: usize,
     /// Candidates re-scored exactly after the first pass.
     pub candidates: usize,
+    /// Postings the first pass reads at most (the probe's rarest terms first; at least one term).
+    pub postings_budget: usize,
 }
 
 impl Default for OverlapConfig {
@@ -309,7 +311,8 @@ impl Default for OverlapConfig {
             join_up_subject: 0.4,
             horizon_days: 90,
             top_k: 10,
-            candidates: 256,
+            candidates: 1000,
+            postings_budget: 60_000,
         }
     }
 }
@@ -388,73 +391,123 @@ impl OverlapFinding {
     }
 }
 
-/// Audience and time scores of a pair, with reasons. Symmetric.
-fn audience_score(a: &OverlapSubject, b: &OverlapSubject, areas: &AreaHierarchy) -> (f64, String) {
-    // Areas: the share of each side's areas that overlap the other's (same, inside or containing).
-    let area = match (a.areas.is_empty(), b.areas.is_empty()) {
-        (true, true) => None,
-        (true, false) | (false, true) => Some(0.5),
-        (false, false) => {
-            let share = |x: &[AreaCode], y: &[AreaCode]| {
-                x.iter().filter(|p| y.iter().any(|q| areas.overlap(p, q))).count() as f64 / x.len() as f64
-            };
-            Some((share(&a.areas, &b.areas) + share(&b.areas, &a.areas)) / 2.0)
-        }
-    };
-    if area == Some(0.0) {
-        return (0.0, "different areas".into());
+/// A probe prepared for scoring: its terms (raw weights), its norm, and for each of its areas
+/// the set of areas related to it (same, inside or containing).
+struct Probe {
+    /// (term, raw weight x idf squared), sorted by term.
+    terms: Vec<(u32, f32)>,
+    norm: f32,
+    /// For each of the probe's areas, the interned ids of the areas related to it, sorted.
+    related: Vec<Vec<u32>>,
+    /// Whether the probe names areas at all.
+    has_areas: bool,
+    groups: u32,
+    /// Bits of the general-public groups.
+    public: u32,
+    /// Opening and closing day numbers.
+    window: (i32, i32),
+}
+
+impl Probe {
+    fn weight(&self, term: u32) -> Option<f32> {
+        self.terms
+            .binary_search_by_key(&term, |(t, _)| *t)
+            .ok()
+            .map(|i| self.terms[i].1)
     }
-    let weight = |g: &str| {
-        if catalogue::stakeholder_group(g).is_some_and(|s| s.general_public) {
-            0.5
-        } else {
-            1.0
+}
+
+/// The numbers of one pair.
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    subject: f64,
+    audience: f64,
+    time: f64,
+    gap: i64,
+    score: f64,
+    status: Status,
+    suggestion: Suggestion,
+}
+
+/// Audience overlap of a pair: 0 when their areas are disjoint; otherwise the mean of a weighted
+/// Jaccard of stakeholder groups (general-public groups count half) and the share of each side's
+/// areas that overlap the other's (unknown areas count 0.5). Symmetric.
+fn audience_score(p: &Probe, doc_areas: &[u32], doc_groups: u32) -> f64 {
+    let area = match (p.has_areas, !doc_areas.is_empty()) {
+        (false, false) | (true, false) | (false, true) => 0.5,
+        (true, true) => {
+            let a_share = p
+                .related
+                .iter()
+                .filter(|r| doc_areas.iter().any(|q| r.binary_search(q).is_ok()))
+                .count() as f64
+                / p.related.len() as f64;
+            let b_share = doc_areas
+                .iter()
+                .filter(|q| p.related.iter().any(|r| r.binary_search(q).is_ok()))
+                .count() as f64
+                / doc_areas.len() as f64;
+            (a_share + b_share) / 2.0
         }
     };
-    let set_a: std::collections::BTreeSet<&String> = a.groups.iter().collect();
-    let set_b: std::collections::BTreeSet<&String> = b.groups.iter().collect();
-    let shared: Vec<&String> = set_a.intersection(&set_b).copied().collect();
-    let union: f64 = set_a.union(&set_b).map(|g| weight(g)).sum();
+    if area == 0.0 {
+        return 0.0;
+    }
+    let public = p.public;
+    let weigh = |m: u32| f64::from((m & public).count_ones()) * 0.5 + f64::from((m & !public).count_ones());
+    let union = weigh(p.groups | doc_groups);
     let groups = if union == 0.0 {
         0.5
     } else {
-        shared.iter().map(|g| weight(g)).sum::<f64>() / union
+        weigh(p.groups & doc_groups) / union
     };
-    let area = area.unwrap_or(0.5);
-    let score = 0.5 * groups + 0.5 * area;
+    (0.5 * groups + 0.5 * area).clamp(0.0, 1.0)
+}
+
+fn audience_reason(a: &OverlapSubject, b: &OverlapSubject, areas: &AreaHierarchy) -> String {
+    let mut shared: Vec<&str> = a
+        .groups
+        .iter()
+        .filter(|g| b.groups.contains(g))
+        .map(String::as_str)
+        .collect();
+    shared.dedup();
+    if !a.areas.is_empty()
+        && !b.areas.is_empty()
+        && !a.areas.iter().any(|p| b.areas.iter().any(|q| areas.overlap(p, q)))
+    {
+        return "different areas".into();
+    }
     let mut reason = if shared.is_empty() {
         "no stakeholder group in common".to_owned()
     } else {
-        let names: Vec<&str> = shared.iter().map(|g| g.as_str()).collect();
-        format!("both ask {}", names.join(", "))
+        format!("both ask {}", shared.join(", "))
     };
-    let contained = a
-        .areas
+    if a.areas
         .iter()
-        .any(|p| b.areas.iter().any(|q| p != q && areas.overlap(p, q)));
-    if contained {
+        .any(|p| b.areas.iter().any(|q| p != q && areas.overlap(p, q)))
+    {
         reason.push_str("; one area lies inside the other");
     } else if a.areas.iter().any(|p| b.areas.contains(p)) {
         reason.push_str("; same area");
     }
-    (score.clamp(0.0, 1.0), reason)
+    reason
 }
 
-fn time_score(a: &OverlapSubject, b: &OverlapSubject) -> (f64, i64, String) {
-    let start = a.opens_on.max(b.opens_on);
-    let end = a.closes_on.min(b.closes_on);
-    let shared = (end - start).num_days() + 1;
+/// A date as a day number, for fast window arithmetic.
+fn day_number(d: NaiveDate) -> i32 {
+    d.num_days_from_ce()
+}
+
+/// Time overlap of two windows (day numbers, inclusive): the share of the shorter window both
+/// are open (0 when apart), and the gap in days between them (0 when they overlap). Symmetric.
+fn time_score(a: (i32, i32), b: (i32, i32)) -> (f64, i64) {
+    let shared = i64::from(a.1.min(b.1)) - i64::from(a.0.max(b.0)) + 1;
     if shared > 0 {
-        let shorter = ((a.closes_on - a.opens_on).num_days() + 1).min((b.closes_on - b.opens_on).num_days() + 1);
-        let score = shared as f64 / shorter.max(1) as f64;
-        (
-            score.clamp(0.0, 1.0),
-            0,
-            format!("open at the same time for {shared} days"),
-        )
+        let shorter = (i64::from(a.1 - a.0) + 1).min(i64::from(b.1 - b.0) + 1);
+        ((shared as f64 / shorter.max(1) as f64).clamp(0.0, 1.0), 0)
     } else {
-        let gap = -shared + 1;
-        (0.0, gap, format!("{gap} days apart"))
+        (0.0, 1 - shared)
     }
 }
 
@@ -463,6 +516,74 @@ struct IndexedDoc {
     subject: OverlapSubject,
     terms: Vec<(u32, f32)>,
     norm: f32,
+    /// Interned area codes, sorted.
+    areas: Vec<u32>,
+    /// Stakeholder groups as bits (position in the catalogue).
+    groups: u32,
+    /// Opening and closing day numbers.
+    window: (i32, i32),
+}
+
+/// Working memory of the first pass, reused across queries on a thread so large buffers are not
+/// allocated and freed on every query.
+#[derive(Default)]
+struct Scratch {
+    /// Dot products per slot (all zero between queries).
+    acc: Vec<f32>,
+    /// Slots with a non-zero dot product.
+    touched: Vec<u32>,
+    /// (approximate combined score, slot).
+    candidates: Vec<(f32, u32)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// What the first pass of a query reads for every touched activity, kept in one dense array so
+/// the scan stays in cache.
+#[derive(Debug, Clone, Copy, Default)]
+struct Hot {
+    window: (i32, i32),
+    groups: u32,
+    /// Up to two interned areas inline; `n_areas` above 2 means "read them from the document".
+    areas: [u32; 2],
+    n_areas: u8,
+    live: bool,
+}
+
+impl Hot {
+    fn of(doc: &IndexedDoc) -> Hot {
+        let mut areas = [0u32; 2];
+        for (slot, a) in areas.iter_mut().zip(&doc.areas) {
+            *slot = *a;
+        }
+        Hot {
+            window: doc.window,
+            groups: doc.groups,
+            areas,
+            n_areas: u8::try_from(doc.areas.len()).unwrap_or(u8::MAX),
+            live: true,
+        }
+    }
+}
+
+/// Bits of the stakeholder groups that stand for the general public (they weigh half).
+fn public_mask() -> u32 {
+    catalogue::STAKEHOLDER_GROUPS
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.general_public)
+        .fold(0, |m, (i, _)| m | 1 << i)
+}
+
+fn group_mask(groups: &[String]) -> u32 {
+    groups.iter().fold(0, |m, g| {
+        match catalogue::STAKEHOLDER_GROUPS.iter().position(|s| s.slug == g) {
+            Some(i) if i < 32 => m | 1 << i,
+            _ => m,
+        }
+    })
 }
 
 /// An incremental index of the register for overlap queries.
@@ -476,6 +597,9 @@ pub struct OverlapIndex {
     docs: Vec<Option<IndexedDoc>>,
     slots: HashMap<ConsultationId, u32>,
     stale: usize,
+    area_ids: HashMap<AreaCode, u32>,
+    hot: Vec<Hot>,
+    norms: Vec<f32>,
 }
 
 /// What a query is evaluated against besides the index.
@@ -575,7 +699,29 @@ impl OverlapIndex {
         }
         self.slots.insert(subject.id, slot);
         let norm = self.norm_of(&terms);
-        self.docs.push(Some(IndexedDoc { subject, terms, norm }));
+        let mut areas: Vec<u32> = subject
+            .areas
+            .iter()
+            .map(|a| {
+                let next = self.area_ids.len() as u32;
+                *self.area_ids.entry(a.clone()).or_insert(next)
+            })
+            .collect();
+        areas.sort_unstable();
+        areas.dedup();
+        let groups = group_mask(&subject.groups);
+        let window = (day_number(subject.opens_on), day_number(subject.closes_on));
+        let doc = IndexedDoc {
+            subject,
+            terms,
+            norm,
+            areas,
+            groups,
+            window,
+        };
+        self.hot.push(Hot::of(&doc));
+        self.norms.push(doc.norm);
+        self.docs.push(Some(doc));
     }
 
     /// Removes an activity. Returns whether it was indexed.
@@ -583,6 +729,7 @@ impl OverlapIndex {
         let Some(slot) = self.slots.remove(&id) else {
             return false;
         };
+        self.hot[slot as usize].live = false;
         if let Some(doc) = self.docs[slot as usize].take() {
             for (t, _) in &doc.terms {
                 self.df[*t as usize] -= 1;
@@ -612,97 +759,211 @@ impl OverlapIndex {
             .iter()
             .map(|d| d.as_ref().map(|d| self.norm_of(&d.terms)))
             .collect();
-        for (doc, norm) in self.docs.iter_mut().zip(norms) {
+        for (slot, (doc, norm)) in self.docs.iter_mut().zip(norms).enumerate() {
             if let (Some(doc), Some(norm)) = (doc.as_mut(), norm) {
                 doc.norm = norm;
+                self.norms[slot] = norm;
             }
         }
     }
 
     /// The activities overlapping `probe`, best first: at most `config.top_k` findings above the
     /// thresholds. `probe` itself (same id) is never a finding.
+    ///
+    /// A first pass accumulates TF-IDF dot products over the postings of the probe's rarest terms
+    /// (within a budget of postings, so very common words do not dominate the cost), keeps the
+    /// `config.candidates` best, and scores those exactly on subject, audience and time.
     pub fn query(&self, probe: &OverlapSubject, ctx: &OverlapContext<'_>) -> Vec<OverlapFinding> {
-        let cfg = ctx.config;
-        let weights = self.term_weights(probe);
-        let mut q_terms: Vec<(u32, f32)> = Vec::new();
-        let mut q_norm2 = 0f32;
-        for (stem, _, w) in &weights {
-            match self.vocab.get(stem) {
-                Some(t) if self.df[*t as usize] > 0 => {
-                    let x = w * self.idf(self.df[*t as usize]);
-                    q_norm2 += x * x;
-                    q_terms.push((*t, *w));
-                }
-                _ => {
-                    let x = w * self.idf(0);
-                    q_norm2 += x * x;
-                }
-            }
-        }
-        let q_norm = q_norm2.sqrt();
-        if q_terms.is_empty() || q_norm == 0.0 {
+        let Some(p) = self.prepare(probe, ctx) else {
             return Vec::new();
-        }
-        // First pass: dot products over the postings of the probe's terms.
-        let mut acc = vec![0f32; self.docs.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        for (t, wq) in &q_terms {
-            let idf = self.idf(self.df[*t as usize]);
-            let wq = wq * idf;
-            for (slot, wd) in &self.postings[*t as usize] {
-                let a = &mut acc[*slot as usize];
-                if *a == 0.0 {
-                    touched.push(*slot);
-                }
-                *a += wq * wd * idf;
+        };
+        let mut terms: Vec<(u32, f32)> = p.terms.clone();
+        terms.sort_by_key(|(t, _)| (self.postings[*t as usize].len(), *t));
+        let budget = ctx.config.postings_budget;
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.acc.len() < self.docs.len() {
+                scratch.acc.resize(self.docs.len(), 0.0);
             }
-        }
-        let probe_slot = self.slots.get(&probe.id).copied();
-        let mut candidates: Vec<(f32, u32)> = touched
-            .into_iter()
-            .filter(|s| Some(*s) != probe_slot)
-            .filter_map(|s| {
-                let doc = self.docs[s as usize].as_ref()?;
-                Some((acc[s as usize] / (q_norm * doc.norm.max(f32::MIN_POSITIVE)), s))
-            })
-            .collect();
-        if candidates.len() > cfg.candidates {
-            candidates.select_nth_unstable_by(cfg.candidates, |a, b| b.0.total_cmp(&a.0));
-            candidates.truncate(cfg.candidates);
-        }
-        // Second pass: exact scores for the candidates.
-        let mut findings: Vec<OverlapFinding> = candidates
-            .into_iter()
-            .filter_map(|(_, slot)| {
-                let doc = self.docs[slot as usize].as_ref()?;
-                let exact = (acc[slot as usize] / (q_norm * self.norm_of(&doc.terms))).clamp(0.0, 1.0);
-                self.finding(probe, doc, f64::from(exact), &q_terms, ctx)
-            })
-            .collect();
-        findings.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.consultation_id.cmp(&b.consultation_id))
-        });
-        findings.truncate(cfg.top_k);
-        findings
+            self.first_pass(&p, probe, &terms, budget, ctx, &mut scratch);
+            self.finish(&mut scratch.candidates, &p, probe, ctx)
+        })
     }
 
-    fn finding(
+    /// Accumulates dot products over the budgeted postings (leaving the accumulator all zero
+    /// again) and fills `scratch.candidates` with approximate combined scores.
+    fn first_pass(
         &self,
+        p: &Probe,
         probe: &OverlapSubject,
-        doc: &IndexedDoc,
-        subject: f64,
-        q_terms: &[(u32, f32)],
+        terms: &[(u32, f32)],
+        budget: usize,
         ctx: &OverlapContext<'_>,
-    ) -> Option<OverlapFinding> {
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            acc,
+            touched,
+            candidates,
+        } = scratch;
+        touched.clear();
+        candidates.clear();
+        let mut used = 0usize;
+        for (i, (t, wq)) in terms.iter().enumerate() {
+            let postings = &self.postings[*t as usize];
+            if i >= 1 && used + postings.len() > budget {
+                break;
+            }
+            used += postings.len();
+            for (slot, wd) in postings {
+                acc[*slot as usize] += wq * wd;
+            }
+        }
+        // One branch-free pass over the postings above, then one linear scan for what they
+        // touched: in slot order, so the dense per-activity data is read front to back.
+        touched.extend(
+            acc.iter()
+                .enumerate()
+                .filter(|(_, a)| **a != 0.0)
+                .map(|(slot, _)| slot as u32),
+        );
+        let probe_slot = self.slots.get(&probe.id).map_or(u32::MAX, |s| *s);
         let cfg = ctx.config;
-        let other = &doc.subject;
-        if subject < cfg.min_subject || other.status == Status::Withdrawn {
+        let (ws, wa, wt) = (
+            cfg.subject_weight as f32,
+            cfg.audience_weight as f32,
+            cfg.time_weight as f32,
+        );
+        // Sharing a word or two gives far less than the least subject score for a finding: such
+        // activities are not worth the audience and time arithmetic.
+        let floor = cfg.min_subject as f32 * 0.75;
+        for &slot in touched.iter() {
+            let a = std::mem::take(&mut acc[slot as usize]);
+            // The norm sits in its own dense array, so most activities are dismissed without
+            // reading the rest of their data.
+            let subject = a / (p.norm * self.norms[slot as usize].max(f32::MIN_POSITIVE));
+            if subject < floor || slot == probe_slot {
+                continue;
+            }
+            let hot = &self.hot[slot as usize];
+            if !hot.live {
+                continue;
+            }
+            let slot = slot as usize;
+            let (time, _) = time_score(p.window, hot.window);
+            let audience = if hot.n_areas <= 2 {
+                audience_score(p, &hot.areas[..hot.n_areas as usize], hot.groups)
+            } else {
+                self.docs[slot]
+                    .as_ref()
+                    .map_or(0.0, |d| audience_score(p, &d.areas, d.groups))
+            };
+            candidates.push((ws * subject + wa * audience as f32 + wt * time as f32, slot as u32));
+        }
+    }
+
+    /// Scores the best candidates exactly and explains the top findings.
+    fn finish(
+        &self,
+        candidates: &mut [(f32, u32)],
+        p: &Probe,
+        probe: &OverlapSubject,
+        ctx: &OverlapContext<'_>,
+    ) -> Vec<OverlapFinding> {
+        let keep = ctx.config.candidates.min(candidates.len());
+        if candidates.len() > keep {
+            candidates.select_nth_unstable_by(keep, |a, b| b.0.total_cmp(&a.0));
+        }
+        let scored = candidates[..keep]
+            .iter()
+            .filter_map(|(_, slot)| self.docs[*slot as usize].as_ref())
+            .filter_map(|doc| self.score(p, doc, ctx).map(|s| (s, doc)))
+            .collect();
+        self.best(scored, p, probe, ctx)
+    }
+
+    /// The same findings as [`OverlapIndex::query`], by scoring every indexed activity exactly:
+    /// the brute-force baseline the index is measured and checked against.
+    pub fn query_exhaustive(&self, probe: &OverlapSubject, ctx: &OverlapContext<'_>) -> Vec<OverlapFinding> {
+        let Some(p) = self.prepare(probe, ctx) else {
+            return Vec::new();
+        };
+        let scored = self
+            .docs
+            .iter()
+            .flatten()
+            .filter(|d| d.subject.id != probe.id)
+            .filter_map(|doc| self.score(&p, doc, ctx).map(|s| (s, doc)))
+            .collect();
+        self.best(scored, &p, probe, ctx)
+    }
+
+    /// The probe's weighted terms, norm and the areas related to each of its areas.
+    fn prepare(&self, probe: &OverlapSubject, ctx: &OverlapContext<'_>) -> Option<Probe> {
+        let mut terms: Vec<(u32, f32)> = Vec::new();
+        let mut norm2 = 0f32;
+        for (stem, _, w) in self.term_weights(probe) {
+            let known = self.vocab.get(&stem).copied().filter(|t| self.df[*t as usize] > 0);
+            let df = known.map_or(0, |t| self.df[t as usize]);
+            let idf = self.idf(df);
+            norm2 += (w * idf) * (w * idf);
+            if let Some(t) = known {
+                terms.push((t, w * idf * idf));
+            }
+        }
+        let norm = norm2.sqrt();
+        if terms.is_empty() || norm == 0.0 {
             return None;
         }
-        let (audience, audience_reason) = audience_score(probe, other, ctx.areas);
-        let (time, gap, time_reason) = time_score(probe, other);
+        terms.sort_by_key(|(t, _)| *t);
+        let related = probe
+            .areas
+            .iter()
+            .map(|a| {
+                let mut ids: Vec<u32> = ctx
+                    .areas
+                    .related(a)
+                    .iter()
+                    .filter_map(|c| self.area_ids.get(c).copied())
+                    .collect();
+                if let Some(own) = self.area_ids.get(a) {
+                    ids.push(*own);
+                }
+                ids.sort_unstable();
+                ids.dedup();
+                ids
+            })
+            .collect();
+        Some(Probe {
+            terms,
+            norm,
+            related,
+            has_areas: !probe.areas.is_empty(),
+            groups: group_mask(&probe.groups),
+            public: public_mask(),
+            window: (day_number(probe.opens_on), day_number(probe.closes_on)),
+        })
+    }
+
+    /// Subject, audience, time, suggestion and combined score of one pair, or `None` below the
+    /// thresholds. Numbers only: reasons are written for the final few.
+    fn score(&self, p: &Probe, doc: &IndexedDoc, ctx: &OverlapContext<'_>) -> Option<Scored> {
+        let cfg = ctx.config;
+        let other = &doc.subject;
+        if other.status == Status::Withdrawn {
+            return None;
+        }
+        let dot: f32 = doc
+            .terms
+            .iter()
+            .filter_map(|(t, w)| p.weight(*t).map(|wq| wq * w))
+            .sum();
+        let subject = f64::from((dot / (p.norm * doc.norm.max(f32::MIN_POSITIVE))).clamp(0.0, 1.0));
+        if subject < cfg.min_subject {
+            return None;
+        }
+        let audience = audience_score(p, &doc.areas, doc.groups);
+        let (time, gap) = time_score(p.window, doc.window);
         let status = other.status.on(other.opens_on, other.closes_on, ctx.today);
         let has_results = matches!(status, Status::ResultsPublished | Status::Evaluated);
         let suggestion = if has_results {
@@ -716,38 +977,76 @@ impl OverlapIndex {
         } else {
             return None;
         };
-        let score = (cfg.subject_weight * subject + cfg.audience_weight * audience + cfg.time_weight * time)
-            / (cfg.subject_weight + cfg.audience_weight + cfg.time_weight).max(f64::MIN_POSITIVE);
+        let score = ((cfg.subject_weight * subject + cfg.audience_weight * audience + cfg.time_weight * time)
+            / (cfg.subject_weight + cfg.audience_weight + cfg.time_weight).max(f64::MIN_POSITIVE))
+        .clamp(0.0, 1.0);
         if score < cfg.min_score && !has_results {
             return None;
         }
-        let mut shared: Vec<(f32, &str)> = doc
-            .terms
-            .iter()
-            .filter(|(t, _)| q_terms.iter().any(|(q, _)| q == t))
-            .map(|(t, w)| (w * self.idf(self.df[*t as usize]), self.surface[*t as usize].as_str()))
-            .collect();
-        shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        let words: Vec<&str> = shared.iter().take(5).map(|s| s.1).collect();
-        let round = |x: f64| (x * 1000.0).round() / 1000.0;
-        Some(OverlapFinding {
-            consultation_id: other.id,
-            organisation: other.organisation.clone(),
-            title: other.title.clone(),
+        Some(Scored {
+            subject,
+            audience,
+            time,
+            gap,
+            score,
             status,
-            opens_on: other.opens_on,
-            closes_on: other.closes_on,
-            score: round(score.clamp(0.0, 1.0)),
-            subject: round(subject),
-            audience: round(audience),
-            time: round(time),
             suggestion,
-            reasons: vec![
-                format!("subject: shares {}", words.join(", ")),
-                format!("audience: {audience_reason}"),
-                format!("time: {time_reason}"),
-            ],
         })
+    }
+
+    /// The top findings, explained.
+    fn best(
+        &self,
+        mut scored: Vec<(Scored, &IndexedDoc)>,
+        p: &Probe,
+        probe: &OverlapSubject,
+        ctx: &OverlapContext<'_>,
+    ) -> Vec<OverlapFinding> {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        scored.sort_by(|a, b| {
+            round(b.0.score)
+                .total_cmp(&round(a.0.score))
+                .then(a.1.subject.id.cmp(&b.1.subject.id))
+        });
+        scored.truncate(ctx.config.top_k);
+        scored
+            .into_iter()
+            .map(|(s, doc)| {
+                let other = &doc.subject;
+                let mut shared: Vec<(f32, &str)> = doc
+                    .terms
+                    .iter()
+                    .filter(|(t, _)| p.weight(*t).is_some())
+                    .map(|(t, w)| (w * self.idf(self.df[*t as usize]), self.surface[*t as usize].as_str()))
+                    .collect();
+                shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+                let words: Vec<&str> = shared.iter().take(5).map(|s| s.1).collect();
+                OverlapFinding {
+                    consultation_id: other.id,
+                    organisation: other.organisation.clone(),
+                    title: other.title.clone(),
+                    status: s.status,
+                    opens_on: other.opens_on,
+                    closes_on: other.closes_on,
+                    score: round(s.score),
+                    subject: round(s.subject),
+                    audience: round(s.audience),
+                    time: round(s.time),
+                    suggestion: s.suggestion,
+                    reasons: vec![
+                        format!("subject: shares {}", words.join(", ")),
+                        format!("audience: {}", audience_reason(probe, other, ctx.areas)),
+                        if s.gap == 0 {
+                            let start = probe.opens_on.max(other.opens_on);
+                            let end = probe.closes_on.min(other.closes_on);
+                            format!("time: open at the same time for {} days", (end - start).num_days() + 1)
+                        } else {
+                            format!("time: {} days apart", s.gap)
+                        },
+                    ],
+                }
+            })
+            .collect()
     }
 }
 
@@ -1044,6 +1343,18 @@ mod tests {
             let closes = opens + chrono::Duration::days(len - 1);
             let title = words.join(" ");
             subject(n, "tamworth", &title, &title, &[], &groups, &area, &opens.to_string(), &closes.to_string())
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_index_finds_what_an_exhaustive_scan_finds(subjects in proptest::collection::vec(any_subject(0), 1..40), probe in any_subject(9999)) {
+            let subjects: Vec<OverlapSubject> = subjects.into_iter().enumerate().map(|(i, mut s)| { s.id = ConsultationId(Uuid::from_u128(i as u128 + 1)); s }).collect();
+            let index = OverlapIndex::build(subjects);
+            let (h, cfg) = (areas(), OverlapConfig::default());
+            let fast: Vec<(ConsultationId, i64)> = index.query(&probe, &ctx(&h, &cfg)).iter().map(|f| (f.consultation_id, (f.score * 1000.0) as i64)).collect();
+            let slow: Vec<(ConsultationId, i64)> = index.query_exhaustive(&probe, &ctx(&h, &cfg)).iter().map(|f| (f.consultation_id, (f.score * 1000.0) as i64)).collect();
+            prop_assert_eq!(fast, slow);
         }
     }
 

@@ -255,6 +255,8 @@ impl FatigueRules {
         }
         if self.min_gap_days > 365 {
             e.push("min_gap_days", "must be from 0 to 365");
+        } else if self.min_gap_days > self.window_days {
+            e.push("min_gap_days", "must not be longer than window_days");
         }
         if !(1..=100).contains(&self.max_concurrent) {
             e.push("max_concurrent", "must be from 1 to 100");
@@ -281,7 +283,8 @@ pub struct Candidate {
     pub consented: bool,
     /// Invitations in the rolling window.
     pub contacts_in_window: u32,
-    /// The day of the last invitation.
+    /// The day of the last invitation in the rolling window (the minimum gap is never longer
+    /// than the window, so an older one cannot matter).
     pub last_contact: Option<NaiveDate>,
     /// Already invited to this activity.
     pub already_invited: bool,

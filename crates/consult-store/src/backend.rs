@@ -1175,15 +1175,22 @@ macro_rules! backend {
                 let ws = sql.arg(Arg::Date(window_start));
                 let cid = sql.arg(Arg::Uuid(consultation.0));
                 sql.push(&format!(
+                    // The count and the latest date of invitations in the window come from one
+                    // index range scan, as `count|date` (both backends concatenate the same way).
                     "SELECT r.id, r.channels, r.consent_at, \
-                     (SELECT COUNT(*) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}), \
-                     (SELECT MAX(k.on_date) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation'), \
-                     (SELECT COUNT(*) FROM contacts k WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.consultation_id = {cid}) \
-                     FROM residents r WHERE 1 = 1"
+                     (SELECT COUNT(*) || '|' || COALESCE(MAX(k.on_date) || '', '') FROM contacts k \
+                      WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}), \
+                     EXISTS (SELECT 1 FROM contacts k WHERE k.consultation_id = {cid} AND k.resident_id = r.id AND k.kind = 'invitation') \
+                     FROM residents r"
                 ));
-                if !areas.is_empty() {
+                if areas.is_empty() {
+                    sql.push(" WHERE 1 = 1");
+                } else {
+                    // Driven from the area index: only residents of these areas are read.
                     let l = sql.list(areas.iter().map(|a| Arg::Text(a.to_string())));
-                    sql.push(&format!(" AND EXISTS (SELECT 1 FROM resident_areas a WHERE a.resident_id = r.id AND a.code IN ({l}))"));
+                    sql.push(&format!(
+                        " JOIN (SELECT DISTINCT resident_id FROM resident_areas WHERE code IN ({l})) m ON m.resident_id = r.id WHERE 1 = 1"
+                    ));
                 }
                 let mut any = Vec::new();
                 if !topics.is_empty() {
@@ -1195,19 +1202,25 @@ macro_rules! backend {
                     any.push(format!("EXISTS (SELECT 1 FROM resident_groups g WHERE g.resident_id = r.id AND g.slug IN ({l}))"));
                 }
                 sql.push(&format!(" AND ({})", any.join(" OR ")));
-                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, i64, Option<NaiveDate>, i64)> =
+                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String, bool)> =
                     bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, channels, consent, n, last, here)| Candidate {
-                        id,
-                        channels: channels_from(&channels),
-                        consented: consent.is_some(),
-                        contacts_in_window: u32::try_from(n).unwrap_or(u32::MAX),
-                        last_contact: last,
-                        already_invited: here > 0,
+                rows.into_iter()
+                    .map(|(id, channels, consent, window, here)| {
+                        let (n, last) = window.split_once('|').unwrap_or((&window, ""));
+                        Ok(Candidate {
+                            id,
+                            channels: channels_from(&channels),
+                            consented: consent.is_some(),
+                            contacts_in_window: n.parse().map_err(|_| StoreError::Corrupt(format!("contact count `{n}`")))?,
+                            last_contact: if last.is_empty() {
+                                None
+                            } else {
+                                Some(NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                            },
+                            already_invited: here,
+                        })
                     })
-                    .collect())
+                    .collect()
             }
 
             pub(crate) async fn record_invitations(

@@ -1,0 +1,73 @@
+//! The benchmark harness behind docs/BENCHMARKS.md. Each benchmark prints Markdown table rows:
+//! what was measured, the figure, the target, and the comparison measured in the same run.
+//!
+//! Usage: `consult-bench overlap [--size N] [--queries Q] [--pg URL]`
+//!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod generate;
+mod overlap;
+mod residents;
+
+use std::time::Duration;
+
+/// Resident set size of this process, in MiB (Linux).
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The p-th percentile of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// Milliseconds with two decimals.
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let which = args.first().map(String::as_str).unwrap_or("all");
+    let pg = arg(&args, "--pg")
+        .or_else(|| std::env::var("CONSULT_TEST_POSTGRES_URL").ok())
+        .filter(|s| !s.is_empty());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if matches!(which, "overlap" | "all") {
+        let size = arg(&args, "--size").and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+        let queries = arg(&args, "--queries").and_then(|s| s.parse().ok()).unwrap_or(1000);
+        let budget = arg(&args, "--budget").and_then(|s| s.parse().ok());
+        runtime.block_on(overlap::run(size, queries, pg.as_deref(), budget));
+    }
+    if matches!(which, "residents" | "all") {
+        let residents = arg(&args, "--residents")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        let per = arg(&args, "--contacts-per-resident")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10);
+        runtime.block_on(residents::run(residents, per, pg.as_deref()));
+    }
+}

@@ -1,0 +1,239 @@
+//! Invitation plans and fatigue findings over a large residents' register, on SQLite and
+//! PostgreSQL. The register is generated inside the database (it would take longer to send).
+
+use crate::{ms, percentile};
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{
+    Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan,
+    Organisation, OrganisationId, OrganisationInput, Role, Status,
+};
+use consult_store::{Store, invitations, testing};
+use sqlx::Executor;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const AREAS: u32 = 20;
+
+fn admin() -> Actor {
+    Actor {
+        name: "bench".into(),
+        role: Role::Admin,
+        organisation: None,
+    }
+}
+
+/// The activity invited to, and a filler activity the generated contact log refers to.
+async fn seed(store: &Store, now: DateTime<Utc>) -> (Consultation, Consultation) {
+    for i in 1..=AREAS {
+        let area = Area {
+            code: AreaCode::parse(&format!("E07{i:06}")).unwrap(),
+            name: format!("District {i}"),
+            parent: None,
+        };
+        store.create_area(&area, &admin(), now).await.unwrap();
+    }
+    let org = Organisation::parse(
+        OrganisationId(Uuid::now_v7()),
+        OrganisationInput {
+            slug: Some("bench".into()),
+            name: Some("Bench Council".into()),
+            kind: Some("council".into()),
+            services: vec![],
+        },
+    )
+    .unwrap();
+    store.create_organisation(&org, &admin(), now).await.unwrap();
+    let snapshot = store.register_snapshot().await.unwrap();
+    let make = |title: &str, areas: Vec<String>| {
+        let plan = ConsultationPlan::parse(
+            ConsultationInput {
+                organisation: Some("bench".into()),
+                title: Some(title.into()),
+                level: Some("consult".into()),
+                topics: vec!["parks".into()],
+                audience: AudienceInput {
+                    groups: vec!["residents".into()],
+                    areas,
+                    equality_groups: vec![],
+                },
+                opens_on: Some("2026-11-01".into()),
+                closes_on: Some("2026-12-31".into()),
+                ..Default::default()
+            },
+            snapshot.context(),
+        )
+        .unwrap();
+        Consultation {
+            id: ConsultationId(Uuid::now_v7()),
+            organisation_id: org.id,
+            plan,
+            recorded_status: Status::Approved,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            status_history: vec![],
+            approval: None,
+        }
+    };
+    let target = make(
+        "Parks and open spaces strategy",
+        vec!["E07000001".into(), "E07000002".into()],
+    );
+    let filler = make("Earlier activities", vec!["E07000003".into()]);
+    store
+        .import_consultations(&[target.clone(), filler.clone()], &admin())
+        .await
+        .unwrap();
+    (target, filler)
+}
+
+fn sqlite_sql(n: usize, per: usize, filler: Uuid) -> Vec<String> {
+    let blob = filler.simple().to_string().to_uppercase();
+    vec![
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+             INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at) \
+             SELECT randomblob(16), 'r' || i || '@example.org', CASE i % 3 WHEN 0 THEN 'post' ELSE 'email' END, \
+             '2026-01-01T00:00:00+00:00', 'h' || i, '2026-01-01T00:00:00+00:00' FROM n"
+        ),
+        format!("INSERT INTO resident_areas (resident_id, code) SELECT id, 'E07' || printf('%06d', (rowid % {AREAS}) + 1) FROM residents"),
+        "INSERT INTO resident_interests (resident_id, topic) SELECT id, CASE WHEN rowid % 20 < 2 THEN 'parks' ELSE 'topic' || (rowid % 7) END FROM residents".into(),
+        format!(
+            "WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < {}) \
+             INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) \
+             SELECT r.id, X'{blob}', 'invitation', 'email', \
+             date('2026-11-01', '-' || ((r.rowid * 37 + k.j * 101) % 730) || ' days') || 'T10:00:00+00:00', \
+             date('2026-11-01', '-' || ((r.rowid * 37 + k.j * 101) % 730) || ' days') FROM residents r, k",
+            per - 1
+        ),
+        "ANALYZE".into(),
+    ]
+}
+
+fn postgres_sql(n: usize, per: usize, filler: Uuid) -> Vec<String> {
+    vec![
+        format!(
+            "INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at) \
+             SELECT md5(i::text)::uuid, 'r' || i || '@example.org', CASE i % 3 WHEN 0 THEN 'post' ELSE 'email' END, \
+             now(), 'h' || i, now() FROM generate_series(1, {n}) i"
+        ),
+        format!(
+            "INSERT INTO resident_areas (resident_id, code) SELECT md5(i::text)::uuid, 'E07' || lpad(((i % {AREAS}) + 1)::text, 6, '0') FROM generate_series(1, {n}) i"
+        ),
+        format!(
+            "INSERT INTO resident_interests (resident_id, topic) SELECT md5(i::text)::uuid, CASE WHEN i % 20 < 2 THEN 'parks' ELSE 'topic' || (i % 7) END FROM generate_series(1, {n}) i"
+        ),
+        format!(
+            "INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) \
+             SELECT md5(i::text)::uuid, '{filler}', 'invitation', 'email', \
+             timestamptz '2026-11-01 10:00+00' - ((i * 37 + j * 101) % 730) * interval '1 day', \
+             date '2026-11-01' - ((i * 37 + j * 101) % 730) FROM generate_series(1, {n}) i, generate_series(0, {}) j",
+            per - 1
+        ),
+        "ANALYZE".into(),
+    ]
+}
+
+async fn timed<F, Fut, T>(runs: usize, mut f: F) -> (Vec<Duration>, T)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        last = Some(f().await);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times, last.unwrap())
+}
+
+async fn measure(
+    label: &str,
+    store: &Store,
+    raw: impl Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+    n: usize,
+    per: usize,
+    postgres: bool,
+) {
+    let now: DateTime<Utc> = "2026-11-23T09:00:00Z".parse().unwrap();
+    let today: NaiveDate = now.date_naive();
+    let (target, filler) = seed(store, now).await;
+    let t = Instant::now();
+    let statements = if postgres {
+        postgres_sql(n, per, filler.id.0)
+    } else {
+        sqlite_sql(n, per, filler.id.0)
+    };
+    for sql in statements {
+        raw(sql).await;
+    }
+    let load = t.elapsed();
+    let (plan_times, plan) = timed(5, || invitations::plan(store, &target, today)).await;
+    let plan = plan.unwrap();
+    let matched = plan.invited.len() as u64 + plan.excluded.values().sum::<u64>();
+    let (audience_times, _) = timed(5, || invitations::audience_fatigue(store, &target, today)).await;
+    let (fatigue_times, _) = timed(3, || invitations::fatigue(store, &target, today)).await;
+    let t = Instant::now();
+    store
+        .record_invitations(target.id, &plan.invited, &admin(), now)
+        .await
+        .unwrap();
+    let commit = t.elapsed();
+    let excluded: Vec<String> = plan
+        .excluded
+        .iter()
+        .map(|(k, v)| format!("{} {v}", k.as_str()))
+        .collect();
+    println!(
+        "| {label}: invitation plan, {n} residents and {} contact events, {matched} matching | p50 {} / max {} | < 1 s | {} invited; left out: {}; data generated in {:.0} s |",
+        n * per,
+        ms(percentile(&plan_times, 50.0)),
+        ms(*plan_times.last().unwrap()),
+        plan.invited.len(),
+        excluded.join(", "),
+        load.as_secs_f64()
+    );
+    println!(
+        "| {label}: audience fatigue check (groups x areas against the register) | p50 {} | < 100 ms | full fatigue findings incl. the person counts of the plan: p50 {} |",
+        ms(percentile(&audience_times, 50.0)),
+        ms(percentile(&fatigue_times, 50.0)),
+    );
+    println!(
+        "| {label}: committing the plan ({} contacts, one transaction) | {} | reported | |",
+        plan.invited.len(),
+        ms(commit)
+    );
+}
+
+pub async fn run(n: usize, per: usize, pg: Option<&str>) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let raw = |sql: String| {
+        let pool = pool.clone();
+        Box::pin(async move {
+            pool.execute(sql.as_str()).await.unwrap();
+        }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+    };
+    measure("SQLite", &store, raw, n, per, false).await;
+    store.close().await;
+    if let Some(url) = pg {
+        let (store, schema) = testing::postgres_schema(url).await.unwrap();
+        let pool = sqlx::PgPool::connect(&testing::postgres_url_with_schema(url, &schema))
+            .await
+            .unwrap();
+        let raw = |sql: String| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                pool.execute(sql.as_str()).await.unwrap();
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+        };
+        measure("PostgreSQL", &store, raw, n, per, true).await;
+        store.close().await;
+        testing::drop_postgres_schema(url, &schema).await.unwrap();
+    }
+}
