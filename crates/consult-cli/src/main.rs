@@ -611,17 +611,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 .iter()
                 .find(|o| o.slug == *plan.organisation())
                 .ok_or_else(|| CliError::Input("unknown organisation".into()))?;
-            let c = Consultation {
-                id: ConsultationId(Uuid::now_v7()),
-                organisation_id: org.id,
-                plan,
-                recorded_status: Status::Draft,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-                status_history: vec![],
-                approval: None,
-            };
+            let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, now);
             store.insert_consultation(&c, &actor).await?;
             println!("{}", c.id);
             Ok(())

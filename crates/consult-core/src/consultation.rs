@@ -589,6 +589,26 @@ pub struct Consultation {
 }
 
 impl Consultation {
+    /// A new draft of `plan`, registered `now` for the organisation `organisation_id`.
+    pub fn new_draft(
+        id: ConsultationId,
+        organisation_id: OrganisationId,
+        plan: ConsultationPlan,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            organisation_id,
+            plan,
+            recorded_status: Status::Draft,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            status_history: vec![],
+            approval: None,
+        }
+    }
+
     /// The status a client sees on `today`: an approved activity is open from its opening date
     /// and closed after its closing date without anyone acting.
     pub fn status_on(&self, today: NaiveDate) -> Status {

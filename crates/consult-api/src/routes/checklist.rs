@@ -160,14 +160,6 @@ pub(crate) struct ChecklistInput {
     election_periods: Vec<ElectionPeriodInput>,
 }
 
-async fn organisation(state: &AppState, slug: &str) -> Result<consult_core::Organisation, ApiError> {
-    state
-        .store
-        .get_organisation(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))
-}
-
 /// An organisation's checklist settings.
 #[utoipa::path(get, path = "/api/v1/organisations/{slug}/checklist", tag = "checklist",
     params(("slug" = String, Path, description = "organisation slug")),
@@ -176,7 +168,7 @@ pub(crate) async fn get_checklist(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<ChecklistView>, ApiError> {
-    let org = organisation(&state, &slug).await?;
+    let org = super::organisation(&state, &slug).await?;
     let s = state.store.checklist_settings(org.id).await?;
     Ok(Json(ChecklistView {
         frameworks: s.frameworks,
@@ -200,7 +192,7 @@ pub(crate) async fn put_checklist(
     ApiJson(input): ApiJson<ChecklistInput>,
 ) -> Result<Json<ChecklistView>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = organisation(&state, &slug).await?;
+    let org = super::organisation(&state, &slug).await?;
     let catalogue = state.store.framework_catalogue().await?;
     let mut e = consult_core::ValidationErrors::new();
     let mut frameworks: Vec<String> = Vec::new();

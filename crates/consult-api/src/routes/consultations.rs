@@ -77,18 +77,7 @@ pub(crate) async fn create_consultation(
             org.slug
         )));
     }
-    let now = state.clock.now();
-    let c = Consultation {
-        id: ConsultationId(Uuid::now_v7()),
-        organisation_id: org.id,
-        plan,
-        recorded_status: Status::Draft,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        status_history: vec![],
-        approval: None,
-    };
+    let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, state.clock.now());
     state.store.insert_consultation(&c, &actor).await?;
     let body = views(std::slice::from_ref(&c), &snapshot.organisations, state.clock.today()).remove(0);
     Ok((

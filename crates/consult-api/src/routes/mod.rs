@@ -27,6 +27,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// An organisation by slug, or 404.
+pub(crate) async fn organisation(state: &crate::AppState, slug: &str) -> Result<consult_core::Organisation, ApiError> {
+    state
+        .store
+        .get_organisation(slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))
+}
+
 /// 404 for every unknown path.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no resource at {}", uri.path()))

@@ -53,11 +53,7 @@ pub(crate) async fn get_organisation(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<OrganisationView>, ApiError> {
-    let org = state
-        .store
-        .get_organisation(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+    let org = super::organisation(&state, &slug).await?;
     Ok(Json(OrganisationView::from(&org)))
 }
 
@@ -80,11 +76,7 @@ pub(crate) async fn add_service(
     ApiJson(input): ApiJson<ServiceInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.required()?;
-    let org = state
-        .store
-        .get_organisation(&slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+    let org = super::organisation(&state, &slug).await?;
     if !actor.may_write(org.id) {
         return Err(ApiError::Forbidden(
             "officers can only add services to their own organisation".into(),

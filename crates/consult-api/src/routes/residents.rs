@@ -228,14 +228,6 @@ pub(crate) async fn fatigue(
     }))
 }
 
-async fn organisation(state: &AppState, slug: &str) -> Result<consult_core::Organisation, ApiError> {
-    state
-        .store
-        .get_organisation(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))
-}
-
 /// An organisation's fatigue rules.
 #[utoipa::path(get, path = "/api/v1/organisations/{slug}/fatigue-rules", tag = "residents",
     params(("slug" = String, Path, description = "organisation slug")),
@@ -244,7 +236,7 @@ pub(crate) async fn get_rules(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<FatigueRules>, ApiError> {
-    let org = organisation(&state, &slug).await?;
+    let org = super::organisation(&state, &slug).await?;
     Ok(Json(state.store.fatigue_rules(org.id).await?))
 }
 
@@ -262,7 +254,7 @@ pub(crate) async fn put_rules(
     ApiJson(rules): ApiJson<FatigueRules>,
 ) -> Result<Json<FatigueRules>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = organisation(&state, &slug).await?;
+    let org = super::organisation(&state, &slug).await?;
     rules.validate()?;
     state
         .store
