@@ -32,4 +32,5 @@ mod cli;
 mod errors;
 mod overlap;
 mod residents;
+mod responses;
 mod tidy;

@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, meta, organisations, overlap, residents};
+use crate::routes::{checklist, consultations, meta, organisations, overlap, residents, responses};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,6 +22,7 @@ use utoipa_axum::routes;
         (name = "register", description = "Activities, their lifecycle and the forward plan"),
         (name = "checklist", description = "The principles checklist and the approval gate"),
         (name = "overlap", description = "Duplication detection across the partnership"),
+        (name = "responses", description = "Responses and equality monitoring"),
         (name = "residents", description = "The residents' register, targeted invitations and fatigue"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
@@ -84,6 +85,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::invitations))
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
+        .routes(routes!(responses::respond))
+        .routes(routes!(responses::monitoring_scheme))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -101,6 +101,8 @@ pub struct ConsultationView {
     pub status: Status,
     /// Statuses it may be moved to next by a person.
     pub next_statuses: Vec<Status>,
+    /// Responses received.
+    pub response_count: u64,
     /// Concurrency version: changes with every write.
     pub version: i64,
     /// When registered.
@@ -116,7 +118,7 @@ pub struct ConsultationView {
 
 impl ConsultationView {
     /// Builds the view of `c` as of `today`.
-    pub fn new(c: &Consultation, owner: Option<&Organisation>, today: NaiveDate) -> Self {
+    pub fn new(c: &Consultation, owner: Option<&Organisation>, response_count: u64, today: NaiveDate) -> Self {
         let p = &c.plan;
         let status = c.status_on(today);
         Self {
@@ -157,6 +159,7 @@ impl ConsultationView {
             }),
             status,
             next_statuses: consult_core::allowed_targets(status),
+            response_count,
             version: c.version,
             created_at: c.created_at,
             updated_at: c.updated_at,

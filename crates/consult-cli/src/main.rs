@@ -591,8 +591,13 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Consultation(ConsultationCommand::Show { id }) => {
             let c = find(store, &id).await?;
             let orgs = store.list_organisations().await?;
-            let view =
-                consult_api::views::ConsultationView::new(&c, orgs.iter().find(|o| o.id == c.organisation_id), today);
+            let count = store.response_counts(&[c.id]).await?.get(&c.id).copied().unwrap_or(0);
+            let view = consult_api::views::ConsultationView::new(
+                &c,
+                orgs.iter().find(|o| o.id == c.organisation_id),
+                count,
+                today,
+            );
             print_json(&view)
         }
         Command::Consultation(ConsultationCommand::Create { file }) => {
@@ -664,12 +669,15 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                     csv_register::write(&mut buf, &items, &orgs, today).map_err(|e| CliError::Failed(e.to_string()))?
                 }
                 ExportFormat::Json => {
+                    let ids: Vec<ConsultationId> = items.iter().map(|c| c.id).collect();
+                    let counts = store.response_counts(&ids).await?;
                     let views: Vec<_> = items
                         .iter()
                         .map(|c| {
                             consult_api::views::ConsultationView::new(
                                 c,
                                 orgs.iter().find(|o| o.id == c.organisation_id),
+                                counts.get(&c.id).copied().unwrap_or(0),
                                 today,
                             )
                         })

@@ -36,6 +36,7 @@ mod consultation;
 mod continuum;
 mod error;
 mod lifecycle;
+mod monitoring;
 mod organisation;
 mod overlap;
 mod principles;
@@ -53,6 +54,9 @@ pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{
     Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
     allowed_targets, check_edit, plan_transition, scheduled_changes,
+};
+pub use monitoring::{
+    Category, Characteristic, MonitoringScheme, PREFER_NOT_TO_SAY, Response, ResponseChannel, ResponseInput,
 };
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use overlap::{

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
     ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Framework,
-    Organisation, OrganisationId, OrganisationKind, Resident, Role, Slug, Status, StatusChange,
+    Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -199,6 +199,8 @@ const TABLES: &[&str] = &[
     "resident_groups",
     "contacts",
     "fatigue_rules",
+    "responses",
+    "monitoring_answers",
 ];
 
 fn channels_text(channels: &[ContactChannel]) -> String {
@@ -1289,6 +1291,58 @@ macro_rules! backend {
                 Self::audit(&mut tx, actor, now, "organisation.fatigue_rules", "organisation", org.slug.as_str(), &detail).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            /// Stores a response unless one with the same idempotency key was stored for this
+            /// activity; returns the stored response's id and whether it was new.
+            pub(crate) async fn insert_response(&self, r: &Response, key: Option<&str>) -> Result<(Uuid, bool), StoreError> {
+                let mut tx = self.begin().await?;
+                if let Some(key) = key {
+                    let existing: Option<(Uuid,)> =
+                        sqlx::query_as("SELECT id FROM responses WHERE consultation_id = $1 AND idempotency_key = $2")
+                            .bind(r.consultation_id.0)
+                            .bind(key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some((id,)) = existing {
+                        return Ok((id, false));
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(r.id)
+                .bind(r.consultation_id.0)
+                .bind(r.channel.as_str())
+                .bind(&r.comments)
+                .bind(key)
+                .bind(r.received_at)
+                .bind(&r.recorded_by)
+                .execute(&mut *tx)
+                .await?;
+                for (characteristic, category) in &r.monitoring {
+                    sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
+                        .bind(r.id)
+                        .bind(&r.scheme)
+                        .bind(characteristic)
+                        .bind(category)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok((r.id, true))
+            }
+
+            pub(crate) async fn response_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                let mut sql = Sql::new("SELECT consultation_id, COUNT(*) FROM responses WHERE consultation_id IN (");
+                let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
+                sql.push(&list).push(") GROUP BY consultation_id");
+                let rows: Vec<(Uuid, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(id, n)| (id, u64::try_from(n).unwrap_or(0))).collect())
             }
 
             pub(crate) async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

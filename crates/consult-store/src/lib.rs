@@ -35,10 +35,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
     Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Resident, Slug, Status, StatusChange,
+    FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug, Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -532,6 +533,32 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         dispatch!(self, b => b.set_fatigue_rules(org, rules, actor, now).await)
+    }
+
+    // ----- responses -----
+
+    /// Stores a response in one transaction with its monitoring answers. With an idempotency key,
+    /// a retry stores nothing and returns the first one's id; the flag says whether it is new.
+    pub async fn insert_response(
+        &self,
+        response: &Response,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Uuid, bool), StoreError> {
+        let first = dispatch!(self, b => b.insert_response(response, idempotency_key).await);
+        match first {
+            // Two retries raced: the other one stored it.
+            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
+                dispatch!(self, b => b.insert_response(response, idempotency_key).await)
+            }
+            other => other,
+        }
+    }
+
+    /// Responses per activity.
+    pub async fn response_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let counts = dispatch!(self, b => b.response_counts(&raw).await)?;
+        Ok(counts.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
     /// Counts of rows per table, for checks after copies and imports.

@@ -26,15 +26,22 @@ fn parse_id(id: &str) -> Result<ConsultationId, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("no consultation `{id}` (ids are UUIDs)")))
 }
 
-fn views(cs: &[Consultation], orgs: &[Organisation], today: NaiveDate) -> Vec<ConsultationView> {
-    cs.iter()
-        .map(|c| ConsultationView::new(c, orgs.iter().find(|o| o.id == c.organisation_id), today))
-        .collect()
+async fn views(state: &AppState, cs: &[Consultation], today: NaiveDate) -> Result<Vec<ConsultationView>, ApiError> {
+    let orgs = state.store.list_organisations().await?;
+    let ids: Vec<ConsultationId> = cs.iter().map(|c| c.id).collect();
+    let counts = state.store.response_counts(&ids).await?;
+    Ok(cs
+        .iter()
+        .map(|c| {
+            let owner = orgs.iter().find(|o: &&Organisation| o.id == c.organisation_id);
+            ConsultationView::new(c, owner, counts.get(&c.id).copied().unwrap_or(0), today)
+        })
+        .collect())
 }
 
 async fn view(state: &AppState, c: &Consultation) -> Result<ConsultationView, ApiError> {
-    let orgs = state.store.list_organisations().await?;
-    Ok(views(std::slice::from_ref(c), &orgs, state.clock.today()).remove(0))
+    let mut v = views(state, std::slice::from_ref(c), state.clock.today()).await?;
+    v.pop().ok_or_else(|| ApiError::Internal("no view".into()))
 }
 
 /// Loads an activity the caller may read; 404 otherwise, so unpublished drafts do not leak.
@@ -79,7 +86,7 @@ pub(crate) async fn create_consultation(
     }
     let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, state.clock.now());
     state.store.insert_consultation(&c, &actor).await?;
-    let body = views(std::slice::from_ref(&c), &snapshot.organisations, state.clock.today()).remove(0);
+    let body = view(&state, &c).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/consultations/{}", c.id))],
@@ -241,9 +248,8 @@ async fn list(
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
     let today = state.clock.today();
     let found = state.store.list_consultations(filter, reader, today, page).await?;
-    let orgs = state.store.list_organisations().await?;
     Ok(Json(ListPage {
-        items: views(&found.items, &orgs, today),
+        items: views(state, &found.items, today).await?,
         next_cursor: found.next.map(|c| c.encode()),
     }))
 }

@@ -6,6 +6,7 @@ pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;
 pub(crate) mod residents;
+pub(crate) mod responses;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};

@@ -1,0 +1,130 @@
+//! Responses to open activities with monitoring answers: validation, channels, idempotent
+//! retries, counts, and answers that are never returned one by one.
+
+use consult_tests::{TestApp, consultation};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn respond(
+    app: &TestApp,
+    id: &str,
+    token: Option<&str>,
+    key: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value, bool) {
+    let mut req = app
+        .client
+        .post(format!("{}/api/v1/consultations/{id}/responses", app.base))
+        .json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(k) = key {
+        req = req.header("Idempotency-Key", k);
+    }
+    let res = req.send().await.unwrap();
+    let replayed = res.headers().contains_key("idempotent-replayed");
+    let (s, b) = consult_tests::into_json(res).await;
+    (s, b, replayed)
+}
+
+on_both!(responses_with_monitoring);
+async fn responses_with_monitoring(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let later = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks plan", 10, 30), true)
+        .await;
+    let draft = app
+        .register_activity(&tamworth, consultation("tamworth", "Draft idea", -2, 30), false)
+        .await;
+
+    let (s, scheme) = app.get("/api/v1/monitoring-scheme", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(scheme["characteristics"].as_array().unwrap().len(), 7);
+
+    let answers =
+        json!({ "sex": "female", "age_band": "25-34", "ethnic_group": "indian", "religion": "prefer_not_to_say" });
+    let (s, receipt, _) = respond(
+        app,
+        &open,
+        None,
+        None,
+        json!({ "comments": "Open on Sundays", "monitoring": answers }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{receipt}");
+    assert_eq!(receipt["channel"], "online");
+
+    // Every unknown characteristic and category is named; nothing is stored.
+    let bad = json!({ "comments": "x", "monitoring": { "star_sign": "leo", "age_band": "ancient" } });
+    let (s, p, _) = respond(app, &open, None, None, bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["monitoring.age_band", "monitoring.star_sign"]);
+    let (s, _, _) = respond(app, &open, None, None, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Retries with the same key store one response.
+    let (s1, r1, replay1) = respond(app, &open, None, Some("form-42"), json!({ "comments": "Retry me" })).await;
+    let (s2, r2, replay2) = respond(app, &open, None, Some("form-42"), json!({ "comments": "Retry me" })).await;
+    assert_eq!(
+        (s1, s2, replay1, replay2),
+        (StatusCode::CREATED, StatusCode::OK, false, true)
+    );
+    assert_eq!(r1["id"], r2["id"]);
+
+    // Offline channels are entered by the owner's officers, not by the public or other bodies.
+    let paper = json!({ "comments": "Posted form", "channel": "paper" });
+    assert_eq!(
+        respond(app, &open, None, None, paper.clone()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        respond(app, &open, Some(&police), None, paper.clone()).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (s, r, _) = respond(app, &open, Some(&tamworth), None, paper).await;
+    assert_eq!((s, r["channel"].as_str()), (StatusCode::CREATED, Some("paper")));
+
+    // Only while open; drafts are not there for the public at all.
+    let (s, p, _) = respond(app, &later, None, None, json!({ "comments": "Too early" })).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert_eq!(
+        respond(app, &draft, None, None, json!({ "comments": "x" })).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Concurrent submitters: every acknowledged response is counted once.
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}/api/v1/consultations/{open}/responses", app.base),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&json!({ "comments": format!("Response {n}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    let (_, c) = app.get(&format!("/api/v1/consultations/{open}"), None).await;
+    assert_eq!(c["response_count"], 1 + 1 + 1 + 20);
+    // Monitoring answers are never returned one by one.
+    let (_, register) = app.get("/api/v1/consultations?limit=500", Some(&app.coordinator)).await;
+    assert!(!register.to_string().contains("indian"));
+}
