@@ -124,6 +124,66 @@ async fn responses_with_monitoring(app: &TestApp) {
     }
     let (_, c) = app.get(&format!("/api/v1/consultations/{open}"), None).await;
     assert_eq!(c["response_count"], 1 + 1 + 1 + 20);
+    // The representativeness report against a baseline: coordinators see the counts; the public
+    // view hides counts below five.
+    let baseline = json!({ "area": "E07000199", "name": "Tamworth", "source": "ONS Census 2021",
+        "counts": { "sex": { "female": 39000, "male": 37000 } } });
+    assert_eq!(
+        app.post("/api/v1/baselines", Some(&tamworth), baseline.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post("/api/v1/baselines", Some(&app.coordinator), baseline).await.0,
+        StatusCode::CREATED
+    );
+    let bad = json!({ "area": "E07000199", "counts": { "sex": { "unknown": 1 }, "star_sign": { "leo": 2 } } });
+    let (s, p) = app.post("/api/v1/baselines", Some(&app.coordinator), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["counts.sex.unknown", "counts.star_sign"]);
+    let (s, internal) = app
+        .get(
+            &format!("/api/v1/consultations/{open}/equality"),
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{internal}");
+    assert_eq!(internal["respondents"], 23);
+    let sex = internal["characteristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["characteristic"] == "sex")
+        .unwrap();
+    assert_eq!(sex["categories"][0]["respondents"], 1);
+    assert_eq!(sex["categories"][0]["population_share"], 0.5132);
+    let (s, public) = app.get(&format!("/api/v1/consultations/{open}/equality"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let sex = public["characteristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["characteristic"] == "sex")
+        .unwrap();
+    assert_eq!(
+        (
+            sex["categories"][0]["suppressed"].as_bool(),
+            sex["categories"][0]["respondents"].clone()
+        ),
+        (Some(true), Value::Null)
+    );
+    assert_eq!(
+        app.get(&format!("/api/v1/consultations/{draft}/equality"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
     // Monitoring answers are never returned one by one.
     let (_, register) = app.get("/api/v1/consultations?limit=500", Some(&app.coordinator)).await;
     assert!(!register.to_string().contains("indian"));

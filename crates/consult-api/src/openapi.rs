@@ -87,6 +87,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(responses::respond))
         .routes(routes!(responses::monitoring_scheme))
+        .routes(routes!(responses::put_baseline))
+        .routes(routes!(responses::equality))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -34,6 +34,7 @@ mod area;
 mod catalogue;
 mod consultation;
 mod continuum;
+mod equality;
 mod error;
 mod lifecycle;
 mod monitoring;
@@ -50,6 +51,10 @@ pub use consultation::{
     RegisterContext,
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
+pub use equality::{
+    BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, chi_square,
+    equality_report, wilson,
+};
 pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{
     Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,

@@ -13,7 +13,7 @@ use consult_core::{
     Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// A bound value in dynamically built SQL.
@@ -201,6 +201,8 @@ const TABLES: &[&str] = &[
     "fatigue_rules",
     "responses",
     "monitoring_answers",
+    "baselines",
+    "baseline_counts",
 ];
 
 fn channels_text(channels: &[ContactChannel]) -> String {
@@ -1343,6 +1345,88 @@ macro_rules! backend {
                 sql.push(&list).push(") GROUP BY consultation_id");
                 let rows: Vec<(Uuid, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(id, n)| (id, u64::try_from(n).unwrap_or(0))).collect())
+            }
+
+            pub(crate) async fn put_baseline(
+                &self,
+                area: &AreaCode,
+                name: &str,
+                source: &str,
+                counts: &consult_core::BaselineCounts,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO baselines (area, name, source, imported_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (area) DO UPDATE SET name = excluded.name, source = excluded.source, imported_at = excluded.imported_at",
+                )
+                .bind(area.as_str())
+                .bind(name)
+                .bind(source)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for (characteristic, categories) in counts {
+                    sqlx::query("DELETE FROM baseline_counts WHERE area = $1 AND characteristic = $2")
+                        .bind(area.as_str())
+                        .bind(characteristic)
+                        .execute(&mut *tx)
+                        .await?;
+                    for (category, n) in categories {
+                        sqlx::query("INSERT INTO baseline_counts (area, characteristic, category, count) VALUES ($1, $2, $3, $4)")
+                            .bind(area.as_str())
+                            .bind(characteristic)
+                            .bind(category)
+                            .bind(i64::try_from(*n).unwrap_or(i64::MAX))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                let detail = json!({ "name": name, "source": source, "characteristics": counts.keys().collect::<Vec<_>>() });
+                Self::audit(&mut tx, actor, now, "baseline.import", "area", area.as_str(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn baseline(&self, areas: &[AreaCode]) -> Result<consult_core::BaselineCounts, StoreError> {
+                let mut out = consult_core::BaselineCounts::new();
+                if areas.is_empty() {
+                    return Ok(out);
+                }
+                let mut sql = Sql::new("SELECT characteristic, category, CAST(SUM(count) AS BIGINT) FROM baseline_counts WHERE area IN (");
+                let list = sql.list(areas.iter().map(|a| Arg::Text(a.to_string())));
+                sql.push(&list).push(") GROUP BY characteristic, category");
+                let rows: Vec<(String, String, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                for (c, k, n) in rows {
+                    out.entry(c).or_default().insert(k, u64::try_from(n).unwrap_or(0));
+                }
+                Ok(out)
+            }
+
+            pub(crate) async fn monitoring_counts(
+                &self,
+                ids: &[Uuid],
+            ) -> Result<(u64, BTreeMap<String, BTreeMap<String, u64>>), StoreError> {
+                let mut answers: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+                if ids.is_empty() {
+                    return Ok((0, answers));
+                }
+                let mut sql = Sql::new("SELECT COUNT(*) FROM responses WHERE consultation_id IN (");
+                let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
+                sql.push(&list).push(")");
+                let (respondents,): (i64,) = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_one(&self.pool).await?;
+                let mut sql = Sql::new(
+                    "SELECT m.characteristic, m.category, COUNT(*) FROM monitoring_answers m JOIN responses r ON r.id = m.response_id \
+                     WHERE r.consultation_id IN (",
+                );
+                let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
+                sql.push(&list).push(") GROUP BY m.characteristic, m.category");
+                let rows: Vec<(String, String, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                for (c, k, n) in rows {
+                    answers.entry(c).or_default().insert(k, u64::try_from(n).unwrap_or(0));
+                }
+                Ok((u64::try_from(respondents).unwrap_or(0), answers))
             }
 
             pub(crate) async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

@@ -561,6 +561,43 @@ impl Store {
         Ok(counts.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
+    // ----- equality monitoring -----
+
+    /// Stores (or updates) a population baseline for an area; the characteristics given replace
+    /// those already held, others are kept, so several census tables combine.
+    pub async fn put_baseline(
+        &self,
+        area: &AreaCode,
+        name: &str,
+        source: &str,
+        counts: &consult_core::BaselineCounts,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.put_baseline(area, name, source, counts, actor, now).await)
+    }
+
+    /// The population of several areas combined (empty when none has a baseline).
+    pub async fn baseline(&self, areas: &[AreaCode]) -> Result<consult_core::BaselineCounts, StoreError> {
+        dispatch!(self, b => b.baseline(areas).await)
+    }
+
+    /// Respondents to the activities, and their monitoring answers counted per characteristic and
+    /// category: aggregates only, never one response's answers.
+    pub async fn monitoring_counts(
+        &self,
+        ids: &[ConsultationId],
+    ) -> Result<
+        (
+            u64,
+            std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+        ),
+        StoreError,
+    > {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        dispatch!(self, b => b.monitoring_counts(&raw).await)
+    }
+
     /// Counts of rows per table, for checks after copies and imports.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         dispatch!(self, b => b.counts().await)

@@ -107,3 +107,144 @@ pub(crate) async fn respond(
     }
     Ok(res)
 }
+
+/// A population baseline as sent (API.md "Baseline (JSON)").
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BaselineInput {
+    /// GSS code of the area.
+    area: Option<String>,
+    /// Area name.
+    name: Option<String>,
+    /// Source, e.g. "ONS Census 2021".
+    source: Option<String>,
+    /// `{ characteristic: { category: count } }`.
+    #[serde(default)]
+    counts: consult_core::BaselineCounts,
+}
+
+/// Import a population baseline for an area. Coordinators.
+#[utoipa::path(post, path = "/api/v1/baselines", tag = "responses", request_body = BaselineInput,
+    security(("bearer" = [])),
+    responses((status = 201, description = "stored"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn put_baseline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<BaselineInput>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.coordinator()?;
+    let scheme = scheme()?;
+    let mut e = consult_core::ValidationErrors::new();
+    let areas = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
+    let area = match input.area.as_deref().map(consult_core::AreaCode::parse) {
+        Some(Ok(a)) if areas.contains(&a) => Some(a),
+        Some(Ok(a)) => {
+            e.push("area", format!("unknown area {a}"));
+            None
+        }
+        Some(Err(m)) => {
+            e.push("area", m);
+            None
+        }
+        None => {
+            e.push("area", "is required");
+            None
+        }
+    };
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_default()
+        .to_owned();
+    let source = input
+        .source
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("unstated")
+        .to_owned();
+    if input.counts.is_empty() {
+        e.push("counts", "give counts for at least one characteristic");
+    }
+    for (characteristic, categories) in &input.counts {
+        let field = format!("counts.{characteristic}");
+        match scheme.characteristics.iter().find(|c| &c.key == characteristic) {
+            None => e.push(field, format!("unknown characteristic `{characteristic}`")),
+            Some(c) => {
+                for category in categories.keys() {
+                    if !c.categories.iter().any(|k| &k.key == category) {
+                        e.push(
+                            format!("{field}.{category}"),
+                            format!("unknown category `{category}` for {characteristic}"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let Some(area) = area.filter(|_| e.is_empty()) else {
+        return Err(ApiError::Invalid(e));
+    };
+    state
+        .store
+        .put_baseline(&area, &name, &source, &input.counts, &actor, state.clock.now())
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// Which baseline to compare with.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct EqualityQuery {
+    /// GSS codes of the baseline areas, comma separated (default: the activity's areas).
+    baseline: Option<String>,
+}
+
+/// The representativeness report of an activity's respondents against a population baseline.
+/// Coordinators see every count; everyone else sees the public view, with counts below the
+/// suppression threshold (and a second cell where one could be derived) hidden.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/equality", tag = "responses",
+    params(("id" = String, Path, description = "consultation id"), EqualityQuery),
+    responses((status = 200, body = consult_core::EqualityReport),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn equality(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    super::ApiQuery(q): super::ApiQuery<EqualityQuery>,
+) -> Result<Json<consult_core::EqualityReport>, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
+    let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
+    let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
+    let status = c.status_on(state.clock.today());
+    let readable = match &caller.0 {
+        None => status.is_public(),
+        Some(a) => a.may_read(c.organisation_id, status),
+    };
+    if !readable {
+        return Err(not_found());
+    }
+    let areas = match q.baseline.as_deref().filter(|b| !b.trim().is_empty()) {
+        None => c.plan.audience().areas.clone(),
+        Some(list) => list
+            .split(',')
+            .map(|a| consult_core::AreaCode::parse(a).map_err(|m| ApiError::field("baseline", m)))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let baseline = state.store.baseline(&areas).await?;
+    let (respondents, answers) = state.store.monitoring_counts(&[c.id]).await?;
+    let coordinator = caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
+    Ok(Json(consult_core::equality_report(
+        scheme()?,
+        respondents,
+        &answers,
+        &baseline,
+        &consult_core::ReportSettings::default(),
+        !coordinator,
+    )))
+}

@@ -1,0 +1,424 @@
+//! The representativeness report: who responded, by protected characteristic, against the real
+//! population (REFERENCE section 3). Per category: respondents, share with a 95% Wilson interval,
+//! population share, ratio and an under/over flag where the expected count allows; per
+//! characteristic: chi-square goodness of fit (small cells merged) and the Global
+//! Representativeness Index. "Prefer not to say" is reported apart and left out of shares.
+//! Public views suppress small counts, with a second cell where one could be derived.
+
+use crate::monitoring::{MonitoringScheme, PREFER_NOT_TO_SAY};
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+use std::collections::BTreeMap;
+
+/// Population counts per characteristic and category, for one area or several combined.
+pub type BaselineCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// Thresholds of the report. Our defaults (REFERENCE 3), configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Flag under-represented below this ratio.
+    pub under_ratio: f64,
+    /// Flag over-represented above this ratio.
+    pub over_ratio: f64,
+    /// Least expected count for a flag (and for a chi-square cell before merging).
+    pub min_expected: f64,
+    /// Counts below this are suppressed in public views.
+    pub suppression_threshold: u64,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        Self {
+            under_ratio: 0.8,
+            over_ratio: 1.25,
+            min_expected: 5.0,
+            suppression_threshold: 5,
+        }
+    }
+}
+
+/// Under- or over-represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// Share below `under_ratio` of the population share.
+    Under,
+    /// Share above `over_ratio` of the population share.
+    Over,
+}
+
+/// One category's line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CategoryLine {
+    /// Category key.
+    pub category: String,
+    /// Respondents (null when suppressed).
+    pub respondents: Option<u64>,
+    /// Whether the count is hidden.
+    pub suppressed: bool,
+    /// Share of respondents who answered (null when suppressed).
+    pub share: Option<f64>,
+    /// 95% Wilson interval for the share (null when suppressed).
+    pub interval: Option<[f64; 2]>,
+    /// Share of the population.
+    pub population_share: Option<f64>,
+    /// Share / population share (null when suppressed or no population).
+    pub ratio: Option<f64>,
+    /// Under- or over-represented, where the expected count allows.
+    pub flag: Option<Flag>,
+}
+
+/// Chi-square goodness of fit against the population shares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChiSquare {
+    /// The statistic.
+    pub statistic: f64,
+    /// Degrees of freedom (cells after merging, less one).
+    pub df: u32,
+    /// P-value.
+    pub p_value: f64,
+}
+
+/// One characteristic's part of the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CharacteristicReport {
+    /// Characteristic key.
+    pub characteristic: String,
+    /// Respondents who answered, including "prefer not to say".
+    pub answered: u64,
+    /// Respondents who preferred not to say (null when suppressed).
+    pub prefer_not_to_say: Option<u64>,
+    /// Per category.
+    pub categories: Vec<CategoryLine>,
+    /// Goodness of fit, when there is a baseline and at least two cells after merging.
+    pub chi_square: Option<ChiSquare>,
+    /// Global Representativeness Index, 1 - 0.5 x sum |share - population share|.
+    pub gri: Option<f64>,
+}
+
+/// The report for one activity (or a set) against one baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EqualityReport {
+    /// Responses counted.
+    pub respondents: u64,
+    /// Per characteristic of the scheme.
+    pub characteristics: Vec<CharacteristicReport>,
+    /// Whether small counts are hidden (public view).
+    pub suppressed_view: bool,
+}
+
+/// The 95% Wilson score interval for a proportion.
+pub fn wilson(successes: u64, n: u64) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (n, p, z) = (n as f64, successes as f64 / n as f64, 1.959_964);
+    let denom = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n) + z * z / (4.0 * n * n)).sqrt() / denom;
+    [(centre - half).max(0.0), (centre + half).min(1.0)]
+}
+
+/// Chi-square goodness of fit of observed counts against expected counts, merging the smallest
+/// expected cells until every cell expects at least `min_expected`.
+pub fn chi_square(observed: &[u64], expected: &[f64], min_expected: f64) -> Option<ChiSquare> {
+    let mut cells: Vec<(f64, f64)> = observed
+        .iter()
+        .map(|o| *o as f64)
+        .zip(expected.iter().copied())
+        .collect();
+    cells.sort_by(|a, b| a.1.total_cmp(&b.1));
+    while cells.len() > 1 && cells[0].1 < min_expected {
+        let (o, e) = cells.remove(0);
+        cells[0].0 += o;
+        cells[0].1 += e;
+        cells.sort_by(|a, b| a.1.total_cmp(&b.1));
+    }
+    if cells.len() < 2 || cells.iter().any(|c| c.1 <= 0.0) {
+        return None;
+    }
+    let statistic: f64 = cells.iter().map(|(o, e)| (o - e) * (o - e) / e).sum();
+    let df = (cells.len() - 1) as u32;
+    let p_value = ChiSquared::new(f64::from(df)).ok().map(|d| 1.0 - d.cdf(statistic))?;
+    Some(ChiSquare { statistic, df, p_value })
+}
+
+/// Builds the report from counts of answers (`characteristic -> category -> respondents`,
+/// `prefer_not_to_say` included) and a baseline. With `suppress`, counts below the threshold are
+/// hidden, and where exactly one cell of a characteristic would be hidden the next smallest is
+/// hidden too, so no hidden count can be recovered from the total.
+pub fn equality_report(
+    scheme: &MonitoringScheme,
+    respondents: u64,
+    answers: &BTreeMap<String, BTreeMap<String, u64>>,
+    baseline: &BaselineCounts,
+    settings: &ReportSettings,
+    suppress: bool,
+) -> EqualityReport {
+    let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    let characteristics = scheme
+        .characteristics
+        .iter()
+        .map(|c| {
+            let counts = answers.get(&c.key);
+            let count = |k: &str| counts.and_then(|m| m.get(k)).copied().unwrap_or(0);
+            let pnts = count(PREFER_NOT_TO_SAY);
+            let observed: Vec<u64> = c.categories.iter().map(|k| count(&k.key)).collect();
+            let n: u64 = observed.iter().sum();
+            let pop = baseline.get(&c.key);
+            let pop_total: u64 = pop.map_or(0, |p| c.categories.iter().filter_map(|k| p.get(&k.key)).sum());
+            let q: Vec<Option<f64>> = c
+                .categories
+                .iter()
+                .map(|k| {
+                    (pop_total > 0)
+                        .then(|| pop.and_then(|p| p.get(&k.key)).copied().unwrap_or(0) as f64 / pop_total as f64)
+                })
+                .collect();
+            // Cells to hide: small ones, then a second where only one would be hidden.
+            let mut hidden: Vec<bool> = observed
+                .iter()
+                .map(|o| suppress && *o > 0 && *o < settings.suppression_threshold)
+                .collect();
+            if suppress && hidden.iter().filter(|h| **h).count() == 1 {
+                if let Some((i, _)) = observed
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, o)| !hidden[*i] && **o > 0)
+                    .min_by_key(|(_, o)| **o)
+                {
+                    hidden[i] = true;
+                }
+            }
+            let categories = c
+                .categories
+                .iter()
+                .zip(&observed)
+                .zip(&q)
+                .zip(&hidden)
+                .map(|(((k, o), q), hide)| {
+                    let share = (n > 0).then(|| *o as f64 / n as f64);
+                    let expected = q.map(|q| q * n as f64);
+                    let ratio = match (share, q) {
+                        (Some(p), Some(q)) if *q > 0.0 => Some(p / q),
+                        _ => None,
+                    };
+                    let flag = match (ratio, expected) {
+                        (Some(r), Some(e)) if e >= settings.min_expected && r < settings.under_ratio => {
+                            Some(Flag::Under)
+                        }
+                        (Some(r), Some(e)) if e >= settings.min_expected && r > settings.over_ratio => Some(Flag::Over),
+                        _ => None,
+                    };
+                    CategoryLine {
+                        category: k.key.clone(),
+                        respondents: (!hide).then_some(*o),
+                        suppressed: *hide,
+                        share: share.filter(|_| !hide).map(round),
+                        interval: (n > 0 && !hide).then(|| wilson(*o, n).map(round)),
+                        population_share: q.map(round),
+                        ratio: ratio.filter(|_| !hide).map(round),
+                        flag,
+                    }
+                })
+                .collect();
+            let has_baseline = pop_total > 0;
+            let expected: Vec<f64> = q.iter().map(|q| q.unwrap_or(0.0) * n as f64).collect();
+            let chi = (has_baseline && n > 0)
+                .then(|| chi_square(&observed, &expected, settings.min_expected))
+                .flatten()
+                .map(|c| ChiSquare {
+                    statistic: round(c.statistic),
+                    df: c.df,
+                    p_value: round(c.p_value),
+                });
+            let gri = (has_baseline && n > 0).then(|| {
+                let tv: f64 = observed
+                    .iter()
+                    .zip(&q)
+                    .map(|(o, q)| (*o as f64 / n as f64 - q.unwrap_or(0.0)).abs())
+                    .sum();
+                round(1.0 - 0.5 * tv)
+            });
+            let pnts_hidden = suppress && pnts > 0 && pnts < settings.suppression_threshold;
+            CharacteristicReport {
+                characteristic: c.key.clone(),
+                answered: if suppress && n + pnts < settings.suppression_threshold {
+                    0
+                } else {
+                    n + pnts
+                },
+                prefer_not_to_say: (!pnts_hidden).then_some(pnts),
+                categories,
+                chi_square: chi,
+                gri,
+            }
+        })
+        .collect();
+    EqualityReport {
+        respondents,
+        characteristics,
+        suppressed_view: suppress,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worcester() -> BaselineCounts {
+        let mut b = BaselineCounts::new();
+        let ethnic = [
+            ("bangladeshi", 542),
+            ("chinese", 388),
+            ("indian", 1336),
+            ("pakistani", 2578),
+            ("other_asian", 1016),
+            ("african", 836),
+            ("caribbean", 241),
+            ("other_black", 135),
+            ("white_and_asian", 716),
+            ("white_and_black_african", 425),
+            ("white_and_black_caribbean", 628),
+            ("other_mixed", 514),
+            ("white_british", 85868),
+            ("irish", 566),
+            ("gypsy_or_irish_traveller", 95),
+            ("roma", 132),
+            ("other_white", 6817),
+            ("arab", 160),
+            ("any_other", 876),
+        ];
+        b.insert(
+            "ethnic_group".into(),
+            ethnic.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        );
+        b.insert(
+            "sex".into(),
+            [("male".to_owned(), 50873), ("female".to_owned(), 52999)]
+                .into_iter()
+                .collect(),
+        );
+        b
+    }
+
+    fn answers(pairs: &[(&str, &str, u64)]) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for (c, k, n) in pairs {
+            out.entry((*c).into()).or_default().insert((*k).into(), *n);
+        }
+        out
+    }
+
+    fn scheme() -> MonitoringScheme {
+        MonitoringScheme::census2021().unwrap()
+    }
+
+    #[test]
+    fn worcester_baseline_shares_and_flags() {
+        let a = answers(&[
+            ("sex", "female", 70),
+            ("sex", "male", 30),
+            ("sex", PREFER_NOT_TO_SAY, 8),
+        ]);
+        let r = equality_report(&scheme(), 108, &a, &worcester(), &ReportSettings::default(), false);
+        let sex = r.characteristics.iter().find(|c| c.characteristic == "sex").unwrap();
+        assert_eq!((sex.answered, sex.prefer_not_to_say), (108, Some(8)));
+        let female = &sex.categories[0];
+        assert_eq!(female.share, Some(0.7));
+        assert_eq!(female.population_share, Some(0.5102), "52,999 of 103,872");
+        assert_eq!(female.flag, Some(Flag::Over), "0.7 / 0.5102 = 1.37");
+        let male = &sex.categories[1];
+        assert_eq!(male.flag, Some(Flag::Under));
+        let chi = sex.chi_square.as_ref().unwrap();
+        assert_eq!(chi.df, 1);
+        assert!(chi.p_value < 0.001, "{chi:?}");
+        assert_eq!(sex.gri, Some(0.8102));
+    }
+
+    #[test]
+    fn wilson_interval_matches_the_textbook() {
+        let [lo, hi] = wilson(70, 100);
+        assert!((lo - 0.6041).abs() < 1e-3 && (hi - 0.7810).abs() < 1e-3, "{lo} {hi}");
+        assert_eq!(wilson(0, 0), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn small_cells_are_merged_for_chi_square_and_flags_need_expected_counts() {
+        // 40 respondents: Bangladeshi expects 0.2, so it is never flagged, and merged for the test.
+        let a = answers(&[
+            ("ethnic_group", "white_british", 30),
+            ("ethnic_group", "indian", 6),
+            ("ethnic_group", "bangladeshi", 4),
+        ]);
+        let r = equality_report(&scheme(), 40, &a, &worcester(), &ReportSettings::default(), false);
+        let e = r
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "ethnic_group")
+            .unwrap();
+        let line = |k: &str| e.categories.iter().find(|c| c.category == k).unwrap();
+        assert_eq!(line("bangladeshi").flag, None);
+        assert_eq!(line("white_british").flag, None, "0.75 / 0.8267 = 0.91");
+        let chi = e.chi_square.as_ref().unwrap();
+        assert!(chi.df < 18, "cells with small expected counts are merged: {chi:?}");
+    }
+
+    #[test]
+    fn public_views_suppress_small_counts_and_a_second_cell() {
+        let a = answers(&[("sex", "female", 40), ("sex", "male", 3)]);
+        let public = equality_report(&scheme(), 43, &a, &worcester(), &ReportSettings::default(), true);
+        let sex = &public
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "sex")
+            .unwrap()
+            .categories;
+        assert!(
+            sex.iter()
+                .all(|c| c.suppressed && c.respondents.is_none() && c.share.is_none()),
+            "{sex:?}"
+        );
+        let internal = equality_report(&scheme(), 43, &a, &worcester(), &ReportSettings::default(), false);
+        let sex = &internal
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "sex")
+            .unwrap()
+            .categories;
+        assert_eq!(sex[1].respondents, Some(3));
+        // Three cells, one small: the next smallest is hidden too.
+        let a = answers(&[
+            ("religion", "christian", 30),
+            ("religion", "no_religion", 20),
+            ("religion", "muslim", 2),
+        ]);
+        let r = equality_report(
+            &scheme(),
+            52,
+            &a,
+            &BaselineCounts::new(),
+            &ReportSettings::default(),
+            true,
+        );
+        let rel = &r
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "religion")
+            .unwrap()
+            .categories;
+        let hidden: Vec<&str> = rel
+            .iter()
+            .filter(|c| c.suppressed)
+            .map(|c| c.category.as_str())
+            .collect();
+        assert_eq!(hidden, ["no_religion", "muslim"]);
+    }
+}
