@@ -188,3 +188,72 @@ async fn responses_with_monitoring(app: &TestApp) {
     let (_, register) = app.get("/api/v1/consultations?limit=500", Some(&app.coordinator)).await;
     assert!(!register.to_string().contains("indian"));
 }
+
+on_both!(nomis_baseline_import);
+async fn nomis_baseline_import(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("census2021-ts008-ltla.csv");
+    std::fs::write(
+        &file,
+        "date,geography,geography code,Sex: All persons; measures: Value,Sex: Female; measures: Value,Sex: Male; measures: Value\n\
+         2021,Tamworth,E07000199,78700,40100,38600\n\
+         2021,Worcester,E07000237,103872,52999,50873\n",
+    )
+    .unwrap();
+    let ages = dir.path().join("census2021-ts007a-ltla.csv");
+    std::fs::write(
+        &ages,
+        "date,geography,geography code,Age: Total,Age: Aged 4 years and under,Age: Aged 15 to 19 years,Age: Aged 85 years and over\n\
+         2021,Tamworth,E07000199,100,10,50,40\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| app.cli(args);
+    // Worcester is not in the register: asked for by name it is an error, otherwise skipped.
+    let out = run(&["baseline", "import", file.to_str().unwrap(), "--area", "E07000237"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["baseline", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["baseline", "import", ages.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/consultations/{id}/equality?baseline=E07000199"),
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let find = |c: &str| {
+        r["characteristics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["characteristic"] == c)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        find("sex")["categories"][0]["population_share"],
+        0.5095,
+        "40,100 of 78,700"
+    );
+    let age = find("age_band");
+    let share = |k: &str| {
+        age["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["category"] == k)
+            .unwrap()["population_share"]
+            .clone()
+    };
+    // 15 to 19 splits one fifth under 16: under_16 = 10 + 10, 16-24 = 40, 75+ = 40.
+    assert_eq!(
+        (share("under_16"), share("16-24"), share("75+")),
+        (json!(0.2), json!(0.4), json!(0.4))
+    );
+}

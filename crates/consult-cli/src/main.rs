@@ -92,6 +92,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Population baselines for equality monitoring.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap {
@@ -273,6 +276,22 @@ enum ExportCommand {
         /// Write to a file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BaselineCommand {
+    /// Import an ONS/Nomis Census 2021 bulk CSV (TS007A, TS008, TS021, TS030 or TS038), all
+    /// areas in one transaction.
+    Import {
+        /// The CSV file, e.g. census2021-ts021-ltla.csv.
+        file: PathBuf,
+        /// Only these areas (GSS codes; repeat). Default: every area of the file in the register.
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// Source to record.
+        #[arg(long, default_value = "ONS Census 2021 (Nomis), Open Government Licence v3")]
+        source: String,
     },
 }
 
@@ -734,6 +753,56 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 })
                 .collect();
             print_rows(format, &["kind", "rule", "count", "detail"], &rows)
+        }
+        Command::Baseline(BaselineCommand::Import { file, areas, source }) => {
+            let mut reader = csv::Reader::from_path(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let header: Vec<String> = reader
+                .headers()
+                .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            let rows: Vec<Vec<String>> = reader
+                .records()
+                .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+            let parsed = consult_core::nomis_baselines(&header, &rows, &areas)
+                .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+            let known = AreaHierarchy::new(store.list_areas().await?);
+            let mut baselines = Vec::new();
+            for (code, (name, counts)) in parsed {
+                let area = consult_core::AreaCode::parse(&code).map_err(CliError::Input)?;
+                if !known.contains(&area) {
+                    if areas.is_empty() {
+                        continue;
+                    }
+                    return Err(CliError::Input(format!(
+                        "area {area} is not in the register; add it first"
+                    )));
+                }
+                baselines.push(consult_store::Baseline {
+                    area,
+                    name,
+                    source: source.clone(),
+                    counts,
+                });
+            }
+            for wanted in &areas {
+                if !baselines.iter().any(|b| b.area.as_str().eq_ignore_ascii_case(wanted)) {
+                    return Err(CliError::Input(format!("area {wanted} is not in {}", file.display())));
+                }
+            }
+            if baselines.is_empty() {
+                return Err(CliError::Input(format!(
+                    "no area of {} is in the register",
+                    file.display()
+                )));
+            }
+            store.put_baselines(&baselines, &actor, now).await?;
+            eprintln!("consult: imported baselines for {} area(s)", baselines.len());
+            Ok(())
         }
         Command::Overlap { id, file, format } => overlap(store, id.as_deref(), file.as_deref(), format, today).await,
         Command::Org(OrgCommand::Checklist(args)) => checklist::org_checklist(store, args, &actor, now).await,

@@ -38,6 +38,7 @@ mod equality;
 mod error;
 mod lifecycle;
 mod monitoring;
+mod nomis;
 mod organisation;
 mod overlap;
 mod principles;
@@ -63,6 +64,7 @@ pub use lifecycle::{
 pub use monitoring::{
     Category, Characteristic, MonitoringScheme, PREFER_NOT_TO_SAY, Response, ResponseChannel, ResponseInput,
 };
+pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use overlap::{
     Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,

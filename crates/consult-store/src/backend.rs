@@ -1347,16 +1347,14 @@ macro_rules! backend {
                 Ok(rows.into_iter().map(|(id, n)| (id, u64::try_from(n).unwrap_or(0))).collect())
             }
 
-            pub(crate) async fn put_baseline(
+            pub(crate) async fn put_baselines(
                 &self,
-                area: &AreaCode,
-                name: &str,
-                source: &str,
-                counts: &consult_core::BaselineCounts,
+                baselines: &[crate::Baseline],
                 actor: &Actor,
                 now: DateTime<Utc>,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
+                for crate::Baseline { area, name, source, counts } in baselines {
                 sqlx::query(
                     "INSERT INTO baselines (area, name, source, imported_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (area) DO UPDATE SET name = excluded.name, source = excluded.source, imported_at = excluded.imported_at",
@@ -1385,6 +1383,7 @@ macro_rules! backend {
                 }
                 let detail = json!({ "name": name, "source": source, "characteristics": counts.keys().collect::<Vec<_>>() });
                 Self::audit(&mut tx, actor, now, "baseline.import", "area", area.as_str(), &detail).await?;
+                }
                 tx.commit().await?;
                 Ok(())
             }

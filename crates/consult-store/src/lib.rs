@@ -563,18 +563,16 @@ impl Store {
 
     // ----- equality monitoring -----
 
-    /// Stores (or updates) a population baseline for an area; the characteristics given replace
-    /// those already held, others are kept, so several census tables combine.
-    pub async fn put_baseline(
+    /// Stores (or updates) population baselines, all in one transaction: for each area, the
+    /// characteristics given replace those already held and others are kept, so several census
+    /// tables combine.
+    pub async fn put_baselines(
         &self,
-        area: &AreaCode,
-        name: &str,
-        source: &str,
-        counts: &consult_core::BaselineCounts,
+        baselines: &[Baseline],
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.put_baseline(area, name, source, counts, actor, now).await)
+        dispatch!(self, b => b.put_baselines(baselines, actor, now).await)
     }
 
     /// The population of several areas combined (empty when none has a baseline).
@@ -602,6 +600,19 @@ impl Store {
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         dispatch!(self, b => b.counts().await)
     }
+}
+
+/// A population baseline for one area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    /// The area.
+    pub area: AreaCode,
+    /// Its name.
+    pub name: String,
+    /// Where the counts come from.
+    pub source: String,
+    /// Counts per characteristic and category.
+    pub counts: consult_core::BaselineCounts,
 }
 
 /// The organisations and areas at one moment, to validate plans against.

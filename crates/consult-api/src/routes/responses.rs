@@ -189,9 +189,15 @@ pub(crate) async fn put_baseline(
     let Some(area) = area.filter(|_| e.is_empty()) else {
         return Err(ApiError::Invalid(e));
     };
+    let baseline = consult_store::Baseline {
+        area,
+        name,
+        source,
+        counts: input.counts,
+    };
     state
         .store
-        .put_baseline(&area, &name, &source, &input.counts, &actor, state.clock.now())
+        .put_baselines(&[baseline], &actor, state.clock.now())
         .await?;
     Ok(StatusCode::CREATED)
 }
