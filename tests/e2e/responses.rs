@@ -257,3 +257,59 @@ async fn nomis_baseline_import(app: &TestApp) {
         (json!(0.2), json!(0.4), json!(0.4))
     );
 }
+
+on_both!(survey_export_import);
+async fn survey_export_import(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let csv = "Respondent,Comments,Sex,Age\n1,More evening hours,Female,25 to 34\n2,,Male,75 and over\n3,Keep it,Prefer not to say,\n";
+    let mapping = json!({ "comments": "Comments", "columns": { "sex": "Sex", "age_band": "Age" } });
+    let path = format!("/api/v1/consultations/{id}/responses/import");
+    let bad = json!({ "mapping": mapping, "csv": csv.replace("Male", "Martian") });
+    let (s, p) = app.post(&path, Some(&tamworth), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "rows[2].monitoring.sex");
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
+    assert_eq!(c["response_count"], 0, "nothing is imported from a file with a bad row");
+    let (s, r) = app
+        .post(&path, Some(&tamworth), json!({ "mapping": mapping, "csv": csv }))
+        .await;
+    assert_eq!((s, r["imported"].as_u64()), (StatusCode::CREATED, Some(3)));
+    assert_eq!(
+        app.post(&path, None, json!({ "mapping": mapping, "csv": csv })).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The CLI imports the same way, with its progress bar on a terminal.
+    let dir = tempfile::tempdir().unwrap();
+    let (file, map) = (dir.path().join("export.csv"), dir.path().join("mapping.json"));
+    std::fs::write(&file, csv).unwrap();
+    std::fs::write(&map, serde_json::to_vec(&mapping).unwrap()).unwrap();
+    let out = app.cli(&[
+        "responses",
+        "import",
+        &id,
+        file.to_str().unwrap(),
+        "--mapping",
+        map.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
+    assert_eq!(c["response_count"], 6);
+    let (_, r) = app
+        .get(&format!("/api/v1/consultations/{id}/equality"), Some(&app.coordinator))
+        .await;
+    let sex = r["characteristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["characteristic"] == "sex")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (sex["answered"].as_u64(), sex["prefer_not_to_say"].as_u64()),
+        (Some(6), Some(2))
+    );
+}

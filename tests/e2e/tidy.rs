@@ -10,7 +10,7 @@ use std::process::Command;
 fn consult_core_has_no_io_dependencies() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline", "--quiet"])
+        .args(["metadata", "--format-version", "1", "--quiet"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();

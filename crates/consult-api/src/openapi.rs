@@ -89,6 +89,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::monitoring_scheme))
         .routes(routes!(responses::put_baseline))
         .routes(routes!(responses::equality))
+        .routes(routes!(responses::import))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -95,6 +95,9 @@ enum Command {
     /// Population baselines for equality monitoring.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Responses.
+    #[command(subcommand)]
+    Responses(ResponsesCommand),
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap {
@@ -276,6 +279,21 @@ enum ExportCommand {
         /// Write to a file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ResponsesCommand {
+    /// Import a survey tool's CSV export into an activity, all rows or none, with a progress bar.
+    Import {
+        /// Consultation id.
+        id: String,
+        /// The CSV export.
+        file: PathBuf,
+        /// JSON column mapping: `{ "comments": "column", "channel": "online",
+        /// "columns": { "sex": "column", ... } }`.
+        #[arg(long)]
+        mapping: PathBuf,
     },
 }
 
@@ -753,6 +771,55 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 })
                 .collect();
             print_rows(format, &["kind", "rule", "count", "detail"], &rows)
+        }
+        Command::Responses(ResponsesCommand::Import { id, file, mapping }) => {
+            let c = find(store, &id).await?;
+            let status = c.status_on(today);
+            if !matches!(status, Status::Open | Status::Closed) {
+                return Err(CliError::Input(format!(
+                    "responses can be imported while open or closed; this activity is {status}"
+                )));
+            }
+            let mapping: consult_core::ColumnMapping = {
+                let text = std::fs::read_to_string(&mapping)
+                    .map_err(|e| CliError::Input(format!("cannot read {}: {e}", mapping.display())))?;
+                consult_api::extract::parse_json(text.as_bytes())
+                    .map_err(|e| CliError::Input(format!("{}: {}", mapping.display(), e.problem().detail)))?
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let header: Vec<String> = reader
+                .headers()
+                .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            let bar = indicatif::ProgressBar::new(size);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} {eta}") {
+                bar.set_style(style);
+            }
+            bar.set_message("reading");
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for record in reader.records() {
+                let record = record.map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?;
+                if let Some(p) = record.position() {
+                    bar.set_position(p.byte());
+                }
+                rows.push(record.iter().map(str::to_owned).collect());
+            }
+            bar.set_message("checking");
+            let scheme = consult_core::MonitoringScheme::census2021().map_err(CliError::Failed)?;
+            let responses =
+                consult_core::import_responses(&scheme, &mapping, &header, &rows, c.id, &actor.name, now, Uuid::now_v7)
+                    .map_err(|e| CliError::Input(format!("nothing imported: {e}")))?;
+            bar.set_message("storing");
+            store.insert_responses(&responses).await?;
+            bar.finish_and_clear();
+            eprintln!("consult: imported {} responses", responses.len());
+            Ok(())
         }
         Command::Baseline(BaselineCommand::Import { file, areas, source }) => {
             let mut reader = csv::Reader::from_path(&file)

@@ -280,6 +280,66 @@ mod tests {
     }
 
     #[test]
+    fn survey_exports_map_labels_and_report_every_bad_row() {
+        let header: Vec<String> = ["Respondent", "Your comments", "What is your sex?", "Age"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let row = |a: &str, b: &str, c: &str| vec!["1".to_owned(), a.to_owned(), b.to_owned(), c.to_owned()];
+        let mapping = ColumnMapping {
+            comments: Some("Your comments".into()),
+            channel: None,
+            columns: [
+                ("sex".to_owned(), "What is your sex?".to_owned()),
+                ("age_band".to_owned(), "Age".to_owned()),
+            ]
+            .into(),
+        };
+        let ok = import_responses(
+            &scheme(),
+            &mapping,
+            &header,
+            &[
+                row("More buses", "Female", "25 to 34"),
+                row("", "Prefer not to say", "ancient"),
+                row("Fine", "", ""),
+            ],
+            ConsultationId(Uuid::nil()),
+            "Olu",
+            DateTime::default(),
+            Uuid::now_v7,
+        );
+        let err = ok.unwrap_err();
+        let fields: Vec<&str> = err.errors().iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["rows[2].monitoring.age_band"], "{err}");
+        let good = import_responses(
+            &scheme(),
+            &mapping,
+            &header,
+            &[
+                row("More buses", "Female", "25 to 34"),
+                row("", "prefer_not_to_say", "75+"),
+                row("Fine", "", ""),
+            ],
+            ConsultationId(Uuid::nil()),
+            "Olu",
+            DateTime::default(),
+            Uuid::now_v7,
+        )
+        .unwrap();
+        assert_eq!(good[0].monitoring["sex"], "female");
+        assert_eq!(good[0].monitoring["age_band"], "25-34");
+        assert_eq!(good[1].monitoring["sex"], PREFER_NOT_TO_SAY);
+        assert!(good[2].monitoring.is_empty());
+        let bad_mapping = ColumnMapping {
+            columns: [("sex".to_owned(), "Gender".to_owned())].into(),
+            ..mapping
+        };
+        let e = scheme().responses_from_table(&bad_mapping, &header, &[]).unwrap_err();
+        assert_eq!(e.errors()[0].field, "mapping.columns.sex");
+    }
+
+    #[test]
     fn only_officers_record_offline_channels() {
         let input = |channel: &str| ResponseInput {
             comments: Some("Keep the library open on Saturdays".into()),
@@ -298,4 +358,135 @@ mod tests {
         let empty = Response::parse(Uuid::nil(), id, ResponseInput::default(), &scheme(), None, at).unwrap_err();
         assert_eq!(empty.errors()[0].field, "comments");
     }
+}
+
+/// How the columns of a survey tool's CSV export map onto a response.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMapping {
+    /// The column holding comments.
+    pub comments: Option<String>,
+    /// The channel of every row (default `online`).
+    pub channel: Option<String>,
+    /// Characteristic to column, e.g. `{ "sex": "Q12 What is your sex?" }`.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}
+
+fn normalise_answer(s: &str) -> String {
+    s.trim().to_lowercase().replace(['-', '_'], " ")
+}
+
+impl MonitoringScheme {
+    /// The category a survey answer means: its key or its label (case and punctuation
+    /// insensitive), or "prefer not to say"; `None` for an empty answer.
+    pub fn category_for(&self, characteristic: &str, answer: &str) -> Result<Option<String>, String> {
+        let a = normalise_answer(answer);
+        if a.is_empty() {
+            return Ok(None);
+        }
+        if a == "prefer not to say" {
+            return Ok(Some(PREFER_NOT_TO_SAY.to_owned()));
+        }
+        let c = self
+            .characteristics
+            .iter()
+            .find(|c| c.key == characteristic)
+            .ok_or_else(|| format!("unknown characteristic `{characteristic}`"))?;
+        c.categories
+            .iter()
+            .find(|k| normalise_answer(&k.key) == a || normalise_answer(&k.label) == a)
+            .map(|k| Some(k.key.clone()))
+            .ok_or_else(|| format!("`{answer}` is not a category of {characteristic}"))
+    }
+
+    /// Turns a survey export into response inputs: every row checked, every problem reported by
+    /// row (`rows[3].monitoring.sex`) so nothing is imported until the file is right.
+    pub fn responses_from_table(
+        &self,
+        mapping: &ColumnMapping,
+        header: &[String],
+        rows: &[Vec<String>],
+    ) -> Result<Vec<ResponseInput>, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let col = |name: &str| header.iter().position(|h| h.trim() == name.trim());
+        let comments = match &mapping.comments {
+            Some(name) => match col(name) {
+                Some(i) => Some(i),
+                None => {
+                    e.push("mapping.comments", format!("no column `{name}`"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut columns = Vec::new();
+        for (characteristic, name) in &mapping.columns {
+            if !self.characteristics.iter().any(|c| &c.key == characteristic) {
+                e.push(
+                    format!("mapping.columns.{characteristic}"),
+                    format!("unknown characteristic `{characteristic}`"),
+                );
+            } else if let Some(i) = col(name) {
+                columns.push((characteristic.clone(), i));
+            } else {
+                e.push(
+                    format!("mapping.columns.{characteristic}"),
+                    format!("no column `{name}`"),
+                );
+            }
+        }
+        if !e.is_empty() {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for (r, row) in rows.iter().enumerate() {
+            let mut monitoring = BTreeMap::new();
+            for (characteristic, i) in &columns {
+                match self.category_for(characteristic, row.get(*i).map(String::as_str).unwrap_or_default()) {
+                    Ok(Some(k)) => {
+                        monitoring.insert(characteristic.clone(), k);
+                    }
+                    Ok(None) => {}
+                    Err(m) => e.push(format!("rows[{}].monitoring.{characteristic}", r + 1), m),
+                }
+            }
+            out.push(ResponseInput {
+                monitoring,
+                comments: comments
+                    .and_then(|i| row.get(i))
+                    .cloned()
+                    .filter(|c| !c.trim().is_empty()),
+                channel: Some(mapping.channel.clone().unwrap_or_else(|| "online".into())),
+            });
+        }
+        e.into_result(out)
+    }
+}
+
+/// Validates a whole survey export as responses to one activity, entered by `officer`: every
+/// row's problems are reported (`rows[n]...`) and nothing is returned unless all are valid.
+/// `next_id` makes each response's id (core makes no ids itself).
+#[allow(clippy::too_many_arguments)]
+pub fn import_responses(
+    scheme: &MonitoringScheme,
+    mapping: &ColumnMapping,
+    header: &[String],
+    rows: &[Vec<String>],
+    consultation_id: ConsultationId,
+    officer: &str,
+    received_at: DateTime<Utc>,
+    mut next_id: impl FnMut() -> Uuid,
+) -> Result<Vec<Response>, ValidationErrors> {
+    let inputs = scheme.responses_from_table(mapping, header, rows)?;
+    let mut e = ValidationErrors::new();
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.into_iter().enumerate() {
+        match Response::parse(next_id(), consultation_id, input, scheme, Some(officer), received_at) {
+            Ok(r) => out.push(r),
+            Err(errors) => e.extend_prefixed(&format!("rows[{}]", i + 1), errors),
+        }
+    }
+    e.into_result(out)
 }

@@ -1336,6 +1336,35 @@ macro_rules! backend {
                 Ok((r.id, true))
             }
 
+            pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for r in responses {
+                    sqlx::query(
+                        "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+                    )
+                    .bind(r.id)
+                    .bind(r.consultation_id.0)
+                    .bind(r.channel.as_str())
+                    .bind(&r.comments)
+                    .bind(r.received_at)
+                    .bind(&r.recorded_by)
+                    .execute(&mut *tx)
+                    .await?;
+                    for (characteristic, category) in &r.monitoring {
+                        sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
+                            .bind(r.id)
+                            .bind(&r.scheme)
+                            .bind(characteristic)
+                            .bind(category)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             pub(crate) async fn response_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
                 if ids.is_empty() {
                     return Ok(HashMap::new());

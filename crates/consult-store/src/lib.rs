@@ -554,6 +554,11 @@ impl Store {
         }
     }
 
+    /// Stores many responses (an import) in one transaction: all or none.
+    pub async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
+        dispatch!(self, b => b.insert_responses(responses).await)
+    }
+
     /// Responses per activity.
     pub async fn response_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
         let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();

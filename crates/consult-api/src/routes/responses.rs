@@ -254,3 +254,75 @@ pub(crate) async fn equality(
         !coordinator,
     )))
 }
+
+/// A survey tool's CSV export and how its columns map.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportInput {
+    /// Column mapping.
+    #[serde(default)]
+    mapping: consult_core::ColumnMapping,
+    /// The CSV text, with a header row.
+    csv: Option<String>,
+}
+
+/// The result of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ImportResult {
+    /// Responses stored.
+    imported: u64,
+}
+
+/// Import responses from a survey tool's CSV export, all or none. Owner officers and
+/// coordinators; while the activity is open or closed.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/responses/import", tag = "responses",
+    params(("id" = String, Path, description = "consultation id")), request_body = ImportInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = ImportResult),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ImportInput>,
+) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
+    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
+    let status = c.status_on(state.clock.today());
+    if !matches!(status, Status::Open | Status::Closed) {
+        return Err(ApiError::Conflict(format!(
+            "responses can be imported while open or closed; this activity is {status}"
+        )));
+    }
+    let text = input.csv.ok_or_else(|| ApiError::field("csv", "is required"))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| ApiError::field("csv", e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::field("csv", e.to_string()))?;
+    let responses = consult_core::import_responses(
+        scheme()?,
+        &input.mapping,
+        &header,
+        &rows,
+        c.id,
+        &actor.name,
+        state.clock.now(),
+        Uuid::now_v7,
+    )?;
+    state.store.insert_responses(&responses).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ImportResult {
+            imported: responses.len() as u64,
+        }),
+    ))
+}
