@@ -90,6 +90,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::put_baseline))
         .routes(routes!(responses::equality))
         .routes(routes!(responses::import))
+        .routes(routes!(responses::equality_set))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

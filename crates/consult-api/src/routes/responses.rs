@@ -326,3 +326,147 @@ pub(crate) async fn import(
         }),
     ))
 }
+
+/// Which activities a combined report covers.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SetQuery {
+    /// Owner organisation slug.
+    organisation: Option<String>,
+    /// Owning service (exact name).
+    service: Option<String>,
+    /// Year the activities opened in.
+    #[param(value_type = Option<i32>)]
+    year: Option<String>,
+    /// Activity ids, comma separated.
+    ids: Option<String>,
+    /// GSS codes of the baseline areas, comma separated (required).
+    baseline: Option<String>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// The representativeness report over a set of activities: an organisation, a service, a year,
+/// or a list of ids, combined; as JSON or CSV. Public views are suppressed; coordinators see
+/// every count.
+#[utoipa::path(get, path = "/api/v1/equality", tag = "responses", params(SetQuery),
+    responses((status = 200, body = consult_core::EqualityReport),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn equality_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::ApiQuery(q): super::ApiQuery<SetQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let mut e = consult_core::ValidationErrors::new();
+    let year = match q.year.as_deref().filter(|y| !y.is_empty()) {
+        None => None,
+        Some(y) => y
+            .parse::<i32>()
+            .map_err(|_| e.push("year", "must be a year, e.g. 2026"))
+            .ok(),
+    };
+    let baseline: Vec<consult_core::AreaCode> = match q.baseline.as_deref().filter(|b| !b.trim().is_empty()) {
+        None => {
+            e.push("baseline", "name the baseline areas (GSS codes, comma separated)");
+            vec![]
+        }
+        Some(list) => list
+            .split(',')
+            .filter_map(|a| consult_core::AreaCode::parse(a).map_err(|m| e.push("baseline", m)).ok())
+            .collect(),
+    };
+    let csv_out = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            e.push("format", format!("`{other}` is not json or csv"));
+            false
+        }
+    };
+    let ids: Option<Vec<ConsultationId>> = q.ids.as_deref().map(|list| {
+        list.split(',')
+            .filter_map(|s| {
+                s.trim()
+                    .parse()
+                    .map_err(|_| e.push("ids", format!("`{s}` is not an id")))
+                    .ok()
+            })
+            .collect()
+    });
+    if !e.is_empty() {
+        return Err(ApiError::Invalid(e));
+    }
+    let today = state.clock.today();
+    let reader = consult_store::Reader::for_actor(caller.0.as_ref());
+    let filter = consult_store::ConsultationFilter {
+        organisation: q.organisation.clone(),
+        ..Default::default()
+    };
+    let mut chosen = Vec::new();
+    let mut page = consult_store::PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    loop {
+        let found = state.store.list_consultations(&filter, &reader, today, &page).await?;
+        for c in &found.items {
+            let wanted = ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
+                && q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))
+                && year.is_none_or(|y| chrono::Datelike::year(&c.plan.opens_on()) == y);
+            if wanted {
+                chosen.push(c.id);
+            }
+        }
+        match found.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    let population = state.store.baseline(&baseline).await?;
+    let (respondents, answers) = state.store.monitoring_counts(&chosen).await?;
+    let coordinator = caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
+    let report = consult_core::equality_report(
+        scheme()?,
+        respondents,
+        &answers,
+        &population,
+        &consult_core::ReportSettings::default(),
+        !coordinator,
+    );
+    if !csv_out {
+        return Ok(Json(report).into_response());
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cell = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let _ = w.write_record([
+        "characteristic",
+        "category",
+        "respondents",
+        "suppressed",
+        "share",
+        "population_share",
+        "ratio",
+        "flag",
+    ]);
+    for c in &report.characteristics {
+        for k in &c.categories {
+            let flag = match k.flag {
+                Some(consult_core::Flag::Under) => "under",
+                Some(consult_core::Flag::Over) => "over",
+                None => "",
+            };
+            let _ = w.write_record([
+                c.characteristic.clone(),
+                k.category.clone(),
+                k.respondents.map(|n| n.to_string()).unwrap_or_default(),
+                k.suppressed.to_string(),
+                cell(k.share),
+                cell(k.population_share),
+                cell(k.ratio),
+                flag.to_owned(),
+            ]);
+        }
+    }
+    let body = w.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
+}
