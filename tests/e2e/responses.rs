@@ -313,3 +313,71 @@ async fn survey_export_import(app: &TestApp) {
         (Some(6), Some(2))
     );
 }
+
+on_both!(seldom_heard_groups);
+async fn seldom_heard_groups(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let baseline = json!({ "area": "E07000199", "name": "Tamworth", "source": "test",
+        "counts": { "age_band": { "16-24": 2500, "25-34": 2500, "45-54": 2500, "75+": 2500 } } });
+    assert_eq!(
+        app.post("/api/v1/baselines", Some(&app.coordinator), baseline).await.0,
+        StatusCode::CREATED
+    );
+    for n in 1..=3 {
+        let id = app
+            .register_activity(
+                &tamworth,
+                consultation("tamworth", &format!("Survey wave {n}"), -(n as i64), 30),
+                true,
+            )
+            .await;
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let band = if i < 2 {
+                "16-24"
+            } else if i < 8 {
+                "25-34"
+            } else if i < 14 {
+                "45-54"
+            } else {
+                "75+"
+            };
+            let (client, url) = (
+                app.client.clone(),
+                format!("{}/api/v1/consultations/{id}/responses", app.base),
+            );
+            tasks.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&json!({ "monitoring": { "age_band": band } }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+        }
+    }
+    let (s, v) = app
+        .get(
+            "/api/v1/seldom-heard?organisation=tamworth&baseline=E07000199&last=3",
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["activities"].as_array().unwrap().len(), 3);
+    let young = v["seldom_heard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["category"] == "16-24")
+        .expect("young people are seldom heard");
+    assert_eq!((young["under_in"].as_u64(), young["of"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(young["trend"], json!([0.4, 0.4, 0.4]));
+    assert_eq!(young["outreach_groups"], json!(["children_and_young_people"]));
+    assert_eq!(v["partners"], json!(["police"]));
+    let (s, _) = app.get("/api/v1/seldom-heard?last=1", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+}

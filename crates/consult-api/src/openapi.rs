@@ -91,6 +91,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::equality))
         .routes(routes!(responses::import))
         .routes(routes!(responses::equality_set))
+        .routes(routes!(responses::seldom))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -422,3 +422,113 @@ mod tests {
         assert_eq!(hidden, ["no_religion", "muslim"]);
     }
 }
+
+/// A category under-represented across a run of activities: a seldom-heard group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeldomHeard {
+    /// Characteristic.
+    pub characteristic: String,
+    /// Category.
+    pub category: String,
+    /// Activities where it was flagged under-represented.
+    pub under_in: u32,
+    /// Activities where a flag could be decided (enough expected respondents).
+    pub of: u32,
+    /// The representation ratio in each activity, oldest first (null where not computable or
+    /// suppressed).
+    pub trend: Vec<Option<f64>>,
+    /// Stakeholder groups in the catalogue that reach these people, for targeted outreach.
+    pub outreach_groups: Vec<String>,
+}
+
+/// The stakeholder groups that reach people in a category, for outreach.
+pub fn outreach_groups(characteristic: &str, category: &str) -> Vec<String> {
+    let groups: &[&str] = match (characteristic, category) {
+        ("age_band", "under_16" | "16-24") => &["children_and_young_people"],
+        ("age_band", "65-74" | "75+") => &["older_people", "carers"],
+        ("disability", "limited_a_lot" | "limited_a_little") => &["disabled_people", "carers"],
+        ("ethnic_group", k) if k != "white_british" => {
+            &["ethnic_minority_communities", "faith_groups", "community_groups"]
+        }
+        ("religion", k) if k != "no_religion" && k != "christian" => &["faith_groups", "ethnic_minority_communities"],
+        ("sexual_orientation", k) if k != "straight" => &["lgbt_communities"],
+        ("gender_identity", "different") => &["lgbt_communities"],
+        _ => &["community_groups", "voluntary_and_community"],
+    };
+    groups.iter().map(|g| (*g).to_owned()).collect()
+}
+
+/// Categories flagged under-represented in at least half of the activities (oldest first) where
+/// a flag could be decided, and at least twice: the seldom-heard groups of a service or area.
+pub fn seldom_heard(reports: &[EqualityReport]) -> Vec<SeldomHeard> {
+    let mut out: Vec<SeldomHeard> = Vec::new();
+    let Some(first) = reports.first() else { return out };
+    for c in &first.characteristics {
+        for k in &c.categories {
+            let lines: Vec<Option<&CategoryLine>> = reports
+                .iter()
+                .map(|r| {
+                    r.characteristics
+                        .iter()
+                        .find(|x| x.characteristic == c.characteristic)
+                        .and_then(|x| x.categories.iter().find(|y| y.category == k.category))
+                })
+                .collect();
+            let decided = lines
+                .iter()
+                .flatten()
+                .filter(|l| l.flag.is_some() || l.ratio.is_some_and(|_| l.population_share.is_some()))
+                .count() as u32;
+            let under = lines.iter().flatten().filter(|l| l.flag == Some(Flag::Under)).count() as u32;
+            if under >= 2 && under * 2 >= decided {
+                out.push(SeldomHeard {
+                    characteristic: c.characteristic.clone(),
+                    category: k.category.clone(),
+                    under_in: under,
+                    of: decided,
+                    trend: lines.iter().map(|l| l.and_then(|l| l.ratio)).collect(),
+                    outreach_groups: outreach_groups(&c.characteristic, &k.category),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod seldom_tests {
+    use super::*;
+
+    fn scheme() -> MonitoringScheme {
+        MonitoringScheme::census2021().unwrap()
+    }
+
+    #[test]
+    fn young_people_missing_twice_are_seldom_heard() {
+        let mut base = BaselineCounts::new();
+        base.insert(
+            "age_band".into(),
+            [("16-24", 1000u64), ("25-34", 1000), ("45-54", 1000), ("75+", 1000)]
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect(),
+        );
+        let report = |young: u64| {
+            let mut a: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            let age = a.entry("age_band".into()).or_default();
+            age.insert("16-24".into(), young);
+            age.insert("25-34".into(), 30);
+            age.insert("45-54".into(), 30);
+            age.insert("75+".into(), 30);
+            equality_report(&scheme(), 90 + young, &a, &base, &ReportSettings::default(), false)
+        };
+        let found = seldom_heard(&[report(2), report(30), report(1)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let s = &found[0];
+        assert_eq!((s.category.as_str(), s.under_in, s.of), ("16-24", 2, 3));
+        assert_eq!(s.trend.len(), 3);
+        assert_eq!(s.outreach_groups, ["children_and_young_people"]);
+        assert!(seldom_heard(&[report(2)]).is_empty(), "one activity is not a trend");
+    }
+}

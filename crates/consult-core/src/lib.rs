@@ -53,8 +53,8 @@ pub use consultation::{
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use equality::{
-    BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, chi_square,
-    equality_report, wilson,
+    BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, SeldomHeard,
+    chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{

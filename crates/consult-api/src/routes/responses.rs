@@ -470,3 +470,164 @@ pub(crate) async fn equality_set(
     let body = w.into_inner().map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response())
 }
+
+/// Which run of activities to look across.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SeldomQuery {
+    /// Owner organisation slug.
+    organisation: Option<String>,
+    /// Owning service (exact name).
+    service: Option<String>,
+    /// GSS area code: activities in it, in areas containing it or inside it.
+    area: Option<String>,
+    /// How many of the most recent activities (default 5, at most 50).
+    #[param(value_type = Option<u32>)]
+    last: Option<String>,
+    /// GSS codes of the baseline areas, comma separated (required).
+    baseline: Option<String>,
+}
+
+/// One activity of the run.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RunItem {
+    /// Id.
+    id: String,
+    /// Title.
+    title: String,
+    /// Opening date.
+    opens_on: chrono::NaiveDate,
+}
+
+/// Seldom-heard groups across a run of activities, with outreach options.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct SeldomView {
+    /// The activities looked at, oldest first.
+    activities: Vec<RunItem>,
+    /// Categories under-represented in at least half of them (and at least twice).
+    seldom_heard: Vec<consult_core::SeldomHeard>,
+    /// Partner bodies in the register who could help reach them.
+    partners: Vec<String>,
+}
+
+/// Seldom-heard groups: categories under-represented across the last activities of an
+/// organisation, service or area, as a trend, with outreach options (stakeholder groups, partner
+/// bodies). Ratios come from the public (suppressed) view except for coordinators.
+#[utoipa::path(get, path = "/api/v1/seldom-heard", tag = "responses", params(SeldomQuery),
+    responses((status = 200, body = SeldomView), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn seldom(
+    State(state): State<AppState>,
+    caller: Caller,
+    super::ApiQuery(q): super::ApiQuery<SeldomQuery>,
+) -> Result<Json<SeldomView>, ApiError> {
+    let mut e = consult_core::ValidationErrors::new();
+    let last = match q.last.as_deref() {
+        None | Some("") => 5,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (2..=50).contains(n))
+            .unwrap_or_else(|| {
+                e.push("last", "must be a whole number from 2 to 50");
+                5
+            }),
+    };
+    let baseline: Vec<consult_core::AreaCode> = match q.baseline.as_deref().filter(|b| !b.trim().is_empty()) {
+        None => {
+            e.push("baseline", "name the baseline areas (GSS codes, comma separated)");
+            vec![]
+        }
+        Some(list) => list
+            .split(',')
+            .filter_map(|a| consult_core::AreaCode::parse(a).map_err(|m| e.push("baseline", m)).ok())
+            .collect(),
+    };
+    let hierarchy = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
+    let areas = match q.area.as_deref().filter(|a| !a.is_empty()) {
+        None => vec![],
+        Some(a) => match consult_core::AreaCode::parse(a) {
+            Ok(code) => hierarchy.related(&code).into_iter().collect(),
+            Err(m) => {
+                e.push("area", m);
+                vec![]
+            }
+        },
+    };
+    if !e.is_empty() {
+        return Err(ApiError::Invalid(e));
+    }
+    let today = state.clock.today();
+    let filter = consult_store::ConsultationFilter {
+        organisation: q.organisation.clone(),
+        areas,
+        statuses: vec![
+            Status::Open,
+            Status::Closed,
+            Status::ResultsPublished,
+            Status::Evaluated,
+        ],
+        order: consult_store::Order::ByOpening,
+        ..Default::default()
+    };
+    let reader = consult_store::Reader::for_actor(caller.0.as_ref());
+    let mut all = Vec::new();
+    let mut page = consult_store::PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    loop {
+        let found = state.store.list_consultations(&filter, &reader, today, &page).await?;
+        all.extend(
+            found
+                .items
+                .into_iter()
+                .filter(|c| q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))),
+        );
+        match found.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    let run: Vec<consult_core::Consultation> = all
+        .into_iter()
+        .rev()
+        .take(last)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let population = state.store.baseline(&baseline).await?;
+    let suppress = !caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
+    let mut reports = Vec::new();
+    for c in &run {
+        let (respondents, answers) = state.store.monitoring_counts(&[c.id]).await?;
+        reports.push(consult_core::equality_report(
+            scheme()?,
+            respondents,
+            &answers,
+            &population,
+            &consult_core::ReportSettings::default(),
+            suppress,
+        ));
+    }
+    let partners = state
+        .store
+        .list_organisations()
+        .await?
+        .into_iter()
+        .filter(|o| o.kind == consult_core::OrganisationKind::Partner)
+        .map(|o| o.slug.to_string())
+        .collect();
+    Ok(Json(SeldomView {
+        activities: run
+            .iter()
+            .map(|c| RunItem {
+                id: c.id.to_string(),
+                title: c.plan.title().to_owned(),
+                opens_on: c.plan.opens_on(),
+            })
+            .collect(),
+        seldom_heard: consult_core::seldom_heard(&reports),
+        partners,
+    }))
+}
