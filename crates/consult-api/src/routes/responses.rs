@@ -208,6 +208,8 @@ pub(crate) async fn put_baseline(
 pub(crate) struct EqualityQuery {
     /// GSS codes of the baseline areas, comma separated (default: the activity's areas).
     baseline: Option<String>,
+    /// `json` (default) or `html`: a page with a bar chart of respondents against population.
+    format: Option<String>,
 }
 
 /// The representativeness report of an activity's respondents against a population baseline.
@@ -223,7 +225,12 @@ pub(crate) async fn equality(
     caller: Caller,
     Path(id): Path<String>,
     super::ApiQuery(q): super::ApiQuery<EqualityQuery>,
-) -> Result<Json<consult_core::EqualityReport>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    let html = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => return Err(ApiError::field("format", format!("`{other}` is not json or html"))),
+    };
     let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
     let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
     let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
@@ -245,14 +252,19 @@ pub(crate) async fn equality(
     let baseline = state.store.baseline(&areas).await?;
     let (respondents, answers) = state.store.monitoring_counts(&[c.id]).await?;
     let coordinator = caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
-    Ok(Json(consult_core::equality_report(
+    let report = consult_core::equality_report(
         scheme()?,
         respondents,
         &answers,
         &baseline,
         &consult_core::ReportSettings::default(),
         !coordinator,
-    )))
+    );
+    if html {
+        let page = crate::chart::page(c.plan.title(), &report);
+        return Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response());
+    }
+    Ok(Json(report).into_response())
 }
 
 /// A survey tool's CSV export and how its columns map.
