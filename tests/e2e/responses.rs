@@ -183,6 +183,19 @@ async fn responses_with_monitoring(app: &TestApp) {
             .0,
         StatusCode::NOT_FOUND
     );
+    let res = app
+        .client
+        .get(format!("{}/api/v1/consultations/{open}/equality?format=html", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<svg role=\"img\"") && page.contains("Who responded: Library hours"),
+        "{page}"
+    );
+    assert!(page.contains("suppressed"), "the public page is suppressed too");
 
     // Monitoring answers are never returned one by one.
     let (_, register) = app.get("/api/v1/consultations?limit=500", Some(&app.coordinator)).await;
@@ -270,9 +283,14 @@ async fn survey_export_import(app: &TestApp) {
     let bad = json!({ "mapping": mapping, "csv": csv.replace("Male", "Martian") });
     let (s, p) = app.post(&path, Some(&tamworth), bad).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    assert_eq!(p["errors"][0]["field"], "rows[2].monitoring.sex");
+    assert_eq!(p["errors"][0]["field"], "line[3].monitoring.sex");
     let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
     assert_eq!(c["response_count"], 0, "nothing is imported from a file with a bad row");
+    // Or, as the user chooses, the good rows are stored and the bad ones reported.
+    let partial = json!({ "mapping": mapping, "csv": csv.replace("Male", "Martian"), "skip_invalid": true });
+    let (s, r) = app.post(&path, Some(&tamworth), partial).await;
+    assert_eq!((s, r["imported"].as_u64()), (StatusCode::CREATED, Some(2)), "{r}");
+    assert_eq!(r["skipped"][0]["field"], "line[3].monitoring.sex");
     let (s, r) = app
         .post(&path, Some(&tamworth), json!({ "mapping": mapping, "csv": csv }))
         .await;
@@ -297,7 +315,7 @@ async fn survey_export_import(app: &TestApp) {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
-    assert_eq!(c["response_count"], 6);
+    assert_eq!(c["response_count"], 8);
     let (_, r) = app
         .get(&format!("/api/v1/consultations/{id}/equality"), Some(&app.coordinator))
         .await;
@@ -310,8 +328,54 @@ async fn survey_export_import(app: &TestApp) {
         .clone();
     assert_eq!(
         (sex["answered"].as_u64(), sex["prefer_not_to_say"].as_u64()),
-        (Some(6), Some(2))
+        (Some(8), Some(3))
     );
+
+    // Combined over a set (here: Tamworth's activities opening this year), as CSV too.
+    let other = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks", -1, 30), true)
+        .await;
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/consultations/{other}/responses"),
+            None,
+            json!({ "monitoring": { "sex": "male" } }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, set) = app
+        .get(
+            "/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199",
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{set}");
+    assert_eq!(set["respondents"], 9);
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/v1/equality?organisation=tamworth&baseline=E07000199&format=csv",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(
+        text.starts_with("characteristic,category,respondents,suppressed"),
+        "{text}"
+    );
+    assert!(text.contains("sex,male,,true"), "public CSV is suppressed: {text}");
+    let (s, p) = app.get("/api/v1/equality?year=soon", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["year", "baseline"]);
 }
 
 on_both!(seldom_heard_groups);

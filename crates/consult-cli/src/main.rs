@@ -284,7 +284,8 @@ enum ExportCommand {
 
 #[derive(Debug, Subcommand)]
 enum ResponsesCommand {
-    /// Import a survey tool's CSV export into an activity, all rows or none, with a progress bar.
+    /// Import a survey tool's CSV export into an activity (all rows or none, unless
+    /// --skip-invalid), with a progress bar.
     Import {
         /// Consultation id.
         id: String,
@@ -294,6 +295,9 @@ enum ResponsesCommand {
         /// "columns": { "sex": "column", ... } }`.
         #[arg(long)]
         mapping: PathBuf,
+        /// Store the valid rows and report the others by line.
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -772,7 +776,12 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 .collect();
             print_rows(format, &["kind", "rule", "count", "detail"], &rows)
         }
-        Command::Responses(ResponsesCommand::Import { id, file, mapping }) => {
+        Command::Responses(ResponsesCommand::Import {
+            id,
+            file,
+            mapping,
+            skip_invalid,
+        }) => {
             let c = find(store, &id).await?;
             let status = c.status_on(today);
             if !matches!(status, Status::Open | Status::Closed) {
@@ -812,13 +821,31 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             }
             bar.set_message("checking");
             let scheme = consult_core::MonitoringScheme::census2021().map_err(CliError::Failed)?;
-            let responses =
-                consult_core::import_responses(&scheme, &mapping, &header, &rows, c.id, &actor.name, now, Uuid::now_v7)
-                    .map_err(|e| CliError::Input(format!("nothing imported: {e}")))?;
+            let mode = if skip_invalid {
+                consult_core::ImportMode::GoodRows
+            } else {
+                consult_core::ImportMode::AllOrNothing
+            };
+            let (responses, skipped) = consult_core::import_responses(
+                &scheme,
+                &mapping,
+                &header,
+                &rows,
+                c.id,
+                &actor.name,
+                now,
+                mode,
+                Uuid::now_v7,
+            )
+            .map_err(|e| CliError::Input(format!("nothing imported: {e}")))?;
             bar.set_message("storing");
             store.insert_responses(&responses).await?;
             bar.finish_and_clear();
-            eprintln!("consult: imported {} responses", responses.len());
+            if skipped.is_empty() {
+                eprintln!("consult: imported {} responses", responses.len());
+            } else {
+                eprintln!("consult: imported {} responses; skipped: {skipped}", responses.len());
+            }
             Ok(())
         }
         Command::Baseline(BaselineCommand::Import { file, areas, source }) => {

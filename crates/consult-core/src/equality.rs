@@ -532,3 +532,42 @@ mod seldom_tests {
         assert!(seldom_heard(&[report(2)]).is_empty(), "one activity is not a trend");
     }
 }
+
+#[cfg(test)]
+mod suppression_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// In a public view no hidden count can be recovered: either no cell is hidden, or at
+        /// least two are (so the total minus the shown cells leaves at least two unknowns), and
+        /// no share or ratio of a hidden cell is shown.
+        #[test]
+        fn no_hidden_cell_can_be_derived(counts in proptest::collection::vec(0u64..12, 8)) {
+            let scheme = MonitoringScheme::census2021().unwrap();
+            let religion = &scheme.characteristics.iter().find(|c| c.key == "religion").unwrap().categories;
+            let mut answers: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            for (k, n) in religion.iter().zip(&counts) {
+                answers.entry("religion".into()).or_default().insert(k.key.clone(), *n);
+            }
+            let total: u64 = counts.iter().sum();
+            let r = equality_report(&scheme, total, &answers, &BaselineCounts::new(), &ReportSettings::default(), true);
+            let rel = r.characteristics.iter().find(|c| c.characteristic == "religion").unwrap();
+            let hidden: Vec<&CategoryLine> = rel.categories.iter().filter(|c| c.suppressed).collect();
+            prop_assert!(hidden.is_empty() || hidden.len() >= 2, "{:?}", rel.categories);
+            for c in &rel.categories {
+                if c.suppressed {
+                    prop_assert!(c.respondents.is_none() && c.share.is_none() && c.ratio.is_none() && c.interval.is_none());
+                } else if let Some(n) = c.respondents {
+                    prop_assert!(n == 0 || n >= 5 || hidden.len() >= 2);
+                }
+            }
+            // Every shown count at or above the threshold, every small non-zero count hidden.
+            for (c, n) in rel.categories.iter().zip(&counts) {
+                if *n > 0 && *n < 5 {
+                    prop_assert!(c.suppressed);
+                }
+            }
+        }
+    }
+}

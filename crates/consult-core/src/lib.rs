@@ -62,8 +62,8 @@ pub use lifecycle::{
     allowed_targets, check_edit, plan_transition, scheduled_changes,
 };
 pub use monitoring::{
-    Category, Characteristic, ColumnMapping, MonitoringScheme, PREFER_NOT_TO_SAY, Response, ResponseChannel,
-    ResponseInput, import_responses,
+    Category, Characteristic, ColumnMapping, ImportMode, MonitoringScheme, PREFER_NOT_TO_SAY, Response,
+    ResponseChannel, ResponseInput, import_responses,
 };
 pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};

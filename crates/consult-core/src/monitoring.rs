@@ -307,11 +307,12 @@ mod tests {
             ConsultationId(Uuid::nil()),
             "Olu",
             DateTime::default(),
+            ImportMode::AllOrNothing,
             Uuid::now_v7,
         );
         let err = ok.unwrap_err();
         let fields: Vec<&str> = err.errors().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["rows[2].monitoring.age_band"], "{err}");
+        assert_eq!(fields, ["line[3].monitoring.age_band"], "{err}");
         let good = import_responses(
             &scheme(),
             &mapping,
@@ -324,9 +325,11 @@ mod tests {
             ConsultationId(Uuid::nil()),
             "Olu",
             DateTime::default(),
+            ImportMode::AllOrNothing,
             Uuid::now_v7,
         )
-        .unwrap();
+        .unwrap()
+        .0;
         assert_eq!(good[0].monitoring["sex"], "female");
         assert_eq!(good[0].monitoring["age_band"], "25-34");
         assert_eq!(good[1].monitoring["sex"], PREFER_NOT_TO_SAY);
@@ -402,7 +405,7 @@ impl MonitoringScheme {
     }
 
     /// Turns a survey export into response inputs: every row checked, every problem reported by
-    /// row (`rows[3].monitoring.sex`) so nothing is imported until the file is right.
+    /// its line in the file (`line[4].monitoring.sex`; the header is line 1).
     pub fn responses_from_table(
         &self,
         mapping: &ColumnMapping,
@@ -449,7 +452,7 @@ impl MonitoringScheme {
                         monitoring.insert(characteristic.clone(), k);
                     }
                     Ok(None) => {}
-                    Err(m) => e.push(format!("rows[{}].monitoring.{characteristic}", r + 1), m),
+                    Err(m) => e.push(format!("line[{}].monitoring.{characteristic}", r + 2), m),
                 }
             }
             out.push(ResponseInput {
@@ -465,9 +468,20 @@ impl MonitoringScheme {
     }
 }
 
-/// Validates a whole survey export as responses to one activity, entered by `officer`: every
-/// row's problems are reported (`rows[n]...`) and nothing is returned unless all are valid.
-/// `next_id` makes each response's id (core makes no ids itself).
+/// What an import does with bad rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportMode {
+    /// Store nothing unless every row is valid.
+    #[default]
+    AllOrNothing,
+    /// Store the valid rows and report the others.
+    GoodRows,
+}
+
+/// Validates a survey export as responses to one activity, entered by `officer`. Every bad row
+/// is reported with its line (`line[n]...`, the header being line 1). In `AllOrNothing` mode any
+/// bad row is an error; in `GoodRows` mode the valid responses come back with the report of the
+/// others. `next_id` makes each response's id (core makes no ids itself).
 #[allow(clippy::too_many_arguments)]
 pub fn import_responses(
     scheme: &MonitoringScheme,
@@ -477,16 +491,34 @@ pub fn import_responses(
     consultation_id: ConsultationId,
     officer: &str,
     received_at: DateTime<Utc>,
+    mode: ImportMode,
     mut next_id: impl FnMut() -> Uuid,
-) -> Result<Vec<Response>, ValidationErrors> {
-    let inputs = scheme.responses_from_table(mapping, header, rows)?;
+) -> Result<(Vec<Response>, ValidationErrors), ValidationErrors> {
     let mut e = ValidationErrors::new();
-    let mut out = Vec::with_capacity(inputs.len());
-    for (i, input) in inputs.into_iter().enumerate() {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let line = format!("line[{}]", i + 2);
+        let input = match scheme.responses_from_table(mapping, header, std::slice::from_ref(row)) {
+            Ok(mut one) => one.pop(),
+            Err(errors) => {
+                // Mapping errors concern every row: report them once, as they are.
+                if errors.errors().iter().any(|x| x.field.starts_with("mapping")) {
+                    return Err(errors);
+                }
+                for x in errors.into_errors() {
+                    e.push(x.field.replacen("line[2]", &line, 1), x.message);
+                }
+                None
+            }
+        };
+        let Some(input) = input else { continue };
         match Response::parse(next_id(), consultation_id, input, scheme, Some(officer), received_at) {
             Ok(r) => out.push(r),
-            Err(errors) => e.extend_prefixed(&format!("rows[{}]", i + 1), errors),
+            Err(errors) => e.extend_prefixed(&line, errors),
         }
     }
-    e.into_result(out)
+    if mode == ImportMode::AllOrNothing && !e.is_empty() {
+        return Err(e);
+    }
+    Ok((out, e))
 }

@@ -276,6 +276,10 @@ pub(crate) struct ImportInput {
     mapping: consult_core::ColumnMapping,
     /// The CSV text, with a header row.
     csv: Option<String>,
+    /// `true`: store the valid rows and report the others; `false` (default): store nothing
+    /// unless every row is valid.
+    #[serde(default)]
+    skip_invalid: bool,
 }
 
 /// The result of an import.
@@ -283,6 +287,8 @@ pub(crate) struct ImportInput {
 pub(crate) struct ImportResult {
     /// Responses stored.
     imported: u64,
+    /// Rows left out (only with `skip_invalid`), by line (`line[n]`, the header being line 1).
+    skipped: Vec<consult_core::FieldError>,
 }
 
 /// Import responses from a survey tool's CSV export, all or none. Owner officers and
@@ -320,7 +326,12 @@ pub(crate) async fn import(
         .map(|r| r.map(|r| r.iter().map(str::to_owned).collect()))
         .collect::<Result<_, _>>()
         .map_err(|e| ApiError::field("csv", e.to_string()))?;
-    let responses = consult_core::import_responses(
+    let mode = if input.skip_invalid {
+        consult_core::ImportMode::GoodRows
+    } else {
+        consult_core::ImportMode::AllOrNothing
+    };
+    let (responses, skipped) = consult_core::import_responses(
         scheme()?,
         &input.mapping,
         &header,
@@ -328,6 +339,7 @@ pub(crate) async fn import(
         c.id,
         &actor.name,
         state.clock.now(),
+        mode,
         Uuid::now_v7,
     )?;
     state.store.insert_responses(&responses).await?;
@@ -335,6 +347,7 @@ pub(crate) async fn import(
         StatusCode::CREATED,
         Json(ImportResult {
             imported: responses.len() as u64,
+            skipped: skipped.into_errors(),
         }),
     ))
 }
