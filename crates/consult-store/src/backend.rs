@@ -1295,6 +1295,37 @@ macro_rules! backend {
                 Ok(())
             }
 
+            /// Writes one response and its monitoring answers.
+            async fn write_response(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                r: &Response,
+                key: Option<&str>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(r.id)
+                .bind(r.consultation_id.0)
+                .bind(r.channel.as_str())
+                .bind(&r.comments)
+                .bind(key)
+                .bind(r.received_at)
+                .bind(&r.recorded_by)
+                .execute(&mut **tx)
+                .await?;
+                for (characteristic, category) in &r.monitoring {
+                    sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
+                        .bind(r.id)
+                        .bind(&r.scheme)
+                        .bind(characteristic)
+                        .bind(category)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                Ok(())
+            }
+
             /// Stores a response unless one with the same idempotency key was stored for this
             /// activity; returns the stored response's id and whether it was new.
             pub(crate) async fn insert_response(&self, r: &Response, key: Option<&str>) -> Result<(Uuid, bool), StoreError> {
@@ -1310,28 +1341,7 @@ macro_rules! backend {
                         return Ok((id, false));
                     }
                 }
-                sqlx::query(
-                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(r.id)
-                .bind(r.consultation_id.0)
-                .bind(r.channel.as_str())
-                .bind(&r.comments)
-                .bind(key)
-                .bind(r.received_at)
-                .bind(&r.recorded_by)
-                .execute(&mut *tx)
-                .await?;
-                for (characteristic, category) in &r.monitoring {
-                    sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
-                        .bind(r.id)
-                        .bind(&r.scheme)
-                        .bind(characteristic)
-                        .bind(category)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                Self::write_response(&mut tx, r, key).await?;
                 tx.commit().await?;
                 Ok((r.id, true))
             }
@@ -1339,27 +1349,7 @@ macro_rules! backend {
             pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
                 for r in responses {
-                    sqlx::query(
-                        "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                         VALUES ($1, $2, $3, $4, NULL, $5, $6)",
-                    )
-                    .bind(r.id)
-                    .bind(r.consultation_id.0)
-                    .bind(r.channel.as_str())
-                    .bind(&r.comments)
-                    .bind(r.received_at)
-                    .bind(&r.recorded_by)
-                    .execute(&mut *tx)
-                    .await?;
-                    for (characteristic, category) in &r.monitoring {
-                        sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
-                            .bind(r.id)
-                            .bind(&r.scheme)
-                            .bind(characteristic)
-                            .bind(category)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
+                    Self::write_response(&mut tx, r, None).await?;
                 }
                 tx.commit().await?;
                 Ok(())
