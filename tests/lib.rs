@@ -101,7 +101,14 @@ impl TestApp {
             .await
             .unwrap()
             .secret;
-        let state = AppState::new(store.clone()).with_clock(FixedClock(now));
+        // Tests write a lot from one address: the per-client limit has its own test.
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            ..consult_api::Limits::default()
+        };
+        let state = AppState::new(store.clone())
+            .with_clock(FixedClock(now))
+            .with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -196,6 +203,11 @@ impl TestApp {
     /// Starts a second server on the same database (a second instance behind a load balancer);
     /// returns its base URL. It stops when the test process ends.
     pub async fn second_instance(&self) -> String {
+        self.instance_with(consult_api::Limits::default()).await
+    }
+
+    /// Starts another server on the same database with these limits; returns its base URL.
+    pub async fn instance_with(&self, limits: consult_api::Limits) -> String {
         let store = match &self.schema {
             Some((url, schema)) => {
                 let options = sqlx::postgres::PgConnectOptions::from_str(url)
@@ -209,7 +221,9 @@ impl TestApp {
             }
             None => Store::connect(&self.database_url).await.unwrap(),
         };
-        let state = AppState::new(store).with_clock(FixedClock(self.today.and_hms_opt(9, 30, 0).unwrap().and_utc()));
+        let state = AppState::new(store)
+            .with_clock(FixedClock(self.today.and_hms_opt(9, 30, 0).unwrap().and_utc()))
+            .with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(consult_api::serve(listener, state, std::future::pending()));

@@ -445,3 +445,42 @@ async fn seldom_heard_groups(app: &TestApp) {
     let (s, _) = app.get("/api/v1/seldom-heard?last=1", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+on_both!(anonymous_writes_are_rate_limited);
+async fn anonymous_writes_are_rate_limited(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let base = app
+        .instance_with(consult_api::Limits {
+            anonymous_writes_per_minute: 3,
+            ..consult_api::Limits::default()
+        })
+        .await;
+    let post = |token: Option<String>| {
+        let mut req = app
+            .client
+            .post(format!("{base}/api/v1/consultations/{id}/responses"))
+            .json(&json!({ "comments": "Open later" }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    for _ in 0..3 {
+        assert_eq!(post(None).await.unwrap().status(), StatusCode::CREATED);
+    }
+    let res = post(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+    let (_, problem) = consult_tests::into_json(res).await;
+    assert_eq!(problem["type"], "/problems/too-many-requests");
+    // An officer entering paper responses is not throttled the same way.
+    for _ in 0..5 {
+        assert_eq!(
+            post(Some(tamworth.clone())).await.unwrap().status(),
+            StatusCode::CREATED
+        );
+    }
+}

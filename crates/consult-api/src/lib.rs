@@ -21,6 +21,7 @@ pub mod chart;
 pub mod error;
 pub mod extract;
 mod openapi;
+pub mod rate;
 mod routes;
 pub mod views;
 
@@ -76,6 +77,9 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest a request may take before a 408.
     pub request_timeout: Duration,
+    /// Anonymous writes (responses, registrations) allowed per client address per minute
+    /// (0: no limit).
+    pub anonymous_writes_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -83,6 +87,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            anonymous_writes_per_minute: 30,
         }
     }
 }
@@ -98,6 +103,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The overlap index: a cache of the register, refreshed from the store on every query.
     pub overlap: Arc<consult_store::overlap::OverlapCache>,
+    /// The per-client limit on anonymous writes.
+    pub rate: Arc<rate::RateLimiter>,
 }
 
 impl AppState {
@@ -110,7 +117,15 @@ impl AppState {
             overlap: Arc::new(consult_store::overlap::OverlapCache::new(
                 consult_core::OverlapConfig::default(),
             )),
+            rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_writes_per_minute)),
         }
+    }
+
+    /// The same state with other limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.rate = Arc::new(rate::RateLimiter::new(limits.anonymous_writes_per_minute));
+        self.limits = limits;
+        self
     }
 
     /// The same state with another clock.
@@ -152,7 +167,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -34,11 +34,14 @@ pub(crate) struct Registered {
 #[utoipa::path(post, path = "/api/v1/residents", tag = "residents", request_body = ResidentInput,
     responses((status = 201, body = Registered),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn register(
     State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
     ApiJson(input): ApiJson<ResidentInput>,
 ) -> Result<impl IntoResponse, ApiError> {
+    state.rate.check(client.0)?;
     let areas = AreaHierarchy::new(state.store.list_areas().await?);
     let resident = Resident::parse(Uuid::now_v7(), input, &areas, state.clock.now())?;
     let token = state.store.create_resident(&resident, state.clock.now()).await?;

@@ -52,14 +52,19 @@ pub(crate) struct Receipt {
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn respond(
     State(state): State<AppState>,
     caller: Caller,
+    client: crate::extract::ClientAddr,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<ResponseInput>,
 ) -> Result<impl IntoResponse, ApiError> {
+    if caller.0.is_none() {
+        state.rate.check(client.0)?;
+    }
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(
