@@ -476,6 +476,25 @@ async fn anonymous_writes_are_rate_limited(app: &TestApp) {
     assert!(res.headers().contains_key("retry-after"));
     let (_, problem) = consult_tests::into_json(res).await;
     assert_eq!(problem["type"], "/problems/too-many-requests");
+    // Behind a trusted proxy, each forwarded client has its own allowance.
+    let proxied = app
+        .instance_with(consult_api::Limits {
+            anonymous_writes_per_minute: 1,
+            trust_forwarded_for: true,
+            ..consult_api::Limits::default()
+        })
+        .await;
+    for client in ["203.0.113.1", "203.0.113.2"] {
+        let res = app
+            .client
+            .post(format!("{proxied}/api/v1/consultations/{id}/responses"))
+            .header("x-forwarded-for", format!("{client}, 10.0.0.1"))
+            .json(&json!({ "comments": "Via the proxy" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "{client}");
+    }
     // An officer entering paper responses is not throttled the same way.
     for _ in 0..5 {
         assert_eq!(

@@ -80,6 +80,8 @@ pub struct Limits {
     /// Anonymous writes (responses, registrations) allowed per client address per minute
     /// (0: no limit).
     pub anonymous_writes_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Limits {
@@ -88,6 +90,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             anonymous_writes_per_minute: 30,
+            trust_forwarded_for: false,
         }
     }
 }

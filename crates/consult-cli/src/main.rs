@@ -48,6 +48,12 @@ enum Command {
         /// Load example data if the database is empty.
         #[arg(long)]
         demo: bool,
+        /// Behind a reverse proxy: take client addresses from X-Forwarded-For.
+        #[arg(long, env = "CONSULT_TRUST_PROXY")]
+        trust_proxy: bool,
+        /// Anonymous writes allowed per client address per minute (0: no limit).
+        #[arg(long, env = "CONSULT_ANONYMOUS_WRITES_PER_MINUTE", default_value_t = 30)]
+        anonymous_writes_per_minute: u32,
     },
     /// Create or upgrade the database schema.
     Migrate,
@@ -393,8 +399,19 @@ pub(crate) fn cli_actor() -> Actor {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    if let Command::Serve { bind, demo } = &cli.command {
-        return serve(&cli.database, bind, *demo).await;
+    if let Command::Serve {
+        bind,
+        demo,
+        trust_proxy,
+        anonymous_writes_per_minute,
+    } = &cli.command
+    {
+        let limits = consult_api::Limits {
+            trust_forwarded_for: *trust_proxy,
+            anonymous_writes_per_minute: *anonymous_writes_per_minute,
+            ..consult_api::Limits::default()
+        };
+        return serve(&cli.database, bind, *demo, limits).await;
     }
     if let Command::Check(args) = &cli.command {
         if args.file.is_some() {
@@ -407,7 +424,7 @@ async fn run(cli: Cli) -> Result<()> {
     result
 }
 
-async fn serve(database: &str, bind: &str, demo: bool) -> Result<()> {
+async fn serve(database: &str, bind: &str, demo: bool, limits: consult_api::Limits) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -422,7 +439,7 @@ async fn serve(database: &str, bind: &str, demo: bool) -> Result<()> {
             tracing::info!("loaded the demo data");
         }
     }
-    let state = consult_api::AppState::new(store.clone());
+    let state = consult_api::AppState::new(store.clone()).with_limits(limits);
     let indexed = state.overlap.sync(&store).await?;
     tracing::info!(activities = indexed, "overlap index built");
     let listener = tokio::net::TcpListener::bind(bind)
