@@ -58,8 +58,9 @@ fn ci() -> Result<(), String> {
     )?;
     let mut tests = Command::new(cargo());
     tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
-    // insta: never write snapshots in CI; a difference is a failure.
-    tests.env("INSTA_UPDATE", "no");
+    // insta: never write snapshots in CI; a difference is a failure. Snapshots are found from
+    // this checkout even when a shared target directory holds binaries built elsewhere.
+    tests.env("INSTA_UPDATE", "no").env("INSTA_WORKSPACE_ROOT", root());
     run("cargo nextest run --workspace", &mut tests)?;
     run(
         "cargo test --doc",
