@@ -4,8 +4,8 @@
 use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
-    AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, InvitationPlan, Status,
-    plan_invitations,
+    Area, AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan,
+    Status, plan_invitations,
 };
 use std::collections::BTreeSet;
 
@@ -18,30 +18,59 @@ fn related_areas(c: &Consultation, hierarchy: &AreaHierarchy) -> Vec<AreaCode> {
     out.into_iter().collect()
 }
 
+/// What planning and fatigue checks read from the store once: the owner's rules and the areas.
+struct Setting {
+    rules: FatigueRules,
+    areas: Vec<Area>,
+    hierarchy: AreaHierarchy,
+}
+
+impl Setting {
+    async fn load(store: &Store, c: &Consultation) -> Result<Setting, StoreError> {
+        let rules = store.fatigue_rules(c.organisation_id).await?;
+        let areas = store.list_areas().await?;
+        let hierarchy = AreaHierarchy::new(areas.clone());
+        Ok(Setting {
+            rules,
+            areas,
+            hierarchy,
+        })
+    }
+}
+
 /// Plans invitations for an activity on `today`: matching residents, their preferred channel,
 /// and who is left out under the fatigue rules and why.
 pub async fn plan(store: &Store, c: &Consultation, today: NaiveDate) -> Result<InvitationPlan, StoreError> {
-    let rules = store.fatigue_rules(c.organisation_id).await?;
-    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
+    plan_with(store, c, today, &Setting::load(store, c).await?).await
+}
+
+async fn plan_with(
+    store: &Store,
+    c: &Consultation,
+    today: NaiveDate,
+    s: &Setting,
+) -> Result<InvitationPlan, StoreError> {
+    let (rules, hierarchy) = (&s.rules, &s.hierarchy);
     let topics: Vec<String> = c.plan.topics().iter().map(|t| t.to_lowercase()).collect();
     let candidates = store
         .invitation_candidates(
             c.id,
-            &related_areas(c, &hierarchy),
+            &related_areas(c, hierarchy),
             &topics,
             &c.plan.audience().groups,
             rules.window_start(today),
         )
         .await?;
-    Ok(plan_invitations(candidates, &rules, today))
+    Ok(plan_invitations(candidates, rules, today))
 }
 
 /// Fatigue findings for an activity: matching residents who would exceed the person rules, and
 /// audience groups in areas that already have too many activities open at the same time.
 pub async fn fatigue(store: &Store, c: &Consultation, today: NaiveDate) -> Result<Vec<FatigueFinding>, StoreError> {
-    let rules = store.fatigue_rules(c.organisation_id).await?;
-    let mut findings = audience_fatigue(store, c, today).await?;
-    let plan = plan(store, c, today).await?;
+    let setting = Setting::load(store, c).await?;
+    let rules = &setting.rules;
+    let mut findings = audience_with(store, c, today, &setting).await?;
+    let plan = plan_with(store, c, today, &setting).await?;
     for (reason, rule, what) in [
         (
             Exclusion::FatigueMaxContacts,
@@ -78,9 +107,16 @@ pub async fn audience_fatigue(
     c: &Consultation,
     today: NaiveDate,
 ) -> Result<Vec<FatigueFinding>, StoreError> {
-    let rules = store.fatigue_rules(c.organisation_id).await?;
-    let areas = store.list_areas().await?;
-    let hierarchy = AreaHierarchy::new(areas.clone());
+    audience_with(store, c, today, &Setting::load(store, c).await?).await
+}
+
+async fn audience_with(
+    store: &Store,
+    c: &Consultation,
+    today: NaiveDate,
+    s: &Setting,
+) -> Result<Vec<FatigueFinding>, StoreError> {
+    let (rules, areas, hierarchy) = (&s.rules, &s.areas, &s.hierarchy);
     let mut findings = Vec::new();
     let area_choices: Vec<Option<&AreaCode>> = if c.plan.audience().areas.is_empty() {
         vec![None]
