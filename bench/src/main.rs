@@ -59,7 +59,8 @@ fn main() {
         let size = arg(&args, "--size").and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
         let queries = arg(&args, "--queries").and_then(|s| s.parse().ok()).unwrap_or(1000);
         let budget = arg(&args, "--budget").and_then(|s| s.parse().ok());
-        runtime.block_on(overlap::run(size, queries, pg.as_deref(), budget));
+        let candidates = arg(&args, "--candidates").and_then(|s| s.parse().ok());
+        runtime.block_on(overlap::run(size, queries, pg.as_deref(), budget, candidates));
     }
     if matches!(which, "residents" | "all") {
         let residents = arg(&args, "--residents")

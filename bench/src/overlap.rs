@@ -7,7 +7,7 @@ use consult_core::{OverlapConfig, OverlapContext, OverlapIndex, OverlapSubject};
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::{Duration, Instant};
 
-pub async fn run(size: usize, queries: usize, pg: Option<&str>, budget: Option<usize>) {
+pub async fn run(size: usize, queries: usize, pg: Option<&str>, budget: Option<usize>, candidates: Option<usize>) {
     let (areas, hierarchy) = generate::areas();
     let rss_before = rss_mib();
     let mut rng = Rng::new(1);
@@ -20,6 +20,9 @@ pub async fn run(size: usize, queries: usize, pg: Option<&str>, budget: Option<u
     let mut config = OverlapConfig::default();
     if let Some(b) = budget {
         config.postings_budget = b;
+    }
+    if let Some(c) = candidates {
+        config.candidates = c;
     }
     let ctx = OverlapContext {
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),

@@ -530,10 +530,12 @@ struct IndexedDoc {
 struct Scratch {
     /// Dot products per slot (all zero between queries).
     acc: Vec<f32>,
-    /// Slots with a non-zero dot product.
-    touched: Vec<u32>,
+    /// One bit per slot: set when the slot's dot product was touched (all zero between queries).
+    touched: Vec<u64>,
     /// (approximate combined score, slot).
     candidates: Vec<(f32, u32)>,
+    /// The dense data of each candidate, in the same order.
+    gathered: Vec<Hot>,
 }
 
 thread_local! {
@@ -593,13 +595,13 @@ pub struct OverlapIndex {
     vocab: HashMap<String, u32>,
     surface: Vec<String>,
     df: Vec<u32>,
+    /// Per term: (slot, term weight divided by the document's norm), in slot order.
     postings: Vec<Vec<(u32, f32)>>,
     docs: Vec<Option<IndexedDoc>>,
     slots: HashMap<ConsultationId, u32>,
     stale: usize,
     area_ids: HashMap<AreaCode, u32>,
     hot: Vec<Hot>,
-    norms: Vec<f32>,
 }
 
 /// What a query is evaluated against besides the index.
@@ -694,11 +696,14 @@ impl OverlapIndex {
                 }
             };
             self.df[id as usize] += 1;
-            self.postings[id as usize].push((slot, w));
             terms.push((id, w));
         }
         self.slots.insert(subject.id, slot);
         let norm = self.norm_of(&terms);
+        let scale = 1.0 / norm.max(f32::MIN_POSITIVE);
+        for (t, w) in &terms {
+            self.postings[*t as usize].push((slot, w * scale));
+        }
         let mut areas: Vec<u32> = subject
             .areas
             .iter()
@@ -720,7 +725,6 @@ impl OverlapIndex {
             window,
         };
         self.hot.push(Hot::of(&doc));
-        self.norms.push(doc.norm);
         self.docs.push(Some(doc));
     }
 
@@ -751,20 +755,28 @@ impl OverlapIndex {
         self.stale = 0;
     }
 
-    /// Recomputes every stored norm with today's document frequencies (the first pass of a query
-    /// ranks by these; the final scores are always exact).
+    /// Recomputes every stored norm with today's document frequencies and rewrites the postings
+    /// with them, dropping those of removed activities (the first pass of a query ranks by these
+    /// weights; the final scores are always exact).
     pub fn refresh_norms(&mut self) {
         let norms: Vec<Option<f32>> = self
             .docs
             .iter()
             .map(|d| d.as_ref().map(|d| self.norm_of(&d.terms)))
             .collect();
+        for p in &mut self.postings {
+            p.clear();
+        }
         for (slot, (doc, norm)) in self.docs.iter_mut().zip(norms).enumerate() {
             if let (Some(doc), Some(norm)) = (doc.as_mut(), norm) {
                 doc.norm = norm;
-                self.norms[slot] = norm;
+                let scale = 1.0 / norm.max(f32::MIN_POSITIVE);
+                for (t, w) in &doc.terms {
+                    self.postings[*t as usize].push((slot as u32, w * scale));
+                }
             }
         }
+        self.stale = 0;
     }
 
     /// The activities overlapping `probe`, best first: at most `config.top_k` findings above the
@@ -784,6 +796,7 @@ impl OverlapIndex {
             let mut scratch = scratch.borrow_mut();
             if scratch.acc.len() < self.docs.len() {
                 scratch.acc.resize(self.docs.len(), 0.0);
+                scratch.touched.resize(self.docs.len().div_ceil(64), 0);
             }
             self.first_pass(&p, probe, &terms, budget, ctx, &mut scratch);
             self.finish(&mut scratch.candidates, &p, probe, ctx)
@@ -805,8 +818,8 @@ impl OverlapIndex {
             acc,
             touched,
             candidates,
+            gathered,
         } = scratch;
-        touched.clear();
         candidates.clear();
         let mut used = 0usize;
         for (i, (t, wq)) in terms.iter().enumerate() {
@@ -817,16 +830,9 @@ impl OverlapIndex {
             used += postings.len();
             for (slot, wd) in postings {
                 acc[*slot as usize] += wq * wd;
+                touched[*slot as usize / 64] |= 1 << (*slot % 64);
             }
         }
-        // One branch-free pass over the postings above, then one linear scan for what they
-        // touched: in slot order, so the dense per-activity data is read front to back.
-        touched.extend(
-            acc.iter()
-                .enumerate()
-                .filter(|(_, a)| **a != 0.0)
-                .map(|(slot, _)| slot as u32),
-        );
         let probe_slot = self.slots.get(&probe.id).map_or(u32::MAX, |s| *s);
         let cfg = ctx.config;
         let (ws, wa, wt) = (
@@ -837,28 +843,44 @@ impl OverlapIndex {
         // Sharing a word or two gives far less than the least subject score for a finding: such
         // activities are not worth the audience and time arithmetic.
         let floor = cfg.min_subject as f32 * 0.75;
-        for &slot in touched.iter() {
-            let a = std::mem::take(&mut acc[slot as usize]);
-            // The norm sits in its own dense array, so most activities are dismissed without
-            // reading the rest of their data.
-            let subject = a / (p.norm * self.norms[slot as usize].max(f32::MIN_POSITIVE));
-            if subject < floor || slot == probe_slot {
-                continue;
+        // One branch-free pass over the postings above, then a walk of the touched bits: in slot
+        // order, so the dense per-activity data is read front to back. Postings carry the
+        // document's norm, so most activities are dismissed without reading anything else.
+        let slots = touched.iter_mut().enumerate().flat_map(|(word, bits)| {
+            let mut rest = std::mem::take(bits);
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    word as u32 * 64 + bit
+                })
+            })
+        });
+        let inverse_norm = 1.0 / p.norm;
+        for slot in slots {
+            let subject = std::mem::take(&mut acc[slot as usize]) * inverse_norm;
+            if subject >= floor && slot != probe_slot {
+                candidates.push((subject, slot));
             }
-            let hot = &self.hot[slot as usize];
+        }
+        // Gather the dense data of the survivors in a loop of independent loads (the processor
+        // keeps many cache misses in flight), then score from the gathered copy.
+        gathered.clear();
+        gathered.extend(candidates.iter().map(|(_, slot)| self.hot[*slot as usize]));
+        for ((score, slot), hot) in candidates.iter_mut().zip(gathered.iter()) {
             if !hot.live {
+                *score = f32::NEG_INFINITY;
                 continue;
             }
-            let slot = slot as usize;
             let (time, _) = time_score(p.window, hot.window);
             let audience = if hot.n_areas <= 2 {
                 audience_score(p, &hot.areas[..hot.n_areas as usize], hot.groups)
             } else {
-                self.docs[slot]
+                self.docs[*slot as usize]
                     .as_ref()
                     .map_or(0.0, |d| audience_score(p, &d.areas, d.groups))
             };
-            candidates.push((ws * subject + wa * audience as f32 + wt * time as f32, slot as u32));
+            *score = ws * *score + wa * audience as f32 + wt * time as f32;
         }
     }
 
