@@ -503,3 +503,160 @@ async fn anonymous_writes_are_rate_limited(app: &TestApp) {
         );
     }
 }
+
+on_both!(own_monitoring_schemes);
+async fn own_monitoring_schemes(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Leisure centre", -2, 30), true)
+        .await;
+    // A census-scheme answer before the council adopts its own bands.
+    let (s, _, _) = respond(
+        app,
+        &open,
+        None,
+        None,
+        json!({ "monitoring": { "age_band": "16-24", "sex": "male" } }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let own = json!({ "key": "tamworth", "name": "Tamworth monitoring",
+        "characteristics": [
+            { "key": "age_band", "label": "Age", "categories": [
+                { "key": "under_35", "label": "Under 35", "covers": ["under_16", "16-24", "25-34"] },
+                { "key": "35_plus", "label": "35 and over", "covers": ["35-44", "45-54", "55-64", "65-74", "75+"] } ] },
+            { "key": "sex", "label": "Sex", "categories": [
+                { "key": "female", "label": "Female" }, { "key": "male", "label": "Male" } ] } ] });
+    assert_eq!(
+        app.post("/api/v1/monitoring-schemes", Some(&tamworth), own.clone())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let mut bad = own.clone();
+    bad["characteristics"][0]["categories"][1]["covers"] = json!(["16-24"]);
+    let (s, p) = app
+        .post("/api/v1/monitoring-schemes", Some(&app.coordinator), bad)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        p["errors"][0]["field"], "characteristics[0].categories[1].covers",
+        "{p}"
+    );
+    let (s, stored) = app
+        .post("/api/v1/monitoring-schemes", Some(&app.coordinator), own)
+        .await;
+    assert_eq!(
+        (s, stored["version"].as_u64()),
+        (StatusCode::CREATED, Some(1)),
+        "{stored}"
+    );
+    let (s, p) = app
+        .put(
+            "/api/v1/organisations/tamworth/monitoring-scheme",
+            Some(&app.coordinator),
+            json!({ "scheme": "nowhere" }),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("scheme"))
+    );
+    let (s, _) = app
+        .put(
+            "/api/v1/organisations/tamworth/monitoring-scheme",
+            Some(&app.coordinator),
+            json!({ "scheme": "tamworth" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The public is asked the council's questions, and answers are checked against them.
+    let (_, asked) = app
+        .get(&format!("/api/v1/monitoring-scheme?consultation={open}"), None)
+        .await;
+    assert_eq!(asked["key"], "tamworth");
+    let (s, p, _) = respond(app, &open, None, None, json!({ "monitoring": { "age_band": "16-24" } })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    for _ in 0..2 {
+        let (s, _, _) = respond(
+            app,
+            &open,
+            None,
+            None,
+            json!({ "monitoring": { "age_band": "35_plus", "sex": "female" } }),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let baseline = json!({ "area": "E07000199", "name": "Tamworth", "source": "ONS Census 2021",
+        "counts": { "age_band": { "16-24": 100, "25-34": 100, "45-54": 200 } } });
+    assert_eq!(
+        app.post("/api/v1/baselines", Some(&app.coordinator), baseline).await.0,
+        StatusCode::CREATED
+    );
+
+    // The report is in the council's bands: the census answer folds in, the population rolls up.
+    let age = |r: &Value| {
+        r["characteristics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["characteristic"] == "age_band")
+            .unwrap()
+            .clone()
+    };
+    let (s, r) = app
+        .get(
+            &format!("/api/v1/consultations/{open}/equality"),
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let a = age(&r);
+    assert_eq!(a["categories"][0]["category"], "under_35");
+    assert_eq!(a["categories"][0]["respondents"], 1);
+    assert_eq!(a["categories"][0]["population_share"], 0.5);
+    assert_eq!(a["categories"][1]["respondents"], 2);
+    assert!(a.get("not_comparable").is_none(), "{a}");
+    // In census bands, the council's broad bands cannot be split: counted apart.
+    let (_, r) = app
+        .get(
+            &format!("/api/v1/consultations/{open}/equality?scheme=census2021"),
+            Some(&app.coordinator),
+        )
+        .await;
+    let a = age(&r);
+    assert_eq!(a["not_comparable"], 2, "{a}");
+    let cell = a["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "16-24")
+        .unwrap();
+    assert_eq!(cell["respondents"], 1);
+
+    // The CLI lists, shows and adds schemes, and adopts one.
+    let out = app.cli(&["scheme", "list", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("census2021@1") && text.contains("tamworth@1"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v2.json");
+    std::fs::write(
+        &file,
+        json!({ "key": "tamworth", "name": "Tamworth monitoring v2", "characteristics": [
+            { "key": "sex", "label": "Sex", "categories": [ { "key": "female", "label": "Female" }, { "key": "male", "label": "Male" } ] } ] })
+        .to_string(),
+    )
+    .unwrap();
+    let out = app.cli(&["scheme", "add", "--file", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tamworth@2"));
+    let out = app.cli(&["scheme", "adopt", "tamworth", "census2021"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, asked) = app.get("/api/v1/monitoring-scheme?organisation=tamworth", None).await;
+    assert_eq!(asked["key"], "census2021");
+    let out = app.cli(&["scheme", "adopt", "tamworth", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -101,6 +101,10 @@ enum Command {
     /// Population baselines for equality monitoring.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Monitoring schemes: the default (Census 2021) and organisations' own bands and merged
+    /// categories.
+    #[command(subcommand)]
+    Scheme(SchemeCommand),
     /// Responses.
     #[command(subcommand)]
     Responses(ResponsesCommand),
@@ -285,6 +289,35 @@ enum ExportCommand {
         /// Write to a file instead of stdout.
         #[arg(long)]
         output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemeCommand {
+    /// List every scheme and version.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Print one scheme as JSON: `key@version`, or `key` for the newest version.
+    Show {
+        /// Scheme id.
+        id: String,
+    },
+    /// Add an organisation's own scheme (or a new version of it) from a JSON file: key, name,
+    /// source and characteristics, each category saying which Census 2021 categories it covers.
+    Add {
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Ask an organisation's future respondents a scheme (`census2021` returns to the default).
+    Adopt {
+        /// Organisation slug.
+        slug: String,
+        /// Scheme id: `key@version`, or `key` for the newest version.
+        id: String,
     },
 }
 
@@ -754,6 +787,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Import(ImportCommand::Register { file }) => import(store, &file, &actor, now).await,
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
+        Command::Scheme(cmd) => scheme(store, cmd, &actor, now).await,
         Command::Invite { id, dry_run } => {
             let c = find(store, &id).await?;
             let plan = consult_store::invitations::plan(store, &c, today).await?;
@@ -837,7 +871,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 rows.push(record.iter().map(str::to_owned).collect());
             }
             bar.set_message("checking");
-            let scheme = consult_core::MonitoringScheme::census2021().map_err(CliError::Failed)?;
+            let scheme = store.organisation_scheme(c.organisation_id).await?;
             let mode = if skip_invalid {
                 consult_core::ImportMode::GoodRows
             } else {
@@ -1186,4 +1220,61 @@ async fn import(store: &Store, file: &std::path::Path, actor: &Actor, now: chron
     })?;
     eprintln!("consult: imported {} activities", items.len());
     Ok(())
+}
+
+/// `consult scheme ...`.
+async fn scheme(store: &Store, cmd: SchemeCommand, actor: &Actor, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    let named = |id: &str| format!("no monitoring scheme `{id}`; `consult scheme list` shows them");
+    match cmd {
+        SchemeCommand::List { format } => {
+            let rows: Vec<Vec<String>> = store
+                .monitoring_schemes()
+                .await?
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id(),
+                        s.characteristics.len().to_string(),
+                        s.characteristics
+                            .iter()
+                            .map(|c| c.categories.len())
+                            .sum::<usize>()
+                            .to_string(),
+                        s.name.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(format, &["id", "characteristics", "categories", "name"], &rows)
+        }
+        SchemeCommand::Show { id } => print_json(
+            &store
+                .monitoring_scheme(&id)
+                .await?
+                .ok_or_else(|| CliError::Input(named(&id)))?,
+        ),
+        SchemeCommand::Add { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let input: consult_core::SchemeInput = consult_api::extract::parse_json(text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
+            let base = consult_core::MonitoringScheme::census2021().map_err(CliError::Failed)?;
+            let parsed = consult_core::MonitoringScheme::parse_own(input, &base, 0).map_err(invalid)?;
+            let stored = store.add_monitoring_scheme(&parsed, actor, now).await?;
+            eprintln!("consult: stored monitoring scheme {}", stored.id());
+            Ok(())
+        }
+        SchemeCommand::Adopt { slug, id } => {
+            let org = store
+                .get_organisation(&slug)
+                .await?
+                .ok_or_else(|| CliError::Input(format!("no organisation `{slug}`")))?;
+            let scheme = store
+                .monitoring_scheme(&id)
+                .await?
+                .ok_or_else(|| CliError::Input(named(&id)))?;
+            store.set_organisation_scheme(org.id, &scheme, actor, now).await?;
+            eprintln!("consult: {slug} now asks {}", scheme.id());
+            Ok(())
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! Representativeness Index. "Prefer not to say" is reported apart and left out of shares.
 //! Public views suppress small counts, with a second cell where one could be derived.
 
-use crate::monitoring::{MonitoringScheme, PREFER_NOT_TO_SAY};
+use crate::monitoring::{AnswerCounts, MonitoringScheme, PREFER_NOT_TO_SAY};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 use std::collections::BTreeMap;
@@ -100,6 +100,63 @@ pub struct CharacteristicReport {
     pub chi_square: Option<ChiSquare>,
     /// Global Representativeness Index, 1 - 0.5 x sum |share - population share|.
     pub gri: Option<f64>,
+    /// Answers given under another monitoring scheme whose categories do not map onto this
+    /// report's (a merged band split here); counted apart, suppressed like any small count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_comparable: Option<u64>,
+}
+
+/// What a report counts: respondents, and their answers in the report's scheme (answers given
+/// under other schemes translated where their categories map onto it, the rest set apart).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Responses counted.
+    pub respondents: u64,
+    /// Answer counts in the report's scheme, `prefer_not_to_say` included.
+    pub answers: AnswerCounts,
+    /// Per characteristic, answers that could not be translated.
+    pub not_comparable: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    /// Counts already in the report's scheme.
+    pub fn new(respondents: u64, answers: AnswerCounts) -> Tally {
+        Tally {
+            respondents,
+            answers,
+            not_comparable: BTreeMap::new(),
+        }
+    }
+
+    /// Counts stored per scheme (`key@version -> counts`) brought into `scheme`; `lookup` finds
+    /// a stored scheme by its id. Answers under a scheme that cannot be found are set apart.
+    pub fn in_scheme<'a>(
+        scheme: &MonitoringScheme,
+        respondents: u64,
+        by_scheme: &BTreeMap<String, AnswerCounts>,
+        lookup: impl Fn(&str) -> Option<&'a MonitoringScheme>,
+    ) -> Tally {
+        let mut tally = Tally::new(respondents, AnswerCounts::new());
+        for (id, counts) in by_scheme {
+            let (answers, apart) = match lookup(id) {
+                Some(from) => scheme.translate(from, counts),
+                None => (
+                    AnswerCounts::new(),
+                    counts.iter().map(|(c, m)| (c.clone(), m.values().sum())).collect(),
+                ),
+            };
+            for (c, m) in answers {
+                let into = tally.answers.entry(c).or_default();
+                for (k, n) in m {
+                    *into.entry(k).or_default() += n;
+                }
+            }
+            for (c, n) in apart {
+                *tally.not_comparable.entry(c).or_default() += n;
+            }
+        }
+        tally
+    }
 }
 
 /// The report for one activity (or a set) against one baseline.
@@ -150,19 +207,20 @@ pub fn chi_square(observed: &[u64], expected: &[f64], min_expected: f64) -> Opti
     Some(ChiSquare { statistic, df, p_value })
 }
 
-/// Builds the report from counts of answers (`characteristic -> category -> respondents`,
-/// `prefer_not_to_say` included) and a baseline. With `suppress`, counts below the threshold are
-/// hidden, and where exactly one cell of a characteristic would be hidden the next smallest is
-/// hidden too, so no hidden count can be recovered from the total.
+/// Builds the report in `scheme` from a tally of answers and a baseline in the default scheme's
+/// categories (rolled up to `scheme`'s). With `suppress`, counts below the threshold are hidden,
+/// and where exactly one cell of a characteristic would be hidden the next smallest is hidden
+/// too, so no hidden count can be recovered from the total.
 pub fn equality_report(
     scheme: &MonitoringScheme,
-    respondents: u64,
-    answers: &BTreeMap<String, BTreeMap<String, u64>>,
+    tally: &Tally,
     baseline: &BaselineCounts,
     settings: &ReportSettings,
     suppress: bool,
 ) -> EqualityReport {
     let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    let (respondents, answers) = (tally.respondents, &tally.answers);
+    let baseline = &scheme.roll_up_baseline(baseline);
     let characteristics = scheme
         .characteristics
         .iter()
@@ -259,6 +317,11 @@ pub fn equality_report(
                 categories,
                 chi_square: chi,
                 gri,
+                not_comparable: tally
+                    .not_comparable
+                    .get(&c.key)
+                    .copied()
+                    .filter(|n| *n > 0 && !(suppress && *n < settings.suppression_threshold)),
             }
         })
         .collect();
@@ -328,7 +391,13 @@ mod tests {
             ("sex", "male", 30),
             ("sex", PREFER_NOT_TO_SAY, 8),
         ]);
-        let r = equality_report(&scheme(), 108, &a, &worcester(), &ReportSettings::default(), false);
+        let r = equality_report(
+            &scheme(),
+            &Tally::new(108, a.clone()),
+            &worcester(),
+            &ReportSettings::default(),
+            false,
+        );
         let sex = r.characteristics.iter().find(|c| c.characteristic == "sex").unwrap();
         assert_eq!((sex.answered, sex.prefer_not_to_say), (108, Some(8)));
         let female = &sex.categories[0];
@@ -358,7 +427,13 @@ mod tests {
             ("ethnic_group", "indian", 6),
             ("ethnic_group", "bangladeshi", 4),
         ]);
-        let r = equality_report(&scheme(), 40, &a, &worcester(), &ReportSettings::default(), false);
+        let r = equality_report(
+            &scheme(),
+            &Tally::new(40, a.clone()),
+            &worcester(),
+            &ReportSettings::default(),
+            false,
+        );
         let e = r
             .characteristics
             .iter()
@@ -374,7 +449,13 @@ mod tests {
     #[test]
     fn public_views_suppress_small_counts_and_a_second_cell() {
         let a = answers(&[("sex", "female", 40), ("sex", "male", 3)]);
-        let public = equality_report(&scheme(), 43, &a, &worcester(), &ReportSettings::default(), true);
+        let public = equality_report(
+            &scheme(),
+            &Tally::new(43, a.clone()),
+            &worcester(),
+            &ReportSettings::default(),
+            true,
+        );
         let sex = &public
             .characteristics
             .iter()
@@ -386,7 +467,13 @@ mod tests {
                 .all(|c| c.suppressed && c.respondents.is_none() && c.share.is_none()),
             "{sex:?}"
         );
-        let internal = equality_report(&scheme(), 43, &a, &worcester(), &ReportSettings::default(), false);
+        let internal = equality_report(
+            &scheme(),
+            &Tally::new(43, a.clone()),
+            &worcester(),
+            &ReportSettings::default(),
+            false,
+        );
         let sex = &internal
             .characteristics
             .iter()
@@ -402,8 +489,7 @@ mod tests {
         ]);
         let r = equality_report(
             &scheme(),
-            52,
-            &a,
+            &Tally::new(52, a.clone()),
             &BaselineCounts::new(),
             &ReportSettings::default(),
             true,
@@ -521,7 +607,13 @@ mod seldom_tests {
             age.insert("25-34".into(), 30);
             age.insert("45-54".into(), 30);
             age.insert("75+".into(), 30);
-            equality_report(&scheme(), 90 + young, &a, &base, &ReportSettings::default(), false)
+            equality_report(
+                &scheme(),
+                &Tally::new(90 + young, a.clone()),
+                &base,
+                &ReportSettings::default(),
+                false,
+            )
         };
         let found = seldom_heard(&[report(2), report(30), report(1)]);
         assert_eq!(found.len(), 1, "{found:?}");
@@ -551,7 +643,7 @@ mod suppression_properties {
                 answers.entry("religion".into()).or_default().insert(k.key.clone(), *n);
             }
             let total: u64 = counts.iter().sum();
-            let r = equality_report(&scheme, total, &answers, &BaselineCounts::new(), &ReportSettings::default(), true);
+            let r = equality_report(&scheme, &Tally::new(total, answers.clone()), &BaselineCounts::new(), &ReportSettings::default(), true);
             let rel = r.characteristics.iter().find(|c| c.characteristic == "religion").unwrap();
             let hidden: Vec<&CategoryLine> = rel.categories.iter().filter(|c| c.suppressed).collect();
             prop_assert!(hidden.is_empty() || hidden.len() >= 2, "{:?}", rel.categories);

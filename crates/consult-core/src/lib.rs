@@ -54,7 +54,7 @@ pub use consultation::{
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use equality::{
     BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, SeldomHeard,
-    chi_square, equality_report, outreach_groups, seldom_heard, wilson,
+    Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
 pub use lifecycle::{
@@ -62,8 +62,8 @@ pub use lifecycle::{
     allowed_targets, check_edit, plan_transition, scheduled_changes,
 };
 pub use monitoring::{
-    Category, Characteristic, ColumnMapping, ImportMode, MonitoringScheme, PREFER_NOT_TO_SAY, Response,
-    ResponseChannel, ResponseInput, import_responses,
+    AnswerCounts, Category, Characteristic, ColumnMapping, DEFAULT_SCHEME, DEFAULT_SCHEME_ID, ImportMode,
+    MonitoringScheme, PREFER_NOT_TO_SAY, Response, ResponseChannel, ResponseInput, SchemeInput, import_responses,
 };
 pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};

@@ -3,6 +3,7 @@
 //! responses with their monitoring answers, snapshotted as given (REFERENCE section 3).
 
 use crate::consultation::ConsultationId;
+use crate::equality::BaselineCounts;
 use crate::error::ValidationErrors;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,11 @@ pub struct Category {
     /// The high-level group it rolls up to (ethnic group: `asian`, `black`...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// In an organisation's own scheme: the categories of the default (Census 2021) scheme this
+    /// category stands for, so baselines and answers given under other schemes roll up to it
+    /// (`"16-34"` covers `16-24` and `25-34`). Empty means the default category of the same key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
 }
 
 /// A monitored characteristic and its categories.
@@ -56,10 +62,200 @@ pub struct MonitoringScheme {
     pub characteristics: Vec<Characteristic>,
 }
 
+/// The key of the default scheme, which every other scheme maps onto.
+pub const DEFAULT_SCHEME: &str = "census2021";
+
+/// The id (`key@version`) of the default scheme: what an organisation without its own asks.
+pub const DEFAULT_SCHEME_ID: &str = "census2021@1";
+
+/// An organisation's own monitoring scheme as sent: its own bands and merged categories, each
+/// saying which default categories it covers. The version is given by the store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SchemeInput {
+    /// Key (lowercase letters, digits, `_` and `-`), e.g. `herefordshire`.
+    pub key: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// Source or rationale, e.g. "Census 2021 with small groups merged".
+    pub source: Option<String>,
+    /// Characteristics with their categories.
+    #[serde(default)]
+    pub characteristics: Vec<Characteristic>,
+}
+
+/// Counts of answers: `characteristic -> category -> respondents`.
+pub type AnswerCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
 impl MonitoringScheme {
     /// The default scheme: Census 2021 categories (API.md "Monitoring categories").
     pub fn census2021() -> Result<MonitoringScheme, String> {
         serde_json::from_str(include_str!("../schemes/census2021.json")).map_err(|e| e.to_string())
+    }
+
+    /// Checks an organisation's own scheme against the default one (`base`) and gives it
+    /// `version`. Every problem is reported: keys unique and well formed, categories covering
+    /// only categories of the same characteristic in `base`, each at most once (so roll-ups are
+    /// exact), and a category of a characteristic `base` knows either named as in `base` or
+    /// saying what it covers.
+    pub fn parse_own(
+        input: SchemeInput,
+        base: &MonitoringScheme,
+        version: u32,
+    ) -> Result<MonitoringScheme, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let key = crate::text::required_line(&mut e, "key", input.key.as_deref(), 60);
+        if let Some(k) = &key {
+            if !k
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+            {
+                e.push("key", "use lowercase letters, digits, `_` and `-`");
+            } else if k == &base.key {
+                e.push("key", format!("`{k}` is the built-in scheme; choose another key"));
+            }
+        }
+        let name = crate::text::required_line(&mut e, "name", input.name.as_deref(), 200);
+        let source = crate::text::optional_line(&mut e, "source", input.source.as_deref(), 500)
+            .unwrap_or_else(|| format!("own scheme mapped onto {}", base.id()));
+        if input.characteristics.is_empty() {
+            e.push("characteristics", "give at least one characteristic");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in input.characteristics.iter().enumerate() {
+            let field = format!("characteristics[{i}]");
+            if c.key.trim().is_empty() || !seen.insert(c.key.as_str()) {
+                e.push(format!("{field}.key"), "must be present and unique");
+            }
+            if c.label.trim().is_empty() {
+                e.push(format!("{field}.label"), "is required");
+            }
+            if c.categories.is_empty() {
+                e.push(format!("{field}.categories"), "give at least one category");
+            }
+            let known = base.characteristics.iter().find(|b| b.key == c.key);
+            let mut keys = std::collections::BTreeSet::new();
+            let mut covered: BTreeMap<&str, &str> = BTreeMap::new();
+            for (j, k) in c.categories.iter().enumerate() {
+                let field = format!("{field}.categories[{j}]");
+                if k.key.trim().is_empty() || k.key == PREFER_NOT_TO_SAY || !keys.insert(k.key.as_str()) {
+                    e.push(
+                        format!("{field}.key"),
+                        format!("must be present, unique and not `{PREFER_NOT_TO_SAY}`"),
+                    );
+                }
+                if k.label.trim().is_empty() {
+                    e.push(format!("{field}.label"), "is required");
+                }
+                let Some(known) = known else {
+                    if !k.covers.is_empty() {
+                        e.push(
+                            format!("{field}.covers"),
+                            format!("{} has no characteristic `{}` to cover", base.id(), c.key),
+                        );
+                    }
+                    continue;
+                };
+                let covers: Vec<&str> = if k.covers.is_empty() {
+                    vec![k.key.as_str()]
+                } else {
+                    k.covers.iter().map(String::as_str).collect()
+                };
+                for cover in covers {
+                    if !known.categories.iter().any(|b| b.key == cover) {
+                        e.push(
+                            format!("{field}.covers"),
+                            format!("`{cover}` is not a category of {} in {}", c.key, base.id()),
+                        );
+                    } else if let Some(other) = covered.insert(cover, k.key.as_str()) {
+                        e.push(
+                            format!("{field}.covers"),
+                            format!("`{cover}` is already covered by `{other}`"),
+                        );
+                    }
+                }
+            }
+        }
+        match (key, name) {
+            (Some(key), Some(name)) if e.is_empty() => Ok(MonitoringScheme {
+                key,
+                version,
+                name,
+                source,
+                characteristics: input.characteristics,
+            }),
+            _ => Err(e),
+        }
+    }
+
+    /// The default categories a category of this scheme stands for: what it covers, or its own
+    /// key (empty when the scheme has no such category).
+    fn base_categories<'a>(&'a self, characteristic: &str, category: &str) -> Vec<&'a str> {
+        self.characteristics
+            .iter()
+            .find(|c| c.key == characteristic)
+            .and_then(|c| c.categories.iter().find(|k| k.key == category))
+            .map_or_else(Vec::new, |k| {
+                if k.covers.is_empty() {
+                    vec![k.key.as_str()]
+                } else {
+                    k.covers.iter().map(String::as_str).collect()
+                }
+            })
+    }
+
+    /// A baseline in default categories rolled up to this scheme's categories (each the sum of
+    /// what it covers). Characteristics and categories that cover nothing are left out.
+    pub fn roll_up_baseline(&self, baseline: &BaselineCounts) -> BaselineCounts {
+        let mut out = BaselineCounts::new();
+        for c in &self.characteristics {
+            let Some(pop) = baseline.get(&c.key) else { continue };
+            for k in &c.categories {
+                let covers = self.base_categories(&c.key, &k.key);
+                if covers.is_empty() {
+                    continue;
+                }
+                let sum: u64 = covers.iter().filter_map(|b| pop.get(*b)).sum();
+                out.entry(c.key.clone()).or_default().insert(k.key.clone(), sum);
+            }
+        }
+        out
+    }
+
+    /// Answer counts given under `from` expressed in this scheme's categories: an answer counts
+    /// towards the category of this scheme that covers everything its own category covers.
+    /// Answers with no such category (a merged band split here, a characteristic this scheme
+    /// does not monitor) are returned apart, per characteristic, as not comparable.
+    pub fn translate(&self, from: &MonitoringScheme, counts: &AnswerCounts) -> (AnswerCounts, BTreeMap<String, u64>) {
+        let mut out = AnswerCounts::new();
+        let mut apart: BTreeMap<String, u64> = BTreeMap::new();
+        for (characteristic, categories) in counts {
+            for (category, n) in categories {
+                let target = if category == PREFER_NOT_TO_SAY {
+                    Some(PREFER_NOT_TO_SAY.to_owned())
+                } else if from.id() == self.id() {
+                    Some(category.clone())
+                } else {
+                    let wanted = from.base_categories(characteristic, category);
+                    self.characteristics
+                        .iter()
+                        .find(|c| &c.key == characteristic)
+                        .and_then(|c| {
+                            c.categories.iter().find(|k| {
+                                let have = self.base_categories(characteristic, &k.key);
+                                !wanted.is_empty() && wanted.iter().all(|w| have.contains(w))
+                            })
+                        })
+                        .map(|k| k.key.clone())
+                };
+                match target {
+                    Some(t) => *out.entry(characteristic.clone()).or_default().entry(t).or_default() += n,
+                    None => *apart.entry(characteristic.clone()).or_default() += n,
+                }
+            }
+        }
+        (out, apart)
     }
 
     /// `key@version`, as stored with each answer.
@@ -521,4 +717,165 @@ pub fn import_responses(
         return Err(e);
     }
     Ok((out, e))
+}
+
+#[cfg(test)]
+mod own_scheme_tests {
+    use super::*;
+    use crate::equality::{ReportSettings, Tally, equality_report};
+
+    fn base() -> MonitoringScheme {
+        MonitoringScheme::census2021().unwrap()
+    }
+
+    fn category(key: &str, covers: &[&str]) -> Category {
+        Category {
+            key: key.into(),
+            label: key.into(),
+            group: None,
+            covers: covers.iter().map(|c| (*c).to_owned()).collect(),
+        }
+    }
+
+    /// A district's own scheme: three broad age bands, sex as in the census.
+    fn own() -> SchemeInput {
+        SchemeInput {
+            key: Some("district".into()),
+            name: Some("District monitoring".into()),
+            source: None,
+            characteristics: vec![
+                Characteristic {
+                    key: "age_band".into(),
+                    label: "Age".into(),
+                    categories: vec![
+                        category("under_35", &["under_16", "16-24", "25-34"]),
+                        category("35-64", &["35-44", "45-54", "55-64"]),
+                        category("65+", &["65-74", "75+"]),
+                    ],
+                },
+                Characteristic {
+                    key: "sex".into(),
+                    label: "Sex".into(),
+                    categories: vec![category("female", &[]), category("male", &[])],
+                },
+            ],
+        }
+    }
+
+    fn counts(pairs: &[(&str, &str, u64)]) -> AnswerCounts {
+        let mut out = AnswerCounts::new();
+        for (c, k, n) in pairs {
+            *out.entry((*c).into()).or_default().entry((*k).into()).or_default() += n;
+        }
+        out
+    }
+
+    #[test]
+    fn the_default_scheme_id_names_the_built_in_file() {
+        assert_eq!(base().id(), DEFAULT_SCHEME_ID);
+        assert_eq!(base().key, DEFAULT_SCHEME);
+    }
+
+    #[test]
+    fn an_own_scheme_is_checked_against_the_default() {
+        let s = MonitoringScheme::parse_own(own(), &base(), 3).unwrap();
+        assert_eq!(s.id(), "district@3");
+        let mut bad = own();
+        bad.key = Some("census2021".into());
+        bad.characteristics[0].categories[1].covers = vec!["16-24".into(), "elderly".into()];
+        bad.characteristics[1]
+            .categories
+            .push(category("prefer_not_to_say", &[]));
+        bad.characteristics[1].categories.push(category("other", &[]));
+        let e = MonitoringScheme::parse_own(bad, &base(), 1).unwrap_err();
+        let fields: Vec<&str> = e.errors().iter().map(|x| x.field.as_str()).collect();
+        assert!(fields.contains(&"key"), "{e:?}");
+        // `16-24` is covered twice and `elderly` is unknown: both reported on the same field.
+        assert_eq!(
+            fields
+                .iter()
+                .filter(|f| **f == "characteristics[0].categories[1].covers")
+                .count(),
+            2,
+            "{e:?}"
+        );
+        assert!(fields.contains(&"characteristics[1].categories[2].key"), "{e:?}");
+        // `other` is not a census sex category and says nothing of what it covers.
+        assert!(fields.contains(&"characteristics[1].categories[3].covers"), "{e:?}");
+    }
+
+    #[test]
+    fn baselines_roll_up_to_own_bands() {
+        let s = MonitoringScheme::parse_own(own(), &base(), 1).unwrap();
+        let baseline = counts(&[
+            ("age_band", "under_16", 10),
+            ("age_band", "16-24", 20),
+            ("age_band", "25-34", 30),
+            ("age_band", "35-44", 1),
+            ("age_band", "75+", 7),
+            ("sex", "female", 51),
+            ("sex", "male", 49),
+        ]);
+        let rolled = s.roll_up_baseline(&baseline);
+        assert_eq!(rolled["age_band"]["under_35"], 60);
+        assert_eq!(rolled["age_band"]["35-64"], 1);
+        assert_eq!(rolled["age_band"]["65+"], 7);
+        assert_eq!(rolled["sex"]["female"], 51);
+        // The default scheme rolls up to itself.
+        assert_eq!(base().roll_up_baseline(&baseline)["age_band"]["16-24"], 20);
+    }
+
+    #[test]
+    fn answers_translate_up_but_never_split() {
+        let s = MonitoringScheme::parse_own(own(), &base(), 1).unwrap();
+        let census = base();
+        // Census answers fold into the broad bands.
+        let (into_own, apart) = s.translate(
+            &census,
+            &counts(&[
+                ("age_band", "16-24", 4),
+                ("age_band", "25-34", 5),
+                ("age_band", PREFER_NOT_TO_SAY, 2),
+                ("ethnic_group", "indian", 3),
+            ]),
+        );
+        assert_eq!(into_own["age_band"]["under_35"], 9);
+        assert_eq!(into_own["age_band"][PREFER_NOT_TO_SAY], 2);
+        assert_eq!(apart["ethnic_group"], 3, "the own scheme does not monitor ethnic group");
+        // A broad band cannot be split back into census bands.
+        let (into_census, apart) = census.translate(&s, &counts(&[("age_band", "65+", 6), ("sex", "male", 2)]));
+        assert_eq!(apart["age_band"], 6);
+        assert_eq!(into_census["sex"]["male"], 2);
+        assert!(!into_census.contains_key("age_band"));
+    }
+
+    #[test]
+    fn a_report_in_an_own_scheme_combines_answers_of_both_schemes() {
+        let s = MonitoringScheme::parse_own(own(), &base(), 1).unwrap();
+        let census = base();
+        let mut by_scheme = BTreeMap::new();
+        by_scheme.insert(
+            census.id(),
+            counts(&[("age_band", "75+", 10), ("age_band", "16-24", 10)]),
+        );
+        by_scheme.insert(s.id(), counts(&[("age_band", "65+", 20), ("age_band", "under_35", 0)]));
+        let schemes = [census.clone(), s.clone()];
+        let tally = Tally::in_scheme(&s, 40, &by_scheme, |id| schemes.iter().find(|x| x.id() == id));
+        let baseline = counts(&[("age_band", "16-24", 50), ("age_band", "75+", 50)]);
+        let r = equality_report(&s, &tally, &baseline, &ReportSettings::default(), false);
+        let age = r
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "age_band")
+            .unwrap();
+        let line = |k: &str| age.categories.iter().find(|c| c.category == k).unwrap();
+        assert_eq!(line("65+").respondents, Some(30));
+        assert_eq!(line("under_35").respondents, Some(10));
+        assert_eq!(line("65+").population_share, Some(0.5));
+        assert_eq!(line("65+").share, Some(0.75));
+        assert_eq!(age.not_comparable, None);
+        // Answers under a scheme nobody can find are set apart, not guessed.
+        let lost = Tally::in_scheme(&s, 40, &by_scheme, |id| schemes[..1].iter().find(|x| x.id() == id));
+        assert_eq!(lost.not_comparable["age_band"], 20);
+    }
 }

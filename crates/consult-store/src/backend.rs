@@ -8,9 +8,10 @@ use crate::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
+    Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
     ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Framework,
-    Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status, StatusChange,
+    MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status,
+    StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -203,6 +204,8 @@ const TABLES: &[&str] = &[
     "monitoring_answers",
     "baselines",
     "baseline_counts",
+    "monitoring_schemes",
+    "organisation_schemes",
 ];
 
 fn channels_text(channels: &[ContactChannel]) -> String {
@@ -1175,16 +1178,23 @@ macro_rules! backend {
                 if topics.is_empty() && groups.is_empty() {
                     return Ok(Vec::new());
                 }
+                // Who was already invited to this activity: one range scan of its contacts, rather
+                // than one lookup per matching resident.
+                let invited: Vec<(Uuid,)> = sqlx::query_as(
+                    "SELECT DISTINCT resident_id FROM contacts WHERE consultation_id = $1 AND kind = 'invitation'",
+                )
+                .bind(consultation.0)
+                .fetch_all(&self.pool)
+                .await?;
+                let invited: std::collections::HashSet<Uuid> = invited.into_iter().map(|(id,)| id).collect();
                 let mut sql = Sql::new("");
                 let ws = sql.arg(Arg::Date(window_start));
-                let cid = sql.arg(Arg::Uuid(consultation.0));
                 sql.push(&format!(
                     // The count and the latest date of invitations in the window come from one
                     // index range scan, as `count|date` (both backends concatenate the same way).
                     "SELECT r.id, r.channels, r.consent_at, \
                      (SELECT COUNT(*) || '|' || COALESCE(MAX(k.on_date) || '', '') FROM contacts k \
-                      WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}), \
-                     EXISTS (SELECT 1 FROM contacts k WHERE k.consultation_id = {cid} AND k.resident_id = r.id AND k.kind = 'invitation') \
+                      WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}) \
                      FROM residents r"
                 ));
                 if areas.is_empty() {
@@ -1206,10 +1216,10 @@ macro_rules! backend {
                     any.push(format!("EXISTS (SELECT 1 FROM resident_groups g WHERE g.resident_id = r.id AND g.slug IN ({l}))"));
                 }
                 sql.push(&format!(" AND ({})", any.join(" OR ")));
-                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String, bool)> =
+                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> =
                     bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
                 rows.into_iter()
-                    .map(|(id, channels, consent, window, here)| {
+                    .map(|(id, channels, consent, window)| {
                         let (n, last) = window.split_once('|').unwrap_or((&window, ""));
                         Ok(Candidate {
                             id,
@@ -1221,7 +1231,7 @@ macro_rules! backend {
                             } else {
                                 Some(NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(e.to_string()))?)
                             },
-                            already_invited: here,
+                            already_invited: invited.contains(&id),
                         })
                     })
                     .collect()
@@ -1315,8 +1325,9 @@ macro_rules! backend {
                 .execute(&mut **tx)
                 .await?;
                 for (characteristic, category) in &r.monitoring {
-                    sqlx::query("INSERT INTO monitoring_answers (response_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4)")
+                    sqlx::query("INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4, $5)")
                         .bind(r.id)
+                        .bind(r.consultation_id.0)
                         .bind(&r.scheme)
                         .bind(characteristic)
                         .bind(category)
@@ -1425,26 +1436,98 @@ macro_rules! backend {
             pub(crate) async fn monitoring_counts(
                 &self,
                 ids: &[Uuid],
-            ) -> Result<(u64, BTreeMap<String, BTreeMap<String, u64>>), StoreError> {
-                let mut answers: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            ) -> Result<(u64, BTreeMap<String, AnswerCounts>), StoreError> {
+                let mut by_scheme: BTreeMap<String, AnswerCounts> = BTreeMap::new();
                 if ids.is_empty() {
-                    return Ok((0, answers));
+                    return Ok((0, by_scheme));
                 }
                 let mut sql = Sql::new("SELECT COUNT(*) FROM responses WHERE consultation_id IN (");
                 let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
                 sql.push(&list).push(")");
                 let (respondents,): (i64,) = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_one(&self.pool).await?;
+                // Read from the covering index (activity, scheme, characteristic, category).
                 let mut sql = Sql::new(
-                    "SELECT m.characteristic, m.category, COUNT(*) FROM monitoring_answers m JOIN responses r ON r.id = m.response_id \
-                     WHERE r.consultation_id IN (",
+                    "SELECT scheme, characteristic, category, COUNT(*) FROM monitoring_answers WHERE consultation_id IN (",
                 );
                 let list = sql.list(ids.iter().map(|id| Arg::Uuid(*id)));
-                sql.push(&list).push(") GROUP BY m.characteristic, m.category");
-                let rows: Vec<(String, String, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
-                for (c, k, n) in rows {
-                    answers.entry(c).or_default().insert(k, u64::try_from(n).unwrap_or(0));
+                sql.push(&list).push(") GROUP BY scheme, characteristic, category");
+                let rows: Vec<(String, String, String, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                for (s, c, k, n) in rows {
+                    by_scheme.entry(s).or_default().entry(c).or_default().insert(k, u64::try_from(n).unwrap_or(0));
                 }
-                Ok((u64::try_from(respondents).unwrap_or(0), answers))
+                Ok((u64::try_from(respondents).unwrap_or(0), by_scheme))
+            }
+
+            pub(crate) async fn monitoring_schemes(&self) -> Result<Vec<MonitoringScheme>, StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT definition FROM monitoring_schemes ORDER BY key, version")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("monitoring scheme: {e}"))))
+                    .collect()
+            }
+
+            pub(crate) async fn add_monitoring_scheme(
+                &self,
+                scheme: &MonitoringScheme,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<MonitoringScheme, StoreError> {
+                let mut tx = self.begin().await?;
+                let (latest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM monitoring_schemes WHERE key = $1")
+                    .bind(&scheme.key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mut stored = scheme.clone();
+                stored.version = u32::try_from(latest.unwrap_or(0) + 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let definition = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO monitoring_schemes (key, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&stored.key)
+                .bind(i64::from(stored.version))
+                .bind(definition)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "key": stored.key, "version": stored.version });
+                Self::audit(&mut tx, actor, now, "monitoring_scheme.add", "monitoring_scheme", &stored.key, &detail).await?;
+                tx.commit().await?;
+                Ok(stored)
+            }
+
+            pub(crate) async fn organisation_scheme(&self, org: OrganisationId) -> Result<Option<String>, StoreError> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT scheme FROM organisation_schemes WHERE organisation_id = $1")
+                    .bind(org.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(s,)| s))
+            }
+
+            pub(crate) async fn set_organisation_scheme(
+                &self,
+                org: OrganisationId,
+                scheme: &str,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("DELETE FROM organisation_schemes WHERE organisation_id = $1")
+                    .bind(org.0)
+                    .execute(&mut *tx)
+                    .await?;
+                if scheme != consult_core::DEFAULT_SCHEME_ID {
+                    sqlx::query("INSERT INTO organisation_schemes (organisation_id, scheme) VALUES ($1, $2)")
+                        .bind(org.0)
+                        .bind(scheme)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let detail = json!({ "scheme": scheme });
+                Self::audit(&mut tx, actor, now, "organisation.monitoring_scheme", "organisation", &org.0.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             pub(crate) async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {

@@ -35,7 +35,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
     Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug, Status, StatusChange,
+    FrameworkCatalogue, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug,
+    Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -585,20 +586,84 @@ impl Store {
         dispatch!(self, b => b.baseline(areas).await)
     }
 
-    /// Respondents to the activities, and their monitoring answers counted per characteristic and
-    /// category: aggregates only, never one response's answers.
+    /// Respondents to the activities, and their monitoring answers counted per scheme answered,
+    /// characteristic and category: aggregates only, never one response's answers.
     pub async fn monitoring_counts(
         &self,
         ids: &[ConsultationId],
-    ) -> Result<
-        (
-            u64,
-            std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
-        ),
-        StoreError,
-    > {
+    ) -> Result<(u64, std::collections::BTreeMap<String, consult_core::AnswerCounts>), StoreError> {
         let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
         dispatch!(self, b => b.monitoring_counts(&raw).await)
+    }
+
+    /// What a representativeness report in `scheme` counts for the activities: answers given
+    /// under any stored scheme, translated into `scheme` where their categories map onto it.
+    pub async fn tally(
+        &self,
+        ids: &[ConsultationId],
+        scheme: &MonitoringScheme,
+    ) -> Result<consult_core::Tally, StoreError> {
+        let (respondents, by_scheme) = self.monitoring_counts(ids).await?;
+        let known = if by_scheme.keys().all(|id| id == &scheme.id()) {
+            vec![scheme.clone()]
+        } else {
+            self.monitoring_schemes().await?
+        };
+        Ok(consult_core::Tally::in_scheme(scheme, respondents, &by_scheme, |id| {
+            known.iter().find(|s| s.id() == id)
+        }))
+    }
+
+    /// Every monitoring scheme: the built-in default first, then organisations' own, every
+    /// version, by key and version.
+    pub async fn monitoring_schemes(&self) -> Result<Vec<MonitoringScheme>, StoreError> {
+        let mut all = vec![MonitoringScheme::census2021().map_err(StoreError::Corrupt)?];
+        all.extend(dispatch!(self, b => b.monitoring_schemes().await)?);
+        Ok(all)
+    }
+
+    /// A scheme by `key@version`, or by `key` for its latest version.
+    pub async fn monitoring_scheme(&self, id: &str) -> Result<Option<MonitoringScheme>, StoreError> {
+        let all = self.monitoring_schemes().await?;
+        Ok(match id.split_once('@') {
+            Some(_) => all.into_iter().find(|s| s.id() == id),
+            None => all.into_iter().filter(|s| s.key == id).max_by_key(|s| s.version),
+        })
+    }
+
+    /// Stores a new version of an organisation's own scheme (version = previous + 1).
+    pub async fn add_monitoring_scheme(
+        &self,
+        scheme: &MonitoringScheme,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<MonitoringScheme, StoreError> {
+        dispatch!(self, b => b.add_monitoring_scheme(scheme, actor, now).await)
+    }
+
+    /// The scheme an organisation asks its respondents: its own if it adopted one, else the
+    /// default.
+    pub async fn organisation_scheme(&self, org: OrganisationId) -> Result<MonitoringScheme, StoreError> {
+        let id = dispatch!(self, b => b.organisation_scheme(org).await)?;
+        match id {
+            None => MonitoringScheme::census2021().map_err(StoreError::Corrupt),
+            Some(id) => self
+                .monitoring_scheme(&id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("organisation scheme `{id}` is not stored"))),
+        }
+    }
+
+    /// Adopts a stored scheme (exact version) for an organisation's future responses.
+    pub async fn set_organisation_scheme(
+        &self,
+        org: OrganisationId,
+        scheme: &MonitoringScheme,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let id = scheme.id();
+        dispatch!(self, b => b.set_organisation_scheme(org, &id, actor, now).await)
     }
 
     /// Counts of rows per table, for checks after copies and imports.

@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The default monitoring scheme, parsed once.
-fn scheme() -> Result<&'static MonitoringScheme, ApiError> {
+/// The default monitoring scheme, parsed once: what baselines are counted in.
+fn default_scheme() -> Result<&'static MonitoringScheme, ApiError> {
     static SCHEME: OnceLock<Result<MonitoringScheme, String>> = OnceLock::new();
     SCHEME
         .get_or_init(MonitoringScheme::census2021)
@@ -22,11 +22,158 @@ fn scheme() -> Result<&'static MonitoringScheme, ApiError> {
         .map_err(|e| ApiError::Internal(format!("monitoring scheme: {e}")))
 }
 
-/// The monitoring questions and their categories (Census 2021 based); every question also
-/// takes `prefer_not_to_say`.
-#[utoipa::path(get, path = "/api/v1/monitoring-scheme", tag = "responses", responses((status = 200, body = MonitoringScheme)))]
-pub(crate) async fn monitoring_scheme() -> Result<Json<MonitoringScheme>, ApiError> {
-    Ok(Json(scheme()?.clone()))
+/// A stored scheme named in a request (`key@version`, or `key` for the latest), or a 422 on
+/// `field`.
+async fn named_scheme(state: &AppState, field: &str, id: &str) -> Result<MonitoringScheme, ApiError> {
+    state
+        .store
+        .monitoring_scheme(id.trim())
+        .await?
+        .ok_or_else(|| ApiError::field(field, format!("no monitoring scheme `{id}`")))
+}
+
+/// The scheme a report is given in: the one asked for, else the organisation's, else the default.
+async fn report_scheme(
+    state: &AppState,
+    requested: Option<&str>,
+    organisation: Option<&str>,
+) -> Result<MonitoringScheme, ApiError> {
+    if let Some(id) = requested.filter(|s| !s.trim().is_empty()) {
+        return named_scheme(state, "scheme", id).await;
+    }
+    if let Some(slug) = organisation.filter(|s| !s.is_empty()) {
+        if let Some(org) = state.store.get_organisation(slug).await? {
+            return Ok(state.store.organisation_scheme(org.id).await?);
+        }
+    }
+    Ok(default_scheme()?.clone())
+}
+
+/// Whose questions to show.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct SchemeQuery {
+    /// Organisation slug: the scheme it asks its respondents.
+    organisation: Option<String>,
+    /// Consultation id: the scheme its owner asks (what a response to it is checked against).
+    consultation: Option<String>,
+}
+
+/// The monitoring questions and their categories: the default (Census 2021 based) scheme, or
+/// the one an organisation or an activity's owner asks. Every question also takes
+/// `prefer_not_to_say`.
+#[utoipa::path(get, path = "/api/v1/monitoring-scheme", tag = "responses", params(SchemeQuery),
+    responses((status = 200, body = MonitoringScheme),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn monitoring_scheme(
+    State(state): State<AppState>,
+    super::ApiQuery(q): super::ApiQuery<SchemeQuery>,
+) -> Result<Json<MonitoringScheme>, ApiError> {
+    if let Some(id) = q.consultation.as_deref().filter(|s| !s.is_empty()) {
+        let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
+        let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
+        let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
+        if !c.status_on(state.clock.today()).is_public() {
+            return Err(not_found());
+        }
+        return Ok(Json(state.store.organisation_scheme(c.organisation_id).await?));
+    }
+    if let Some(slug) = q.organisation.as_deref().filter(|s| !s.is_empty()) {
+        let org = state
+            .store
+            .get_organisation(slug)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+        return Ok(Json(state.store.organisation_scheme(org.id).await?));
+    }
+    Ok(Json(default_scheme()?.clone()))
+}
+
+/// Every monitoring scheme: the default, then organisations' own, every version.
+#[utoipa::path(get, path = "/api/v1/monitoring-schemes", tag = "responses",
+    responses((status = 200, body = Vec<MonitoringScheme>)))]
+pub(crate) async fn list_schemes(State(state): State<AppState>) -> Result<Json<Vec<MonitoringScheme>>, ApiError> {
+    Ok(Json(state.store.monitoring_schemes().await?))
+}
+
+/// One monitoring scheme: `key@version`, or `key` for its latest version.
+#[utoipa::path(get, path = "/api/v1/monitoring-schemes/{id}", tag = "responses",
+    params(("id" = String, Path, description = "`key@version` or `key`")),
+    responses((status = 200, body = MonitoringScheme),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get_scheme(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<MonitoringScheme>, ApiError> {
+    state
+        .store
+        .monitoring_scheme(&id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no monitoring scheme `{id}`")))
+}
+
+/// Add an organisation's own monitoring scheme, or a new version of one: its own bands and merged
+/// categories, each saying which default (Census 2021) categories it covers, so baselines roll up
+/// and answers given under other schemes translate. Coordinators.
+#[utoipa::path(post, path = "/api/v1/monitoring-schemes", tag = "responses", request_body = consult_core::SchemeInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = MonitoringScheme),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn add_scheme(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<consult_core::SchemeInput>,
+) -> Result<(StatusCode, Json<MonitoringScheme>), ApiError> {
+    let actor = caller.coordinator()?;
+    let scheme = MonitoringScheme::parse_own(input, default_scheme()?, 0)?;
+    let stored = state
+        .store
+        .add_monitoring_scheme(&scheme, &actor, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// Which scheme an organisation adopts.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AdoptScheme {
+    /// `key@version`, or `key` for its latest version; `census2021` returns to the default.
+    scheme: Option<String>,
+}
+
+/// Adopt a monitoring scheme for an organisation's future responses (answers already stored
+/// keep the scheme they answered). Coordinators.
+#[utoipa::path(put, path = "/api/v1/organisations/{slug}/monitoring-scheme", tag = "responses",
+    params(("slug" = String, Path, description = "organisation slug")), request_body = AdoptScheme,
+    security(("bearer" = [])),
+    responses((status = 200, body = MonitoringScheme),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn adopt_scheme(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    ApiJson(input): ApiJson<AdoptScheme>,
+) -> Result<Json<MonitoringScheme>, ApiError> {
+    let actor = caller.coordinator()?;
+    let org = state
+        .store
+        .get_organisation(&slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))?;
+    let id = input
+        .scheme
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::field("scheme", "is required"))?;
+    let scheme = named_scheme(&state, "scheme", &id).await?;
+    state
+        .store
+        .set_organisation_scheme(org.id, &scheme, &actor, state.clock.now())
+        .await?;
+    Ok(Json(scheme))
 }
 
 /// A stored response's receipt.
@@ -91,11 +238,12 @@ pub(crate) async fn respond(
             c.plan.closes_on()
         )));
     }
+    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
     let response = Response::parse(
         Uuid::now_v7(),
         c.id,
         input,
-        scheme()?,
+        &scheme,
         officer.map(|a| a.name.as_str()),
         state.clock.now(),
     )?;
@@ -140,7 +288,7 @@ pub(crate) async fn put_baseline(
     ApiJson(input): ApiJson<BaselineInput>,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.coordinator()?;
-    let scheme = scheme()?;
+    let scheme = default_scheme()?;
     let mut e = consult_core::ValidationErrors::new();
     let areas = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
     let area = match input.area.as_deref().map(consult_core::AreaCode::parse) {
@@ -215,6 +363,8 @@ pub(crate) struct EqualityQuery {
     baseline: Option<String>,
     /// `json` (default) or `html`: a page with a bar chart of respondents against population.
     format: Option<String>,
+    /// Monitoring scheme of the report, `key@version` or `key` (default: the owner's).
+    scheme: Option<String>,
 }
 
 /// The representativeness report of an activity's respondents against a population baseline.
@@ -255,12 +405,15 @@ pub(crate) async fn equality(
             .collect::<Result<Vec<_>, _>>()?,
     };
     let baseline = state.store.baseline(&areas).await?;
-    let (respondents, answers) = state.store.monitoring_counts(&[c.id]).await?;
+    let scheme = match q.scheme.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(id) => named_scheme(&state, "scheme", id).await?,
+        None => state.store.organisation_scheme(c.organisation_id).await?,
+    };
+    let tally = state.store.tally(&[c.id], &scheme).await?;
     let coordinator = caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
     let report = consult_core::equality_report(
-        scheme()?,
-        respondents,
-        &answers,
+        &scheme,
+        &tally,
         &baseline,
         &consult_core::ReportSettings::default(),
         !coordinator,
@@ -336,8 +489,9 @@ pub(crate) async fn import(
     } else {
         consult_core::ImportMode::AllOrNothing
     };
+    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
     let (responses, skipped) = consult_core::import_responses(
-        scheme()?,
+        &scheme,
         &input.mapping,
         &header,
         &rows,
@@ -374,6 +528,10 @@ pub(crate) struct SetQuery {
     baseline: Option<String>,
     /// `json` (default) or `csv`.
     format: Option<String>,
+    /// Monitoring scheme of the report, `key@version` or `key` (default: the organisation's,
+    /// else the default scheme). Answers given under other schemes are translated where their
+    /// categories map onto it and counted as not comparable where they do not.
+    scheme: Option<String>,
 }
 
 /// The representativeness report over a set of activities: an organisation, a service, a year,
@@ -453,12 +611,12 @@ pub(crate) async fn equality_set(
         }
     }
     let population = state.store.baseline(&baseline).await?;
-    let (respondents, answers) = state.store.monitoring_counts(&chosen).await?;
+    let scheme = report_scheme(&state, q.scheme.as_deref(), q.organisation.as_deref()).await?;
+    let tally = state.store.tally(&chosen, &scheme).await?;
     let coordinator = caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
     let report = consult_core::equality_report(
-        scheme()?,
-        respondents,
-        &answers,
+        &scheme,
+        &tally,
         &population,
         &consult_core::ReportSettings::default(),
         !coordinator,
@@ -516,6 +674,9 @@ pub(crate) struct SeldomQuery {
     last: Option<String>,
     /// GSS codes of the baseline areas, comma separated (required).
     baseline: Option<String>,
+    /// Monitoring scheme compared in, `key@version` or `key` (default: the organisation's, else
+    /// the default scheme).
+    scheme: Option<String>,
 }
 
 /// One activity of the run.
@@ -628,13 +789,13 @@ pub(crate) async fn seldom(
         .collect();
     let population = state.store.baseline(&baseline).await?;
     let suppress = !caller.0.as_ref().is_some_and(consult_core::Actor::is_coordinator);
+    let scheme = report_scheme(&state, q.scheme.as_deref(), q.organisation.as_deref()).await?;
     let mut reports = Vec::new();
     for c in &run {
-        let (respondents, answers) = state.store.monitoring_counts(&[c.id]).await?;
+        let tally = state.store.tally(&[c.id], &scheme).await?;
         reports.push(consult_core::equality_report(
-            scheme()?,
-            respondents,
-            &answers,
+            &scheme,
+            &tally,
             &population,
             &consult_core::ReportSettings::default(),
             suppress,
