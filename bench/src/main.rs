@@ -3,11 +3,13 @@
 //!
 //! Usage: `consult-bench overlap [--size N] [--queries Q] [--pg URL]`
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
+//!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod generate;
 mod overlap;
 mod residents;
+mod responses;
 
 use std::time::Duration;
 
@@ -70,5 +72,14 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(10);
         runtime.block_on(residents::run(residents, per, pg.as_deref()));
+    }
+    if matches!(which, "responses" | "all") {
+        let n = arg(&args, "--responses")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        let rows = arg(&args, "--import-rows")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        runtime.block_on(responses::run(n, rows, pg.as_deref()));
     }
 }

@@ -24,6 +24,7 @@ enum Arg {
     Date(NaiveDate),
     Int(i64),
     Time(DateTime<Utc>),
+    OptText(Option<String>),
 }
 
 /// SQL text with its arguments, numbering parameters as they are added.
@@ -208,6 +209,28 @@ const TABLES: &[&str] = &[
     "organisation_schemes",
 ];
 
+/// How far back each resident's recent invitation dates are kept: the longest fatigue window
+/// an organisation may set.
+const RECENT_INVITATION_DAYS: i64 = 3650;
+
+/// A resident's recent invitation dates, as kept with them (`2026-01-05,2026-03-02`). Read for
+/// every matching resident of an invitation plan, so parsed by hand rather than by format string.
+fn recent_dates(text: &str) -> Result<Vec<NaiveDate>, StoreError> {
+    text.split(',')
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let b = d.as_bytes();
+            let num = |r: std::ops::Range<usize>| -> Option<u32> {
+                b.get(r)?.iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+            };
+            (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+                .then(|| NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?))
+                .flatten()
+                .ok_or_else(|| StoreError::Corrupt(format!("invitation date `{d}`")))
+        })
+        .collect()
+}
+
 fn channels_text(channels: &[ContactChannel]) -> String {
     channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -261,6 +284,7 @@ macro_rules! bind_args {
                 Arg::Date(d) => q.bind(*d),
                 Arg::Int(i) => q.bind(*i),
                 Arg::Time(t) => q.bind(*t),
+                Arg::OptText(t) => q.bind(t.clone()),
             };
         }
         q
@@ -1187,16 +1211,9 @@ macro_rules! backend {
                 .fetch_all(&self.pool)
                 .await?;
                 let invited: std::collections::HashSet<Uuid> = invited.into_iter().map(|(id,)| id).collect();
-                let mut sql = Sql::new("");
-                let ws = sql.arg(Arg::Date(window_start));
-                sql.push(&format!(
-                    // The count and the latest date of invitations in the window come from one
-                    // index range scan, as `count|date` (both backends concatenate the same way).
-                    "SELECT r.id, r.channels, r.consent_at, \
-                     (SELECT COUNT(*) || '|' || COALESCE(MAX(k.on_date) || '', '') FROM contacts k \
-                      WHERE k.resident_id = r.id AND k.kind = 'invitation' AND k.on_date >= {ws}) \
-                     FROM residents r"
-                ));
+                // Each resident's recent invitation dates are kept with the resident: no lookup in
+                // the contact log per matching resident.
+                let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r");
                 if areas.is_empty() {
                     sql.push(" WHERE 1 = 1");
                 } else {
@@ -1219,22 +1236,38 @@ macro_rules! backend {
                 let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> =
                     bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
                 rows.into_iter()
-                    .map(|(id, channels, consent, window)| {
-                        let (n, last) = window.split_once('|').unwrap_or((&window, ""));
+                    .map(|(id, channels, consent, recent)| {
+                        let (mut n, mut last) = (0u32, None::<NaiveDate>);
+                        for d in recent_dates(&recent)? {
+                            if d >= window_start {
+                                n += 1;
+                                last = last.max(Some(d));
+                            }
+                        }
                         Ok(Candidate {
                             id,
                             channels: channels_from(&channels),
                             consented: consent.is_some(),
-                            contacts_in_window: n.parse().map_err(|_| StoreError::Corrupt(format!("contact count `{n}`")))?,
-                            last_contact: if last.is_empty() {
-                                None
-                            } else {
-                                Some(NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(e.to_string()))?)
-                            },
+                            contacts_in_window: n,
+                            last_contact: last,
                             already_invited: invited.contains(&id),
                         })
                     })
                     .collect()
+            }
+
+            pub(crate) async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE residents SET recent_invitations = COALESCE(\
+                     (SELECT string_agg(CAST(k.on_date AS TEXT), ',') FROM contacts k \
+                      WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), '')",
+                )
+                .bind(Utc::now().date_naive() - chrono::Duration::days(RECENT_INVITATION_DAYS))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
             }
 
             pub(crate) async fn record_invitations(
@@ -1258,6 +1291,29 @@ macro_rules! backend {
                     }
                     sql.push(&rows.join(", "));
                     bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                    // Keep each resident's recent invitation dates with them, in the same
+                    // transaction: read, add today, drop what is older than any window.
+                    let mut read = Sql::new("SELECT id, recent_invitations FROM residents WHERE id IN (");
+                    let list = read.list(chunk.iter().map(|(r, _)| Arg::Uuid(*r)));
+                    read.push(&list).push(")");
+                    let current: Vec<(Uuid, String)> = bind_args!(sqlx::query_as(&read.text), &read.args).fetch_all(&mut *tx).await?;
+                    let today = now.date_naive();
+                    let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
+                    // VALUES columns are column1, column2 on both backends.
+                    let mut write = Sql::new("UPDATE residents SET recent_invitations = v.column2 FROM (VALUES ");
+                    let mut values = Vec::with_capacity(current.len());
+                    for (id, recent) in &current {
+                        let mut dates: Vec<NaiveDate> = recent_dates(recent)?.into_iter().filter(|d| *d >= horizon).collect();
+                        dates.push(today);
+                        let text = dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect::<Vec<_>>().join(",");
+                        let i = write.arg(Arg::Uuid(*id));
+                        let t = write.arg(Arg::Text(text));
+                        values.push(format!("({i}, {t})"));
+                    }
+                    write.push(&values.join(", ")).push(") AS v WHERE residents.id = v.column1");
+                    if !current.is_empty() {
+                        bind_args!(sqlx::query(&write.text), &write.args).execute(&mut *tx).await?;
+                    }
                 }
                 let detail = json!({ "invited": invited.len() });
                 Self::audit(&mut tx, actor, now, "consultation.invite", "consultation", &consultation.to_string(), &detail).await?;
@@ -1357,10 +1413,50 @@ macro_rules! backend {
                 Ok((r.id, true))
             }
 
+            /// Stores imported responses in one transaction, many rows per statement.
             pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
-                for r in responses {
-                    Self::write_response(&mut tx, r, None).await?;
+                for chunk in responses.chunks(400) {
+                    let mut sql = Sql::new(
+                        "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) VALUES ",
+                    );
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    for r in chunk {
+                        let values = [
+                            sql.arg(Arg::Uuid(r.id)),
+                            sql.arg(Arg::Uuid(r.consultation_id.0)),
+                            sql.arg(Arg::Text(r.channel.as_str().into())),
+                            sql.arg(Arg::OptText(r.comments.clone())),
+                            sql.arg(Arg::OptText(None)),
+                            sql.arg(Arg::Time(r.received_at)),
+                            sql.arg(Arg::OptText(r.recorded_by.clone())),
+                        ];
+                        rows.push(format!("({})", values.join(", ")));
+                    }
+                    sql.push(&rows.join(", "));
+                    bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                    let answers: Vec<(&Response, &String, &String)> = chunk
+                        .iter()
+                        .flat_map(|r| r.monitoring.iter().map(move |(c, k)| (r, c, k)))
+                        .collect();
+                    for part in answers.chunks(1000) {
+                        let mut sql = Sql::new(
+                            "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) VALUES ",
+                        );
+                        let mut rows = Vec::with_capacity(part.len());
+                        for (r, c, k) in part {
+                            let values = [
+                                sql.arg(Arg::Uuid(r.id)),
+                                sql.arg(Arg::Uuid(r.consultation_id.0)),
+                                sql.arg(Arg::Text(r.scheme.clone())),
+                                sql.arg(Arg::Text((*c).clone())),
+                                sql.arg(Arg::Text((*k).clone())),
+                            ];
+                            rows.push(format!("({})", values.join(", ")));
+                        }
+                        sql.push(&rows.join(", "));
+                        bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                    }
                 }
                 tx.commit().await?;
                 Ok(())

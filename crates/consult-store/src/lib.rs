@@ -509,7 +509,14 @@ impl Store {
         dispatch!(self, b => b.invitation_candidates(consultation, areas, topics, groups, window_start).await)
     }
 
-    /// Records a committed invitation plan in the contact log, all or nothing.
+    /// Rebuilds every resident's recent invitation dates from the contact log (after contacts
+    /// were loaded by other means than [`Store::record_invitations`]). Returns residents updated.
+    pub async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
+        dispatch!(self, b => b.rebuild_recent_invitations().await)
+    }
+
+    /// Records a committed invitation plan in the contact log, all or nothing, keeping each
+    /// invited resident's recent invitation dates with them.
     pub async fn record_invitations(
         &self,
         consultation: ConsultationId,
