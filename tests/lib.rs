@@ -208,6 +208,23 @@ impl TestApp {
 
     /// Starts another server on the same database with these limits; returns its base URL.
     pub async fn instance_with(&self, limits: consult_api::Limits) -> String {
+        self.instance(limits, self.today.and_hms_opt(9, 30, 0).unwrap().and_utc())
+            .await
+    }
+
+    /// Starts another server on the same database whose clock is stopped `days` later (time
+    /// passing: activities close, feedback falls due); returns its base URL.
+    pub async fn later(&self, days: u64) -> String {
+        let day = self.today.checked_add_days(chrono::Days::new(days)).unwrap();
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            ..consult_api::Limits::default()
+        };
+        self.instance(limits, day.and_hms_opt(9, 30, 0).unwrap().and_utc())
+            .await
+    }
+
+    async fn instance(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> String {
         let store = match &self.schema {
             Some((url, schema)) => {
                 let options = sqlx::postgres::PgConnectOptions::from_str(url)
@@ -221,9 +238,7 @@ impl TestApp {
             }
             None => Store::connect(&self.database_url).await.unwrap(),
         };
-        let state = AppState::new(store)
-            .with_clock(FixedClock(self.today.and_hms_opt(9, 30, 0).unwrap().and_utc()))
-            .with_limits(limits);
+        let state = AppState::new(store).with_clock(FixedClock(now)).with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(consult_api::serve(listener, state, std::future::pending()));

@@ -79,7 +79,8 @@ async fn seed(store: &Store, now: DateTime<Utc>) -> Vec<Consultation> {
     let activities: Vec<Consultation> = (0..=ACTIVITIES)
         .map(|n| {
             let year = 2016 + (n / PER_YEAR) as i32;
-            let opens = NaiveDate::from_ymd_opt(year, 1, 1).unwrap() + chrono::Duration::days((n % PER_YEAR) as i64 * 2 % 330);
+            let opens =
+                NaiveDate::from_ymd_opt(year, 1, 1).unwrap() + chrono::Duration::days((n % PER_YEAR) as i64 * 2 % 330);
             let plan = ConsultationPlan::parse(
                 ConsultationInput {
                     organisation: Some("bench".into()),
@@ -365,8 +366,20 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
     let csv_path = dir.path().join("export.csv");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&csv_path).unwrap());
-        writeln!(f, "Respondent,Your views,What is your sex?,Age,Ethnicity,Religion,Disability").unwrap();
-        let ages = ["16 to 24", "25 to 34", "35 to 44", "45 to 54", "55 to 64", "65 to 74", "75 and over"];
+        writeln!(
+            f,
+            "Respondent,Your views,What is your sex?,Age,Ethnicity,Religion,Disability"
+        )
+        .unwrap();
+        let ages = [
+            "16 to 24",
+            "25 to 34",
+            "35 to 44",
+            "45 to 54",
+            "55 to 64",
+            "65 to 74",
+            "75 and over",
+        ];
         for i in 0..import_rows {
             writeln!(
                 f,
@@ -375,7 +388,11 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
                 ages[i % ages.len()],
                 if i % 10 == 0 { "Indian" } else { "White British" },
                 if i % 3 == 0 { "No religion" } else { "Christian" },
-                if i % 5 == 0 { "Prefer not to say" } else { "no_condition" },
+                if i % 5 == 0 {
+                    "Prefer not to say"
+                } else {
+                    "no_condition"
+                },
             )
             .unwrap();
         }

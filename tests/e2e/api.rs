@@ -162,6 +162,20 @@ async fn register_lifecycle_end_to_end(app: &TestApp) {
     let (s, body) = move_to(app, &app.coordinator, &id, "closed", Some("Budget timetable moved")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(body["status"], "closed");
+    // Publishing results publishes the feedback: refused until there is some.
+    assert_eq!(
+        move_to(app, &app.coordinator, &id, "results_published", None).await.0,
+        StatusCode::CONFLICT
+    );
+    let feedback = json!({ "items": [ { "theme": "Timing", "you_said": "Too soon", "we_did": "Moved the budget" } ] });
+    let (s, f) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/feedback"),
+            Some(&tamworth),
+            feedback,
+        )
+        .await;
+    assert_eq!((s, f["published_on"].clone()), (StatusCode::OK, Value::Null), "{f}");
     assert_eq!(
         move_to(app, &app.coordinator, &id, "results_published", None).await.0,
         StatusCode::OK
@@ -181,7 +195,8 @@ async fn register_lifecycle_end_to_end(app: &TestApp) {
     assert_eq!(
         actions,
         [
-            "consultation.transition",
+            "consultation.feedback",
+            "consultation.feedback",
             "consultation.transition",
             "consultation.transition",
             "consultation.transition",

@@ -30,6 +30,7 @@ mod api;
 mod checklist;
 mod cli;
 mod errors;
+mod feedback;
 mod overlap;
 mod residents;
 mod responses;

@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, meta, organisations, overlap, residents, responses};
+use crate::routes::{checklist, consultations, feedback, meta, organisations, overlap, residents, responses};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,6 +24,7 @@ use utoipa_axum::routes;
         (name = "overlap", description = "Duplication detection across the partnership"),
         (name = "responses", description = "Responses and equality monitoring"),
         (name = "residents", description = "The residents' register, targeted invitations and fatigue"),
+        (name = "feedback", description = "You said, we did; the annual review"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
@@ -86,6 +87,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(responses::respond))
+        .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(responses::monitoring_scheme))
         .routes(routes!(responses::list_schemes, responses::add_scheme))
         .routes(routes!(responses::get_scheme))

@@ -87,8 +87,12 @@ pub struct ConsultationView {
     pub opens_on: NaiveDate,
     /// Closing date (inclusive).
     pub closes_on: NaiveDate,
-    /// When feedback is due.
+    /// When feedback is due, as planned (write field).
     pub feedback_due_on: Option<NaiveDate>,
+    /// When feedback is due in effect: `feedback_due_on`, else closing + 12 weeks.
+    pub feedback_due: NaiveDate,
+    /// Closed without published feedback past its due date.
+    pub feedback_overdue: bool,
     /// Legal basis.
     pub legal_basis: Option<String>,
     /// Lead officer.
@@ -150,6 +154,8 @@ impl ConsultationView {
             opens_on: p.opens_on(),
             closes_on: p.closes_on(),
             feedback_due_on: p.feedback_due_on(),
+            feedback_due: consult_core::feedback_due(p),
+            feedback_overdue: consult_core::feedback_overdue(c, today),
             legal_basis: p.legal_basis().map(str::to_owned),
             lead_officer: p.lead_officer().map(str::to_owned),
             accessible_formats: p.accessible_formats().map(str::to_owned),

@@ -81,6 +81,19 @@ enum Command {
     /// Frameworks of principles.
     #[command(subcommand)]
     Framework(checklist::FrameworkCommand),
+    /// Record an activity's "you said, we did" feedback from a JSON file (`items`: theme,
+    /// you_said, and we_did or we_did_not with reason; `summary`); --publish publishes it once
+    /// the activity has closed, moving it to results_published.
+    Feedback {
+        /// Consultation id.
+        id: String,
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Publish it now.
+        #[arg(long)]
+        publish: bool,
+    },
     /// Invite matching residents from the residents' register to an approved or open activity,
     /// leaving out anyone the fatigue rules protect. Prints counts, never names.
     Invite {
@@ -223,6 +236,9 @@ struct ListArgs {
     /// Open on or before (YYYY-MM-DD).
     #[arg(long)]
     to: Option<NaiveDate>,
+    /// Only activities whose feedback is overdue (closed, results not published, past due).
+    #[arg(long)]
+    feedback_overdue: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -730,6 +746,13 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             } else {
                 None
             };
+            if request.to.as_deref() == Some(Status::ResultsPublished.as_str()) {
+                if let Some(feedback) = store.feedback(&[c.id]).await?.remove(&c.id) {
+                    let updated = publish_feedback(store, &c, &actor, feedback, true, today, now).await?;
+                    eprintln!("consult: {} is {}", updated.id, updated.status_on(today));
+                    return Ok(());
+                }
+            }
             let ctx = TransitionContext {
                 today,
                 now,
@@ -788,6 +811,23 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
         Command::Scheme(cmd) => scheme(store, cmd, &actor, now).await,
+        Command::Feedback { id, file, publish } => {
+            let c = find(store, &id).await?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let mut input: consult_core::FeedbackInput = consult_api::extract::parse_json(text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
+            input.publish |= publish;
+            let previous = store.feedback(&[c.id]).await?.remove(&c.id);
+            let feedback = consult_core::Feedback::parse(&input, previous.as_ref(), &actor, now).map_err(invalid)?;
+            let updated = publish_feedback(store, &c, &actor, feedback, input.publish, today, now).await?;
+            eprintln!(
+                "consult: feedback saved; {} is {}",
+                updated.id,
+                updated.status_on(today)
+            );
+            Ok(())
+        }
         Command::Invite { id, dry_run } => {
             let c = find(store, &id).await?;
             let plan = consult_store::invitations::plan(store, &c, today).await?;
@@ -1110,6 +1150,7 @@ async fn list(store: &Store, args: ListArgs, today: NaiveDate) -> Result<()> {
         text: args.q,
         from: args.from,
         to: args.to,
+        feedback_overdue: args.feedback_overdue,
         order: Order::ByRegistration,
     };
     let items = collect(store, &filter, today).await?;
@@ -1277,4 +1318,37 @@ async fn scheme(store: &Store, cmd: SchemeCommand, actor: &Actor, now: chrono::D
             Ok(())
         }
     }
+}
+
+/// Saves feedback, publishing it when asked (or when the results are already published: a
+/// correction), as the API does.
+async fn publish_feedback(
+    store: &Store,
+    c: &Consultation,
+    actor: &Actor,
+    mut feedback: consult_core::Feedback,
+    publish: bool,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Consultation> {
+    let status = c.status_on(today);
+    if !matches!(
+        status,
+        Status::Open | Status::Closed | Status::ResultsPublished | Status::Evaluated
+    ) {
+        return Err(CliError::Input(format!(
+            "feedback is recorded once an activity has opened; this one is {status}"
+        )));
+    }
+    let changes = if publish || matches!(status, Status::ResultsPublished | Status::Evaluated) {
+        let changes = consult_core::plan_publication(c, &feedback, actor, today, now).map_err(|e| match e {
+            consult_core::TransitionError::Invalid(v) => invalid(v),
+            other => CliError::Input(other.to_string()),
+        })?;
+        feedback.published_on.get_or_insert(today);
+        changes
+    } else {
+        Vec::new()
+    };
+    Ok(store.save_feedback(c.id, c.version, &feedback, &changes, actor).await?)
 }

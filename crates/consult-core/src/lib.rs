@@ -36,6 +36,7 @@ mod consultation;
 mod continuum;
 mod equality;
 mod error;
+mod feedback;
 mod lifecycle;
 mod monitoring;
 mod nomis;
@@ -57,6 +58,10 @@ pub use equality::{
     Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
+pub use feedback::{
+    FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
+    plan_publication,
+};
 pub use lifecycle::{
     Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
     allowed_targets, check_edit, plan_transition, scheduled_changes,

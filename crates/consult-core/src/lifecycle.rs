@@ -350,6 +350,13 @@ pub fn plan_transition(
             consultation.plan.opens_on()
         )));
     }
+    if to == Status::ResultsPublished && from == Status::Closed {
+        return Err(TransitionError::Conflict(
+            "results are published by publishing the feedback (what people said and what was done): \
+             see consult_core::plan_publication"
+                .into(),
+        ));
+    }
     if to == Status::Closed && from == Status::Open && today > consultation.plan.closes_on() {
         return Err(TransitionError::Conflict("already closed on its closing date".into()));
     }
@@ -579,7 +586,13 @@ mod tests {
             (Status::Approved, Status::Open, "schedule")
         );
         assert_eq!((close[1].from, close[1].to), (Status::Open, Status::Closed));
-        assert!(attempt(Status::Closed, Status::ResultsPublished, &coord, None, "2026-06-01").is_ok());
+        assert!(
+            matches!(
+                attempt(Status::Closed, Status::ResultsPublished, &coord, None, "2026-06-01"),
+                Err(TransitionError::Conflict(_))
+            ),
+            "results are published with the feedback"
+        );
         assert!(attempt(Status::ResultsPublished, Status::Evaluated, &coord, None, "2026-09-01").is_ok());
     }
 

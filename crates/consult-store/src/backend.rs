@@ -9,7 +9,7 @@ use crate::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
-    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Framework,
+    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Feedback, Framework,
     MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status,
     StatusChange,
 };
@@ -207,6 +207,7 @@ const TABLES: &[&str] = &[
     "baseline_counts",
     "monitoring_schemes",
     "organisation_schemes",
+    "feedback",
 ];
 
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
@@ -221,7 +222,9 @@ fn recent_dates(text: &str) -> Result<Vec<NaiveDate>, StoreError> {
         .map(|d| {
             let b = d.as_bytes();
             let num = |r: std::ops::Range<usize>| -> Option<u32> {
-                b.get(r)?.iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+                b.get(r)?
+                    .iter()
+                    .try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
             };
             (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
                 .then(|| NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?))
@@ -593,8 +596,8 @@ macro_rules! backend {
                 for c in cs {
                     let plan = &c.plan;
                     sqlx::query(
-                        "INSERT INTO consultations (id, organisation_id, status, version, title, search_text, level, opens_on, closes_on, plan, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        "INSERT INTO consultations (id, organisation_id, status, version, title, search_text, level, opens_on, closes_on, plan, created_at, updated_at, feedback_due) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                     )
                     .bind(c.id.0)
                     .bind(c.organisation_id.0)
@@ -608,6 +611,7 @@ macro_rules! backend {
                     .bind(plan_json(plan)?)
                     .bind(c.created_at)
                     .bind(c.updated_at)
+                    .bind(consult_core::feedback_due(plan))
                     .execute(&mut *tx)
                     .await?;
                     Self::write_side_tables(&mut tx, c.id.0, plan).await?;
@@ -706,7 +710,7 @@ macro_rules! backend {
                 Self::bump_version(&mut tx, id, expected_version, None, now).await?;
                 sqlx::query(
                     "UPDATE consultations SET organisation_id = (SELECT id FROM organisations WHERE slug = $1), title = $2, \
-                     search_text = $3, level = $4, opens_on = $5, closes_on = $6, plan = $7 WHERE id = $8",
+                     search_text = $3, level = $4, opens_on = $5, closes_on = $6, plan = $7, feedback_due = $9 WHERE id = $8",
                 )
                 .bind(plan.organisation().as_str())
                 .bind(plan.title())
@@ -716,6 +720,7 @@ macro_rules! backend {
                 .bind(plan.closes_on())
                 .bind(plan_json(plan)?)
                 .bind(id.0)
+                .bind(consult_core::feedback_due(plan))
                 .execute(&mut *tx)
                 .await?;
                 Self::write_side_tables(&mut tx, id.0, plan).await?;
@@ -755,6 +760,64 @@ macro_rules! backend {
                 Self::audit(&mut tx, actor, now, "consultation.transition", "consultation", &id.to_string(), &detail).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            pub(crate) async fn save_feedback(
+                &self,
+                id: ConsultationId,
+                expected_version: i64,
+                feedback: &Feedback,
+                changes: &[StatusChange],
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let now = feedback.updated_at;
+                let mut tx = self.begin().await?;
+                // Every save bumps the activity's version, so two editors cannot overwrite each
+                // other's feedback unseen.
+                Self::bump_version(&mut tx, id, expected_version, changes.last().map(|c| c.to), now).await?;
+                Self::insert_history(&mut tx, id.0, changes).await?;
+                let items = serde_json::to_string(&feedback.items).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO feedback (consultation_id, items, summary, published_on, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (consultation_id) DO UPDATE SET items = excluded.items, \
+                     summary = excluded.summary, published_on = excluded.published_on, updated_at = excluded.updated_at, \
+                     updated_by = excluded.updated_by",
+                )
+                .bind(id.0)
+                .bind(items)
+                .bind(&feedback.summary)
+                .bind(feedback.published_on)
+                .bind(now)
+                .bind(&feedback.updated_by)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({
+                    "items": feedback.items.len(),
+                    "not_done": feedback.items.iter().filter(|i| i.not_done()).count(),
+                    "published_on": feedback.published_on,
+                    "changes": changes,
+                });
+                Self::audit(&mut tx, actor, now, "consultation.feedback", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn feedback(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Feedback>, StoreError> {
+                let mut out = HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut sql = Sql::new(
+                        "SELECT consultation_id, items, summary, published_on, updated_at, updated_by FROM feedback WHERE consultation_id IN (",
+                    );
+                    let list = sql.list(chunk.iter().map(|id| Arg::Uuid(*id)));
+                    sql.push(&list).push(")");
+                    let rows: Vec<(Uuid, String, Option<String>, Option<NaiveDate>, DateTime<Utc>, String)> =
+                        bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    for (id, items, summary, published_on, updated_at, updated_by) in rows {
+                        let items = serde_json::from_str(&items).map_err(|e| StoreError::Corrupt(format!("feedback items: {e}")))?;
+                        out.insert(id, Feedback { items, summary, published_on, updated_at, updated_by });
+                    }
+                }
+                Ok(out)
             }
 
             pub(crate) async fn list_consultations(
@@ -821,6 +884,10 @@ macro_rules! backend {
                 if let Some(to) = filter.to {
                     let p = sql.arg(Arg::Date(to));
                     sql.push(&format!(" AND c.opens_on <= {p}"));
+                }
+                if filter.feedback_overdue {
+                    // The SQL twin of consult_core::feedback_overdue.
+                    sql.push(&format!(" AND c.effective = 'closed' AND c.feedback_due < {t}"));
                 }
                 match (&page.cursor, filter.order) {
                     (None, _) => {}

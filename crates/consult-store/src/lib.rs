@@ -337,6 +337,33 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
     }
 
+    /// Saves an activity's feedback if the activity is still at `expected_version`, with the
+    /// status changes publishing it makes (from [`consult_core::plan_publication`]), in one
+    /// transaction.
+    pub async fn save_feedback(
+        &self,
+        id: ConsultationId,
+        expected_version: i64,
+        feedback: &consult_core::Feedback,
+        changes: &[StatusChange],
+        actor: &Actor,
+    ) -> Result<Consultation, StoreError> {
+        dispatch!(self, b => b.save_feedback(id, expected_version, feedback, changes, actor).await)?;
+        self.get_consultation(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
+    }
+
+    /// The feedback recorded for each of the activities that has any.
+    pub async fn feedback(
+        &self,
+        ids: &[ConsultationId],
+    ) -> Result<HashMap<ConsultationId, consult_core::Feedback>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let found = dispatch!(self, b => b.feedback(&raw).await)?;
+        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
+    }
+
     /// A page of the register matching `filter`, as seen by `reader` on `today`.
     pub async fn list_consultations(
         &self,

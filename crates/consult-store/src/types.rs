@@ -99,6 +99,8 @@ pub struct ConsultationFilter {
     pub from: Option<NaiveDate>,
     /// Open on or before this date (opens on or before it).
     pub to: Option<NaiveDate>,
+    /// Only activities closed without published results whose feedback is overdue.
+    pub feedback_overdue: bool,
     /// Order.
     pub order: Order,
 }

@@ -120,6 +120,9 @@ pub(crate) struct RegisterQuery {
     /// Open on or before this date (YYYY-MM-DD).
     #[param(value_type = Option<String>, format = Date)]
     to: Option<String>,
+    /// `true`: only activities closed without published feedback past its due date.
+    #[param(value_type = Option<bool>)]
+    feedback_overdue: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(value_type = Option<u32>)]
     limit: Option<String>,
@@ -184,6 +187,14 @@ async fn parse_register_query(
             e.push("to", "must be on or after `from`");
         }
     }
+    let feedback_overdue = match q.feedback_overdue.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            e.push("feedback_overdue", "must be true or false");
+            false
+        }
+    };
     let limit = match q.limit.as_deref() {
         None | Some("") => 50,
         Some(l) => match l.parse::<u32>() {
@@ -221,6 +232,7 @@ async fn parse_register_query(
             text: q.q.filter(|t| !t.trim().is_empty()),
             from,
             to,
+            feedback_overdue,
             order,
         },
         PageRequest { limit, cursor },
@@ -435,6 +447,22 @@ pub(crate) async fn transition(
 ) -> Result<Json<ConsultationView>, ApiError> {
     let (c, actor) = load_for_write(&state, &id, caller).await?;
     let (today, now) = (state.clock.today(), state.clock.now());
+    if request.to.as_deref() == Some(Status::ResultsPublished.as_str()) {
+        // Publishing results is publishing the feedback: one mechanism, one set of rules.
+        match state.store.feedback(&[c.id]).await?.remove(&c.id) {
+            Some(feedback) => {
+                let (updated, _) = super::feedback::save(&state, &c, &actor, feedback, true).await?;
+                return Ok(Json(view(&state, &updated).await?));
+            }
+            None if c.status_on(today) == Status::Closed => {
+                return Err(ApiError::Conflict(
+                    "record the feedback first (PUT /consultations/{id}/feedback): what people said and what was done"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
+    }
     let approving = request.to.as_deref() == Some(Status::Approved.as_str());
     let assessment = if approving {
         Some(state.overlap.assess(&state.store, &c, today).await?)

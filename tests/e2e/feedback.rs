@@ -1,0 +1,234 @@
+//! You said, we did: drafting, publishing (refused before closing and without a theme),
+//! overdue feedback at its boundary, the public record, and corrections.
+
+use consult_tests::{TestApp, consultation};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn at(
+    app: &TestApp,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    consult_tests::into_json(req.send().await.unwrap()).await
+}
+
+on_both!(you_said_we_did);
+async fn you_said_we_did(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    // Open 8 to 17 January with no feedback date of its own: feedback is due twelve weeks after
+    // closing, on 11 April.
+    let mut body = consultation("tamworth", "Library opening hours", -2, 10);
+    body["feedback_due_on"] = Value::Null;
+    let id = app.register_activity(&tamworth, body, true).await;
+    let path = format!("/api/v1/consultations/{id}/feedback");
+    let theme =
+        json!({ "theme": "Sunday opening", "you_said": "Open on Sundays", "we_did": "Opening 10-4 from March" });
+    let not_done = json!({ "theme": "Cafe", "you_said": "Add a cafe", "we_did_not": "No cafe", "reason": "The lease does not allow food sales" });
+
+    // Validation names every field at fault; other organisations cannot write.
+    let bad = json!({ "items": [ { "theme": "Cafe", "you_said": "Add a cafe", "we_did_not": "No cafe" }, { "you_said": "x", "we_did": "y" } ] });
+    let (s, p) = app.put(&path, Some(&tamworth), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["items[0].reason", "items[1].theme"]);
+    assert_eq!(
+        app.put(&path, Some(&police), json!({ "items": [theme.clone()] }))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A draft while open: the owner sees it, the public does not; publishing is refused before closing.
+    let (s, draft) = app
+        .put(&path, Some(&tamworth), json!({ "items": [theme.clone()] }))
+        .await;
+    assert_eq!(
+        (s, draft["published_on"].clone()),
+        (StatusCode::OK, Value::Null),
+        "{draft}"
+    );
+    assert_eq!(draft["feedback_due"], "2026-04-11");
+    assert_eq!(app.get(&path, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, Some(&tamworth)).await.0, StatusCode::OK);
+    let (s, p) = app
+        .put(
+            &path,
+            Some(&tamworth),
+            json!({ "items": [theme.clone()], "publish": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("after an activity closes"),
+        "{p}"
+    );
+
+    // Due on 11 April: not overdue that day, overdue the next, and listed as such in the register.
+    let due = app.later(91).await;
+    let (_, c) = at(
+        app,
+        &due,
+        reqwest::Method::GET,
+        &format!("/api/v1/consultations/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (c["status"].as_str(), c["feedback_overdue"].as_bool()),
+        (Some("closed"), Some(false)),
+        "{c}"
+    );
+    let after = app.later(92).await;
+    let (_, c) = at(
+        app,
+        &after,
+        reqwest::Method::GET,
+        &format!("/api/v1/consultations/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(c["feedback_overdue"], true, "{c}");
+    let (_, overdue) = at(
+        app,
+        &after,
+        reqwest::Method::GET,
+        "/api/v1/consultations?feedback_overdue=true",
+        None,
+        None,
+    )
+    .await;
+    let listed: Vec<&str> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [id.as_str()]);
+    let (_, none) = at(
+        app,
+        &due,
+        reqwest::Method::GET,
+        "/api/v1/consultations?feedback_overdue=true",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(none["items"].as_array().unwrap().len(), 0);
+    let (s, _) = at(
+        app,
+        &after,
+        reqwest::Method::GET,
+        "/api/v1/consultations?feedback_overdue=maybe",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Publishing with no theme is refused; with themes it moves the activity to results_published.
+    let (s, p) = at(
+        app,
+        &after,
+        reqwest::Method::PUT,
+        &path,
+        Some(&tamworth),
+        Some(json!({ "items": [], "publish": true })),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("items")),
+        "{p}"
+    );
+    let body =
+        json!({ "items": [theme, not_done], "summary": "312 responses; most wanted Sunday opening.", "publish": true });
+    let (s, published) = at(app, &after, reqwest::Method::PUT, &path, Some(&tamworth), Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{published}");
+    assert_eq!(
+        (
+            published["status"].as_str(),
+            published["published_on"].as_str(),
+            published["overdue"].as_bool()
+        ),
+        (Some("results_published"), Some("2026-04-12"), Some(false))
+    );
+    let (_, c) = at(
+        app,
+        &after,
+        reqwest::Method::GET,
+        &format!("/api/v1/consultations/{id}"),
+        None,
+        None,
+    )
+    .await;
+    let history: Vec<&str> = c["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        history,
+        ["submitted", "approved", "open", "closed", "results_published"]
+    );
+    // On the public record, with the reason for what was not done.
+    let (s, public) = at(app, &after, reqwest::Method::GET, &path, None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(public["items"][1]["reason"], "The lease does not allow food sales");
+
+    // A correction later keeps the publication date.
+    let later = app.later(120).await;
+    let fix = json!({ "items": [ { "theme": "Sunday opening", "you_said": "Open on Sundays", "we_did": "Opening 10-4 from April" } ] });
+    let (s, fixed) = at(app, &later, reqwest::Method::PUT, &path, Some(&tamworth), Some(fix)).await;
+    assert_eq!(
+        (s, fixed["published_on"].as_str()),
+        (StatusCode::OK, Some("2026-04-12")),
+        "{fixed}"
+    );
+    assert_eq!(fixed["items"].as_array().unwrap().len(), 1);
+
+    // The CLI records feedback from a file, and refuses bad files with exit code 2.
+    let other = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks", -2, 10), true)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("feedback.json");
+    std::fs::write(
+        &file,
+        json!({ "items": [ { "theme": "Play areas", "you_said": "More swings", "we_did": "Ordered six" } ] })
+            .to_string(),
+    )
+    .unwrap();
+    let out = app.cli(&["feedback", &other, "--file", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, f) = app
+        .get(&format!("/api/v1/consultations/{other}/feedback"), Some(&tamworth))
+        .await;
+    assert_eq!(f["items"][0]["theme"], "Play areas");
+    std::fs::write(&file, json!({ "items": [ { "theme": "Play areas" } ] }).to_string()).unwrap();
+    let out = app.cli(&["feedback", &other, "--file", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("items[0].you_said"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
