@@ -232,3 +232,105 @@ async fn you_said_we_did(app: &TestApp) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Replaces every `consultation_id` (random per run) so snapshots compare content.
+fn redact(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "consultation_id" {
+                    *x = json!("[id]");
+                } else {
+                    redact(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+on_both!(annual_review_of_the_demo_data);
+async fn annual_review_of_the_demo_data(app: &TestApp) {
+    let now = app.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
+    assert!(
+        consult_store::demo::load_if_empty(&app.store, app.today, now)
+            .await
+            .unwrap()
+    );
+    let (s, mut review) = app.get("/api/v1/reports/annual?year=2025", None).await;
+    assert_eq!(s, StatusCode::OK, "{review}");
+    // What was not done is there with its reasons; drafts and withdrawn activities are not.
+    let not_done: Vec<&str> = review["not_done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(not_done.len(), 2, "{review}");
+    assert!(review["by_status"].get("withdrawn").is_none() && review["by_status"].get("draft").is_none());
+    assert_eq!(review["equality"]["suppressed_view"], true);
+    redact(&mut review);
+    insta::assert_json_snapshot!("annual_review_demo_2025", review);
+
+    // One organisation; an area (the councillors' view); CSV and HTML.
+    let (_, herefordshire) = app
+        .get(
+            "/api/v1/reports/annual?year=2025&organisation=herefordshire-partnership",
+            None,
+        )
+        .await;
+    assert_eq!(herefordshire["activities"], 1, "{herefordshire}");
+    assert_eq!(herefordshire["measures"]["paper_and_phone_survey_cost"], 30000.0);
+    let (_, area) = app.get("/api/v1/reports/annual?year=2025&area=E07000199", None).await;
+    assert!(area["activities"].as_u64().unwrap() < review["activities"].as_u64().unwrap());
+    let res = app
+        .client
+        .get(format!("{}/api/v1/reports/annual?year=2025&format=csv", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert!(
+        text.starts_with("section,name,value\n") && text.contains("not_done,"),
+        "{text}"
+    );
+    let res = app
+        .client
+        .get(format!("{}/api/v1/reports/annual?year=2025&format=html", app.base))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("<h1>Consultation and engagement: annual review 2025</h1>")
+            && page.contains("What we did not do, and why")
+            && page.contains("<svg role=\"img\""),
+        "{page}"
+    );
+
+    // Bad requests name the field; an unknown organisation is a 404.
+    let (s, p) = app.get("/api/v1/reports/annual?format=pdf", None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["year", "format"]);
+    assert_eq!(
+        app.get("/api/v1/reports/annual?year=2025&organisation=nowhere", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The CLI writes the same review as HTML (its clock is the real one).
+    let out = app.cli(&["report", "annual", "--year", "2025", "--format", "html"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("annual review 2025"));
+    let out = app.cli(&["report", "annual", "--year", "2025", "--organisation", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -81,8 +81,24 @@ pub fn page(title: &str, report: &EqualityReport) -> String {
         escape(title),
         report.respondents
     );
+    body.push_str(&sections(report, 2));
+    document(&format!("Who responded: {title}"), &body)
+}
+
+/// A complete HTML document around `body` (already escaped).
+pub fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title></head><body><main>{body}</main></body></html>",
+        escape(title)
+    )
+}
+
+/// One section per characteristic, headed at `level`: the chart and the table.
+pub fn sections(report: &EqualityReport, level: u8) -> String {
+    let mut body = String::new();
     for c in &report.characteristics {
-        let _ = write!(body, "<section><h2>{}</h2>", escape(&c.characteristic));
+        let _ = write!(body, "<section><h{level}>{}</h{level}>", escape(&c.characteristic));
         body.push_str(&svg(c));
         body.push_str("<table><thead><tr><th scope=\"col\">Category</th><th scope=\"col\">Respondents</th><th scope=\"col\">Share</th><th scope=\"col\">Population</th><th scope=\"col\">Flag</th></tr></thead><tbody>");
         for k in &c.categories {
@@ -108,11 +124,7 @@ pub fn page(title: &str, report: &EqualityReport) -> String {
             c.gri.map_or_else(|| "no baseline".to_owned(), |g| format!("{g:.3}"))
         );
     }
-    format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Who responded: {}</title></head><body><main>{body}</main></body></html>",
-        escape(title)
-    )
+    body
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod routes;
 pub mod views;
 
 pub use openapi::openapi;
+pub use routes::reports::{review_csv, review_html};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

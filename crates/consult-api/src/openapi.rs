@@ -2,7 +2,7 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, feedback, meta, organisations, overlap, residents, responses};
+use crate::routes::{checklist, consultations, feedback, meta, organisations, overlap, reports, residents, responses};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -88,6 +88,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(responses::respond))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
+        .routes(routes!(reports::annual))
         .routes(routes!(responses::monitoring_scheme))
         .routes(routes!(responses::list_schemes, responses::add_scheme))
         .routes(routes!(responses::get_scheme))

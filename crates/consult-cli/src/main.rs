@@ -81,6 +81,9 @@ enum Command {
     /// Frameworks of principles.
     #[command(subcommand)]
     Framework(checklist::FrameworkCommand),
+    /// Reports: the annual review.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Record an activity's "you said, we did" feedback from a JSON file (`items`: theme,
     /// you_said, and we_did or we_did_not with reason; `summary`); --publish publishes it once
     /// the activity has closed, moving it to results_published.
@@ -198,6 +201,34 @@ pub(crate) enum Format {
     Table,
     Json,
     Csv,
+}
+
+/// Formats of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// The annual review of a year (T 6.5, O action 6): activities by level, service, method and
+    /// area, you said / we did, what was not done and why, measures of success, who responded.
+    Annual {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// One organisation (slug).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// A ward, division or other area (GSS code).
+        #[arg(long)]
+        area: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -811,6 +842,35 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
         Command::Scheme(cmd) => scheme(store, cmd, &actor, now).await,
+        Command::Report(ReportCommand::Annual {
+            year,
+            organisation,
+            area,
+            format,
+        }) => {
+            if let Some(slug) = &organisation {
+                if store.get_organisation(slug).await?.is_none() {
+                    return Err(CliError::Input(format!("no organisation `{slug}`")));
+                }
+            }
+            let area = area
+                .map(|a| consult_core::AreaCode::parse(&a).map_err(CliError::Input))
+                .transpose()?;
+            let scope = consult_store::review::ReviewScope { organisation, area };
+            let review = consult_store::review::annual(store, year, &scope, today).await?;
+            match format {
+                ReportFormat::Json => print_json(&review),
+                ReportFormat::Csv => {
+                    let bytes = consult_api::review_csv(&review).map_err(|e| CliError::Failed(e.to_string()))?;
+                    print!("{}", String::from_utf8_lossy(&bytes));
+                    Ok(())
+                }
+                ReportFormat::Html => {
+                    println!("{}", consult_api::review_html(&review));
+                    Ok(())
+                }
+            }
+        }
         Command::Feedback { id, file, publish } => {
             let c = find(store, &id).await?;
             let text = std::fs::read_to_string(&file)

@@ -44,6 +44,7 @@ mod organisation;
 mod overlap;
 mod principles;
 mod residents;
+mod review;
 mod text;
 
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
@@ -83,6 +84,9 @@ pub use principles::{
 pub use residents::{
     Candidate, ContactChannel, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan, Resident,
     ResidentInput, invitation_for, plan_invitations,
+};
+pub use review::{
+    AnnualReview, Measures, PAPER_AND_PHONE_METHODS, ReviewInput, ReviewTheme, active_in, annual_review, review_rows,
 };
 
 /// Re-exported so embedders name the same date and time types.

@@ -1112,6 +1112,18 @@ macro_rules! backend {
                 rows.into_iter().map(|r| consultation_from_row(r, Vec::new(), None)).collect()
             }
 
+            pub(crate) async fn dismissal_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
+                let mut out = HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut sql = Sql::new("SELECT consultation_id, COUNT(*) FROM overlap_dismissals WHERE consultation_id IN (");
+                    let list = sql.list(chunk.iter().map(|id| Arg::Uuid(*id)));
+                    sql.push(&list).push(") GROUP BY consultation_id");
+                    let rows: Vec<(Uuid, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    out.extend(rows.into_iter().map(|(id, n)| (id, u64::try_from(n).unwrap_or(0))));
+                }
+                Ok(out)
+            }
+
             pub(crate) async fn dismissals(&self, id: ConsultationId) -> Result<Vec<Dismissal>, StoreError> {
                 let rows: Vec<(Uuid, String, String, DateTime<Utc>)> = sqlx::query_as(
                     "SELECT other_id, reason, actor, at FROM overlap_dismissals WHERE consultation_id = $1 ORDER BY at, other_id",

@@ -7,7 +7,7 @@ use crate::{Store, StoreError};
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use consult_core::{
     Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, CostInput,
-    Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange,
+    Feedback, FeedbackItem, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange,
 };
 use uuid::Uuid;
 
@@ -302,6 +302,204 @@ fn shift(today: NaiveDate, days: i64) -> NaiveDate {
     }
 }
 
+/// One demo theme: (theme, you said, we did, we did not, because), empty meaning none.
+type Theme = (&'static str, &'static str, &'static str, &'static str, &'static str);
+
+/// Published "you said, we did" feedback of the demo activities whose results are out:
+/// (title, [(theme, you said, we did, we did not, because)]), empty meaning none.
+const FEEDBACK: &[(&str, &[Theme])] = &[
+    (
+        "Adult social care charging policy",
+        &[
+            (
+                "Disability-related expenses",
+                "The allowance for disability-related expenses is too low.",
+                "Raised the standard allowance and added an individual assessment on request.",
+                "",
+                "",
+            ),
+            (
+                "Phasing in",
+                "Phase the new charges in over two years.",
+                "",
+                "Did not phase the charges in.",
+                "Phasing would have left a gap the council cannot fund this year; hardship cases are reviewed individually.",
+            ),
+        ],
+    ),
+    (
+        "Joint residents' survey",
+        &[
+            (
+                "Community safety",
+                "Antisocial behaviour in town centres is the top concern.",
+                "Police and council set up joint town-centre patrols on Friday and Saturday evenings.",
+                "",
+                "",
+            ),
+            (
+                "Bus services",
+                "Restore the evening bus services cut last year.",
+                "",
+                "Did not restore the evening services.",
+                "The routes are run commercially; the council is funding a demand-responsive service instead.",
+            ),
+        ],
+    ),
+];
+
+/// Population of the demo areas with a baseline: (code, name, people, share White British).
+/// Rounded from Census 2021 for the demo; import the real tables with `consult baseline import`.
+const POPULATIONS: &[(&str, &str, u64, f64)] = &[
+    ("E07000199", "Tamworth", 78_700, 0.91),
+    ("E07000243", "Stevenage", 89_500, 0.71),
+    ("E06000019", "Herefordshire", 187_100, 0.91),
+    ("E10000025", "Oxfordshire", 725_300, 0.76),
+];
+
+/// A baseline for an area: age and sex shares typical of England, the ethnic mix from the
+/// White British share.
+fn demo_baseline(people: u64, white_british: f64) -> consult_core::BaselineCounts {
+    let share = |shares: &[(&str, f64)]| -> std::collections::BTreeMap<String, u64> {
+        shares
+            .iter()
+            .map(|(k, s)| ((*k).to_owned(), (people as f64 * s).round() as u64))
+            .collect()
+    };
+    let rest = 1.0 - white_british;
+    let mut b = consult_core::BaselineCounts::new();
+    b.insert("sex".into(), share(&[("female", 0.51), ("male", 0.49)]));
+    b.insert(
+        "age_band".into(),
+        share(&[
+            ("under_16", 0.19),
+            ("16-24", 0.10),
+            ("25-34", 0.13),
+            ("35-44", 0.12),
+            ("45-54", 0.13),
+            ("55-64", 0.13),
+            ("65-74", 0.11),
+            ("75+", 0.09),
+        ]),
+    );
+    b.insert(
+        "ethnic_group".into(),
+        share(&[
+            ("white_british", white_british),
+            ("other_white", rest * 0.30),
+            ("irish", rest * 0.03),
+            ("indian", rest * 0.12),
+            ("pakistani", rest * 0.08),
+            ("bangladeshi", rest * 0.03),
+            ("chinese", rest * 0.03),
+            ("other_asian", rest * 0.05),
+            ("african", rest * 0.10),
+            ("caribbean", rest * 0.04),
+            ("white_and_black_caribbean", rest * 0.06),
+            ("white_and_asian", rest * 0.05),
+            ("other_mixed", rest * 0.04),
+            ("arab", rest * 0.01),
+            ("any_other", rest * 0.02),
+        ]),
+    );
+    b.insert(
+        "disability".into(),
+        share(&[
+            ("limited_a_lot", 0.08),
+            ("limited_a_little", 0.10),
+            ("condition_not_limiting", 0.07),
+            ("no_condition", 0.75),
+        ]),
+    );
+    b
+}
+
+/// Demo responses to an activity: `n` of them, answers drawn (deterministically from `seed`)
+/// with the skews consultations usually see: more women, older people and White British
+/// respondents than live in the area, some preferring not to say.
+fn demo_responses(c: &Consultation, n: usize, seed: u64, now: DateTime<Utc>) -> Vec<consult_core::Response> {
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) % 1000) as u32
+    };
+    let mut pick = |options: &[(&str, u32)]| -> String {
+        let total: u32 = options.iter().map(|o| o.1).sum();
+        let mut x = next() % total;
+        for (k, w) in options {
+            if x < *w {
+                return (*k).to_owned();
+            }
+            x -= w;
+        }
+        consult_core::PREFER_NOT_TO_SAY.to_owned()
+    };
+    let channels = [
+        consult_core::ResponseChannel::Online,
+        consult_core::ResponseChannel::Online,
+        consult_core::ResponseChannel::Online,
+        consult_core::ResponseChannel::Paper,
+    ];
+    (0..n)
+        .map(|i| {
+            let mut monitoring = std::collections::BTreeMap::new();
+            monitoring.insert(
+                "sex".into(),
+                pick(&[("female", 57), ("male", 39), ("prefer_not_to_say", 4)]),
+            );
+            monitoring.insert(
+                "age_band".into(),
+                pick(&[
+                    ("16-24", 4),
+                    ("25-34", 9),
+                    ("35-44", 14),
+                    ("45-54", 18),
+                    ("55-64", 21),
+                    ("65-74", 20),
+                    ("75+", 10),
+                    ("prefer_not_to_say", 4),
+                ]),
+            );
+            monitoring.insert(
+                "ethnic_group".into(),
+                pick(&[
+                    ("white_british", 90),
+                    ("other_white", 3),
+                    ("indian", 2),
+                    ("african", 1),
+                    ("white_and_black_caribbean", 1),
+                    ("prefer_not_to_say", 3),
+                ]),
+            );
+            monitoring.insert(
+                "disability".into(),
+                pick(&[
+                    ("limited_a_lot", 9),
+                    ("limited_a_little", 13),
+                    ("condition_not_limiting", 8),
+                    ("no_condition", 66),
+                    ("prefer_not_to_say", 4),
+                ]),
+            );
+            let channel = channels[i % channels.len()];
+            consult_core::Response {
+                id: Uuid::now_v7(),
+                consultation_id: c.id,
+                channel,
+                comments: Some(format!("Demo response {} to {}", i + 1, c.plan.title())),
+                monitoring,
+                scheme: consult_core::DEFAULT_SCHEME_ID.into(),
+                received_at: now,
+                recorded_by: (channel != consult_core::ResponseChannel::Online).then(|| "Customer services".into()),
+            }
+        })
+        .collect()
+}
+
 /// Loads the demo data if the register has no organisations. Returns whether it loaded.
 pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) -> Result<bool, StoreError> {
     if !store.list_organisations().await?.is_empty() {
@@ -392,9 +590,10 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
                 from,
                 to,
                 at: if to == Status::ResultsPublished || to == Status::Evaluated {
-                    (closes_on + Days::new(60 + 30 * step as u64))
+                    (closes_on + Days::new(40 + 20 * step as u64))
                         .and_hms_opt(10, 0, 0)
                         .map_or(at, |t| t.and_utc())
+                        .min(now)
                 } else {
                     at
                 },
@@ -421,5 +620,56 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
         });
     }
     store.import_consultations(&all, &demo).await?;
+    let baselines: Vec<crate::Baseline> = POPULATIONS
+        .iter()
+        .map(|(code, name, people, wb)| {
+            Ok(crate::Baseline {
+                area: AreaCode::parse(code).map_err(StoreError::Corrupt)?,
+                name: (*name).into(),
+                source: "Census 2021, rounded for the demo".into(),
+                counts: demo_baseline(*people, *wb),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    store.put_baselines(&baselines, &demo, now).await?;
+    for (i, c) in all.iter().enumerate() {
+        if matches!(
+            c.status_on(today),
+            Status::Open | Status::Closed | Status::ResultsPublished | Status::Evaluated
+        ) {
+            let n = 40 + (i * 53) % 180;
+            store.insert_responses(&demo_responses(c, n, i as u64 + 1, now)).await?;
+        }
+    }
+    for c in &all {
+        let Some((_, themes)) = FEEDBACK.iter().find(|(title, _)| *title == c.plan.title()) else {
+            continue;
+        };
+        let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let feedback = Feedback {
+            items: themes
+                .iter()
+                .map(|(theme, said, did, did_not, because)| FeedbackItem {
+                    theme: (*theme).into(),
+                    you_said: (*said).into(),
+                    we_did: text(did),
+                    we_did_not: text(did_not),
+                    reason: text(because),
+                })
+                .collect(),
+            summary: Some(format!(
+                "What people told us about {}, and what we did.",
+                c.plan.title()
+            )),
+            published_on: c
+                .status_history
+                .iter()
+                .find(|h| h.to == Status::ResultsPublished)
+                .map(|h| h.at.date_naive()),
+            updated_at: now,
+            updated_by: "Corporate Consultation Officer".into(),
+        };
+        store.save_feedback(c.id, c.version, &feedback, &[], &demo).await?;
+    }
     Ok(true)
 }

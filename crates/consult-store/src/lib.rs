@@ -24,6 +24,7 @@ mod backend;
 pub mod demo;
 pub mod invitations;
 pub mod overlap;
+pub mod review;
 pub mod testing;
 mod types;
 
@@ -352,6 +353,13 @@ impl Store {
         self.get_consultation(id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
+    }
+
+    /// How many overlap findings were dismissed (with a reason) for each of the activities.
+    pub async fn dismissal_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let found = dispatch!(self, b => b.dismissal_counts(&raw).await)?;
+        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
     /// The feedback recorded for each of the activities that has any.

@@ -6,6 +6,7 @@ pub(crate) mod feedback;
 pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;
+pub(crate) mod reports;
 pub(crate) mod residents;
 pub(crate) mod responses;
 

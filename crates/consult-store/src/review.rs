@@ -1,0 +1,114 @@
+//! The annual review of a year, assembled from the store: the year's published activities, their
+//! responses, feedback and dismissed overlap findings, and the equality of their respondents
+//! against the population of the areas they covered (rules in `consult_core::annual_review`).
+
+use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
+use chrono::NaiveDate;
+use consult_core::{
+    AnnualReview, AreaCode, AreaHierarchy, Consultation, MonitoringScheme, ReportSettings, ReviewInput, annual_review,
+    equality_report,
+};
+use std::collections::BTreeSet;
+
+/// What a review covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewScope {
+    /// One organisation's activities (slug).
+    pub organisation: Option<String>,
+    /// Activities in an area, a ward or division for councillors (with the areas containing it
+    /// and inside it).
+    pub area: Option<AreaCode>,
+}
+
+impl ReviewScope {
+    fn describe(&self) -> String {
+        match (&self.organisation, &self.area) {
+            (None, None) => "all organisations".into(),
+            (Some(o), None) => o.clone(),
+            (None, Some(a)) => format!("area {a}"),
+            (Some(o), Some(a)) => format!("{o} in area {a}"),
+        }
+    }
+}
+
+/// Every published activity active in `year` within the scope.
+async fn activities(
+    store: &Store,
+    year: i32,
+    scope: &ReviewScope,
+    today: NaiveDate,
+) -> Result<Vec<Consultation>, StoreError> {
+    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
+    let filter = ConsultationFilter {
+        organisation: scope.organisation.clone(),
+        areas: scope
+            .area
+            .as_ref()
+            .map(|a| hierarchy.related(a).into_iter().collect())
+            .unwrap_or_default(),
+        from: NaiveDate::from_ymd_opt(year, 1, 1),
+        to: NaiveDate::from_ymd_opt(year, 12, 31),
+        ..Default::default()
+    };
+    let mut page = PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    let mut out = Vec::new();
+    loop {
+        let found = store.list_consultations(&filter, &Reader::Public, today, &page).await?;
+        out.extend(found.items);
+        match found.next {
+            Some(next) => page.cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The areas whose populations the equality summary compares with: every area the activities
+/// name, less those inside another named one (their people are counted there already).
+fn baseline_areas(cs: &[Consultation], hierarchy: &AreaHierarchy) -> Vec<AreaCode> {
+    let named: BTreeSet<AreaCode> = cs
+        .iter()
+        .flat_map(|c| c.plan.audience().areas.iter().cloned())
+        .collect();
+    named
+        .iter()
+        .filter(|a| {
+            !named
+                .iter()
+                .any(|outer| outer != *a && hierarchy.contains_area(outer, a))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The review of `year` as of `today`, for the scope. A public document: published activities
+/// only, equality figures suppressed below the threshold.
+pub async fn annual(
+    store: &Store,
+    year: i32,
+    scope: &ReviewScope,
+    today: NaiveDate,
+) -> Result<AnnualReview, StoreError> {
+    let cs = activities(store, year, scope, today).await?;
+    let ids: Vec<_> = cs.iter().map(|c| c.id).collect();
+    let responses = store.response_counts(&ids).await?;
+    let feedback = store.feedback(&ids).await?;
+    let dismissals = store.dismissal_counts(&ids).await?;
+    let inputs: Vec<ReviewInput<'_>> = cs
+        .iter()
+        .map(|c| ReviewInput {
+            consultation: c,
+            responses: responses.get(&c.id).copied().unwrap_or(0),
+            feedback: feedback.get(&c.id),
+            dismissals: dismissals.get(&c.id).copied().unwrap_or(0),
+        })
+        .collect();
+    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
+    let baseline = store.baseline(&baseline_areas(&cs, &hierarchy)).await?;
+    let scheme = MonitoringScheme::census2021().map_err(StoreError::Corrupt)?;
+    let tally = store.tally(&ids, &scheme).await?;
+    let equality = equality_report(&scheme, &tally, &baseline, &ReportSettings::default(), true);
+    Ok(annual_review(year, today, &scope.describe(), &inputs, equality))
+}
