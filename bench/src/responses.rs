@@ -133,8 +133,11 @@ fn pick(h: &str, salt: u32, keys: &[(&str, u32)]) -> String {
     out
 }
 
+/// A characteristic, a salt for its answers, and its answer mix (category, weight).
+type AnswerMix = (&'static str, u32, Vec<(&'static str, u32)>);
+
 /// The five monitored characteristics and realistic-looking answer mixes.
-fn characteristics() -> Vec<(&'static str, u32, Vec<(&'static str, u32)>)> {
+fn characteristics() -> Vec<AnswerMix> {
     vec![
         ("sex", 1, vec![("female", 6), ("male", 4), ("prefer_not_to_say", 1)]),
         (
