@@ -334,3 +334,190 @@ async fn annual_review_of_the_demo_data(app: &TestApp) {
     let out = app.cli(&["report", "annual", "--year", "2025", "--organisation", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+on_both!(evaluation_and_remarks);
+async fn evaluation_and_remarks(app: &TestApp) {
+    use reqwest::Method;
+    let (tamworth, police) = app.seed().await;
+    let id = app
+        .register_activity(
+            &tamworth,
+            consultation("tamworth", "Leisure centre changes", -2, 10),
+            true,
+        )
+        .await;
+    let draft = app
+        .register_activity(&tamworth, consultation("tamworth", "Draft idea", 5, 10), false)
+        .await;
+
+    // Anyone may comment on, compliment or complain about how an activity is run.
+    let remarks = format!("/api/v1/consultations/{id}/remarks");
+    let complaint = json!({ "kind": "complaint", "body": "No step-free access at the drop-in", "principle": "accessible", "contact": "ann@example.org" });
+    let (s, receipt) = app.post(&remarks, None, complaint).await;
+    assert_eq!(
+        (s, receipt["status"].as_str()),
+        (StatusCode::CREATED, Some("received")),
+        "{receipt}"
+    );
+    let (s, _) = app
+        .post(
+            &remarks,
+            None,
+            json!({ "kind": "compliment", "body": "Friendly staff" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, p) = app.post(&remarks, None, json!({ "kind": "moan" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["kind", "body"]);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/consultations/{draft}/remarks"),
+            None,
+            json!({ "kind": "comment", "body": "x" })
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    // Staff of the owner see them, with the contact; the public and other bodies do not.
+    assert_eq!(app.get(&remarks, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&remarks, Some(&police)).await.0, StatusCode::FORBIDDEN);
+    let (s, list) = app.get(&remarks, Some(&tamworth)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list[0]["contact"], "ann@example.org");
+    let remark = format!("/api/v1/remarks/{}", receipt["id"].as_str().unwrap());
+    let (s, p) = app
+        .patch(&remark, Some(&tamworth), json!({ "status": "resolved" }))
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reply"))
+    );
+    assert_eq!(
+        app.patch(&remark, Some(&police), json!({ "status": "acknowledged" }))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, done) = app
+        .patch(
+            &remark,
+            Some(&tamworth),
+            json!({ "status": "resolved", "reply": "The next session is at the library, which is step-free." }),
+        )
+        .await;
+    assert_eq!(
+        (s, done["status"].as_str()),
+        (StatusCode::OK, Some("resolved")),
+        "{done}"
+    );
+
+    // A debrief waits for the close; then the response rate comes from the audience size.
+    let evaluation = format!("/api/v1/consultations/{id}/evaluation");
+    let debrief = json!({ "what_worked": "Drop-ins at the pool", "what_did_not": "Evening meeting", "learning_points": ["Book step-free venues"], "tags": ["Access"], "audience_size": 400 });
+    assert_eq!(
+        app.put(&evaluation, Some(&tamworth), debrief.clone()).await.0,
+        StatusCode::CONFLICT
+    );
+    for n in 0..3 {
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/consultations/{id}/responses"),
+                None,
+                json!({ "comments": format!("View {n}") }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let later = app.later(30).await;
+    let at = |method, path: &str, token: Option<&str>, body: Option<Value>| {
+        let path = path.to_owned();
+        let token = token.map(str::to_owned);
+        let later = later.clone();
+        async move { self::at(app, &later, method, &path, token.as_deref(), body).await }
+    };
+    let (s, e) = at(Method::PUT, &evaluation, Some(&tamworth), Some(debrief)).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(
+        (e["responses"].as_u64(), e["response_rate"].as_f64()),
+        (Some(3), Some(0.0075))
+    );
+    assert_eq!(e["cost_per_response"], 500.0);
+    assert_eq!(e["debrief"]["tags"][0], "access");
+
+    // Evaluated needs published results and the debrief.
+    let feedback = json!({ "items": [ { "theme": "Access", "you_said": "Step-free venues", "we_did": "Moved sessions" } ], "publish": true });
+    let (s, _) = at(
+        Method::PUT,
+        &format!("/api/v1/consultations/{id}/feedback"),
+        Some(&tamworth),
+        Some(feedback),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, moved) = at(
+        Method::POST,
+        &format!("/api/v1/consultations/{id}/transitions"),
+        Some(&app.coordinator),
+        Some(json!({ "to": "evaluated" })),
+    )
+    .await;
+    assert_eq!(
+        (s, moved["status"].as_str()),
+        (StatusCode::OK, Some("evaluated")),
+        "{moved}"
+    );
+
+    // The year's external sample: reproducible.
+    let (s, sample) = at(
+        Method::POST,
+        "/api/v1/evaluations/sample",
+        Some(&app.coordinator),
+        Some(json!({ "year": 2026, "size": 1 })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{sample}");
+    assert_eq!(
+        (sample[0]["consultation_id"].as_str(), sample[0]["external"].as_bool()),
+        (Some(id.as_str()), Some(true))
+    );
+    let (_, again) = at(
+        Method::POST,
+        "/api/v1/evaluations/sample",
+        Some(&app.coordinator),
+        Some(json!({ "year": 2026, "size": 1 })),
+    )
+    .await;
+    assert_eq!(again, sample);
+    let (s, p) = at(
+        Method::POST,
+        "/api/v1/evaluations/sample",
+        Some(&tamworth),
+        Some(json!({ "year": 2026, "size": 1 })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+
+    // The annual review counts them, and carries no contact details.
+    let (_, review) = at(Method::GET, "/api/v1/reports/annual?year=2026", None, None).await;
+    assert_eq!(review["measures"]["debriefs"], 1, "{review}");
+    assert_eq!(review["measures"]["external_evaluations"], 1);
+    assert_eq!(
+        review["remarks"],
+        json!({ "comments": 0, "compliments": 1, "complaints": 1, "complaints_resolved": 1 })
+    );
+    assert_eq!(review["learning_points"][0]["point"], "Book step-free venues");
+    assert!(!review.to_string().contains("ann@example.org"));
+
+    // The CLI lists the remarks for staff.
+    let out = app.cli(&["remarks", &id, "--format", "csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("complaint,resolved"));
+}

@@ -2,7 +2,9 @@
 //! so the document and the router cannot disagree.
 
 use crate::AppState;
-use crate::routes::{checklist, consultations, feedback, meta, organisations, overlap, reports, residents, responses};
+use crate::routes::{
+    checklist, consultations, evaluation, feedback, meta, organisations, overlap, reports, residents, responses,
+};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -89,6 +91,10 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::respond))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
+        .routes(routes!(evaluation::put_debrief, evaluation::get_evaluation))
+        .routes(routes!(evaluation::sample))
+        .routes(routes!(evaluation::post_remark, evaluation::list_remarks))
+        .routes(routes!(evaluation::update_remark))
         .routes(routes!(responses::monitoring_scheme))
         .routes(routes!(responses::list_schemes, responses::add_scheme))
         .routes(routes!(responses::get_scheme))

@@ -84,6 +84,33 @@ enum Command {
     /// Reports: the annual review.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Record an activity's debrief from a JSON file (what_worked, what_did_not,
+    /// learning_points, tags, audience_size) once it has closed.
+    Debrief {
+        /// Consultation id.
+        id: String,
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Draw the year's sample of closed activities for external evaluation (reproducible).
+    EvaluationSample {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// Sample size.
+        #[arg(long)]
+        size: usize,
+    },
+    /// Comments, compliments and complaints about how an activity was run (with contacts:
+    /// for staff only).
+    Remarks {
+        /// Consultation id.
+        id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Record an activity's "you said, we did" feedback from a JSON file (`items`: theme,
     /// you_said, and we_did or we_did_not with reason; `summary`); --publish publishes it once
     /// the activity has closed, moving it to results_published.
@@ -777,6 +804,11 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             } else {
                 None
             };
+            let debriefed = store
+                .evaluations(&[c.id])
+                .await?
+                .get(&c.id)
+                .is_some_and(|e| e.0.is_some());
             if request.to.as_deref() == Some(Status::ResultsPublished.as_str()) {
                 if let Some(feedback) = store.feedback(&[c.id]).await?.remove(&c.id) {
                     let updated = publish_feedback(store, &c, &actor, feedback, true, today, now).await?;
@@ -788,6 +820,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 today,
                 now,
                 assessment: assessment.as_ref(),
+                debriefed,
             };
             let changes = plan_transition(&c, &request, &actor, &ctx).map_err(|e| match e {
                 consult_core::TransitionError::Invalid(v) => invalid(v),
@@ -870,6 +903,63 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                     Ok(())
                 }
             }
+        }
+        Command::Debrief { id, file } => {
+            let c = find(store, &id).await?;
+            if !consult_core::may_debrief(&c, today) {
+                return Err(CliError::Input(format!(
+                    "an activity is debriefed after it closes; this one is {}",
+                    c.status_on(today)
+                )));
+            }
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+            let input: consult_core::DebriefInput = consult_api::extract::parse_json(text.as_bytes())
+                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
+            let debrief = consult_core::Debrief::parse(input, &actor, now).map_err(invalid)?;
+            store.save_debrief(c.id, &debrief, &actor).await?;
+            eprintln!("consult: debrief recorded for {}", c.id);
+            Ok(())
+        }
+        Command::EvaluationSample { year, size } => {
+            if size == 0 {
+                return Err(CliError::Input("--size must be at least 1".into()));
+            }
+            let closed: Vec<Consultation> = all_consultations(store, today)
+                .await?
+                .into_iter()
+                .filter(|c| chrono::Datelike::year(&c.plan.opens_on()) == year && consult_core::may_debrief(c, today))
+                .collect();
+            let ids: Vec<ConsultationId> = closed.iter().map(|c| c.id).collect();
+            let marks = store.evaluations(&ids).await?;
+            let candidates: Vec<(ConsultationId, bool)> =
+                ids.iter().map(|id| (*id, marks.get(id).is_some_and(|m| m.1))).collect();
+            let chosen = consult_core::external_sample(&candidates, year, size);
+            store.mark_external(&chosen, year, &actor, now).await?;
+            for c in closed.iter().filter(|c| chosen.contains(&c.id)) {
+                println!("{}\t{}", c.id, c.plan.title());
+            }
+            Ok(())
+        }
+        Command::Remarks { id, format } => {
+            let c = find(store, &id).await?;
+            let remarks = store.remarks(c.id).await?;
+            if format == Format::Json {
+                return print_json(&remarks);
+            }
+            let rows: Vec<Vec<String>> = remarks
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.kind.as_str().into(),
+                        r.status.as_str().into(),
+                        r.received_at.date_naive().to_string(),
+                        r.body.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(format, &["id", "kind", "status", "received", "body"], &rows)
         }
         Command::Feedback { id, file, publish } => {
             let c = find(store, &id).await?;

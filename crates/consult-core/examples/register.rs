@@ -113,6 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         today,
         now,
         assessment: Some(&assessment),
+        debriefed: false,
     };
     for (who, to, justification) in [
         (&officer, "submitted", None),

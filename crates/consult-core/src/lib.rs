@@ -36,6 +36,7 @@ mod consultation;
 mod continuum;
 mod equality;
 mod error;
+mod evaluation;
 mod feedback;
 mod lifecycle;
 mod monitoring;
@@ -43,6 +44,7 @@ mod nomis;
 mod organisation;
 mod overlap;
 mod principles;
+mod remarks;
 mod residents;
 mod review;
 mod text;
@@ -59,6 +61,7 @@ pub use equality::{
     Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
+pub use evaluation::{Debrief, DebriefInput, Evaluation, external_sample, may_debrief};
 pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
     plan_publication,
@@ -81,12 +84,14 @@ pub use principles::{
     ElectionPeriod, Framework, FrameworkCatalogue, FrameworkRef, Outcome, Principle, Rule, ScopeField, Severity,
     assess, builtin_frameworks,
 };
+pub use remarks::{Remark, RemarkCounts, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate};
 pub use residents::{
     Candidate, ContactChannel, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan, Resident,
     ResidentInput, invitation_for, plan_invitations,
 };
 pub use review::{
-    AnnualReview, Measures, PAPER_AND_PHONE_METHODS, ReviewInput, ReviewTheme, active_in, annual_review, review_rows,
+    AnnualReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, ReviewInput, ReviewTheme, active_in, annual_review,
+    review_rows,
 };
 
 /// Re-exported so embedders name the same date and time types.

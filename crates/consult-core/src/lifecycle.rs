@@ -251,6 +251,8 @@ pub struct TransitionContext<'a> {
     pub now: DateTime<Utc>,
     /// The activity's assessment; required to approve.
     pub assessment: Option<&'a Assessment>,
+    /// Whether its debrief is recorded; required to move to `evaluated`.
+    pub debriefed: bool,
 }
 
 /// Which role a transition needs.
@@ -355,6 +357,11 @@ pub fn plan_transition(
             "results are published by publishing the feedback (what people said and what was done): \
              see consult_core::plan_publication"
                 .into(),
+        ));
+    }
+    if to == Status::Evaluated && from == Status::ResultsPublished && !ctx.debriefed {
+        return Err(TransitionError::Conflict(
+            "record the debrief first: what worked, what did not, learning points".into(),
         ));
     }
     if to == Status::Closed && from == Status::Open && today > consultation.plan.closes_on() {
@@ -559,6 +566,7 @@ mod tests {
             today: day(today),
             now: DateTime::default(),
             assessment: Some(assessment),
+            debriefed: true,
         }
     }
 
@@ -694,6 +702,7 @@ mod tests {
             today: day("2026-01-10"),
             now: DateTime::default(),
             assessment: None,
+            debriefed: false,
         };
         assert!(matches!(
             plan_transition(&c, &req, &coord, &no_assessment),
@@ -726,7 +735,7 @@ mod tests {
             let c = consultation(from);
             let effective = c.status_on(today);
             let a = passing();
-            let context = TransitionContext { today, now: DateTime::default(), assessment: Some(&a) };
+            let context = TransitionContext { today, now: DateTime::default(), assessment: Some(&a), debriefed: false };
             let result = plan_transition(&c, &request(to, Some("because")), &who, &context);
             if let Ok(changes) = &result {
                 let last = changes.last().unwrap();

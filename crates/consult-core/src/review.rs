@@ -5,7 +5,9 @@
 
 use crate::consultation::{Consultation, ConsultationId};
 use crate::equality::EqualityReport;
+use crate::evaluation::Debrief;
 use crate::feedback::{Feedback, feedback_due, feedback_overdue};
+use crate::remarks::RemarkCounts;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +27,25 @@ pub struct ReviewInput<'a> {
     pub feedback: Option<&'a Feedback>,
     /// Overlap findings dismissed for it, with a recorded reason.
     pub dismissals: u64,
+    /// Its debrief, if recorded.
+    pub debrief: Option<&'a Debrief>,
+    /// Marked for external evaluation.
+    pub external: bool,
+    /// Comments, compliments and complaints about how it was run.
+    pub remarks: &'a RemarkCounts,
+}
+
+/// A learning point from a debrief.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LearningPoint {
+    /// The activity.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub consultation_id: ConsultationId,
+    /// Its title.
+    pub title: String,
+    /// The point.
+    pub point: String,
 }
 
 /// One "you said, we did" line.
@@ -75,6 +96,10 @@ pub struct Measures {
     pub paper_and_phone_survey_cost: f64,
     /// Overlap findings dismissed with a recorded reason (duplication considered and acted on).
     pub overlap_findings_dismissed: u64,
+    /// Activities debriefed.
+    pub debriefs: u64,
+    /// Activities marked for external evaluation.
+    pub external_evaluations: u64,
 }
 
 /// The annual review.
@@ -104,6 +129,10 @@ pub struct AnnualReview {
     pub you_said_we_did: Vec<ReviewTheme>,
     /// Everything published as not done, with the reasons.
     pub not_done: Vec<ReviewTheme>,
+    /// Learning points from the debriefs.
+    pub learning_points: Vec<LearningPoint>,
+    /// Comments, compliments and complaints about how activities were run.
+    pub remarks: RemarkCounts,
     /// Measures of success.
     pub measures: Measures,
     /// Who responded across the year's activities (public view: small numbers suppressed).
@@ -149,7 +178,11 @@ pub fn annual_review(
             cost_per_response: None,
             paper_and_phone_survey_cost: 0.0,
             overlap_findings_dismissed: 0,
+            debriefs: 0,
+            external_evaluations: 0,
         },
+        learning_points: Vec::new(),
+        remarks: RemarkCounts::default(),
         equality,
     };
     let (mut costed, mut costed_responses) = (0.0, 0u64);
@@ -180,6 +213,21 @@ pub fn annual_review(
         m.responses += i.responses;
         m.activities_with_responses += u64::from(i.responses > 0);
         m.overlap_findings_dismissed += i.dismissals;
+        m.debriefs += u64::from(i.debrief.is_some());
+        m.external_evaluations += u64::from(i.external);
+        if let Some(d) = i.debrief {
+            r.learning_points
+                .extend(d.learning_points.iter().map(|point| LearningPoint {
+                    consultation_id: c.id,
+                    title: p.title().to_owned(),
+                    point: point.clone(),
+                }));
+        }
+        let totals = &mut r.remarks;
+        totals.comments += i.remarks.comments;
+        totals.compliments += i.remarks.compliments;
+        totals.complaints += i.remarks.complaints;
+        totals.complaints_resolved += i.remarks.complaints_resolved;
         if let Some(cost) = p.cost() {
             let pounds = cost.amount.pounds();
             m.cost += pounds;
@@ -262,6 +310,12 @@ pub fn review_rows(r: &AnnualReview) -> Vec<[String; 3]> {
         ("cost_per_response", opt(m.cost_per_response)),
         ("paper_and_phone_survey_cost", m.paper_and_phone_survey_cost.to_string()),
         ("overlap_findings_dismissed", m.overlap_findings_dismissed.to_string()),
+        ("debriefs", m.debriefs.to_string()),
+        ("external_evaluations", m.external_evaluations.to_string()),
+        ("comments", r.remarks.comments.to_string()),
+        ("compliments", r.remarks.compliments.to_string()),
+        ("complaints", r.remarks.complaints.to_string()),
+        ("complaints_resolved", r.remarks.complaints_resolved.to_string()),
     ] {
         rows.push(["measures".into(), name.into(), value]);
     }
@@ -283,6 +337,9 @@ pub fn review_rows(r: &AnnualReview) -> Vec<[String; 3]> {
                 t.reason.as_deref().unwrap_or_default()
             ),
         ]);
+    }
+    for l in &r.learning_points {
+        rows.push(["learning_points".into(), l.title.clone(), l.point.clone()]);
     }
     for c in &r.equality.characteristics {
         for k in &c.categories {
@@ -434,36 +491,67 @@ mod tests {
             ],
         );
         let f_late = feedback(Some("2026-12-01"), vec![item("Roads", Some("Resurfaced"), None)]);
+        let none = RemarkCounts::default();
+        let some = RemarkCounts {
+            comments: 1,
+            compliments: 0,
+            complaints: 2,
+            complaints_resolved: 1,
+        };
+        let debrief = Debrief {
+            what_worked: Some("Pop-up stalls at the pool".into()),
+            what_did_not: None,
+            learning_points: vec!["Start the paper survey a week earlier".into()],
+            tags: vec![],
+            audience_size: None,
+            recorded_at: Utc::now(),
+            recorded_by: "ann".into(),
+        };
         let inputs = [
             ReviewInput {
                 consultation: &on_time,
                 responses: 300,
                 feedback: Some(&f_on_time),
                 dismissals: 1,
+                debrief: Some(&debrief),
+                external: true,
+                remarks: &some,
             },
             ReviewInput {
                 consultation: &late,
                 responses: 100,
                 feedback: Some(&f_late),
                 dismissals: 0,
+                debrief: None,
+                external: false,
+                remarks: &none,
             },
             ReviewInput {
                 consultation: &overdue,
                 responses: 0,
                 feedback: None,
                 dismissals: 2,
+                debrief: None,
+                external: false,
+                remarks: &none,
             },
             ReviewInput {
                 consultation: &draft,
                 responses: 0,
                 feedback: None,
                 dismissals: 0,
+                debrief: None,
+                external: false,
+                remarks: &none,
             },
             ReviewInput {
                 consultation: &old,
                 responses: 40,
                 feedback: None,
                 dismissals: 0,
+                debrief: None,
+                external: false,
+                remarks: &none,
             },
         ];
         let scheme = MonitoringScheme::census2021().unwrap();
@@ -494,6 +582,9 @@ mod tests {
         assert_eq!(highlights, ["Pool", "Roads"]);
         assert_eq!(r.not_done.len(), 1);
         assert_eq!(r.not_done[0].reason.as_deref(), Some("Costs"));
+        assert_eq!((r.measures.debriefs, r.measures.external_evaluations), (1, 1));
+        assert_eq!(r.learning_points[0].point, "Start the paper survey a week earlier");
+        assert_eq!((r.remarks.complaints, r.remarks.complaints_resolved), (2, 1));
         let rows = review_rows(&r);
         assert!(
             rows.iter()

@@ -9,9 +9,9 @@ use crate::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
-    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Dismissal, ElectionPeriod, FatigueRules, Feedback, Framework,
-    MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Resident, Response, Role, Slug, Status,
-    StatusChange,
+    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, ElectionPeriod, FatigueRules, Feedback,
+    Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Remark, RemarkCounts, RemarkKind,
+    RemarkStatus, Resident, Response, Role, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -208,6 +208,8 @@ const TABLES: &[&str] = &[
     "monitoring_schemes",
     "organisation_schemes",
     "feedback",
+    "evaluations",
+    "remarks",
 ];
 
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
@@ -802,6 +804,173 @@ macro_rules! backend {
                 Ok(())
             }
 
+            pub(crate) async fn save_debrief(
+                &self,
+                id: ConsultationId,
+                debrief: &Debrief,
+                actor: &Actor,
+            ) -> Result<(), StoreError> {
+                let now = debrief.recorded_at;
+                let body = serde_json::to_string(debrief).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO evaluations (consultation_id, debrief, external, external_year, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, NULL, $4, $5) ON CONFLICT (consultation_id) DO UPDATE SET debrief = excluded.debrief, \
+                     updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(id.0)
+                .bind(body)
+                .bind(false)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "learning_points": debrief.learning_points.len(), "tags": debrief.tags });
+                Self::audit(&mut tx, actor, now, "consultation.debrief", "consultation", &id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn mark_external(
+                &self,
+                ids: &[Uuid],
+                year: i32,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                for id in ids {
+                    sqlx::query(
+                        "INSERT INTO evaluations (consultation_id, debrief, external, external_year, updated_at, updated_by) \
+                         VALUES ($1, NULL, $2, $3, $4, $5) ON CONFLICT (consultation_id) DO UPDATE SET external = excluded.external, \
+                         external_year = COALESCE(evaluations.external_year, excluded.external_year), updated_at = excluded.updated_at, \
+                         updated_by = excluded.updated_by",
+                    )
+                    .bind(*id)
+                    .bind(true)
+                    .bind(year)
+                    .bind(now)
+                    .bind(&actor.name)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let detail = json!({ "year": year, "activities": ids.iter().map(Uuid::to_string).collect::<Vec<_>>() });
+                Self::audit(&mut tx, actor, now, "evaluation.sample", "evaluation", &year.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn evaluations(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, (Option<Debrief>, bool)>, StoreError> {
+                let mut out = HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut sql = Sql::new("SELECT consultation_id, debrief, external FROM evaluations WHERE consultation_id IN (");
+                    let list = sql.list(chunk.iter().map(|id| Arg::Uuid(*id)));
+                    sql.push(&list).push(")");
+                    let rows: Vec<(Uuid, Option<String>, bool)> =
+                        bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    for (id, debrief, external) in rows {
+                        let debrief = debrief
+                            .map(|d| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("debrief: {e}"))))
+                            .transpose()?;
+                        out.insert(id, (debrief, external));
+                    }
+                }
+                Ok(out)
+            }
+
+            pub(crate) async fn insert_remark(&self, r: &Remark, actor: &Actor) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO remarks (id, consultation_id, kind, body, principle, contact, status, reply, received_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(r.id)
+                .bind(r.consultation_id.0)
+                .bind(r.kind.as_str())
+                .bind(&r.body)
+                .bind(&r.principle)
+                .bind(&r.contact)
+                .bind(r.status.as_str())
+                .bind(&r.reply)
+                .bind(r.received_at)
+                .bind(r.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                // No contact details in the audit log.
+                let detail = json!({ "id": r.id, "kind": r.kind.as_str() });
+                Self::audit(&mut tx, actor, r.received_at, "remark.receive", "consultation", &r.consultation_id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn update_remark(&self, r: &Remark, actor: &Actor) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                let done = sqlx::query("UPDATE remarks SET status = $1, reply = $2, updated_at = $3 WHERE id = $4")
+                    .bind(r.status.as_str())
+                    .bind(&r.reply)
+                    .bind(r.updated_at)
+                    .bind(r.id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("remark {}", r.id)));
+                }
+                let detail = json!({ "id": r.id, "status": r.status.as_str() });
+                Self::audit(&mut tx, actor, r.updated_at, "remark.update", "consultation", &r.consultation_id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn remarks(&self, consultation: Option<Uuid>, id: Option<Uuid>) -> Result<Vec<Remark>, StoreError> {
+                let mut sql = Sql::new(
+                    "SELECT id, consultation_id, kind, body, principle, contact, status, reply, received_at, updated_at FROM remarks WHERE 1 = 1",
+                );
+                if let Some(c) = consultation {
+                    let p = sql.arg(Arg::Uuid(c));
+                    sql.push(&format!(" AND consultation_id = {p}"));
+                }
+                if let Some(i) = id {
+                    let p = sql.arg(Arg::Uuid(i));
+                    sql.push(&format!(" AND id = {p}"));
+                }
+                sql.push(" ORDER BY received_at, id");
+                type Row = (Uuid, Uuid, String, String, Option<String>, Option<String>, String, Option<String>, DateTime<Utc>, DateTime<Utc>);
+                let rows: Vec<Row> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(id, cid, kind, body, principle, contact, status, reply, received_at, updated_at)| {
+                        Ok(Remark {
+                            id,
+                            consultation_id: ConsultationId(cid),
+                            kind: RemarkKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("remark kind `{kind}`")))?,
+                            body,
+                            principle,
+                            contact,
+                            status: RemarkStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("remark status `{status}`")))?,
+                            reply,
+                            received_at,
+                            updated_at,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn remark_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, RemarkCounts>, StoreError> {
+                let mut out: HashMap<Uuid, RemarkCounts> = HashMap::new();
+                for chunk in ids.chunks(500) {
+                    let mut sql = Sql::new("SELECT consultation_id, kind, status, COUNT(*) FROM remarks WHERE consultation_id IN (");
+                    let list = sql.list(chunk.iter().map(|id| Arg::Uuid(*id)));
+                    sql.push(&list).push(") GROUP BY consultation_id, kind, status");
+                    let rows: Vec<(Uuid, String, String, i64)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    for (id, kind, status, n) in rows {
+                        let (Some(kind), Some(status)) = (RemarkKind::parse(&kind), RemarkStatus::parse(&status)) else {
+                            return Err(StoreError::Corrupt(format!("remark `{kind}` `{status}`")));
+                        };
+                        out.entry(id).or_default().add(kind, status, u64::try_from(n).unwrap_or(0));
+                    }
+                }
+                Ok(out)
+            }
+
             pub(crate) async fn feedback(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Feedback>, StoreError> {
                 let mut out = HashMap::new();
                 for chunk in ids.chunks(500) {
@@ -1292,24 +1461,21 @@ macro_rules! backend {
                 let invited: std::collections::HashSet<Uuid> = invited.into_iter().map(|(id,)| id).collect();
                 // Each resident's recent invitation dates are kept with the resident: no lookup in
                 // the contact log per matching resident.
-                let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r");
-                if areas.is_empty() {
-                    sql.push(" WHERE 1 = 1");
-                } else {
-                    // Driven from the area index: only residents of these areas are read.
+                // Set-based semi-joins on the area, interest and group indexes: the databases hash
+                // them (or drive from the smallest) rather than probing per resident.
+                let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r WHERE 1 = 1");
+                if !areas.is_empty() {
                     let l = sql.list(areas.iter().map(|a| Arg::Text(a.to_string())));
-                    sql.push(&format!(
-                        " JOIN (SELECT DISTINCT resident_id FROM resident_areas WHERE code IN ({l})) m ON m.resident_id = r.id WHERE 1 = 1"
-                    ));
+                    sql.push(&format!(" AND r.id IN (SELECT resident_id FROM resident_areas WHERE code IN ({l}))"));
                 }
                 let mut any = Vec::new();
                 if !topics.is_empty() {
                     let l = sql.list(topics.iter().map(|t| Arg::Text(t.to_lowercase())));
-                    any.push(format!("EXISTS (SELECT 1 FROM resident_interests i WHERE i.resident_id = r.id AND i.topic IN ({l}))"));
+                    any.push(format!("r.id IN (SELECT resident_id FROM resident_interests WHERE topic IN ({l}))"));
                 }
                 if !groups.is_empty() {
                     let l = sql.list(groups.iter().map(|g| Arg::Text(g.clone())));
-                    any.push(format!("EXISTS (SELECT 1 FROM resident_groups g WHERE g.resident_id = r.id AND g.slug IN ({l}))"));
+                    any.push(format!("r.id IN (SELECT resident_id FROM resident_groups WHERE slug IN ({l}))"));
                 }
                 sql.push(&format!(" AND ({})", any.join(" OR ")));
                 let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> =

@@ -670,6 +670,69 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
             updated_by: "Corporate Consultation Officer".into(),
         };
         store.save_feedback(c.id, c.version, &feedback, &[], &demo).await?;
+        if c.recorded_status == Status::Evaluated {
+            let debrief = consult_core::Debrief {
+                what_worked: Some(
+                    "One survey for all partners: a higher response than the three separate surveys had.".into(),
+                ),
+                what_did_not: Some("Few responses from people under 25, online or on paper.".into()),
+                learning_points: vec![
+                    "Add a short text-message version for younger residents".into(),
+                    "Agree the shared questions three months earlier".into(),
+                ],
+                tags: vec!["joint working".into(), "young people".into()],
+                audience_size: Some(6000),
+                recorded_at: now,
+                recorded_by: "Research Team".into(),
+            };
+            store.save_debrief(c.id, &debrief, &demo).await?;
+            let year = chrono::Datelike::year(&c.plan.opens_on());
+            store.mark_external(&[c.id], year, &demo, now).await?;
+        }
+    }
+    // A compliment and a resolved complaint about how an activity was run.
+    if let Some(c) = all.iter().find(|c| c.recorded_status == Status::ResultsPublished) {
+        let public = Actor {
+            name: "public".into(),
+            role: Role::Officer,
+            organisation: None,
+        };
+        let compliment = consult_core::Remark::parse(
+            Uuid::now_v7(),
+            c.id,
+            consult_core::RemarkInput {
+                kind: Some("compliment".into()),
+                body: Some("Clear explanation of the options at the drop-in session.".into()),
+                principle: Some("clear".into()),
+                contact: None,
+            },
+            now,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.insert_remark(&compliment, &public).await?;
+        let complaint = consult_core::Remark::parse(
+            Uuid::now_v7(),
+            c.id,
+            consult_core::RemarkInput {
+                kind: Some("complaint".into()),
+                body: Some("The paper questionnaire arrived after the first meeting.".into()),
+                principle: Some("timely".into()),
+                contact: Some("resident@example.org".into()),
+            },
+            now,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.insert_remark(&complaint, &public).await?;
+        let resolved = complaint
+            .update(
+                &consult_core::RemarkUpdate {
+                    status: Some("resolved".into()),
+                    reply: Some("Sorry: we now post questionnaires two weeks before any meeting.".into()),
+                },
+                now,
+            )
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.update_remark(&resolved, &demo).await?;
     }
     Ok(true)
 }

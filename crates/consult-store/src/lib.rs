@@ -362,6 +362,68 @@ impl Store {
         Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
+    /// Records (or replaces) an activity's debrief.
+    pub async fn save_debrief(
+        &self,
+        id: ConsultationId,
+        debrief: &consult_core::Debrief,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.save_debrief(id, debrief, actor).await)
+    }
+
+    /// Marks activities for external evaluation in `year`'s sample, in one transaction.
+    pub async fn mark_external(
+        &self,
+        ids: &[ConsultationId],
+        year: i32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        dispatch!(self, b => b.mark_external(&raw, year, actor, now).await)
+    }
+
+    /// Each activity's debrief (if recorded) and whether it is marked for external evaluation.
+    pub async fn evaluations(
+        &self,
+        ids: &[ConsultationId],
+    ) -> Result<HashMap<ConsultationId, (Option<consult_core::Debrief>, bool)>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let found = dispatch!(self, b => b.evaluations(&raw).await)?;
+        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
+    }
+
+    /// Stores a comment, compliment or complaint.
+    pub async fn insert_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
+        dispatch!(self, b => b.insert_remark(remark, actor).await)
+    }
+
+    /// Saves a remark's new status and reply.
+    pub async fn update_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
+        dispatch!(self, b => b.update_remark(remark, actor).await)
+    }
+
+    /// The remarks about an activity, oldest first (with contact details: not for the public).
+    pub async fn remarks(&self, id: ConsultationId) -> Result<Vec<consult_core::Remark>, StoreError> {
+        dispatch!(self, b => b.remarks(Some(id.0), None).await)
+    }
+
+    /// One remark.
+    pub async fn remark(&self, id: Uuid) -> Result<Option<consult_core::Remark>, StoreError> {
+        Ok(dispatch!(self, b => b.remarks(None, Some(id)).await)?.pop())
+    }
+
+    /// Counts of remarks per activity, by kind (complaints resolved apart).
+    pub async fn remark_counts(
+        &self,
+        ids: &[ConsultationId],
+    ) -> Result<HashMap<ConsultationId, consult_core::RemarkCounts>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let found = dispatch!(self, b => b.remark_counts(&raw).await)?;
+        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
+    }
+
     /// The feedback recorded for each of the activities that has any.
     pub async fn feedback(
         &self,

@@ -5,8 +5,8 @@
 use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
-    AnnualReview, AreaCode, AreaHierarchy, Consultation, MonitoringScheme, ReportSettings, ReviewInput, annual_review,
-    equality_report,
+    AnnualReview, AreaCode, AreaHierarchy, Consultation, MonitoringScheme, RemarkCounts, ReportSettings, ReviewInput,
+    annual_review, equality_report,
 };
 use std::collections::BTreeSet;
 
@@ -96,13 +96,22 @@ pub async fn annual(
     let responses = store.response_counts(&ids).await?;
     let feedback = store.feedback(&ids).await?;
     let dismissals = store.dismissal_counts(&ids).await?;
+    let evaluations = store.evaluations(&ids).await?;
+    let remarks = store.remark_counts(&ids).await?;
+    let none = RemarkCounts::default();
     let inputs: Vec<ReviewInput<'_>> = cs
         .iter()
-        .map(|c| ReviewInput {
-            consultation: c,
-            responses: responses.get(&c.id).copied().unwrap_or(0),
-            feedback: feedback.get(&c.id),
-            dismissals: dismissals.get(&c.id).copied().unwrap_or(0),
+        .map(|c| {
+            let evaluation = evaluations.get(&c.id);
+            ReviewInput {
+                consultation: c,
+                responses: responses.get(&c.id).copied().unwrap_or(0),
+                feedback: feedback.get(&c.id),
+                dismissals: dismissals.get(&c.id).copied().unwrap_or(0),
+                debrief: evaluation.and_then(|e| e.0.as_ref()),
+                external: evaluation.is_some_and(|e| e.1),
+                remarks: remarks.get(&c.id).unwrap_or(&none),
+            }
         })
         .collect();
     let hierarchy = AreaHierarchy::new(store.list_areas().await?);

@@ -257,6 +257,7 @@ async fn consultations_round_trip_update_and_transition_with_audit() {
             today: day("2026-01-10"),
             now: now(),
             assessment: None,
+            debriefed: false,
         };
         let changes = plan_transition(&updated, &req, &officer, &ctx).unwrap();
         let submitted = store
@@ -675,6 +676,7 @@ async fn checklist_settings_frameworks_attestations_and_approvals() {
             today: day("2026-01-10"),
             now: now(),
             assessment: Some(&a),
+            debriefed: false,
         };
         let req = TransitionRequest {
             to: Some("approved".into()),

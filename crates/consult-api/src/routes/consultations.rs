@@ -469,10 +469,18 @@ pub(crate) async fn transition(
     } else {
         None
     };
+    let debriefed = request.to.as_deref() == Some(Status::Evaluated.as_str())
+        && state
+            .store
+            .evaluations(&[c.id])
+            .await?
+            .get(&c.id)
+            .is_some_and(|e| e.0.is_some());
     let ctx = TransitionContext {
         today,
         now,
         assessment: assessment.as_ref(),
+        debriefed,
     };
     let changes = plan_transition(&c, &request, &actor, &ctx)?;
     let approval = match (assessment, changes.last()) {

@@ -153,7 +153,9 @@ pub fn review_html(r: &AnnualReview) -> String {
          <li>{methods} methods and {levels} levels of involvement used</li>\
          <li>Feedback published on time: {on_time} of {due} ({share}); {overdue} overdue</li>\
          <li>Recorded cost {cost}; cost per response {cpr}; paper and telephone surveys {paper}</li>\
-         <li>Overlapping activities considered and answered: {dismissed}</li></ul></section>",
+         <li>Overlapping activities considered and answered: {dismissed}</li>\
+         <li>Debriefs: {debriefs}; in the external evaluation sample: {external}</li>\
+         <li>About how activities were run: {comments} comments, {compliments} compliments, {complaints} complaints ({resolved} resolved)</li></ul></section>",
         year = r.year,
         scope = escape(&r.scope),
         as_of = r.as_of,
@@ -170,6 +172,12 @@ pub fn review_html(r: &AnnualReview) -> String {
         cpr = m.cost_per_response.map_or_else(|| "not known".to_owned(), money),
         paper = money(m.paper_and_phone_survey_cost),
         dismissed = m.overlap_findings_dismissed,
+        debriefs = m.debriefs,
+        external = m.external_evaluations,
+        comments = r.remarks.comments,
+        compliments = r.remarks.compliments,
+        complaints = r.remarks.complaints,
+        resolved = r.remarks.complaints_resolved,
     );
     b.push_str("<section><h2>What we asked</h2>");
     table(&mut b, "By level of involvement", &r.by_level);
@@ -205,6 +213,16 @@ pub fn review_html(r: &AnnualReview) -> String {
             escape(&t.response),
             escape(t.reason.as_deref().unwrap_or_default())
         );
+    }
+    b.push_str("</section><section><h2>What we learned</h2>");
+    if r.learning_points.is_empty() {
+        b.push_str("<p>No debrief recorded a learning point.</p>");
+    } else {
+        b.push_str("<ul>");
+        for l in &r.learning_points {
+            let _ = write!(b, "<li>{} ({})</li>", escape(&l.point), escape(&l.title));
+        }
+        b.push_str("</ul>");
     }
     let _ = write!(
         b,
