@@ -310,6 +310,33 @@ async fn annual_review_of_the_demo_data(app: &TestApp) {
         "{page}"
     );
 
+    // The quarterly update for a ward or division: the same review for a quarter.
+    let (s, q1) = app
+        .get("/api/v1/reports/quarterly?year=2026&quarter=1&area=E07000199", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q1}");
+    assert_eq!(
+        (
+            q1["period"]["kind"].as_str(),
+            q1["period"]["from"].as_str(),
+            q1["period"]["to"].as_str()
+        ),
+        (Some("quarterly"), Some("2026-01-01"), Some("2026-03-31"))
+    );
+    assert!(q1["activities"].as_u64().unwrap() >= 1, "{q1}");
+    let (s, p) = app.get("/api/v1/reports/quarterly?year=2026", None).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quarter"))
+    );
+    let (s, p) = app.get("/api/v1/reports/annual?year=2026&quarter=2", None).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quarter"))
+    );
+    let out = app.cli(&["report", "quarterly", "--year", "2026", "--quarter", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+
     // Bad requests name the field; an unknown organisation is a 404.
     let (s, p) = app.get("/api/v1/reports/annual?format=pdf", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);

@@ -91,6 +91,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(responses::respond))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
+        .routes(routes!(reports::quarterly))
         .routes(routes!(evaluation::put_debrief, evaluation::get_evaluation))
         .routes(routes!(evaluation::sample))
         .routes(routes!(evaluation::post_remark, evaluation::list_remarks))

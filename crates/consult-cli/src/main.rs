@@ -256,6 +256,25 @@ enum ReportCommand {
         #[arg(long, value_enum, default_value = "json")]
         format: ReportFormat,
     },
+    /// The quarterly update for councillors (O action 25): the same review for a quarter,
+    /// usually for a ward or division (--area).
+    Quarterly {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// The quarter, 1 to 4.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4))]
+        quarter: u32,
+        /// One organisation (slug).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// A ward, division or other area (GSS code).
+        #[arg(long)]
+        area: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -875,12 +894,23 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
         Command::Scheme(cmd) => scheme(store, cmd, &actor, now).await,
-        Command::Report(ReportCommand::Annual {
-            year,
-            organisation,
-            area,
-            format,
-        }) => {
+        Command::Report(cmd) => {
+            let (period, organisation, area, format) = match cmd {
+                ReportCommand::Annual {
+                    year,
+                    organisation,
+                    area,
+                    format,
+                } => (consult_core::Period::year(year), organisation, area, format),
+                ReportCommand::Quarterly {
+                    year,
+                    quarter,
+                    organisation,
+                    area,
+                    format,
+                } => (consult_core::Period::quarter(year, quarter), organisation, area, format),
+            };
+            let period = period.ok_or_else(|| CliError::Input("no such year or quarter".into()))?;
             if let Some(slug) = &organisation {
                 if store.get_organisation(slug).await?.is_none() {
                     return Err(CliError::Input(format!("no organisation `{slug}`")));
@@ -890,7 +920,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
                 .map(|a| consult_core::AreaCode::parse(&a).map_err(CliError::Input))
                 .transpose()?;
             let scope = consult_store::review::ReviewScope { organisation, area };
-            let review = consult_store::review::annual(store, year, &scope, today).await?;
+            let review = consult_store::review::review(store, period, &scope, today).await?;
             match format {
                 ReportFormat::Json => print_json(&review),
                 ReportFormat::Csv => {

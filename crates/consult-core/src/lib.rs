@@ -90,8 +90,8 @@ pub use residents::{
     ResidentInput, invitation_for, plan_invitations,
 };
 pub use review::{
-    AnnualReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, ReviewInput, ReviewTheme, active_in, annual_review,
-    review_rows,
+    EngagementReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, Period, PeriodKind, ReviewInput, ReviewTheme,
+    engagement_review, review_rows,
 };
 
 /// Re-exported so embedders name the same date and time types.

@@ -102,12 +102,14 @@ pub struct Measures {
     pub external_evaluations: u64,
 }
 
-/// The annual review.
+/// A review of a period: the annual review, or the quarterly update for councillors.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AnnualReview {
+pub struct EngagementReview {
     /// The year reviewed.
     pub year: i32,
+    /// The period reviewed: the year, or a quarter of it.
+    pub period: Period,
     /// The date the review was drawn up (decides what is overdue).
     pub as_of: NaiveDate,
     /// What the review covers, e.g. "all organisations" or an organisation or area.
@@ -139,22 +141,81 @@ pub struct AnnualReview {
     pub equality: EqualityReport,
 }
 
-/// True when the activity was open at some time in `year`.
-pub fn active_in(c: &Consultation, year: i32) -> bool {
-    c.plan.opens_on().year() <= year && c.plan.closes_on().year() >= year
+/// The period a review covers: a year (the annual review, T 6.5) or a quarter (the quarterly
+/// update for councillors, O action 25).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Period {
+    /// `annual` or `quarterly`.
+    pub kind: PeriodKind,
+    /// The quarter (1 to 4) of a quarterly update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarter: Option<u32>,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
 }
 
-/// Builds the review of `year` on `as_of` from the activities (only those in public statuses
-/// and active in the year count) and the equality report of their respondents.
-pub fn annual_review(
-    year: i32,
+/// Annual or quarterly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodKind {
+    /// A calendar year.
+    Annual,
+    /// A quarter of a calendar year.
+    Quarterly,
+}
+
+impl Period {
+    /// The calendar year `year` (`None` outside the dates chrono knows).
+    pub fn year(year: i32) -> Option<Period> {
+        Some(Period {
+            kind: PeriodKind::Annual,
+            quarter: None,
+            from: NaiveDate::from_ymd_opt(year, 1, 1)?,
+            to: NaiveDate::from_ymd_opt(year, 12, 31)?,
+        })
+    }
+
+    /// Quarter `quarter` (1 to 4) of `year`.
+    pub fn quarter(year: i32, quarter: u32) -> Option<Period> {
+        if !(1..=4).contains(&quarter) {
+            return None;
+        }
+        let from = NaiveDate::from_ymd_opt(year, quarter * 3 - 2, 1)?;
+        let next = if quarter == 4 {
+            NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+        } else {
+            NaiveDate::from_ymd_opt(year, quarter * 3 + 1, 1)?
+        };
+        Some(Period {
+            kind: PeriodKind::Quarterly,
+            quarter: Some(quarter),
+            from,
+            to: next.pred_opt()?,
+        })
+    }
+
+    /// True when the activity was open at some time in the period.
+    pub fn covers(&self, c: &Consultation) -> bool {
+        c.plan.opens_on() <= self.to && c.plan.closes_on() >= self.from
+    }
+}
+
+/// Builds the review of `period` on `as_of` from the activities (only those in public statuses
+/// and open at some time in the period count) and the equality report of their respondents.
+pub fn engagement_review(
+    period: Period,
     as_of: NaiveDate,
     scope: &str,
     inputs: &[ReviewInput<'_>],
     equality: EqualityReport,
-) -> AnnualReview {
-    let mut r = AnnualReview {
-        year,
+) -> EngagementReview {
+    let mut r = EngagementReview {
+        year: period.from.year(),
+        period,
         as_of,
         scope: scope.to_owned(),
         activities: 0,
@@ -188,7 +249,7 @@ pub fn annual_review(
     let (mut costed, mut costed_responses) = (0.0, 0u64);
     let mut chosen: Vec<&ReviewInput<'_>> = inputs
         .iter()
-        .filter(|i| i.consultation.status_on(as_of).is_public() && active_in(i.consultation, year))
+        .filter(|i| i.consultation.status_on(as_of).is_public() && period.covers(i.consultation))
         .collect();
     chosen.sort_by_key(|i| (i.consultation.plan.opens_on(), i.consultation.id));
     for i in chosen {
@@ -279,9 +340,11 @@ pub fn annual_review(
 
 /// The review as CSV rows: `section, name, value` (the equality part as `equality,
 /// characteristic/category, respondents or "suppressed"`).
-pub fn review_rows(r: &AnnualReview) -> Vec<[String; 3]> {
+pub fn review_rows(r: &EngagementReview) -> Vec<[String; 3]> {
     let mut rows = vec![
         ["review".into(), "year".into(), r.year.to_string()],
+        ["review".into(), "from".into(), r.period.from.to_string()],
+        ["review".into(), "to".into(), r.period.to.to_string()],
         ["review".into(), "as_of".into(), r.as_of.to_string()],
         ["review".into(), "scope".into(), r.scope.clone()],
         ["review".into(), "activities".into(), r.activities.to_string()],
@@ -439,6 +502,24 @@ mod tests {
     }
 
     #[test]
+    fn quarters_and_what_they_cover() {
+        let q4 = Period::quarter(2026, 4).unwrap();
+        assert_eq!(
+            (q4.from.to_string(), q4.to.to_string()),
+            ("2026-10-01".into(), "2026-12-31".into())
+        );
+        let q1 = Period::quarter(2026, 1).unwrap();
+        assert_eq!(q1.to.to_string(), "2026-03-31");
+        assert!(Period::quarter(2026, 5).is_none() && Period::quarter(2026, 0).is_none());
+        // Open 20 March to 5 April: in the first and second quarters, not the third.
+        let c = activity(9, "2026-03-20", "2026-04-05", &[], None, Status::Approved);
+        assert!(q1.covers(&c) && Period::quarter(2026, 2).unwrap().covers(&c));
+        assert!(!Period::quarter(2026, 3).unwrap().covers(&c));
+        let ends_on_first_day = activity(10, "2026-09-01", "2026-10-01", &[], None, Status::Approved);
+        assert!(q4.covers(&ends_on_first_day));
+    }
+
+    #[test]
     fn the_review_counts_the_year_and_its_measures() {
         let day = |s: &str| s.parse::<NaiveDate>().unwrap();
         // Published on time; published late; closed and overdue; a draft (not public); and one
@@ -562,7 +643,13 @@ mod tests {
             &ReportSettings::default(),
             true,
         );
-        let r = annual_review(2026, day("2026-12-31"), "tamworth", &inputs, equality);
+        let r = engagement_review(
+            Period::year(2026).unwrap(),
+            day("2026-12-31"),
+            "tamworth",
+            &inputs,
+            equality,
+        );
         assert_eq!(r.activities, 3);
         assert_eq!(r.by_status["results_published"], 2);
         assert_eq!(r.by_status["closed"], 1);

@@ -1,12 +1,12 @@
-//! The annual review of a year, assembled from the store: the year's published activities, their
+//! The annual review and quarterly updates, assembled from the store: the year's published activities, their
 //! responses, feedback and dismissed overlap findings, and the equality of their respondents
-//! against the population of the areas they covered (rules in `consult_core::annual_review`).
+//! against the population of the areas they covered (rules in `consult_core::engagement_review`).
 
 use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
-    AnnualReview, AreaCode, AreaHierarchy, Consultation, MonitoringScheme, RemarkCounts, ReportSettings, ReviewInput,
-    annual_review, equality_report,
+    AreaCode, AreaHierarchy, Consultation, EngagementReview, MonitoringScheme, Period, RemarkCounts, ReportSettings,
+    ReviewInput, engagement_review, equality_report,
 };
 use std::collections::BTreeSet;
 
@@ -31,10 +31,10 @@ impl ReviewScope {
     }
 }
 
-/// Every published activity active in `year` within the scope.
+/// Every published activity open at some time in the period, within the scope.
 async fn activities(
     store: &Store,
-    year: i32,
+    period: &Period,
     scope: &ReviewScope,
     today: NaiveDate,
 ) -> Result<Vec<Consultation>, StoreError> {
@@ -46,8 +46,8 @@ async fn activities(
             .as_ref()
             .map(|a| hierarchy.related(a).into_iter().collect())
             .unwrap_or_default(),
-        from: NaiveDate::from_ymd_opt(year, 1, 1),
-        to: NaiveDate::from_ymd_opt(year, 12, 31),
+        from: Some(period.from),
+        to: Some(period.to),
         ..Default::default()
     };
     let mut page = PageRequest {
@@ -83,15 +83,15 @@ fn baseline_areas(cs: &[Consultation], hierarchy: &AreaHierarchy) -> Vec<AreaCod
         .collect()
 }
 
-/// The review of `year` as of `today`, for the scope. A public document: published activities
-/// only, equality figures suppressed below the threshold.
-pub async fn annual(
+/// The review of a period (a year, or a quarter for councillors) as of `today`, for the scope. A
+/// public document: published activities only, equality figures suppressed below the threshold.
+pub async fn review(
     store: &Store,
-    year: i32,
+    period: Period,
     scope: &ReviewScope,
     today: NaiveDate,
-) -> Result<AnnualReview, StoreError> {
-    let cs = activities(store, year, scope, today).await?;
+) -> Result<EngagementReview, StoreError> {
+    let cs = activities(store, &period, scope, today).await?;
     let ids: Vec<_> = cs.iter().map(|c| c.id).collect();
     let responses = store.response_counts(&ids).await?;
     let feedback = store.feedback(&ids).await?;
@@ -119,5 +119,5 @@ pub async fn annual(
     let scheme = MonitoringScheme::census2021().map_err(StoreError::Corrupt)?;
     let tally = store.tally(&ids, &scheme).await?;
     let equality = equality_report(&scheme, &tally, &baseline, &ReportSettings::default(), true);
-    Ok(annual_review(year, today, &scope.describe(), &inputs, equality))
+    Ok(engagement_review(period, today, &scope.describe(), &inputs, equality))
 }

@@ -7,14 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use consult_core::AnnualReview;
+use consult_core::EngagementReview;
 use consult_store::review::ReviewScope;
 use std::fmt::Write;
 
 /// Which review.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct AnnualQuery {
+pub(crate) struct ReviewQuery {
     /// The year (required), e.g. 2026.
     #[param(value_type = i32)]
     year: Option<String>,
@@ -23,6 +23,9 @@ pub(crate) struct AnnualQuery {
     /// A ward, division or other area (GSS code): activities in it, in areas containing it or
     /// inside it (the councillors' view).
     area: Option<String>,
+    /// The quarter (1 to 4) for the quarterly update; leave out for the annual review.
+    #[param(value_type = Option<u32>)]
+    quarter: Option<String>,
     /// `json` (default), `csv` or `html`.
     format: Option<String>,
 }
@@ -51,14 +54,37 @@ impl ReportFormat {
 /// service, method and area; "you said, we did" highlights; what was not done and why; the
 /// measures of success; who responded against the population. Published activities only, small
 /// numbers suppressed: it is a public document. JSON, CSV or an HTML page.
-#[utoipa::path(get, path = "/api/v1/reports/annual", tag = "feedback", params(AnnualQuery),
-    responses((status = 200, body = AnnualReview),
+#[utoipa::path(get, path = "/api/v1/reports/annual", tag = "feedback", params(ReviewQuery),
+    responses((status = 200, body = EngagementReview),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn annual(
     State(state): State<AppState>,
-    super::ApiQuery(q): super::ApiQuery<AnnualQuery>,
+    super::ApiQuery(q): super::ApiQuery<ReviewQuery>,
 ) -> Result<Response, ApiError> {
+    if q.quarter.as_deref().is_some_and(|x| !x.is_empty()) {
+        return Err(ApiError::field(
+            "quarter",
+            "the annual review covers the whole year; see /reports/quarterly",
+        ));
+    }
+    review(state, q, false).await
+}
+
+/// The quarterly update for councillors and managers (O action 25, R24): the same review for a
+/// quarter, usually filtered to a ward or division with `area`. Published activities only.
+#[utoipa::path(get, path = "/api/v1/reports/quarterly", tag = "feedback", params(ReviewQuery),
+    responses((status = 200, body = EngagementReview),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn quarterly(
+    State(state): State<AppState>,
+    super::ApiQuery(q): super::ApiQuery<ReviewQuery>,
+) -> Result<Response, ApiError> {
+    review(state, q, true).await
+}
+
+async fn review(state: AppState, q: ReviewQuery, quarterly: bool) -> Result<Response, ApiError> {
     let mut e = consult_core::ValidationErrors::new();
     let year = match q.year.as_deref().map(str::trim) {
         None | Some("") => {
@@ -77,8 +103,24 @@ pub(crate) async fn annual(
         None => None,
         Some(a) => consult_core::AreaCode::parse(a).map_err(|m| e.push("area", m)).ok(),
     };
+    let quarter = match (quarterly, q.quarter.as_deref().map(str::trim)) {
+        (false, _) => None,
+        (true, None | Some("")) => {
+            e.push("quarter", "is required: 1 to 4");
+            None
+        }
+        (true, Some(x)) => x.parse::<u32>().ok().filter(|n| (1..=4).contains(n)).or_else(|| {
+            e.push("quarter", "must be 1, 2, 3 or 4");
+            None
+        }),
+    };
     let (Some(year), Some(format)) = (year, format) else {
         return Err(ApiError::Invalid(e));
+    };
+    let period = match quarter {
+        Some(n) => consult_core::Period::quarter(year, n),
+        None if quarterly => None,
+        None => consult_core::Period::year(year),
     };
     if !e.is_empty() {
         return Err(ApiError::Invalid(e));
@@ -90,7 +132,10 @@ pub(crate) async fn annual(
         }
     }
     let scope = ReviewScope { organisation, area };
-    let review = consult_store::review::annual(&state.store, year, &scope, state.clock.today()).await?;
+    let Some(period) = period else {
+        return Err(ApiError::Invalid(e));
+    };
+    let review = consult_store::review::review(&state.store, period, &scope, state.clock.today()).await?;
     Ok(match format {
         ReportFormat::Json => Json(review).into_response(),
         ReportFormat::Csv => (
@@ -107,7 +152,7 @@ pub(crate) async fn annual(
 }
 
 /// The review as CSV: `section,name,value`, text cells neutralised against formula injection.
-pub fn review_csv(review: &AnnualReview) -> Result<Vec<u8>, ApiError> {
+pub fn review_csv(review: &EngagementReview) -> Result<Vec<u8>, ApiError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| ApiError::Internal(e.to_string());
     w.write_record(["section", "name", "value"]).map_err(fail)?;
@@ -138,16 +183,24 @@ fn table(out: &mut String, caption: &str, map: &std::collections::BTreeMap<Strin
     out.push_str("</tbody></table>");
 }
 
+/// "annual review 2026" or "quarterly update, quarter 3 2026".
+fn title(r: &EngagementReview) -> String {
+    match r.period.quarter {
+        Some(q) => format!("quarterly update, quarter {q} {}", r.year),
+        None => format!("annual review {}", r.year),
+    }
+}
+
 /// The review as a page: summary, measures, what was asked, you said / we did, not done and why,
 /// and who responded with its chart. Every value escaped.
-pub fn review_html(r: &AnnualReview) -> String {
+pub fn review_html(r: &EngagementReview) -> String {
     let m = &r.measures;
     let pct = |x: Option<f64>| x.map_or_else(|| "none due".to_owned(), |v| format!("{:.0}%", v * 100.0));
     let money = |x: f64| format!("£{x:.2}");
     let mut b = String::new();
     let _ = write!(
         b,
-        "<h1>Consultation and engagement: annual review {year}</h1><p>Covering {scope}, as of {as_of}.</p>\
+        "<h1>Consultation and engagement: {title}</h1><p>Covering {scope}, {from} to {to}, as of {as_of}.</p>\
          <section><h2>The year in numbers</h2><ul>\
          <li>{acts} activities; {resp} responses to {with} of them</li>\
          <li>{methods} methods and {levels} levels of involvement used</li>\
@@ -156,7 +209,9 @@ pub fn review_html(r: &AnnualReview) -> String {
          <li>Overlapping activities considered and answered: {dismissed}</li>\
          <li>Debriefs: {debriefs}; in the external evaluation sample: {external}</li>\
          <li>About how activities were run: {comments} comments, {compliments} compliments, {complaints} complaints ({resolved} resolved)</li></ul></section>",
-        year = r.year,
+        title = escape(&title(r)),
+        from = r.period.from,
+        to = r.period.to,
         scope = escape(&r.scope),
         as_of = r.as_of,
         acts = r.activities,
@@ -231,5 +286,5 @@ pub fn review_html(r: &AnnualReview) -> String {
     );
     b.push_str(&sections(&r.equality, 3));
     b.push_str("</section>");
-    document(&format!("Annual review {}", r.year), &b)
+    document(&title(r), &b)
 }
