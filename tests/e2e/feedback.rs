@@ -548,3 +548,174 @@ async fn evaluation_and_remarks(app: &TestApp) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("complaint,resolved"));
 }
+
+on_both!(results_library);
+async fn results_library(app: &TestApp) {
+    use reqwest::Method;
+    let (tamworth, police) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Allotments strategy", -2, 10), true)
+        .await;
+    let docs = format!("/api/v1/consultations/{id}/documents");
+
+    // Linked documents must be web addresses; only the owner adds them.
+    let link = json!({ "title": "Consultation document", "url": "https://www.tamworth.gov.uk/allotments.pdf" });
+    assert_eq!(
+        app.post(&docs, Some(&police), link.clone()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, p) = app
+        .post(
+            &docs,
+            Some(&tamworth),
+            json!({ "title": "x", "url": "javascript:alert(1)" }),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("url"))
+    );
+    let (s, linked) = app.post(&docs, Some(&tamworth), link).await;
+    assert_eq!(
+        (s, linked["kind"].as_str()),
+        (StatusCode::CREATED, Some("link")),
+        "{linked}"
+    );
+
+    // Stored documents: a type consult keeps, within the size limit.
+    let pdf = b"%PDF-1.4\n% consult test report\n".to_vec();
+    let upload = |base: &str, token: &str, media: &str, body: Vec<u8>| {
+        app.client
+            .post(format!("{base}{docs}/upload?title=Findings%20report"))
+            .bearer_auth(token)
+            .header("content-type", media)
+            .body(body)
+            .send()
+    };
+    let (s, stored) = consult_tests::into_json(
+        upload(&app.base, &tamworth, "application/pdf", pdf.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, stored["kind"].as_str(), stored["size"].as_u64()),
+        (StatusCode::CREATED, Some("stored"), Some(pdf.len() as u64)),
+        "{stored}"
+    );
+    let (s, p) = consult_tests::into_json(
+        upload(&app.base, &tamworth, "text/html", b"<script>".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("content_type"))
+    );
+    let small = app
+        .instance_with(consult_api::Limits {
+            max_document_bytes: 10,
+            ..consult_api::Limits::default()
+        })
+        .await;
+    let res = upload(&small, &tamworth, "application/pdf", pdf.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Anyone who may read the activity lists and fetches them: stored ones as attachments.
+    let (_, list) = app.get(&docs, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/v1/documents/{}",
+            app.base,
+            stored["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.bytes().await.unwrap().to_vec(), pdf);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects
+        .get(format!(
+            "{}/api/v1/documents/{}",
+            app.base,
+            linked["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "https://www.tamworth.gov.uk/allotments.pdf");
+
+    // The library holds activities whose results are published, searchable.
+    let (_, empty) = app.get("/api/v1/library", None).await;
+    assert_eq!(empty["items"].as_array().unwrap().len(), 0);
+    let later = app.later(30).await;
+    let feedback = json!({ "items": [ { "theme": "Waiting lists", "you_said": "Shorter waits", "we_did": "Split large plots" } ],
+        "summary": "412 responses; most wanted shorter waiting lists.", "publish": true });
+    let (s, _) = at(
+        app,
+        &later,
+        Method::PUT,
+        &format!("/api/v1/consultations/{id}/feedback"),
+        Some(&tamworth),
+        Some(feedback),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let search = |query: &'static str| {
+        let later = later.clone();
+        async move {
+            at(app, &later, Method::GET, &format!("/api/v1/library{query}"), None, None)
+                .await
+                .1
+        }
+    };
+    let all = search("").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1, "{all}");
+    let entry = &all["items"][0];
+    assert_eq!(entry["summary"], "412 responses; most wanted shorter waiting lists.");
+    assert_eq!(entry["themes"][0]["theme"], "Waiting lists");
+    assert_eq!(entry["documents"].as_array().unwrap().len(), 2);
+    assert_eq!(search("?q=allotments").await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(search("?q=swimming").await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        search("?year=2026&topic=allotments").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(search("?year=2025").await["items"].as_array().unwrap().len(), 0);
+    let (s, p) = at(app, &later, Method::GET, "/api/v1/library?year=soon", None, None).await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("year"))
+    );
+
+    // Removing a document.
+    let path = format!("/api/v1/documents/{}", linked["id"].as_str().unwrap());
+    assert_eq!(
+        app.send(Method::DELETE, &path, Some(&police), None).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(Method::DELETE, &path, Some(&tamworth), None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(app.get(&docs, None).await.1.as_array().unwrap().len(), 1);
+}

@@ -76,6 +76,8 @@ impl Clock for FixedClock {
 pub struct Limits {
     /// Largest request body accepted, in bytes (413 beyond).
     pub max_body_bytes: usize,
+    /// Largest document stored in the results library, in bytes (413 beyond; link larger ones).
+    pub max_document_bytes: usize,
     /// Longest a request may take before a 408.
     pub request_timeout: Duration,
     /// Anonymous writes (responses, registrations) allowed per client address per minute
@@ -89,6 +91,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
+            max_document_bytes: 20 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             anonymous_writes_per_minute: 30,
             trust_forwarded_for: false,

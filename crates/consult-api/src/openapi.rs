@@ -3,7 +3,8 @@
 
 use crate::AppState;
 use crate::routes::{
-    checklist, consultations, evaluation, feedback, meta, organisations, overlap, reports, residents, responses,
+    checklist, consultations, evaluation, feedback, library, meta, organisations, overlap, reports, residents,
+    responses,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -92,6 +93,10 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
         .routes(routes!(reports::quarterly))
+        .routes(routes!(library::link_document, library::list_documents))
+        .routes(routes!(library::upload_document))
+        .routes(routes!(library::get_document, library::delete_document))
+        .routes(routes!(library::library))
         .routes(routes!(evaluation::put_debrief, evaluation::get_evaluation))
         .routes(routes!(evaluation::sample))
         .routes(routes!(evaluation::post_remark, evaluation::list_remarks))

@@ -38,6 +38,7 @@ mod equality;
 mod error;
 mod evaluation;
 mod feedback;
+mod library;
 mod lifecycle;
 mod monitoring;
 mod nomis;
@@ -66,6 +67,7 @@ pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
     plan_publication,
 };
+pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};
 pub use lifecycle::{
     Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
     allowed_targets, check_edit, plan_transition, scheduled_changes,

@@ -9,9 +9,9 @@ use crate::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
-    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, ElectionPeriod, FatigueRules, Feedback,
-    Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Remark, RemarkCounts, RemarkKind,
-    RemarkStatus, Resident, Response, Role, Slug, Status, StatusChange,
+    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource, ElectionPeriod,
+    FatigueRules, Feedback, Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Remark,
+    RemarkCounts, RemarkKind, RemarkStatus, Resident, Response, Role, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -210,6 +210,7 @@ const TABLES: &[&str] = &[
     "feedback",
     "evaluations",
     "remarks",
+    "documents",
 ];
 
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
@@ -969,6 +970,82 @@ macro_rules! backend {
                     }
                 }
                 Ok(out)
+            }
+
+            pub(crate) async fn insert_document(&self, d: &Document, content: Option<&[u8]>, actor: &Actor) -> Result<(), StoreError> {
+                let (url, media_type, size) = match &d.source {
+                    DocumentSource::Link { url } => (Some(url.clone()), None, None),
+                    DocumentSource::Stored { media_type, size } => {
+                        (None, Some(media_type.clone()), Some(i64::try_from(*size).map_err(|e| StoreError::Corrupt(e.to_string()))?))
+                    }
+                };
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO documents (id, consultation_id, title, url, media_type, size, content, added_at, added_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(d.id)
+                .bind(d.consultation_id.0)
+                .bind(&d.title)
+                .bind(url)
+                .bind(media_type)
+                .bind(size)
+                .bind(content)
+                .bind(d.added_at)
+                .bind(&d.added_by)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "document": d.id, "title": d.title });
+                Self::audit(&mut tx, actor, d.added_at, "consultation.document", "consultation", &d.consultation_id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn delete_document(&self, d: &Document, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query("DELETE FROM documents WHERE id = $1").bind(d.id).execute(&mut *tx).await?;
+                let detail = json!({ "document": d.id, "title": d.title, "removed": true });
+                Self::audit(&mut tx, actor, now, "consultation.document", "consultation", &d.consultation_id.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn documents(&self, ids: &[Uuid], id: Option<Uuid>) -> Result<Vec<Document>, StoreError> {
+                let mut out = Vec::new();
+                let chunks: Vec<&[Uuid]> = if id.is_some() { vec![&[]] } else { ids.chunks(500).collect() };
+                for chunk in chunks {
+                    let mut sql = Sql::new("SELECT id, consultation_id, title, url, media_type, size, added_at, added_by FROM documents WHERE ");
+                    match id {
+                        Some(one) => {
+                            let p = sql.arg(Arg::Uuid(one));
+                            sql.push(&format!("id = {p}"));
+                        }
+                        None => {
+                            let list = sql.list(chunk.iter().map(|i| Arg::Uuid(*i)));
+                            sql.push(&format!("consultation_id IN ({list})"));
+                        }
+                    }
+                    sql.push(" ORDER BY added_at, id");
+                    type Row = (Uuid, Uuid, String, Option<String>, Option<String>, Option<i64>, DateTime<Utc>, String);
+                    let rows: Vec<Row> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    for (id, cid, title, url, media_type, size, added_at, added_by) in rows {
+                        let source = match (url, media_type, size) {
+                            (Some(url), _, _) => DocumentSource::Link { url },
+                            (None, Some(media_type), Some(size)) => DocumentSource::Stored { media_type, size: u64::try_from(size).unwrap_or(0) },
+                            _ => return Err(StoreError::Corrupt(format!("document {id} has neither link nor content"))),
+                        };
+                        out.push(Document { id, consultation_id: ConsultationId(cid), title, source, added_at, added_by });
+                    }
+                }
+                Ok(out)
+            }
+
+            pub(crate) async fn document_content(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+                let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as("SELECT content FROM documents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.and_then(|(c,)| c))
             }
 
             pub(crate) async fn feedback(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Feedback>, StoreError> {

@@ -424,6 +424,52 @@ impl Store {
         Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
+    /// Adds a document to an activity's results: a link, or stored content.
+    pub async fn insert_document(
+        &self,
+        document: &consult_core::Document,
+        content: Option<&[u8]>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.insert_document(document, content, actor).await)
+    }
+
+    /// Removes a document.
+    pub async fn delete_document(
+        &self,
+        document: &consult_core::Document,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.delete_document(document, actor, now).await)
+    }
+
+    /// The documents of each activity, oldest first.
+    pub async fn documents(
+        &self,
+        ids: &[ConsultationId],
+    ) -> Result<HashMap<ConsultationId, Vec<consult_core::Document>>, StoreError> {
+        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
+        let mut out: HashMap<ConsultationId, Vec<consult_core::Document>> = HashMap::new();
+        if raw.is_empty() {
+            return Ok(out);
+        }
+        for d in dispatch!(self, b => b.documents(&raw, None).await)? {
+            out.entry(d.consultation_id).or_default().push(d);
+        }
+        Ok(out)
+    }
+
+    /// One document.
+    pub async fn document(&self, id: Uuid) -> Result<Option<consult_core::Document>, StoreError> {
+        Ok(dispatch!(self, b => b.documents(&[], Some(id)).await)?.pop())
+    }
+
+    /// A stored document's content (`None` for links and unknown ids).
+    pub async fn document_content(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self, b => b.document_content(id).await)
+    }
+
     /// The feedback recorded for each of the activities that has any.
     pub async fn feedback(
         &self,

@@ -26,7 +26,11 @@ fn parse_id(id: &str) -> Result<ConsultationId, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("no consultation `{id}` (ids are UUIDs)")))
 }
 
-async fn views(state: &AppState, cs: &[Consultation], today: NaiveDate) -> Result<Vec<ConsultationView>, ApiError> {
+pub(crate) async fn views(
+    state: &AppState,
+    cs: &[Consultation],
+    today: NaiveDate,
+) -> Result<Vec<ConsultationView>, ApiError> {
     let orgs = state.store.list_organisations().await?;
     let ids: Vec<ConsultationId> = cs.iter().map(|c| c.id).collect();
     let counts = state.store.response_counts(&ids).await?;
@@ -100,34 +104,34 @@ pub(crate) async fn create_consultation(
 pub(crate) struct RegisterQuery {
     /// Status today, or several separated by commas.
     #[param(value_type = Option<String>, example = "open,approved")]
-    status: Option<String>,
+    pub(crate) status: Option<String>,
     /// Involvement level.
     #[param(value_type = Option<InvolvementLevel>)]
-    level: Option<String>,
+    pub(crate) level: Option<String>,
     /// Owner organisation slug.
-    organisation: Option<String>,
+    pub(crate) organisation: Option<String>,
     /// GSS area code: activities in the area, in areas containing it or inside it.
-    area: Option<String>,
+    pub(crate) area: Option<String>,
     /// Stakeholder group slug.
-    group: Option<String>,
+    pub(crate) group: Option<String>,
     /// Topic (case-insensitive).
-    topic: Option<String>,
+    pub(crate) topic: Option<String>,
     /// Text in the title, summary or topics (case-insensitive).
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// Open on or after this date (YYYY-MM-DD).
     #[param(value_type = Option<String>, format = Date)]
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// Open on or before this date (YYYY-MM-DD).
     #[param(value_type = Option<String>, format = Date)]
-    to: Option<String>,
+    pub(crate) to: Option<String>,
     /// `true`: only activities closed without published feedback past its due date.
     #[param(value_type = Option<bool>)]
-    feedback_overdue: Option<String>,
+    pub(crate) feedback_overdue: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(value_type = Option<u32>)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 fn parse_date_param(errors: &mut ValidationErrors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
@@ -137,7 +141,7 @@ fn parse_date_param(errors: &mut ValidationErrors, field: &str, v: Option<&str>)
         .ok()
 }
 
-async fn parse_register_query(
+pub(crate) async fn parse_register_query(
     state: &AppState,
     q: RegisterQuery,
     order: Order,
@@ -252,7 +256,7 @@ pub(crate) async fn list_consultations(
     list(&state, &filter, &Reader::for_actor(caller.0.as_ref()), &page).await
 }
 
-async fn list(
+pub(crate) async fn list(
     state: &AppState,
     filter: &ConsultationFilter,
     reader: &Reader,

@@ -4,6 +4,7 @@ pub(crate) mod checklist;
 pub(crate) mod consultations;
 pub(crate) mod evaluation;
 pub(crate) mod feedback;
+pub(crate) mod library;
 pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;

@@ -1,0 +1,295 @@
+//! The results library: each activity's documents (linked or stored) and, for activities whose
+//! results are published, a searchable library of findings, feedback and reports.
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, Caller};
+use crate::views::ConsultationView;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use consult_core::{Consultation, ConsultationId, Document, DocumentLink, DocumentSource, Status, Upload};
+use consult_store::Order;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Loads an activity the caller may read (404 otherwise).
+async fn readable(state: &AppState, id: &str, caller: &Caller) -> Result<Consultation, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
+    let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
+    let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
+    let status = c.status_on(state.clock.today());
+    let ok = match &caller.0 {
+        None => status.is_public(),
+        Some(a) => a.may_read(c.organisation_id, status),
+    };
+    if ok { Ok(c) } else { Err(not_found()) }
+}
+
+/// Link a document (a report, the consultation document, data) to an activity. Owner officers
+/// and coordinators.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/documents", tag = "feedback",
+    params(("id" = String, Path, description = "consultation id")), request_body = DocumentLink,
+    security(("bearer" = [])),
+    responses((status = 201, body = Document),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn link_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DocumentLink>,
+) -> Result<(StatusCode, Json<Document>), ApiError> {
+    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
+    let doc = Document::link(Uuid::now_v7(), c.id, input, &actor.name, state.clock.now())?;
+    state.store.insert_document(&doc, None, &actor).await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+/// The title of an upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UploadQuery {
+    /// Title of the document.
+    title: Option<String>,
+}
+
+/// Store a document with an activity: the body is the file, its `Content-Type` one of the types
+/// consult stores (PDF, text, CSV, office documents, PNG, JPEG), at most the configured size
+/// (20 MiB by default; link larger files). Owner officers and coordinators.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/documents/upload", tag = "feedback",
+    params(("id" = String, Path, description = "consultation id"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/pdf"),
+    security(("bearer" = [])),
+    responses((status = 201, body = Document),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn upload_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    super::ApiQuery(q): super::ApiQuery<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Document>), ApiError> {
+    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
+    let max = state.limits.max_document_bytes;
+    let bytes = axum::body::to_bytes(body, max)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("documents are stored up to {max} bytes; link larger ones")))?;
+    let upload = Upload {
+        title: q.title.as_deref(),
+        media_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        size: bytes.len(),
+    };
+    let doc = Document::stored(Uuid::now_v7(), c.id, upload, max, &actor.name, state.clock.now())?;
+    state.store.insert_document(&doc, Some(&bytes), &actor).await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+/// An activity's documents (whoever may read the activity).
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/documents", tag = "feedback",
+    params(("id" = String, Path, description = "consultation id")),
+    responses((status = 200, body = Vec<Document>),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list_documents(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Document>>, ApiError> {
+    let c = readable(&state, &id, &caller).await?;
+    Ok(Json(
+        state.store.documents(&[c.id]).await?.remove(&c.id).unwrap_or_default(),
+    ))
+}
+
+async fn document_for(state: &AppState, id: &str, caller: &Caller) -> Result<Document, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no document `{id}`"));
+    let did: Uuid = id.parse().map_err(|_| not_found())?;
+    let doc = state.store.document(did).await?.ok_or_else(not_found)?;
+    readable(state, &doc.consultation_id.to_string(), caller)
+        .await
+        .map_err(|_| not_found())?;
+    Ok(doc)
+}
+
+/// A document: a stored one's content (as an attachment, never run in the page), or a redirect
+/// (303) to a linked one.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "feedback",
+    params(("id" = String, Path, description = "document id")),
+    responses((status = 200, description = "the stored content", content_type = "application/octet-stream"),
+        (status = 303, description = "a linked document: see Location"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let doc = document_for(&state, &id, &caller).await?;
+    match &doc.source {
+        DocumentSource::Link { url } => {
+            let location = HeaderValue::from_str(url).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+        }
+        DocumentSource::Stored { media_type, .. } => {
+            let content = state
+                .store
+                .document_content(doc.id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no document `{id}`")))?;
+            let media = HeaderValue::from_str(media_type).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let name: String = doc
+                .title
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+                .collect();
+            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, media),
+                    (header::CONTENT_DISPOSITION, disposition),
+                    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+                    (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox")),
+                ],
+                content,
+            )
+                .into_response())
+        }
+    }
+}
+
+/// Remove a document. Owner officers and coordinators.
+#[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "feedback",
+    params(("id" = String, Path, description = "document id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "removed"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete_document(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let doc = document_for(&state, &id, &caller).await?;
+    let (_, actor) = super::consultations::load_for_write(&state, &doc.consultation_id.to_string(), caller).await?;
+    state.store.delete_document(&doc, &actor, state.clock.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Library filters. All optional.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct LibraryQuery {
+    /// Text in the title, summary or topics (case-insensitive).
+    q: Option<String>,
+    /// Topic.
+    topic: Option<String>,
+    /// Owner organisation slug.
+    organisation: Option<String>,
+    /// Owning service (exact name).
+    service: Option<String>,
+    /// Year the activity was open in.
+    #[param(value_type = Option<i32>)]
+    year: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One activity in the results library.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LibraryEntry {
+    /// The activity.
+    consultation: ConsultationView,
+    /// When its feedback was published.
+    published_on: Option<chrono::NaiveDate>,
+    /// Summary of the findings.
+    summary: Option<String>,
+    /// You said, we did: the themes.
+    themes: Vec<consult_core::FeedbackItem>,
+    /// Its documents.
+    documents: Vec<Document>,
+}
+
+/// A page of the library.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct LibraryPage {
+    /// Entries, by opening date.
+    items: Vec<LibraryEntry>,
+    /// Pass as `cursor` for the next page.
+    next_cursor: Option<String>,
+}
+
+/// The results library: activities whose results are published, with their findings summary,
+/// "you said, we did" and documents; searchable by text, topic, organisation, service and year.
+#[utoipa::path(get, path = "/api/v1/library", tag = "feedback", params(LibraryQuery),
+    responses((status = 200, body = LibraryPage),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn library(
+    State(state): State<AppState>,
+    super::ApiQuery(q): super::ApiQuery<LibraryQuery>,
+) -> Result<Json<LibraryPage>, ApiError> {
+    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
+        None => None,
+        Some(y) => Some(
+            y.parse::<i32>()
+                .ok()
+                .filter(|y| (1990..=2200).contains(y))
+                .ok_or_else(|| ApiError::field("year", "must be a year, e.g. 2026"))?,
+        ),
+    };
+    let register = super::consultations::RegisterQuery {
+        status: Some("results_published,evaluated".into()),
+        organisation: q.organisation,
+        topic: q.topic,
+        q: q.q,
+        from: year.map(|y| format!("{y}-01-01")),
+        to: year.map(|y| format!("{y}-12-31")),
+        limit: q.limit,
+        cursor: q.cursor,
+        ..Default::default()
+    };
+    let (filter, page) = super::consultations::parse_register_query(&state, register, Order::ByOpening).await?;
+    let today = state.clock.today();
+    let found = state
+        .store
+        .list_consultations(&filter, &consult_store::Reader::Public, today, &page)
+        .await?;
+    let chosen: Vec<Consultation> = found
+        .items
+        .into_iter()
+        .filter(|c| q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s)))
+        .filter(|c| matches!(c.status_on(today), Status::ResultsPublished | Status::Evaluated))
+        .collect();
+    let ids: Vec<ConsultationId> = chosen.iter().map(|c| c.id).collect();
+    let mut feedback = state.store.feedback(&ids).await?;
+    let mut documents = state.store.documents(&ids).await?;
+    let views = super::consultations::views(&state, &chosen, today).await?;
+    let items = chosen
+        .iter()
+        .zip(views)
+        .map(|(c, consultation)| {
+            let f = feedback.remove(&c.id).filter(|f| f.published_on.is_some());
+            LibraryEntry {
+                consultation,
+                published_on: f.as_ref().and_then(|f| f.published_on),
+                summary: f.as_ref().and_then(|f| f.summary.clone()),
+                themes: f.map(|f| f.items).unwrap_or_default(),
+                documents: documents.remove(&c.id).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(Json(LibraryPage {
+        items,
+        next_cursor: found.next.map(|c| c.encode()),
+    }))
+}

@@ -1,0 +1,14 @@
+-- The results library's documents: linked (url) or stored (media type and content).
+CREATE TABLE documents (
+    id BLOB PRIMARY KEY NOT NULL,
+    consultation_id BLOB NOT NULL REFERENCES consultations (id),
+    title TEXT NOT NULL,
+    url TEXT,
+    media_type TEXT,
+    size BIGINT,
+    content BLOB,
+    added_at TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    CHECK ((url IS NULL) <> (content IS NULL))
+);
+CREATE INDEX documents_consultation ON documents (consultation_id);
