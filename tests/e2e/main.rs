@@ -32,6 +32,7 @@ mod cli;
 mod errors;
 mod feedback;
 mod overlap;
+mod plans;
 mod residents;
 mod responses;
 mod tidy;

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::routes::{
-    checklist, consultations, evaluation, feedback, library, meta, organisations, overlap, reports, residents,
+    checklist, consultations, evaluation, feedback, library, meta, organisations, overlap, plans, reports, residents,
     responses,
 };
 use axum::Json;
@@ -27,7 +27,8 @@ use utoipa_axum::routes;
         (name = "overlap", description = "Duplication detection across the partnership"),
         (name = "responses", description = "Responses and equality monitoring"),
         (name = "residents", description = "The residents' register, targeted invitations and fatigue"),
-        (name = "feedback", description = "You said, we did; the annual review"),
+        (name = "feedback", description = "You said, we did; evaluation, remarks, the results library and reviews"),
+        (name = "plans", description = "Service plans, the recurring programme and the council-wide plan"),
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
@@ -97,6 +98,10 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(library::upload_document))
         .routes(routes!(library::get_document, library::delete_document))
         .routes(routes!(library::library))
+        .routes(routes!(plans::put_service_plan, plans::get_service_plan))
+        .routes(routes!(plans::council_plan))
+        .routes(routes!(plans::review_plan))
+        .routes(routes!(plans::put_programme, plans::get_programme))
         .routes(routes!(evaluation::put_debrief, evaluation::get_evaluation))
         .routes(routes!(evaluation::sample))
         .routes(routes!(evaluation::post_remark, evaluation::list_remarks))

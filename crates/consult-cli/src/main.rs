@@ -84,6 +84,9 @@ enum Command {
     /// Reports: the annual review.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Consultation plans: service plans, the recurring programme, the council-wide plan.
+    #[command(subcommand)]
+    Plan(PlanCommand),
     /// Record an activity's debrief from a JSON file (what_worked, what_did_not,
     /// learning_points, tags, audience_size) once it has closed.
     Debrief {
@@ -236,6 +239,54 @@ enum ReportFormat {
     Json,
     Csv,
     Html,
+}
+
+#[derive(Debug, Subcommand)]
+enum PlanCommand {
+    /// The council-wide plan of a year: service plans and the programme against what was
+    /// registered, with the six-monthly review state.
+    Show {
+        /// Organisation slug.
+        slug: String,
+        /// Year.
+        year: i32,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Save a service's plan for a year from a JSON file (`entries`, `agreed`).
+    Service {
+        /// Organisation slug.
+        slug: String,
+        /// Year.
+        year: i32,
+        /// Service.
+        service: String,
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Replace the recurring programme from a JSON file (`items`).
+    Programme {
+        /// Organisation slug.
+        slug: String,
+        /// JSON file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Record a six-monthly review of the council-wide plan (held today).
+    Review {
+        /// Organisation slug.
+        slug: String,
+        /// Year.
+        year: i32,
+        /// 1: mid-year; 2: year end.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+        half: u32,
+        /// What the review found and decided.
+        #[arg(long)]
+        notes: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -894,6 +945,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         Command::Check(args) => checklist::check_stored(store, &args, today).await,
         Command::Framework(cmd) => checklist::framework(store, cmd, &actor, now).await,
         Command::Scheme(cmd) => scheme(store, cmd, &actor, now).await,
+        Command::Plan(cmd) => plan(store, cmd, &actor, today, now).await,
         Command::Report(cmd) => {
             let (period, organisation, area, format) = match cmd {
                 ReportCommand::Annual {
@@ -1531,4 +1583,125 @@ async fn publish_feedback(
         Vec::new()
     };
     Ok(store.save_feedback(c.id, c.version, &feedback, &changes, actor).await?)
+}
+
+/// Reads a JSON request body from a file; bad JSON is a usage error naming the file.
+fn json_file<T: serde::de::DeserializeOwned>(file: &std::path::Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    consult_api::extract::parse_json(text.as_bytes())
+        .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))
+}
+
+/// `consult plan ...`.
+async fn plan(
+    store: &Store,
+    cmd: PlanCommand,
+    actor: &Actor,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let org = |slug: String| async move {
+        store
+            .get_organisation(&slug)
+            .await?
+            .ok_or_else(|| CliError::Input(format!("no organisation `{slug}`")))
+    };
+    match cmd {
+        PlanCommand::Show { slug, year, format } => {
+            let org = org(slug).await?;
+            let plan = consult_store::plans::council_plan(store, &org, year, &consult_store::Reader::Everything, today)
+                .await?;
+            if format == Format::Json {
+                return print_json(&plan);
+            }
+            let rows: Vec<Vec<String>> = plan
+                .lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.month.map(|m| m.to_string()).unwrap_or_default(),
+                        l.service.clone(),
+                        l.title.clone(),
+                        l.level.as_str().into(),
+                        l.source.clone(),
+                        l.status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_rows(
+                format,
+                &["month", "service", "title", "level", "source", "status"],
+                &rows,
+            )?;
+            if let Some(due) = plan.next_review_due {
+                eprintln!(
+                    "consult: next six-monthly review due {due}{}",
+                    if plan.review_overdue { " (overdue)" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        PlanCommand::Service {
+            slug,
+            year,
+            service,
+            file,
+        } => {
+            let org = org(slug).await?;
+            if !org.services.iter().any(|s| s == &service) {
+                return Err(CliError::Input(format!("{} has no service `{service}`", org.slug)));
+            }
+            let input: consult_core::ServicePlanInput = json_file(&file)?;
+            let plan = consult_core::ServicePlan::parse(org.slug.as_str(), &service, year, &input, &actor.name, now)
+                .map_err(invalid)?;
+            store.save_service_plan(org.id, &plan, actor).await?;
+            eprintln!(
+                "consult: {} {service} plan for {year}: {} entries",
+                org.slug,
+                plan.entries.len()
+            );
+            Ok(())
+        }
+        PlanCommand::Programme { slug, file } => {
+            let org = org(slug).await?;
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Body {
+                #[serde(default)]
+                items: Vec<consult_core::ProgrammeItemInput>,
+            }
+            let body: Body = json_file(&file)?;
+            let items = consult_core::ProgrammeItem::parse_all(&body.items).map_err(invalid)?;
+            if let Some(item) = items.iter().find(|i| !org.services.contains(&i.service)) {
+                return Err(CliError::Input(format!(
+                    "{} has no service `{}`",
+                    org.slug, item.service
+                )));
+            }
+            store.save_programme(org.id, &items, actor, now).await?;
+            eprintln!("consult: {} programme: {} items", org.slug, items.len());
+            Ok(())
+        }
+        PlanCommand::Review {
+            slug,
+            year,
+            half,
+            notes,
+        } => {
+            let org = org(slug).await?;
+            if notes.trim().is_empty() {
+                return Err(CliError::Input("--notes: say what the review found and decided".into()));
+            }
+            let review = consult_core::PlanReview {
+                half,
+                reviewed_on: today,
+                by: actor.name.clone(),
+                notes: notes.trim().to_owned(),
+            };
+            store.record_plan_review(org.id, year, &review, actor, now).await?;
+            eprintln!("consult: review {half} of the {year} plan recorded");
+            Ok(())
+        }
+    }
 }

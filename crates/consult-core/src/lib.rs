@@ -44,6 +44,7 @@ mod monitoring;
 mod nomis;
 mod organisation;
 mod overlap;
+mod plans;
 mod principles;
 mod remarks;
 mod residents;
@@ -80,6 +81,10 @@ pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use overlap::{
     Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,
+};
+pub use plans::{
+    CouncilPlan, CouncilPlanLine, PlanEntry, PlanEntryInput, PlanReview, ProgrammeItem, ProgrammeItemInput, Recurrence,
+    Registered, ServicePlan, ServicePlanInput, compile_plan,
 };
 pub use principles::{
     Assessment, AssessmentContext, Attestation, AttestationInput, Check, CheckResult, DEFAULT_FRAMEWORKS,

@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
     ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource, ElectionPeriod,
-    FatigueRules, Feedback, Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, Remark,
-    RemarkCounts, RemarkKind, RemarkStatus, Resident, Response, Role, Slug, Status, StatusChange,
+    FatigueRules, Feedback, Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, PlanReview,
+    ProgrammeItem, Remark, RemarkCounts, RemarkKind, RemarkStatus, Resident, Response, Role, ServicePlan, Slug, Status,
+    StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -211,6 +212,9 @@ const TABLES: &[&str] = &[
     "evaluations",
     "remarks",
     "documents",
+    "service_plans",
+    "programmes",
+    "plan_reviews",
 ];
 
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
@@ -1046,6 +1050,130 @@ macro_rules! backend {
                     .fetch_optional(&self.pool)
                     .await?;
                 Ok(row.and_then(|(c,)| c))
+            }
+
+            pub(crate) async fn save_service_plan(&self, org: OrganisationId, plan: &ServicePlan, actor: &Actor) -> Result<(), StoreError> {
+                let entries = serde_json::to_string(&plan.entries).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO service_plans (organisation_id, year, service, entries, agreed, updated_at, updated_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organisation_id, year, service) DO UPDATE SET \
+                     entries = excluded.entries, agreed = excluded.agreed, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(org.0)
+                .bind(plan.year)
+                .bind(&plan.service)
+                .bind(entries)
+                .bind(plan.agreed)
+                .bind(plan.updated_at)
+                .bind(&plan.updated_by)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "year": plan.year, "service": plan.service, "entries": plan.entries.len(), "agreed": plan.agreed });
+                Self::audit(&mut tx, actor, plan.updated_at, "plan.service", "organisation", &org.0.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn service_plans(&self, org: OrganisationId, slug: &str, year: i32) -> Result<Vec<ServicePlan>, StoreError> {
+                let rows: Vec<(String, String, bool, DateTime<Utc>, String)> = sqlx::query_as(
+                    "SELECT service, entries, agreed, updated_at, updated_by FROM service_plans WHERE organisation_id = $1 AND year = $2 ORDER BY service",
+                )
+                .bind(org.0)
+                .bind(year)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(service, entries, agreed, updated_at, updated_by)| {
+                        Ok(ServicePlan {
+                            organisation: slug.to_owned(),
+                            service,
+                            year,
+                            entries: serde_json::from_str(&entries).map_err(|e| StoreError::Corrupt(format!("plan entries: {e}")))?,
+                            agreed,
+                            updated_at,
+                            updated_by,
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn save_programme(
+                &self,
+                org: OrganisationId,
+                items: &[ProgrammeItem],
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let body = serde_json::to_string(items).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO programmes (organisation_id, items, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (organisation_id) DO UPDATE SET items = excluded.items, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                )
+                .bind(org.0)
+                .bind(body)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "items": items.len() });
+                Self::audit(&mut tx, actor, now, "plan.programme", "organisation", &org.0.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn programme(&self, org: OrganisationId) -> Result<Vec<ProgrammeItem>, StoreError> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT items FROM programmes WHERE organisation_id = $1")
+                    .bind(org.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    None => Ok(Vec::new()),
+                    Some((items,)) => serde_json::from_str(&items).map_err(|e| StoreError::Corrupt(format!("programme: {e}"))),
+                }
+            }
+
+            pub(crate) async fn record_plan_review(
+                &self,
+                org: OrganisationId,
+                year: i32,
+                review: &PlanReview,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO plan_reviews (organisation_id, year, half, reviewed_on, reviewed_by, notes) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (organisation_id, year, half) DO UPDATE SET reviewed_on = excluded.reviewed_on, \
+                     reviewed_by = excluded.reviewed_by, notes = excluded.notes",
+                )
+                .bind(org.0)
+                .bind(year)
+                .bind(i32::try_from(review.half).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                .bind(review.reviewed_on)
+                .bind(&review.by)
+                .bind(&review.notes)
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({ "year": year, "half": review.half });
+                Self::audit(&mut tx, actor, now, "plan.review", "organisation", &org.0.to_string(), &detail).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn plan_reviews(&self, org: OrganisationId, year: i32) -> Result<Vec<PlanReview>, StoreError> {
+                let rows: Vec<(i32, NaiveDate, String, String)> = sqlx::query_as(
+                    "SELECT half, reviewed_on, reviewed_by, notes FROM plan_reviews WHERE organisation_id = $1 AND year = $2 ORDER BY half",
+                )
+                .bind(org.0)
+                .bind(year)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(half, reviewed_on, by, notes)| PlanReview { half: u32::try_from(half).unwrap_or(0), reviewed_on, by, notes })
+                    .collect())
             }
 
             pub(crate) async fn feedback(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Feedback>, StoreError> {

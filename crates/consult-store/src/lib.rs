@@ -24,6 +24,7 @@ mod backend;
 pub mod demo;
 pub mod invitations;
 pub mod overlap;
+pub mod plans;
 pub mod review;
 pub mod testing;
 mod types;
@@ -468,6 +469,62 @@ impl Store {
     /// A stored document's content (`None` for links and unknown ids).
     pub async fn document_content(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
         dispatch!(self, b => b.document_content(id).await)
+    }
+
+    /// Saves a service's annual plan (replacing the previous version).
+    pub async fn save_service_plan(
+        &self,
+        org: OrganisationId,
+        plan: &consult_core::ServicePlan,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.save_service_plan(org, plan, actor).await)
+    }
+
+    /// An organisation's service plans for a year, by service.
+    pub async fn service_plans(
+        &self,
+        org: &Organisation,
+        year: i32,
+    ) -> Result<Vec<consult_core::ServicePlan>, StoreError> {
+        dispatch!(self, b => b.service_plans(org.id, org.slug.as_str(), year).await)
+    }
+
+    /// Replaces an organisation's recurring programme.
+    pub async fn save_programme(
+        &self,
+        org: OrganisationId,
+        items: &[consult_core::ProgrammeItem],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.save_programme(org, items, actor, now).await)
+    }
+
+    /// An organisation's recurring programme.
+    pub async fn programme(&self, org: OrganisationId) -> Result<Vec<consult_core::ProgrammeItem>, StoreError> {
+        dispatch!(self, b => b.programme(org).await)
+    }
+
+    /// Records (or corrects) a six-monthly review of the council-wide plan.
+    pub async fn record_plan_review(
+        &self,
+        org: OrganisationId,
+        year: i32,
+        review: &consult_core::PlanReview,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, b => b.record_plan_review(org, year, review, actor, now).await)
+    }
+
+    /// The reviews held of a year's plan.
+    pub async fn plan_reviews(
+        &self,
+        org: OrganisationId,
+        year: i32,
+    ) -> Result<Vec<consult_core::PlanReview>, StoreError> {
+        dispatch!(self, b => b.plan_reviews(org, year).await)
     }
 
     /// The feedback recorded for each of the activities that has any.

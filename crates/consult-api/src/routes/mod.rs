@@ -8,6 +8,7 @@ pub(crate) mod library;
 pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;
+pub(crate) mod plans;
 pub(crate) mod reports;
 pub(crate) mod residents;
 pub(crate) mod responses;
