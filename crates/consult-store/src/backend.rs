@@ -1863,49 +1863,57 @@ macro_rules! backend {
                 Ok((r.id, true))
             }
 
-            /// Stores imported responses in one transaction, many rows per statement.
+            /// Stores imported responses in one transaction, many rows per statement; what every
+            /// row of a run shares (the activity, the scheme) is bound once per statement.
             pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
-                for chunk in responses.chunks(400) {
-                    let mut sql = Sql::new(
-                        "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) VALUES ",
-                    );
-                    let mut rows = Vec::with_capacity(chunk.len());
-                    for r in chunk {
-                        let values = [
-                            sql.arg(Arg::Uuid(r.id)),
-                            sql.arg(Arg::Uuid(r.consultation_id.0)),
-                            sql.arg(Arg::Text(r.channel.as_str().into())),
-                            sql.arg(Arg::OptText(r.comments.clone())),
-                            sql.arg(Arg::OptText(None)),
-                            sql.arg(Arg::Time(r.received_at)),
-                            sql.arg(Arg::OptText(r.recorded_by.clone())),
-                        ];
-                        rows.push(format!("({})", values.join(", ")));
-                    }
-                    sql.push(&rows.join(", "));
-                    bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
-                    let answers: Vec<(&Response, &String, &String)> = chunk
-                        .iter()
-                        .flat_map(|r| r.monitoring.iter().map(move |(c, k)| (r, c, k)))
-                        .collect();
-                    for part in answers.chunks(1000) {
-                        let mut sql = Sql::new(
-                            "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) VALUES ",
-                        );
+                for chunk in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
+                    let (cid, scheme) = (chunk[0].consultation_id.0, chunk[0].scheme.clone());
+                    for part in chunk.chunks(100) {
+                        // VALUES columns are column1, column2... on both backends.
+                        let mut sql = Sql::new("");
+                        let c = sql.arg(Arg::Uuid(cid));
                         let mut rows = Vec::with_capacity(part.len());
-                        for (r, c, k) in part {
+                        for r in part {
                             let values = [
                                 sql.arg(Arg::Uuid(r.id)),
-                                sql.arg(Arg::Uuid(r.consultation_id.0)),
-                                sql.arg(Arg::Text(r.scheme.clone())),
-                                sql.arg(Arg::Text((*c).clone())),
-                                sql.arg(Arg::Text((*k).clone())),
+                                sql.arg(Arg::Text(r.channel.as_str().into())),
+                                sql.arg(Arg::OptText(r.comments.clone())),
+                                sql.arg(Arg::Time(r.received_at)),
+                                sql.arg(Arg::OptText(r.recorded_by.clone())),
                             ];
                             rows.push(format!("({})", values.join(", ")));
                         }
-                        sql.push(&rows.join(", "));
+                        sql.push(&format!(
+                            "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                             SELECT v.column1, {c}, v.column2, v.column3, NULL, v.column4, v.column5 FROM (VALUES {}) AS v",
+                            rows.join(", ")
+                        ));
                         bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                        let answers: Vec<(Uuid, &String, &String)> = part
+                            .iter()
+                            .flat_map(|r| r.monitoring.iter().map(move |(c, k)| (r.id, c, k)))
+                            .collect();
+                        for few in answers.chunks(300) {
+                            let mut sql = Sql::new("");
+                            let c = sql.arg(Arg::Uuid(cid));
+                            let s = sql.arg(Arg::Text(scheme.clone()));
+                            let mut rows = Vec::with_capacity(few.len());
+                            for (id, characteristic, category) in few {
+                                let values = [
+                                    sql.arg(Arg::Uuid(*id)),
+                                    sql.arg(Arg::Text((*characteristic).clone())),
+                                    sql.arg(Arg::Text((*category).clone())),
+                                ];
+                                rows.push(format!("({})", values.join(", ")));
+                            }
+                            sql.push(&format!(
+                                "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
+                                 SELECT v.column1, {c}, {s}, v.column2, v.column3 FROM (VALUES {}) AS v",
+                                rows.join(", ")
+                            ));
+                            bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                        }
                     }
                 }
                 tx.commit().await?;
