@@ -25,7 +25,6 @@ enum Arg {
     Date(NaiveDate),
     Int(i64),
     Time(DateTime<Utc>),
-    OptText(Option<String>),
 }
 
 /// SQL text with its arguments, numbering parameters as they are added.
@@ -217,6 +216,81 @@ const TABLES: &[&str] = &[
     "plan_reviews",
 ];
 
+/// The statements that expand a chunk of rows sent as one JSON parameter: each database has its
+/// own JSON functions. Rows: responses `[id (hex), channel, comments, received_at, recorded_by]`
+/// with `$1` the activity and `$2` the rows; answers `[response id (hex), characteristic,
+/// category]` with `$1` the activity, `$2` the scheme, `$3` the rows.
+struct BulkSql {
+    responses: &'static str,
+    answers: &'static str,
+}
+
+const SQLITE_BULK: BulkSql = BulkSql {
+    responses: "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4 FROM json_each($2)",
+    answers: "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
+              SELECT unhex(value ->> 0), $1, $2, value ->> 1, value ->> 2 FROM json_each($3)",
+};
+
+const PG_BULK: BulkSql = BulkSql {
+    responses: "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                SELECT (r ->> 0)::uuid, $1, r ->> 1, r ->> 2, NULL, (r ->> 3)::timestamptz, r ->> 4 \
+                FROM jsonb_array_elements($2::jsonb) AS r",
+    answers: "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
+              SELECT (a ->> 0)::uuid, $1, $2, a ->> 1, a ->> 2 FROM jsonb_array_elements($3::jsonb) AS a",
+};
+
+/// A kind of definition kept with every version (custom frameworks, monitoring schemes): its
+/// table (key, version, definition, created_at, created_by) and how its writes are audited.
+struct VersionedKind {
+    table: &'static str,
+    action: &'static str,
+    entity: &'static str,
+}
+
+const FRAMEWORKS: VersionedKind = VersionedKind {
+    table: "frameworks",
+    action: "framework.add",
+    entity: "framework",
+};
+
+const MONITORING_SCHEMES: VersionedKind = VersionedKind {
+    table: "monitoring_schemes",
+    action: "monitoring_scheme.add",
+    entity: "monitoring_scheme",
+};
+
+/// A versioned definition: a key, and a version the store gives it.
+trait Versioned: serde::Serialize + Clone + Send + Sync {
+    fn key(&self) -> &str;
+    fn version(&self) -> u32;
+    fn set_version(&mut self, version: u32);
+}
+
+impl Versioned for Framework {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn set_version(&mut self, version: u32) {
+        self.version = version;
+    }
+}
+
+impl Versioned for MonitoringScheme {
+    fn key(&self) -> &str {
+        &self.key
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn set_version(&mut self, version: u32) {
+        self.version = version;
+    }
+}
+
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
 /// an organisation may set.
 const RECENT_INVITATION_DAYS: i64 = 3650;
@@ -294,7 +368,6 @@ macro_rules! bind_args {
                 Arg::Date(d) => q.bind(*d),
                 Arg::Int(i) => q.bind(*i),
                 Arg::Time(t) => q.bind(*t),
-                Arg::OptText(t) => q.bind(t.clone()),
             };
         }
         q
@@ -302,7 +375,7 @@ macro_rules! bind_args {
 }
 
 macro_rules! backend {
-    ($name:ident, $db:ty, $begin:literal) => {
+    ($name:ident, $db:ty, $begin:literal, $bulk:expr) => {
         /// One native backend.
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
@@ -1392,12 +1465,7 @@ macro_rules! backend {
             }
 
             pub(crate) async fn custom_frameworks(&self) -> Result<Vec<Framework>, StoreError> {
-                let rows: Vec<(String,)> = sqlx::query_as("SELECT definition FROM frameworks ORDER BY key, version")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("framework: {e}"))))
-                    .collect()
+                self.definitions(&FRAMEWORKS).await
             }
 
             pub(crate) async fn add_framework(
@@ -1406,26 +1474,48 @@ macro_rules! backend {
                 actor: &Actor,
                 now: DateTime<Utc>,
             ) -> Result<Framework, StoreError> {
+                self.add_definition(&FRAMEWORKS, framework, actor, now).await
+            }
+
+            /// Every stored version of a kind of versioned definition, by key and version.
+            async fn definitions<T: serde::de::DeserializeOwned>(&self, kind: &VersionedKind) -> Result<Vec<T>, StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT definition FROM {} ORDER BY key, version", kind.table))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter()
+                    .map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("{}: {e}", kind.entity))))
+                    .collect()
+            }
+
+            /// Stores a definition as the next version of its key (versions are never changed).
+            async fn add_definition<T: Versioned>(
+                &self,
+                kind: &VersionedKind,
+                item: &T,
+                actor: &Actor,
+                now: DateTime<Utc>,
+            ) -> Result<T, StoreError> {
                 let mut tx = self.begin().await?;
-                let (latest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM frameworks WHERE key = $1")
-                    .bind(&framework.key)
+                let (latest,): (Option<i64>,) = sqlx::query_as(&format!("SELECT MAX(version) FROM {} WHERE key = $1", kind.table))
+                    .bind(item.key())
                     .fetch_one(&mut *tx)
                     .await?;
-                let mut stored = framework.clone();
-                stored.version = u32::try_from(latest.unwrap_or(0) + 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut stored = item.clone();
+                stored.set_version(u32::try_from(latest.unwrap_or(0) + 1).map_err(|e| StoreError::Corrupt(e.to_string()))?);
                 let definition = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO frameworks (key, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&stored.key)
-                .bind(i64::from(stored.version))
+                sqlx::query(&format!(
+                    "INSERT INTO {} (key, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
+                    kind.table
+                ))
+                .bind(stored.key())
+                .bind(i64::from(stored.version()))
                 .bind(definition)
                 .bind(now)
                 .bind(&actor.name)
                 .execute(&mut *tx)
                 .await?;
-                let detail = json!({ "key": stored.key, "version": stored.version });
-                Self::audit(&mut tx, actor, now, "framework.add", "framework", &stored.key, &detail).await?;
+                let detail = json!({ "key": stored.key(), "version": stored.version() });
+                Self::audit(&mut tx, actor, now, kind.action, kind.entity, stored.key(), &detail).await?;
                 tx.commit().await?;
                 Ok(stored)
             }
@@ -1863,56 +1953,40 @@ macro_rules! backend {
                 Ok((r.id, true))
             }
 
-            /// Stores imported responses in one transaction, many rows per statement; what every
-            /// row of a run shares (the activity, the scheme) is bound once per statement.
+            /// Stores imported responses in one transaction. Each statement takes a chunk of rows
+            /// as one JSON parameter, expanded by the database (binding every value separately
+            /// costs more than the insert itself); what a run of responses shares (the activity,
+            /// the scheme) is bound once.
             pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
+                let bulk: &BulkSql = $bulk;
                 let mut tx = self.begin().await?;
-                for chunk in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
-                    let (cid, scheme) = (chunk[0].consultation_id.0, chunk[0].scheme.clone());
-                    for part in chunk.chunks(100) {
-                        // VALUES columns are column1, column2... on both backends.
-                        let mut sql = Sql::new("");
-                        let c = sql.arg(Arg::Uuid(cid));
-                        let mut rows = Vec::with_capacity(part.len());
-                        for r in part {
-                            let values = [
-                                sql.arg(Arg::Uuid(r.id)),
-                                sql.arg(Arg::Text(r.channel.as_str().into())),
-                                sql.arg(Arg::OptText(r.comments.clone())),
-                                sql.arg(Arg::Time(r.received_at)),
-                                sql.arg(Arg::OptText(r.recorded_by.clone())),
-                            ];
-                            rows.push(format!("({})", values.join(", ")));
-                        }
-                        sql.push(&format!(
-                            "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                             SELECT v.column1, {c}, v.column2, v.column3, NULL, v.column4, v.column5 FROM (VALUES {}) AS v",
-                            rows.join(", ")
-                        ));
-                        bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
-                        let answers: Vec<(Uuid, &String, &String)> = part
+                for run in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
+                    let (cid, scheme) = (run[0].consultation_id.0, run[0].scheme.clone());
+                    for part in run.chunks(500) {
+                        let rows: Vec<Value> = part
                             .iter()
-                            .flat_map(|r| r.monitoring.iter().map(move |(c, k)| (r.id, c, k)))
+                            .map(|r| {
+                                // The text sqlx writes for a time, so stored times compare alike.
+                                let at = r.received_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+                                json!([r.id.simple().to_string(), r.channel.as_str(), r.comments, at, r.recorded_by])
+                            })
                             .collect();
-                        for few in answers.chunks(300) {
-                            let mut sql = Sql::new("");
-                            let c = sql.arg(Arg::Uuid(cid));
-                            let s = sql.arg(Arg::Text(scheme.clone()));
-                            let mut rows = Vec::with_capacity(few.len());
-                            for (id, characteristic, category) in few {
-                                let values = [
-                                    sql.arg(Arg::Uuid(*id)),
-                                    sql.arg(Arg::Text((*characteristic).clone())),
-                                    sql.arg(Arg::Text((*category).clone())),
-                                ];
-                                rows.push(format!("({})", values.join(", ")));
-                            }
-                            sql.push(&format!(
-                                "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
-                                 SELECT v.column1, {c}, {s}, v.column2, v.column3 FROM (VALUES {}) AS v",
-                                rows.join(", ")
-                            ));
-                            bind_args!(sqlx::query(&sql.text), &sql.args).execute(&mut *tx).await?;
+                        sqlx::query(bulk.responses)
+                            .bind(cid)
+                            .bind(Value::Array(rows).to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        let answers: Vec<Value> = part
+                            .iter()
+                            .flat_map(|r| r.monitoring.iter().map(move |(c, k)| json!([r.id.simple().to_string(), c, k])))
+                            .collect();
+                        if !answers.is_empty() {
+                            sqlx::query(bulk.answers)
+                                .bind(cid)
+                                .bind(&scheme)
+                                .bind(Value::Array(answers).to_string())
+                                .execute(&mut *tx)
+                                .await?;
                         }
                     }
                 }
@@ -2013,12 +2087,7 @@ macro_rules! backend {
             }
 
             pub(crate) async fn monitoring_schemes(&self) -> Result<Vec<MonitoringScheme>, StoreError> {
-                let rows: Vec<(String,)> = sqlx::query_as("SELECT definition FROM monitoring_schemes ORDER BY key, version")
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|(d,)| serde_json::from_str(&d).map_err(|e| StoreError::Corrupt(format!("monitoring scheme: {e}"))))
-                    .collect()
+                self.definitions(&MONITORING_SCHEMES).await
             }
 
             pub(crate) async fn add_monitoring_scheme(
@@ -2027,28 +2096,7 @@ macro_rules! backend {
                 actor: &Actor,
                 now: DateTime<Utc>,
             ) -> Result<MonitoringScheme, StoreError> {
-                let mut tx = self.begin().await?;
-                let (latest,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM monitoring_schemes WHERE key = $1")
-                    .bind(&scheme.key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let mut stored = scheme.clone();
-                stored.version = u32::try_from(latest.unwrap_or(0) + 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let definition = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO monitoring_schemes (key, version, definition, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&stored.key)
-                .bind(i64::from(stored.version))
-                .bind(definition)
-                .bind(now)
-                .bind(&actor.name)
-                .execute(&mut *tx)
-                .await?;
-                let detail = json!({ "key": stored.key, "version": stored.version });
-                Self::audit(&mut tx, actor, now, "monitoring_scheme.add", "monitoring_scheme", &stored.key, &detail).await?;
-                tx.commit().await?;
-                Ok(stored)
+                self.add_definition(&MONITORING_SCHEMES, scheme, actor, now).await
             }
 
             pub(crate) async fn organisation_scheme(&self, org: OrganisationId) -> Result<Option<String>, StoreError> {
@@ -2098,5 +2146,5 @@ macro_rules! backend {
     };
 }
 
-backend!(SqliteBackend, sqlx::Sqlite, "BEGIN IMMEDIATE");
-backend!(PgBackend, sqlx::Postgres, "BEGIN");
+backend!(SqliteBackend, sqlx::Sqlite, "BEGIN IMMEDIATE", &SQLITE_BULK);
+backend!(PgBackend, sqlx::Postgres, "BEGIN", &PG_BULK);
