@@ -31,6 +31,7 @@ mod checklist;
 mod cli;
 mod errors;
 mod feedback;
+mod hub;
 mod overlap;
 mod plans;
 mod residents;

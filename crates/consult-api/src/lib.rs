@@ -20,6 +20,7 @@
 pub mod chart;
 pub mod error;
 pub mod extract;
+pub mod hub;
 mod openapi;
 pub mod rate;
 mod routes;
@@ -148,6 +149,7 @@ pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let limits = state.limits.clone();
     api.route("/openapi.json", axum::routing::get(openapi::serve_openapi))
+        .merge(hub::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state)
