@@ -13,7 +13,7 @@ use consult_core::{
     InvolvementLevel, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange, TransitionContext,
     TransitionRequest, plan_transition,
 };
-use consult_store::{ConsultationFilter, NewToken, Order, PageRequest, Reader, Store, StoreError};
+use consult_store::{ConsultationFilter, NewToken, Order, Reader, Store, StoreError};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -1007,18 +1007,8 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             if size == 0 {
                 return Err(CliError::Input("--size must be at least 1".into()));
             }
-            let closed: Vec<Consultation> = all_consultations(store, today)
-                .await?
-                .into_iter()
-                .filter(|c| chrono::Datelike::year(&c.plan.opens_on()) == year && consult_core::may_debrief(c, today))
-                .collect();
-            let ids: Vec<ConsultationId> = closed.iter().map(|c| c.id).collect();
-            let marks = store.evaluations(&ids).await?;
-            let candidates: Vec<(ConsultationId, bool)> =
-                ids.iter().map(|id| (*id, marks.get(id).is_some_and(|m| m.1))).collect();
-            let chosen = consult_core::external_sample(&candidates, year, size);
-            store.mark_external(&chosen, year, &actor, now).await?;
-            for c in closed.iter().filter(|c| chosen.contains(&c.id)) {
+            let chosen = consult_store::review::draw_external_sample(store, year, size, &actor, today, now).await?;
+            for c in &chosen {
                 println!("{}\t{}", c.id, c.plan.title());
             }
             Ok(())
@@ -1326,21 +1316,7 @@ async fn all_consultations(store: &Store, today: NaiveDate) -> Result<Vec<Consul
 }
 
 async fn collect(store: &Store, filter: &ConsultationFilter, today: NaiveDate) -> Result<Vec<Consultation>> {
-    let mut out = Vec::new();
-    let mut page = PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    loop {
-        let p = store
-            .list_consultations(filter, &Reader::Everything, today, &page)
-            .await?;
-        out.extend(p.items);
-        match p.next {
-            Some(c) => page.cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    Ok(store.list_all_consultations(filter, &Reader::Everything, today).await?)
 }
 
 async fn list(store: &Store, args: ListArgs, today: NaiveDate) -> Result<()> {

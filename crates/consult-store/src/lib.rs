@@ -552,6 +552,29 @@ impl Store {
         dispatch!(self, b => b.list_consultations(filter, reader, today, page).await)
     }
 
+    /// Every activity matching `filter`, as seen by `reader` on `today`: the pages of
+    /// [`Store::list_consultations`] read to the end.
+    pub async fn list_all_consultations(
+        &self,
+        filter: &ConsultationFilter,
+        reader: &Reader,
+        today: NaiveDate,
+    ) -> Result<Vec<Consultation>, StoreError> {
+        let mut page = PageRequest {
+            limit: 500,
+            cursor: None,
+        };
+        let mut out = Vec::new();
+        loop {
+            let found = self.list_consultations(filter, reader, today, &page).await?;
+            out.extend(found.items);
+            match found.next {
+                Some(next) => page.cursor = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// Activities approved or open during `from..=to` on `today`, by opening date.
     pub async fn forward_plan(
         &self,

@@ -2,7 +2,7 @@
 //! service plans and recurring programme set against the activities it registered (rules in
 //! `consult_core::compile_plan`).
 
-use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
+use crate::{ConsultationFilter, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{CouncilPlan, Organisation, Registered, compile_plan};
 
@@ -24,26 +24,19 @@ pub async fn council_plan(
         to: NaiveDate::from_ymd_opt(year, 12, 31),
         ..Default::default()
     };
-    let mut page = PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    let mut registered = Vec::new();
-    loop {
-        let found = store.list_consultations(&filter, reader, today, &page).await?;
-        registered.extend(found.items.iter().map(|c| Registered {
+    let registered: Vec<Registered> = store
+        .list_all_consultations(&filter, reader, today)
+        .await?
+        .iter()
+        .map(|c| Registered {
             id: c.id,
             service: c.plan.service().unwrap_or("(no service)").to_owned(),
             title: c.plan.title().to_owned(),
             level: c.plan.level(),
             opens_on: c.plan.opens_on(),
             status: c.status_on(today),
-        }));
-        match found.next {
-            Some(next) => page.cursor = Some(next),
-            None => break,
-        }
-    }
+        })
+        .collect();
     Ok(compile_plan(
         org.slug.as_str(),
         year,

@@ -2,7 +2,7 @@
 //! responses, feedback and dismissed overlap findings, and the equality of their respondents
 //! against the population of the areas they covered (rules in `consult_core::engagement_review`).
 
-use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
+use crate::{ConsultationFilter, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
     AreaCode, AreaHierarchy, Consultation, EngagementReview, MonitoringScheme, Period, RemarkCounts, ReportSettings,
@@ -36,9 +36,9 @@ async fn activities(
     store: &Store,
     period: &Period,
     scope: &ReviewScope,
+    hierarchy: &AreaHierarchy,
     today: NaiveDate,
 ) -> Result<Vec<Consultation>, StoreError> {
-    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
     let filter = ConsultationFilter {
         organisation: scope.organisation.clone(),
         areas: scope
@@ -50,19 +50,7 @@ async fn activities(
         to: Some(period.to),
         ..Default::default()
     };
-    let mut page = PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    let mut out = Vec::new();
-    loop {
-        let found = store.list_consultations(&filter, &Reader::Public, today, &page).await?;
-        out.extend(found.items);
-        match found.next {
-            Some(next) => page.cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
+    store.list_all_consultations(&filter, &Reader::Public, today).await
 }
 
 /// The areas whose populations the equality summary compares with: every area the activities
@@ -91,7 +79,8 @@ pub async fn review(
     scope: &ReviewScope,
     today: NaiveDate,
 ) -> Result<EngagementReview, StoreError> {
-    let cs = activities(store, &period, scope, today).await?;
+    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
+    let cs = activities(store, &period, scope, &hierarchy, today).await?;
     let ids: Vec<_> = cs.iter().map(|c| c.id).collect();
     let responses = store.response_counts(&ids).await?;
     let feedback = store.feedback(&ids).await?;
@@ -114,10 +103,39 @@ pub async fn review(
             }
         })
         .collect();
-    let hierarchy = AreaHierarchy::new(store.list_areas().await?);
     let baseline = store.baseline(&baseline_areas(&cs, &hierarchy)).await?;
     let scheme = MonitoringScheme::census2021().map_err(StoreError::Corrupt)?;
     let tally = store.tally(&ids, &scheme).await?;
     let equality = equality_report(&scheme, &tally, &baseline, &ReportSettings::default(), true);
     Ok(engagement_review(period, today, &scope.describe(), &inputs, equality))
+}
+
+/// Draws (or completes) `year`'s sample of activities for external evaluation: from those that
+/// opened in the year and have closed (rules in `consult_core::external_sample`), marks them in
+/// one transaction and returns them.
+pub async fn draw_external_sample(
+    store: &Store,
+    year: i32,
+    size: usize,
+    actor: &consult_core::Actor,
+    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Consultation>, StoreError> {
+    let filter = ConsultationFilter {
+        from: NaiveDate::from_ymd_opt(year, 1, 1),
+        to: NaiveDate::from_ymd_opt(year, 12, 31),
+        ..Default::default()
+    };
+    let closed: Vec<Consultation> = store
+        .list_all_consultations(&filter, &Reader::Everything, today)
+        .await?
+        .into_iter()
+        .filter(|c| chrono::Datelike::year(&c.plan.opens_on()) == year && consult_core::may_debrief(c, today))
+        .collect();
+    let ids: Vec<_> = closed.iter().map(|c| c.id).collect();
+    let marks = store.evaluations(&ids).await?;
+    let candidates: Vec<_> = ids.iter().map(|id| (*id, marks.get(id).is_some_and(|m| m.1))).collect();
+    let chosen = consult_core::external_sample(&candidates, year, size);
+    store.mark_external(&chosen, year, actor, now).await?;
+    Ok(closed.into_iter().filter(|c| chosen.contains(&c.id)).collect())
 }

@@ -117,55 +117,20 @@ pub(crate) async fn sample(
         return Err(ApiError::Invalid(e));
     };
     let today = state.clock.today();
-    let closed: Vec<Consultation> = year_activities(&state, year)
-        .await?
-        .into_iter()
-        .filter(|c| consult_core::may_debrief(c, today))
-        .collect();
-    let ids: Vec<ConsultationId> = closed.iter().map(|c| c.id).collect();
-    let marks = state.store.evaluations(&ids).await?;
-    let candidates: Vec<(ConsultationId, bool)> =
-        ids.iter().map(|id| (*id, marks.get(id).is_some_and(|m| m.1))).collect();
-    let chosen = consult_core::external_sample(&candidates, year, size as usize);
-    state
-        .store
-        .mark_external(&chosen, year, &actor, state.clock.now())
-        .await?;
+    let chosen = consult_store::review::draw_external_sample(
+        &state.store,
+        year,
+        size as usize,
+        &actor,
+        today,
+        state.clock.now(),
+    )
+    .await?;
     let mut out = Vec::new();
-    for c in closed.iter().filter(|c| chosen.contains(&c.id)) {
+    for c in &chosen {
         out.push(evaluation_of(&state, c).await?);
     }
     Ok(Json(out))
-}
-
-/// Every registered activity that opened in `year`.
-async fn year_activities(state: &AppState, year: i32) -> Result<Vec<Consultation>, ApiError> {
-    let filter = consult_store::ConsultationFilter {
-        from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
-        to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
-        ..Default::default()
-    };
-    let mut page = consult_store::PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    let mut out = Vec::new();
-    loop {
-        let found = state
-            .store
-            .list_consultations(&filter, &consult_store::Reader::Everything, state.clock.today(), &page)
-            .await?;
-        out.extend(
-            found
-                .items
-                .into_iter()
-                .filter(|c| chrono::Datelike::year(&c.plan.opens_on()) == year),
-        );
-        match found.next {
-            Some(next) => page.cursor = Some(next),
-            None => return Ok(out),
-        }
-    }
 }
 
 /// A remark's receipt.

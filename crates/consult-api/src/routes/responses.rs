@@ -590,26 +590,18 @@ pub(crate) async fn equality_set(
         organisation: q.organisation.clone(),
         ..Default::default()
     };
-    let mut chosen = Vec::new();
-    let mut page = consult_store::PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    loop {
-        let found = state.store.list_consultations(&filter, &reader, today, &page).await?;
-        for c in &found.items {
-            let wanted = ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
+    let chosen: Vec<ConsultationId> = state
+        .store
+        .list_all_consultations(&filter, &reader, today)
+        .await?
+        .iter()
+        .filter(|c| {
+            ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
                 && q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))
-                && year.is_none_or(|y| chrono::Datelike::year(&c.plan.opens_on()) == y);
-            if wanted {
-                chosen.push(c.id);
-            }
-        }
-        match found.next {
-            Some(next) => page.cursor = Some(next),
-            None => break,
-        }
-    }
+                && year.is_none_or(|y| chrono::Datelike::year(&c.plan.opens_on()) == y)
+        })
+        .map(|c| c.id)
+        .collect();
     let population = state.store.baseline(&baseline).await?;
     let scheme = report_scheme(&state, q.scheme.as_deref(), q.organisation.as_deref()).await?;
     let tally = state.store.tally(&chosen, &scheme).await?;
@@ -761,24 +753,13 @@ pub(crate) async fn seldom(
         ..Default::default()
     };
     let reader = consult_store::Reader::for_actor(caller.0.as_ref());
-    let mut all = Vec::new();
-    let mut page = consult_store::PageRequest {
-        limit: 500,
-        cursor: None,
-    };
-    loop {
-        let found = state.store.list_consultations(&filter, &reader, today, &page).await?;
-        all.extend(
-            found
-                .items
-                .into_iter()
-                .filter(|c| q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))),
-        );
-        match found.next {
-            Some(next) => page.cursor = Some(next),
-            None => break,
-        }
-    }
+    let all: Vec<consult_core::Consultation> = state
+        .store
+        .list_all_consultations(&filter, &reader, today)
+        .await?
+        .into_iter()
+        .filter(|c| q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s)))
+        .collect();
     let run: Vec<consult_core::Consultation> = all
         .into_iter()
         .rev()
