@@ -247,8 +247,8 @@ impl FatigueRules {
     /// Checks the rules are usable.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
-        if !(1..=100).contains(&self.max_contacts) {
-            e.push("max_contacts", "must be from 1 to 100");
+        if !(1..=Self::MOST_CONTACTS).contains(&self.max_contacts) {
+            e.push("max_contacts", format!("must be from 1 to {}", Self::MOST_CONTACTS));
         }
         if !(1..=3650).contains(&self.window_days) {
             e.push("window_days", "must be from 1 to 3650");
@@ -262,6 +262,18 @@ impl FatigueRules {
             e.push("max_concurrent", "must be from 1 to 100");
         }
         e.into_result(())
+    }
+
+    /// The highest `max_contacts` an organisation may set: a store need keep no more than this
+    /// many of a resident's newest invitation dates to apply any rules.
+    pub const MOST_CONTACTS: u32 = 100;
+
+    /// The last day on which an invitation is too long ago to matter for the minimum gap: one
+    /// after it is too recent (`today - last < min_gap_days`).
+    pub fn gap_cutoff(&self, today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_days(Days::new(u64::from(self.min_gap_days)))
+            .unwrap_or(NaiveDate::MIN)
     }
 
     /// The first day of the rolling window ending `today`.
@@ -318,6 +330,19 @@ impl Exclusion {
             Self::FatigueMinGap => "fatigue_min_gap",
         }
     }
+
+    /// Parses the API name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::NoConsent,
+            Self::NoChannel,
+            Self::AlreadyInvited,
+            Self::FatigueMaxContacts,
+            Self::FatigueMinGap,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == s)
+    }
 }
 
 /// Decides whether one candidate is invited today, and by which channel.
@@ -334,10 +359,8 @@ pub fn invitation_for(c: &Candidate, rules: &FatigueRules, today: NaiveDate) -> 
     if c.contacts_in_window >= rules.max_contacts {
         return Err(Exclusion::FatigueMaxContacts);
     }
-    if let Some(last) = c.last_contact {
-        if (today - last).num_days() < i64::from(rules.min_gap_days) {
-            return Err(Exclusion::FatigueMinGap);
-        }
+    if c.last_contact.is_some_and(|last| last > rules.gap_cutoff(today)) {
+        return Err(Exclusion::FatigueMinGap);
     }
     Ok(channel)
 }

@@ -10,9 +10,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
     ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource, ElectionPeriod,
-    FatigueRules, Feedback, Framework, MonitoringScheme, Organisation, OrganisationId, OrganisationKind, PlanReview,
-    ProgrammeItem, Remark, RemarkCounts, RemarkKind, RemarkStatus, Resident, Response, Role, ServicePlan, Slug, Status,
-    StatusChange,
+    Exclusion, FatigueRules, Feedback, Framework, InvitationPlan, MonitoringScheme, Organisation, OrganisationId,
+    OrganisationKind, PlanReview, ProgrammeItem, Remark, RemarkCounts, RemarkKind, RemarkStatus, Resident, Response,
+    Role, ServicePlan, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -295,7 +295,85 @@ impl Versioned for MonitoringScheme {
 /// an organisation may set.
 const RECENT_INVITATION_DAYS: i64 = 3650;
 
-/// A resident's recent invitation dates, as kept with them (`2026-01-05,2026-03-02`). Read for
+/// Each resident keeps at most this many newest invitation dates (`YYYY-MM-DD,` each): enough
+/// for the highest `max_contacts`.
+const RECENT_INVITATIONS_TEXT: i64 = FatigueRules::MOST_CONTACTS as i64 * 11 - 1;
+
+/// The residents who match an activity: in any of `areas` (anywhere when empty), with any of its
+/// topics as an interest or in any of its audience groups.
+#[derive(Debug, Clone, Copy)]
+pub struct Matching<'a> {
+    /// The activity's areas with those inside and around them.
+    pub areas: &'a [AreaCode],
+    /// Its topics, lower case.
+    pub topics: &'a [String],
+    /// Its audience groups.
+    pub groups: &'a [String],
+}
+
+impl Matching<'_> {
+    /// `AND ...` conditions on `r` (residents) selecting the matching residents; `None` when the
+    /// activity names neither topics nor groups, so nobody matches.
+    fn conditions(&self, sql: &mut Sql) -> Option<String> {
+        if self.topics.is_empty() && self.groups.is_empty() {
+            return None;
+        }
+        // Set-based semi-joins on the area, interest and group indexes: the databases hash them
+        // (or drive from the smallest) rather than probing per resident.
+        let mut out = String::new();
+        if !self.areas.is_empty() {
+            let l = sql.list(self.areas.iter().map(|a| Arg::Text(a.to_string())));
+            out.push_str(&format!(
+                " AND r.id IN (SELECT resident_id FROM resident_areas WHERE code IN ({l}))"
+            ));
+        }
+        let mut any = Vec::new();
+        if !self.topics.is_empty() {
+            let l = sql.list(self.topics.iter().map(|t| Arg::Text(t.to_lowercase())));
+            any.push(format!(
+                "r.id IN (SELECT resident_id FROM resident_interests WHERE topic IN ({l}))"
+            ));
+        }
+        if !self.groups.is_empty() {
+            let l = sql.list(self.groups.iter().map(|g| Arg::Text(g.clone())));
+            any.push(format!(
+                "r.id IN (SELECT resident_id FROM resident_groups WHERE slug IN ({l}))"
+            ));
+        }
+        out.push_str(&format!(" AND ({})", any.join(" OR ")));
+        Some(out)
+    }
+}
+
+/// The matching residents (`id`, `channels`) with the reason each is left out (`reason`, NULL
+/// when invited): the SQL twin of [`consult_core::invitation_for`], reading the recent
+/// invitation dates kept with each resident newest first at a fixed width, so the `k`-th newest
+/// is a substring. A conformance test checks the two agree.
+fn invitation_reasons(
+    consultation: ConsultationId,
+    matching: &Matching<'_>,
+    rules: &FatigueRules,
+    today: NaiveDate,
+) -> Option<Sql> {
+    let mut sql = Sql::new("");
+    let conditions = matching.conditions(&mut sql)?;
+    let c = sql.arg(Arg::Uuid(consultation.0));
+    let window = sql.arg(Arg::Text(rules.window_start(today).format("%Y-%m-%d").to_string()));
+    let gap = sql.arg(Arg::Text(rules.gap_cutoff(today).format("%Y-%m-%d").to_string()));
+    let kth = (i64::from(rules.max_contacts) - 1) * 11 + 1;
+    sql.text = format!(
+        "SELECT r.id, r.channels, CASE \
+         WHEN r.consent_at IS NULL THEN 'no_consent' \
+         WHEN r.channels = '' THEN 'no_channel' \
+         WHEN r.id IN (SELECT resident_id FROM contacts WHERE consultation_id = {c} AND kind = 'invitation') THEN 'already_invited' \
+         WHEN substr(r.recent_invitations, {kth}, 10) >= {window} THEN 'fatigue_max_contacts' \
+         WHEN substr(r.recent_invitations, 1, 10) > {gap} THEN 'fatigue_min_gap' \
+         END AS reason FROM residents r WHERE 1 = 1{conditions}"
+    );
+    Some(sql)
+}
+
+/// A resident's recent invitation dates, as kept with them, newest first (`2026-03-02,2026-01-05`). Read for
 /// every matching resident of an invitation plan, so parsed by hand rather than by format string.
 fn recent_dates(text: &str) -> Result<Vec<NaiveDate>, StoreError> {
     text.split(',')
@@ -1737,16 +1815,15 @@ macro_rules! backend {
             pub(crate) async fn invitation_candidates(
                 &self,
                 consultation: ConsultationId,
-                areas: &[AreaCode],
-                topics: &[String],
-                groups: &[String],
+                matching: &Matching<'_>,
                 window_start: NaiveDate,
             ) -> Result<Vec<Candidate>, StoreError> {
-                if topics.is_empty() && groups.is_empty() {
+                let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r WHERE 1 = 1");
+                let Some(conditions) = matching.conditions(&mut sql) else {
                     return Ok(Vec::new());
-                }
-                // Who was already invited to this activity: one range scan of its contacts, rather
-                // than one lookup per matching resident.
+                };
+                sql.push(&conditions);
+                // Who was already invited to this activity: one range scan of its contacts.
                 let invited: Vec<(Uuid,)> = sqlx::query_as(
                     "SELECT DISTINCT resident_id FROM contacts WHERE consultation_id = $1 AND kind = 'invitation'",
                 )
@@ -1754,25 +1831,6 @@ macro_rules! backend {
                 .fetch_all(&self.pool)
                 .await?;
                 let invited: std::collections::HashSet<Uuid> = invited.into_iter().map(|(id,)| id).collect();
-                // Each resident's recent invitation dates are kept with the resident: no lookup in
-                // the contact log per matching resident.
-                // Set-based semi-joins on the area, interest and group indexes: the databases hash
-                // them (or drive from the smallest) rather than probing per resident.
-                let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r WHERE 1 = 1");
-                if !areas.is_empty() {
-                    let l = sql.list(areas.iter().map(|a| Arg::Text(a.to_string())));
-                    sql.push(&format!(" AND r.id IN (SELECT resident_id FROM resident_areas WHERE code IN ({l}))"));
-                }
-                let mut any = Vec::new();
-                if !topics.is_empty() {
-                    let l = sql.list(topics.iter().map(|t| Arg::Text(t.to_lowercase())));
-                    any.push(format!("r.id IN (SELECT resident_id FROM resident_interests WHERE topic IN ({l}))"));
-                }
-                if !groups.is_empty() {
-                    let l = sql.list(groups.iter().map(|g| Arg::Text(g.clone())));
-                    any.push(format!("r.id IN (SELECT resident_id FROM resident_groups WHERE slug IN ({l}))"));
-                }
-                sql.push(&format!(" AND ({})", any.join(" OR ")));
                 let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> =
                     bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
                 rows.into_iter()
@@ -1796,12 +1854,52 @@ macro_rules! backend {
                     .collect()
             }
 
+            /// An invitation plan computed in the database: the invited rows and counts of who is
+            /// left out and why, without sending the left-out residents to the client. With
+            /// `rows = false` only the counts are read (fatigue findings).
+            pub(crate) async fn invitation_plan(
+                &self,
+                consultation: ConsultationId,
+                matching: &Matching<'_>,
+                rules: &FatigueRules,
+                today: NaiveDate,
+                rows: bool,
+            ) -> Result<InvitationPlan, StoreError> {
+                let mut plan = InvitationPlan::default();
+                let Some(mut counts) = invitation_reasons(consultation, matching, rules, today) else {
+                    return Ok(plan);
+                };
+                counts.text = format!("SELECT t.reason, COUNT(*) FROM ({}) t GROUP BY t.reason", counts.text);
+                let reasons: Vec<(Option<String>, i64)> =
+                    bind_args!(sqlx::query_as(&counts.text), &counts.args).fetch_all(&self.pool).await?;
+                for (reason, n) in reasons {
+                    let n = u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    if let Some(reason) = reason {
+                        let r = Exclusion::parse(&reason).ok_or_else(|| StoreError::Corrupt(format!("exclusion `{reason}`")))?;
+                        plan.excluded.insert(r, n);
+                    }
+                }
+                if let Some(mut sql) = invitation_reasons(consultation, matching, rules, today).filter(|_| rows) {
+                    sql.text = format!("SELECT t.id, t.channels FROM ({}) t WHERE t.reason IS NULL", sql.text);
+                    let invited: Vec<(Uuid, String)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                    for (id, channels) in invited {
+                        let channel = channels_from(&channels)
+                            .first()
+                            .copied()
+                            .ok_or_else(|| StoreError::Corrupt(format!("resident {id} without a channel")))?;
+                        plan.invited.push((id, channel));
+                        *plan.by_channel.entry(channel).or_default() += 1;
+                    }
+                }
+                Ok(plan)
+            }
+
             pub(crate) async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
                 let mut tx = self.begin().await?;
                 let done = sqlx::query(
-                    "UPDATE residents SET recent_invitations = COALESCE(\
-                     (SELECT string_agg(CAST(k.on_date AS TEXT), ',') FROM contacts k \
-                      WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), '')",
+                    &format!("UPDATE residents SET recent_invitations = COALESCE(substr(\
+                     (SELECT string_agg(CAST(k.on_date AS TEXT), ',' ORDER BY k.on_date DESC) FROM contacts k \
+                      WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), 1, {RECENT_INVITATIONS_TEXT}), '')"),
                 )
                 .bind(Utc::now().date_naive() - chrono::Duration::days(RECENT_INVITATION_DAYS))
                 .execute(&mut *tx)
@@ -1845,6 +1943,8 @@ macro_rules! backend {
                     for (id, recent) in &current {
                         let mut dates: Vec<NaiveDate> = recent_dates(recent)?.into_iter().filter(|d| *d >= horizon).collect();
                         dates.push(today);
+                        dates.sort_unstable_by(|a, b| b.cmp(a));
+                        dates.truncate(FatigueRules::MOST_CONTACTS as usize);
                         let text = dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect::<Vec<_>>().join(",");
                         let i = write.arg(Arg::Uuid(*id));
                         let t = write.arg(Arg::Text(text));

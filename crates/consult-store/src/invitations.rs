@@ -1,11 +1,11 @@
 //! Targeted invitations and fatigue findings for a stored activity: the residents who match it
 //! (from the store), planned under the owner organisation's fatigue rules (in consult-core).
 
-use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
+use crate::{ConsultationFilter, Matching, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
     Area, AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan,
-    Status, plan_invitations,
+    Status,
 };
 use std::collections::BTreeSet;
 
@@ -41,7 +41,7 @@ impl Setting {
 /// Plans invitations for an activity on `today`: matching residents, their preferred channel,
 /// and who is left out under the fatigue rules and why.
 pub async fn plan(store: &Store, c: &Consultation, today: NaiveDate) -> Result<InvitationPlan, StoreError> {
-    plan_with(store, c, today, &Setting::load(store, c).await?).await
+    plan_with(store, c, today, &Setting::load(store, c).await?, true).await
 }
 
 async fn plan_with(
@@ -49,19 +49,16 @@ async fn plan_with(
     c: &Consultation,
     today: NaiveDate,
     s: &Setting,
+    rows: bool,
 ) -> Result<InvitationPlan, StoreError> {
-    let (rules, hierarchy) = (&s.rules, &s.hierarchy);
     let topics: Vec<String> = c.plan.topics().iter().map(|t| t.to_lowercase()).collect();
-    let candidates = store
-        .invitation_candidates(
-            c.id,
-            &related_areas(c, hierarchy),
-            &topics,
-            &c.plan.audience().groups,
-            rules.window_start(today),
-        )
-        .await?;
-    Ok(plan_invitations(candidates, rules, today))
+    let areas = related_areas(c, &s.hierarchy);
+    let matching = Matching {
+        areas: &areas,
+        topics: &topics,
+        groups: &c.plan.audience().groups,
+    };
+    store.invitation_plan(c.id, &matching, &s.rules, today, rows).await
 }
 
 /// Fatigue findings for an activity: matching residents who would exceed the person rules, and
@@ -70,7 +67,8 @@ pub async fn fatigue(store: &Store, c: &Consultation, today: NaiveDate) -> Resul
     let setting = Setting::load(store, c).await?;
     let rules = &setting.rules;
     let mut findings = audience_with(store, c, today, &setting).await?;
-    let plan = plan_with(store, c, today, &setting).await?;
+    // Counts only: the residents left out are never read.
+    let plan = plan_with(store, c, today, &setting, false).await?;
     for (reason, rule, what) in [
         (
             Exclusion::FatigueMaxContacts,

@@ -31,14 +31,14 @@ mod types;
 
 pub use types::*;
 
-pub use backend::ContactRecord;
+pub use backend::{ContactRecord, Matching};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
     Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug,
-    Status, StatusChange,
+    FrameworkCatalogue, InvitationPlan, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident,
+    Response, Slug, Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -723,17 +723,30 @@ impl Store {
         dispatch!(self, b => b.unsubscribe(id, now).await)
     }
 
-    /// Residents matching an activity's areas (any of `areas`, or anywhere when empty) and its
-    /// topics or groups, with their contact counts since `window_start`.
+    /// The matching residents of an activity as candidates, with their contact counts since
+    /// `window_start`: what [`consult_core::plan_invitations`] reads. Planning itself uses
+    /// [`Store::invitation_plan`], which decides in the database; this is its reference.
     pub async fn invitation_candidates(
         &self,
         consultation: ConsultationId,
-        areas: &[AreaCode],
-        topics: &[String],
-        groups: &[String],
+        matching: &Matching<'_>,
         window_start: NaiveDate,
     ) -> Result<Vec<Candidate>, StoreError> {
-        dispatch!(self, b => b.invitation_candidates(consultation, areas, topics, groups, window_start).await)
+        dispatch!(self, b => b.invitation_candidates(consultation, matching, window_start).await)
+    }
+
+    /// Plans invitations for the matching residents of an activity under `rules` on `today`,
+    /// deciding in the database (the SQL twin of [`consult_core::invitation_for`]): only the
+    /// invited rows are read, and with `rows = false` only the counts of who is left out.
+    pub async fn invitation_plan(
+        &self,
+        consultation: ConsultationId,
+        matching: &Matching<'_>,
+        rules: &FatigueRules,
+        today: NaiveDate,
+        rows: bool,
+    ) -> Result<InvitationPlan, StoreError> {
+        dispatch!(self, b => b.invitation_plan(consultation, matching, rules, today, rows).await)
     }
 
     /// Rebuilds every resident's recent invitation dates from the contact log (after contacts

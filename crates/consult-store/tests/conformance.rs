@@ -708,3 +708,175 @@ async fn checklist_settings_frameworks_attestations_and_approvals() {
     })
     .await;
 }
+
+/// A small deterministic generator (no seed file to keep): the same residents every run.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn sql_and_core_agree_on_invitation_plans() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let target = snap.consultation(
+            "tamworth",
+            "Budget consultation",
+            "2026-01-01",
+            "2026-12-31",
+            Status::Open,
+        );
+        let others: Vec<Consultation> = (0..3)
+            .map(|i| {
+                snap.consultation(
+                    "tamworth",
+                    &format!("Earlier {i}"),
+                    "2025-01-01",
+                    "2025-12-31",
+                    Status::Closed,
+                )
+            })
+            .collect();
+        store
+            .import_consultations(&[vec![target.clone()], others.clone()].concat(), &admin())
+            .await
+            .unwrap();
+        let mut rng = Lcg(7);
+        let codes = ["E10000028", "E07000199", "E07000243"];
+        let mut residents = Vec::new();
+        for i in 0..80u128 {
+            let pick = |rng: &mut Lcg, from: &[&str]| -> Vec<String> {
+                from.iter()
+                    .filter(|_| rng.below(2) == 0)
+                    .map(|s| s.to_string())
+                    .collect()
+            };
+            let channels = match rng.below(5) {
+                0 => vec![],
+                1 => vec![ContactChannel::Post, ContactChannel::Email],
+                _ => vec![ContactChannel::Email],
+            };
+            let resident = Resident {
+                id: Uuid::from_u128(i + 1),
+                email: Some(format!("r{i}@example.org")),
+                phone: None,
+                postal_address: Some(format!("{i} High Street")),
+                interests: pick(&mut rng, &["budget", "parks"]),
+                areas: pick(&mut rng, &codes)
+                    .iter()
+                    .map(|c| AreaCode::parse(c).unwrap())
+                    .collect(),
+                groups: pick(&mut rng, &["residents", "tenants"]),
+                channels,
+                consent_at: Some(now()),
+            };
+            store.create_resident(&resident, now()).await.unwrap();
+            if rng.below(8) == 0 {
+                store.unsubscribe(resident.id, now()).await.unwrap();
+            }
+            residents.push(resident.id);
+        }
+        // Invitation histories: up to nine invitations each, over two years, some to the target.
+        let start = day("2024-06-01");
+        let mut rounds = Vec::new();
+        for round in 0..12u64 {
+            let on = start + Days::new(round * 61 + rng.below(30));
+            rounds.push(on);
+            let invited: Vec<(Uuid, ContactChannel)> = residents
+                .iter()
+                .filter(|_| rng.below(3) == 0)
+                .map(|id| (*id, ContactChannel::Email))
+                .collect();
+            let activity = if round == 11 {
+                &target
+            } else {
+                &others[(round % 3) as usize]
+            };
+            let at = on.and_hms_opt(10, 0, 0).unwrap().and_utc();
+            store
+                .record_invitations(activity.id, &invited, &admin(), at)
+                .await
+                .unwrap();
+        }
+        let areas: Vec<AreaCode> = ["E10000028", "E07000199"]
+            .iter()
+            .map(|c| AreaCode::parse(c).unwrap())
+            .collect();
+        let topics = vec!["budget".to_owned()];
+        let groups = vec!["residents".to_owned()];
+        let everywhere: Vec<AreaCode> = vec![];
+        let check = |rebuilt: bool| {
+            let store = store.clone();
+            let (areas, topics, groups, everywhere, target, rounds) = (
+                areas.clone(),
+                topics.clone(),
+                groups.clone(),
+                everywhere.clone(),
+                target.clone(),
+                rounds.clone(),
+            );
+            let mut rng = Lcg(if rebuilt { 11 } else { 13 });
+            async move {
+                let mut compared = std::collections::BTreeMap::new();
+                for case in 0..90 {
+                    let rules = FatigueRules {
+                        max_contacts: 1 + rng.below(6) as u32,
+                        window_days: 30 + rng.below(700) as u32,
+                        min_gap_days: rng.below(30) as u32,
+                        max_concurrent: 3,
+                    };
+                    // A third of the days put an invitation exactly on the first day of the window,
+                    // a third exactly on the minimum gap: the boundaries are where twins part.
+                    let on = rounds[rng.below(rounds.len() as u64) as usize];
+                    let today = match case % 3 {
+                        0 => day("2024-09-01") + Days::new(rng.below(900)),
+                        1 => on + Days::new(u64::from(rules.window_days) - 1),
+                        _ => on + Days::new(u64::from(rules.min_gap_days)),
+                    };
+                    let matching = consult_store::Matching {
+                        areas: if case % 4 == 0 { &everywhere } else { &areas },
+                        topics: &topics,
+                        groups: if case % 3 == 0 { &[] } else { &groups },
+                    };
+                    let candidates = store
+                        .invitation_candidates(target.id, &matching, rules.window_start(today))
+                        .await
+                        .unwrap();
+                    let mut expected = plan_invitations(candidates, &rules, today);
+                    let mut got = store
+                        .invitation_plan(target.id, &matching, &rules, today, true)
+                        .await
+                        .unwrap();
+                    expected.invited.sort();
+                    got.invited.sort();
+                    assert_eq!(
+                        got, expected,
+                        "rules {rules:?} on {today} (case {case}, rebuilt {rebuilt})"
+                    );
+                    let counts = store
+                        .invitation_plan(target.id, &matching, &rules, today, false)
+                        .await
+                        .unwrap();
+                    assert_eq!(counts.excluded, expected.excluded);
+                    assert!(counts.invited.is_empty());
+                    for (reason, n) in expected.excluded {
+                        *compared.entry(reason).or_insert(0) += n;
+                    }
+                }
+                // Every reason was exercised, so the agreement means something.
+                assert_eq!(compared.len(), 5, "{compared:?}");
+            }
+        };
+        check(false).await;
+        store.rebuild_recent_invitations().await.unwrap();
+        check(true).await;
+    })
+    .await;
+}
