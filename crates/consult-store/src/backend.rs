@@ -216,30 +216,6 @@ const TABLES: &[&str] = &[
     "plan_reviews",
 ];
 
-/// The statements that expand a chunk of rows sent as one JSON parameter: each database has its
-/// own JSON functions. Rows: responses `[id (hex), channel, comments, received_at, recorded_by]`
-/// with `$1` the activity and `$2` the rows; answers `[response id (hex), characteristic,
-/// category]` with `$1` the activity, `$2` the scheme, `$3` the rows.
-struct BulkSql {
-    responses: &'static str,
-    answers: &'static str,
-}
-
-const SQLITE_BULK: BulkSql = BulkSql {
-    responses: "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4 FROM json_each($2)",
-    answers: "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
-              SELECT unhex(value ->> 0), $1, $2, value ->> 1, value ->> 2 FROM json_each($3)",
-};
-
-const PG_BULK: BulkSql = BulkSql {
-    responses: "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                SELECT (r ->> 0)::uuid, $1, r ->> 1, r ->> 2, NULL, (r ->> 3)::timestamptz, r ->> 4 \
-                FROM jsonb_array_elements($2::jsonb) AS r",
-    answers: "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
-              SELECT (a ->> 0)::uuid, $1, $2, a ->> 1, a ->> 2 FROM jsonb_array_elements($3::jsonb) AS a",
-};
-
 /// A kind of definition kept with every version (custom frameworks, monitoring schemes): its
 /// table (key, version, definition, created_at, created_by) and how its writes are audited.
 struct VersionedKind {
@@ -453,7 +429,7 @@ macro_rules! bind_args {
 }
 
 macro_rules! backend {
-    ($name:ident, $db:ty, $begin:literal, $bulk:expr) => {
+    ($name:ident, $db:ty, $begin:literal) => {
         /// One native backend.
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
@@ -2053,47 +2029,6 @@ macro_rules! backend {
                 Ok((r.id, true))
             }
 
-            /// Stores imported responses in one transaction. Each statement takes a chunk of rows
-            /// as one JSON parameter, expanded by the database (binding every value separately
-            /// costs more than the insert itself); what a run of responses shares (the activity,
-            /// the scheme) is bound once.
-            pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
-                let bulk: &BulkSql = $bulk;
-                let mut tx = self.begin().await?;
-                for run in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
-                    let (cid, scheme) = (run[0].consultation_id.0, run[0].scheme.clone());
-                    for part in run.chunks(500) {
-                        let rows: Vec<Value> = part
-                            .iter()
-                            .map(|r| {
-                                // The text sqlx writes for a time, so stored times compare alike.
-                                let at = r.received_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
-                                json!([r.id.simple().to_string(), r.channel.as_str(), r.comments, at, r.recorded_by])
-                            })
-                            .collect();
-                        sqlx::query(bulk.responses)
-                            .bind(cid)
-                            .bind(Value::Array(rows).to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        let answers: Vec<Value> = part
-                            .iter()
-                            .flat_map(|r| r.monitoring.iter().map(move |(c, k)| json!([r.id.simple().to_string(), c, k])))
-                            .collect();
-                        if !answers.is_empty() {
-                            sqlx::query(bulk.answers)
-                                .bind(cid)
-                                .bind(&scheme)
-                                .bind(Value::Array(answers).to_string())
-                                .execute(&mut *tx)
-                                .await?;
-                        }
-                    }
-                }
-                tx.commit().await?;
-                Ok(())
-            }
-
             pub(crate) async fn response_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {
                 if ids.is_empty() {
                     return Ok(HashMap::new());
@@ -2246,5 +2181,160 @@ macro_rules! backend {
     };
 }
 
-backend!(SqliteBackend, sqlx::Sqlite, "BEGIN IMMEDIATE", &SQLITE_BULK);
-backend!(PgBackend, sqlx::Postgres, "BEGIN", &PG_BULK);
+backend!(SqliteBackend, sqlx::Sqlite, "BEGIN IMMEDIATE");
+backend!(PgBackend, sqlx::Postgres, "BEGIN");
+
+impl SqliteBackend {
+    /// Stores imported responses in one transaction. Each statement takes a chunk of rows as one
+    /// JSON parameter expanded by `json_each` (binding every value separately costs more than the
+    /// insert itself); what a run of responses shares (the activity, the scheme) is bound once.
+    pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for run in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
+            let (cid, scheme) = (run[0].consultation_id.0, run[0].scheme.clone());
+            for part in run.chunks(500) {
+                let rows: Vec<Value> = part
+                    .iter()
+                    .map(|r| {
+                        json!([
+                            r.id.simple().to_string(),
+                            r.channel.as_str(),
+                            r.comments,
+                            stored_time(r.received_at),
+                            r.recorded_by
+                        ])
+                    })
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
+                     SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4 FROM json_each($2)",
+                )
+                .bind(cid)
+                .bind(Value::Array(rows).to_string())
+                .execute(&mut *tx)
+                .await?;
+                let answers: Vec<Value> = part
+                    .iter()
+                    .flat_map(|r| {
+                        r.monitoring
+                            .iter()
+                            .map(move |(c, k)| json!([r.id.simple().to_string(), c, k]))
+                    })
+                    .collect();
+                if !answers.is_empty() {
+                    sqlx::query(
+                        "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) \
+                         SELECT unhex(value ->> 0), $1, $2, value ->> 1, value ->> 2 FROM json_each($3)",
+                    )
+                    .bind(cid)
+                    .bind(&scheme)
+                    .bind(Value::Array(answers).to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl PgBackend {
+    /// Stores imported responses in one transaction with `COPY ... FROM STDIN`: the rows stream
+    /// in PostgreSQL's text format, which the server reads with none of the per-statement or
+    /// JSON work an INSERT needs.
+    pub(crate) async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
+        const CHUNK: usize = 1 << 20;
+        let mut tx = self.begin().await?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) FROM STDIN",
+            )
+            .await?;
+        let mut buf = String::with_capacity(CHUNK + 4096);
+        for r in responses {
+            copy_row(
+                &mut buf,
+                &[
+                    Some(&r.id.to_string()),
+                    Some(&r.consultation_id.0.to_string()),
+                    Some(r.channel.as_str()),
+                    r.comments.as_deref(),
+                    None,
+                    Some(&stored_time(r.received_at)),
+                    r.recorded_by.as_deref(),
+                ],
+            );
+            if buf.len() >= CHUNK {
+                copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+            }
+        }
+        copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        copy.finish().await?;
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY monitoring_answers (response_id, consultation_id, scheme, characteristic, category) FROM STDIN",
+            )
+            .await?;
+        for r in responses {
+            let (id, cid) = (r.id.to_string(), r.consultation_id.0.to_string());
+            for (characteristic, category) in &r.monitoring {
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id),
+                        Some(&cid),
+                        Some(&r.scheme),
+                        Some(characteristic),
+                        Some(category),
+                    ],
+                );
+            }
+            if buf.len() >= CHUNK {
+                copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+            }
+        }
+        copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        copy.finish().await?;
+        tx.commit().await?;
+        // A large import changes the tables' make-up at once: refresh the planner's statistics
+        // now (a sample, well under a second) rather than plan reports on stale ones until
+        // autovacuum comes round.
+        if responses.len() >= 10_000 {
+            sqlx::query("ANALYZE responses, monitoring_answers")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The text sqlx writes for a time, so stored times compare alike.
+fn stored_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// Appends one row in PostgreSQL's COPY text format: tab-separated, `\N` for NULL, and
+/// backslash, tab, newline and carriage return escaped.
+fn copy_row(buf: &mut String, fields: &[Option<&str>]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            buf.push('\t');
+        }
+        match field {
+            None => buf.push_str("\\N"),
+            Some(text) => {
+                for ch in text.chars() {
+                    match ch {
+                        '\\' => buf.push_str("\\\\"),
+                        '\t' => buf.push_str("\\t"),
+                        '\n' => buf.push_str("\\n"),
+                        '\r' => buf.push_str("\\r"),
+                        c => buf.push(c),
+                    }
+                }
+            }
+        }
+    }
+    buf.push('\n');
+}

@@ -47,6 +47,90 @@ where
     }
 }
 
+/// Like [`with_backends`], also passing a URL a raw pool can open on the same database, for
+/// reading back what the store keeps but never returns.
+async fn with_backends_and_url<F, Fut>(test: F)
+where
+    F: Fn(Store, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    test(store.clone(), url).await;
+    store.close().await;
+    if let Some(url) = testing::postgres_url() {
+        let (store, schema) = testing::postgres_schema(&url).await.unwrap();
+        test(store.clone(), testing::postgres_url_with_schema(&url, &schema)).await;
+        store.close().await;
+        testing::drop_postgres_schema(&url, &schema).await.unwrap();
+    }
+}
+
+/// Every comment of an activity's responses, read straight from the database.
+async fn stored_comments(url: &str, id: ConsultationId) -> Vec<Option<String>> {
+    let sql = "SELECT comments FROM responses WHERE consultation_id = $1 ORDER BY id";
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(id.0).fetch_all(&pool).await.unwrap()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query_scalar(sql).bind(id.0).fetch_all(&pool).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn bulk_responses_keep_every_character_and_answer() {
+    with_backends_and_url(|store, url| async move {
+        let snap = seed(&store).await;
+        let c = snap.consultation(
+            "tamworth",
+            "Library hours",
+            "2026-01-01",
+            "2026-03-31",
+            Status::Approved,
+        );
+        store
+            .import_consultations(std::slice::from_ref(&c), &admin())
+            .await
+            .unwrap();
+        // What COPY's text format and JSON both have to escape, and text that looks escaped.
+        let awkward = [
+            Some("tab\there, new\nline and \r return".to_owned()),
+            Some("back\\slash \\N \\t literally; quote \" ' ; DROP TABLE responses; --".to_owned()),
+            Some("<script>alert(1)</script> ünïcödé 🚌".to_owned()),
+            Some(String::new()),
+            None,
+        ];
+        let responses: Vec<Response> = awkward
+            .iter()
+            .enumerate()
+            .map(|(i, comments)| Response {
+                id: Uuid::now_v7(),
+                consultation_id: c.id,
+                channel: if i % 2 == 0 {
+                    ResponseChannel::Online
+                } else {
+                    ResponseChannel::Paper
+                },
+                comments: comments.clone(),
+                monitoring: [("sex".to_owned(), if i % 2 == 0 { "female" } else { "male" }.to_owned())].into(),
+                scheme: "census2021@1".into(),
+                received_at: now(),
+                recorded_by: (i % 2 == 1).then(|| "Officer\tName".to_owned()),
+            })
+            .collect();
+        store.insert_responses(&responses).await.unwrap();
+        assert_eq!(stored_comments(&url, c.id).await, awkward.to_vec());
+        assert_eq!(store.response_counts(&[c.id]).await.unwrap()[&c.id], 5);
+        let (respondents, by_scheme) = store.monitoring_counts(&[c.id]).await.unwrap();
+        assert_eq!(respondents, 5);
+        let sex = &by_scheme["census2021@1"]["sex"];
+        assert_eq!((sex["female"], sex["male"]), (3, 2), "{sex:?}");
+    })
+    .await;
+}
+
 async fn seed(store: &Store) -> RegisterSnapshot {
     for (code, name, parent) in [
         ("E10000028", "Staffordshire", None),
