@@ -109,3 +109,149 @@ async fn hub_pages(app: &TestApp) {
     );
     assert!(css.contains(".skip-link"));
 }
+
+/// Posts a form, with the anti-forgery cookie when given.
+async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let mut req = app.client.post(format!("{}{path}", app.base)).form(fields);
+    if let Some(c) = cookie {
+        req = req.header("cookie", format!("consult_csrf={c}"));
+    }
+    let res = req.send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+/// The value of a hidden input.
+fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+    html[at..at + 32].to_owned()
+}
+
+on_both!(hub_respond_form);
+async fn hub_respond_form(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let coming = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", 20, 30), true)
+        .await;
+    let count = || async {
+        let (_, c) = app.get(&format!("/api/v1/consultations/{open}"), None).await;
+        c["response_count"].as_u64().unwrap()
+    };
+
+    // From the activity's page to its form: comments, and monitoring questions each with
+    // "prefer not to say"; the form sets the anti-forgery cookie and repeats its token.
+    let (_, _, activity) = page(app, &app.base, &format!("/activities/{open}")).await;
+    let path = format!("/activities/{open}/respond");
+    assert!(activity.contains(&format!("href=\"{path}\"")), "{activity}");
+    let (s, h, form) = page(app, &app.base, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    let cookie = h["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let token = hidden(&form, "csrf");
+    assert!(cookie.starts_with(&format!("consult_csrf={token};")), "{cookie}");
+    let key = hidden(&form, "key");
+    assert!(form.contains("<label for=\"comments\">") && form.contains("name=\"m.sex\""));
+    assert!(
+        form.matches("Prefer not to say").count() >= 5,
+        "every question offers it"
+    );
+    assert_eq!(h["cache-control"], "no-store");
+
+    // Without the cookie (a forged cross-site post) nothing is stored.
+    let (s, body) = post_form(app, &path, None, &[("csrf", &token), ("comments", "Forged")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _) = post_form(
+        app,
+        &path,
+        Some(&token),
+        &[("csrf", "0".repeat(32).as_str()), ("comments", "x")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(count().await, 0);
+
+    // Nothing entered: an error summary linking to the field, the error beside it.
+    let (s, body) = post_form(
+        app,
+        &path,
+        Some(&token),
+        &[("csrf", &token), ("key", &key), ("comments", "  ")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("There is a problem") && body.contains("href=\"#comments\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("id=\"comments-error\"") && body.contains("<title>Error:"),
+        "{body}"
+    );
+    // A category the scheme does not have: the error points at the question, and what was
+    // written is kept, escaped.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("comments", "More <b>benches</b> & shade"),
+        ("m.sex", "martian"),
+    ];
+    let (s, body) = post_form(app, &path, Some(&token), &fields).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("href=\"#m-sex-1\"") && body.contains("id=\"m-sex-error\""),
+        "{body}"
+    );
+    assert!(
+        body.contains("More &#60;b&#62;benches&#60;/b&#62; &#38; shade"),
+        "{body}"
+    );
+    assert_eq!(count().await, 0, "an invalid form stores nothing");
+
+    // Sent properly: a confirmation with a reference; pressing again stores nothing more.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("comments", "More benches"),
+        ("m.sex", "female"),
+        ("m.age_band", "prefer_not_to_say"),
+        ("m.ethnic_group", ""),
+    ];
+    let (s, first) = post_form(app, &path, Some(&token), &fields).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    assert!(first.contains("Response received"), "{first}");
+    let (_, again) = post_form(app, &path, Some(&token), &fields).await;
+    let reference = |html: &str| {
+        html.split("<strong>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(reference(&first), reference(&again));
+    assert_eq!(count().await, 1);
+    let cid = open.parse().unwrap();
+    let (respondents, answers) = app.store.monitoring_counts(&[cid]).await.unwrap();
+    assert_eq!(respondents, 1);
+    let answers = &answers["census2021@1"];
+    assert_eq!(answers["sex"]["female"], 1);
+    assert_eq!(answers["age_band"]["prefer_not_to_say"], 1);
+    assert!(!answers.contains_key("ethnic_group"), "not answered is not stored");
+
+    // An activity not yet open takes no responses.
+    let path = format!("/activities/{coming}/respond");
+    let (s, _, body) = page(app, &app.base, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains("not taking responses") && !body.contains("<form"),
+        "{body}"
+    );
+    let (s, _) = post_form(app, &path, Some(&token), &[("csrf", &token), ("comments", "Early")]).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}

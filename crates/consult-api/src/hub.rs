@@ -8,13 +8,14 @@ use crate::routes::consultations::RegisterQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
-use consult_core::{Consultation, ConsultationId, Status};
+use consult_core::{Consultation, ConsultationId, ResponseInput, Status};
 use consult_store::{ConsultationFilter, Order, PageRequest, Reader};
 use serde::Deserialize;
+use uuid::Uuid;
 
 /// Every string the hub shows, so the hub can be translated in one place.
 #[derive(Debug)]
@@ -68,6 +69,26 @@ pub struct Text {
     not_found: &'static str,
     not_found_body: &'static str,
     any_status: &'static str,
+    respond_button: &'static str,
+    respond_title: &'static str,
+    back: &'static str,
+    comments_label: &'static str,
+    comments_hint: &'static str,
+    about_you: &'static str,
+    about_you_hint: &'static str,
+    not_answered: &'static str,
+    prefer_not_to_say: &'static str,
+    send_response: &'static str,
+    error_prefix: &'static str,
+    enter_comments: &'static str,
+    not_open: &'static str,
+    thanks_title: &'static str,
+    thanks_body: &'static str,
+    thanks_reference: &'static str,
+    form_expired_title: &'static str,
+    form_expired_body: &'static str,
+    too_many_title: &'static str,
+    too_many_body: &'static str,
 }
 
 /// The hub's English text.
@@ -121,6 +142,26 @@ pub const ENGLISH: Text = Text {
     not_found: "Page not found",
     not_found_body: "There is no published consultation at this address.",
     any_status: "Any published status",
+    respond_button: "Respond online",
+    respond_title: "Respond",
+    back: "Back",
+    comments_label: "Your comments",
+    comments_hint: "Tell us what you think. Do not include personal details such as your name, address or phone number.",
+    about_you: "About you (optional)",
+    about_you_hint: "These questions help us check that everyone affected has a say. Answers are counted, never shown one by one, and are not linked to your name. Every question has \"Prefer not to say\".",
+    not_answered: "Not answered",
+    prefer_not_to_say: "Prefer not to say",
+    send_response: "Send response",
+    error_prefix: "Error:",
+    enter_comments: "Enter your comments, or answer at least one question about you",
+    not_open: "This is not taking responses online at the moment.",
+    thanks_title: "Response received",
+    thanks_body: "Thank you. Your response has been received and will be considered with all the others. What we did as a result will be published on this activity's page.",
+    thanks_reference: "Your reference:",
+    form_expired_title: "Your form could not be sent",
+    form_expired_body: "For your security the form must be sent from this site with cookies allowed. Nothing was saved. Go back to the activity and respond again.",
+    too_many_title: "Too many responses from your connection",
+    too_many_body: "Nothing was saved. Please wait a minute and try again.",
 };
 
 /// An activity in a list.
@@ -379,6 +420,7 @@ struct ActivityView {
     can_change: Vec<String>,
     cannot_change: Vec<String>,
     how_to_respond: String,
+    respond_link: Option<String>,
     accessible_formats: Option<String>,
     checklist: Option<String>,
     themes: Vec<consult_core::FeedbackItem>,
@@ -468,12 +510,326 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
             can_change: p.can_change().to_vec(),
             cannot_change: p.cannot_change().to_vec(),
             how_to_respond,
+            respond_link: (status == Status::Open).then(|| format!("/activities/{}/respond", c.id)),
             accessible_formats: p.accessible_formats().map(str::to_owned),
             checklist,
             themes: feedback.map(|f| f.items).unwrap_or_default(),
             documents,
         },
     })
+}
+
+// ----- forms: CSRF and responding -----
+
+/// The cookie that carries a form's anti-forgery token (double submit: the form repeats it).
+const CSRF_COOKIE: &str = "consult_csrf";
+
+/// A new random token (128 bits, hex).
+fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no randomness available: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The anti-forgery token the browser already holds, if any.
+fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == CSRF_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The token for a form being shown: the browser's own, or a new one with the cookie that sets
+/// it (`SameSite=Strict`, so another site's page cannot send it back).
+fn csrf_for_form(headers: &HeaderMap) -> Result<(String, Option<HeaderValue>), ApiError> {
+    if let Some(token) = csrf_cookie(headers) {
+        return Ok((token, None));
+    }
+    let token = random_token()?;
+    let cookie = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((token, Some(cookie)))
+}
+
+/// True when a posted form carries the token of the browser's cookie (compared in constant time).
+fn csrf_valid(headers: &HeaderMap, posted: Option<&str>) -> bool {
+    match (csrf_cookie(headers), posted) {
+        (Some(cookie), Some(posted)) if cookie.len() == posted.len() => {
+            cookie
+                .bytes()
+                .zip(posted.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        }
+        _ => false,
+    }
+}
+
+/// A page with a status and, when the browser had none, the anti-forgery cookie.
+fn form_page(t: &impl Template, status: StatusCode, cookie: Option<HeaderValue>) -> Result<Response, ApiError> {
+    let mut res = page(t)?;
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    if let Some(cookie) = cookie {
+        h.insert(header::SET_COOKIE, cookie);
+    }
+    // Forms hold a personal token: never cached.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// One option of a monitoring question.
+#[derive(Debug)]
+struct Choice {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+/// A monitoring question on the response form.
+#[derive(Debug)]
+struct Question {
+    key: String,
+    label: String,
+    error: Option<String>,
+    choices: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "respond.html")]
+struct RespondPage {
+    text: &'static Text,
+    id: String,
+    title: String,
+    closed: Option<String>,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    key: String,
+    comments: String,
+    comments_error: Option<String>,
+    questions: Vec<Question>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    text: &'static Text,
+    title: &'static str,
+    body: String,
+    back: Option<String>,
+    reference: Option<String>,
+}
+
+/// The activity a form is about, when the public may see it.
+async fn public_activity(state: &AppState, id: &str) -> Result<Option<Consultation>, ApiError> {
+    let Ok(cid) = id.parse::<ConsultationId>() else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .get_consultation(cid)
+        .await?
+        .filter(|c| c.status_on(state.clock.today()).is_public()))
+}
+
+/// The response form's questions, with what was chosen and any error per question.
+fn questions(
+    scheme: &consult_core::MonitoringScheme,
+    chosen: &std::collections::BTreeMap<String, String>,
+    errors: &[(String, String)],
+) -> Vec<Question> {
+    let t = &ENGLISH;
+    scheme
+        .characteristics
+        .iter()
+        .map(|c| {
+            let picked = chosen.get(&c.key).map_or("", String::as_str);
+            let mut choices = vec![Choice {
+                value: String::new(),
+                label: t.not_answered.to_owned(),
+                checked: picked.is_empty(),
+            }];
+            choices.extend(c.categories.iter().map(|k| Choice {
+                value: k.key.clone(),
+                label: k.label.clone(),
+                checked: picked == k.key,
+            }));
+            choices.push(Choice {
+                value: consult_core::PREFER_NOT_TO_SAY.to_owned(),
+                label: t.prefer_not_to_say.to_owned(),
+                checked: picked == consult_core::PREFER_NOT_TO_SAY,
+            });
+            Question {
+                error: errors
+                    .iter()
+                    .find(|(anchor, _)| *anchor == format!("m-{}-1", c.key))
+                    .map(|(_, m)| m.clone()),
+                key: c.key.clone(),
+                label: c.label.clone(),
+                choices,
+            }
+        })
+        .collect()
+}
+
+/// The response form of an open activity: comments, and the owner's monitoring questions, each
+/// with "prefer not to say".
+async fn respond_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let open = c.status_on(state.clock.today()) == Status::Open;
+    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
+    let form = RespondPage {
+        text: &ENGLISH,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        closed: (!open).then(|| ENGLISH.not_open.to_owned()),
+        errors: Vec::new(),
+        csrf,
+        key: random_token()?,
+        comments: String::new(),
+        comments_error: None,
+        questions: questions(&scheme, &Default::default(), &[]),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// A message page (confirmation or refusal) with a status.
+fn message(
+    status: StatusCode,
+    title: &'static str,
+    body: &str,
+    back: Option<String>,
+    reference: Option<String>,
+) -> Result<Response, ApiError> {
+    form_page(
+        &MessagePage {
+            text: &ENGLISH,
+            title,
+            body: body.to_owned(),
+            back,
+            reference,
+        },
+        status,
+        None,
+    )
+}
+
+/// Receives the response form: checks the anti-forgery token and the per-client limit, then
+/// validates as the API does; errors are shown next to their fields with a summary, and the
+/// answers given are kept. A hidden key makes a second press of the button store nothing more.
+async fn respond_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let back = Some(format!("/activities/{}", c.id));
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if !csrf_valid(&headers, field("csrf")) {
+        return message(
+            StatusCode::FORBIDDEN,
+            t.form_expired_title,
+            t.form_expired_body,
+            back,
+            None,
+        );
+    }
+    match state.rate.check(client.0) {
+        Err(ApiError::TooManyRequests(_)) => {
+            return message(
+                StatusCode::TOO_MANY_REQUESTS,
+                t.too_many_title,
+                t.too_many_body,
+                back,
+                None,
+            );
+        }
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
+    let comments = field("comments").unwrap_or_default().to_owned();
+    let monitoring: std::collections::BTreeMap<String, String> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
+    let key = field("key")
+        .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let open = c.status_on(state.clock.today()) == Status::Open;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if open {
+        let input = ResponseInput {
+            monitoring: monitoring.clone(),
+            comments: Some(comments.clone()).filter(|s| !s.trim().is_empty()),
+            channel: None,
+        };
+        match consult_core::Response::parse(Uuid::now_v7(), c.id, input, &scheme, None, state.clock.now()) {
+            Ok(response) => {
+                let (stored, _) = state
+                    .store
+                    .insert_response(&response, key.as_deref().map(|k| format!("hub:{k}")).as_deref())
+                    .await?;
+                return message(
+                    StatusCode::OK,
+                    t.thanks_title,
+                    t.thanks_body,
+                    back,
+                    Some(stored.to_string()),
+                );
+            }
+            Err(e) => {
+                for x in e.errors() {
+                    let (anchor, text) = match x.field.strip_prefix("monitoring.") {
+                        Some(k) => (format!("m-{k}-1"), x.message.clone()),
+                        None if x.field == "comments" && comments.trim().is_empty() => {
+                            ("comments".to_owned(), t.enter_comments.to_owned())
+                        }
+                        None => ("comments".to_owned(), x.message.clone()),
+                    };
+                    if !errors.iter().any(|(a, _)| *a == anchor) {
+                        errors.push((anchor, text));
+                    }
+                }
+            }
+        }
+    }
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = RespondPage {
+        text: t,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        closed: (!open).then(|| t.not_open.to_owned()),
+        comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
+        questions: questions(&scheme, &monitoring, &errors),
+        errors,
+        csrf,
+        key: key.map_or_else(random_token, Ok)?,
+        comments,
+    };
+    let status = if open {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CONFLICT
+    };
+    form_page(&form, status, cookie)
 }
 
 /// The hub's stylesheet (no inline styles: the CSP allows only this).
@@ -517,6 +873,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register))
         .route("/forward-plan", get(forward_plan))
         .route("/activities/{id}", get(activity))
+        .route("/activities/{id}/respond", get(respond_form).post(respond_submit))
         .route("/hub.css", get(stylesheet))
         .layer(axum::middleware::from_fn(security_headers))
 }
