@@ -255,3 +255,125 @@ async fn hub_respond_form(app: &TestApp) {
     let (s, _) = post_form(app, &path, Some(&token), &[("csrf", &token), ("comments", "Early")]).await;
     assert_eq!(s, StatusCode::CONFLICT);
 }
+
+/// The text of an element with an id.
+fn by_id(html: &str, id: &str) -> String {
+    let at = html.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+    html[at..].split('<').next().unwrap().to_owned()
+}
+
+on_both!(hub_register_and_manage);
+async fn hub_register_and_manage(app: &TestApp) {
+    app.seed().await;
+    let (s, h, form) = page(app, &app.base, "/register-interests").await;
+    assert_eq!(s, StatusCode::OK);
+    let token = hidden(&form, "csrf");
+    assert!(h["set-cookie"].to_str().unwrap().contains(&token));
+    let area = form
+        .split("name=\"areas\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(form.contains("name=\"channels\" value=\"email\"") && form.contains("id=\"consent\""));
+
+    // Nothing usable: errors beside the fields, with a summary; nothing stored.
+    let (s, body) = post_form(
+        app,
+        "/register-interests",
+        Some(&token),
+        &[("csrf", &token), ("topics", "parks")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for anchor in ["#email", "#channels-1", "#consent"] {
+        assert!(body.contains(&format!("href=\"{anchor}\"")), "{anchor}: {body}");
+    }
+    assert!(body.contains("value=\"parks\""), "what was typed is kept");
+    let (s, _) = post_form(
+        app,
+        "/register-interests",
+        None,
+        &[("csrf", &token), ("email", "a@example.org")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Registered: a reference and a key, shown once.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", "Resident@Example.org"),
+        ("topics", "parks, libraries"),
+        ("areas", area.as_str()),
+        ("channels", "email"),
+        ("consent", "yes"),
+    ];
+    let (s, done) = post_form(app, "/register-interests", Some(&token), &fields).await;
+    assert_eq!(s, StatusCode::CREATED, "{done}");
+    let (reference, key) = (by_id(&done, "reference"), by_id(&done, "key"));
+
+    // See what is held, with the reference and key posted; a wrong key shows nothing.
+    let manage = |action: &'static str, key: String| {
+        let (reference, token) = (reference.clone(), token.clone());
+        async move {
+            post_form(
+                app,
+                "/my-registration",
+                Some(&token),
+                &[
+                    ("csrf", &token),
+                    ("reference", &reference),
+                    ("key", &key),
+                    ("action", action),
+                ],
+            )
+            .await
+        }
+    };
+    let (s, body) = manage("view", "wrong".into()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("There is no registration") && !body.contains("resident@example.org"));
+    let (s, body) = manage("view", key.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.contains("resident@example.org") && body.contains("libraries, parks"),
+        "{body}"
+    );
+    assert!(body.contains("You agreed to be contacted on"));
+
+    // Download it all, as JSON.
+    let res = app
+        .client
+        .post(format!("{}/my-registration", app.base))
+        .header("cookie", format!("consult_csrf={token}"))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("reference", &reference),
+            ("key", &key),
+            ("action", "export"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let export: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(export["resident"]["email"], "resident@example.org");
+
+    // Stop invitations, then delete: afterwards the reference and key find nothing.
+    let (s, body) = manage("unsubscribe", key.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("You will not be invited any more"), "{body}");
+    let (_, body) = manage("view", key.clone()).await;
+    assert!(body.contains("You will not be invited to anything"), "{body}");
+    let (s, body) = manage("delete", key.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("Registration deleted"));
+    assert_eq!(manage("view", key.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}

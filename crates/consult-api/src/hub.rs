@@ -89,6 +89,36 @@ pub struct Text {
     form_expired_body: &'static str,
     too_many_title: &'static str,
     too_many_body: &'static str,
+    nav_register_interests: &'static str,
+    interests_title: &'static str,
+    interests_lead: &'static str,
+    email_label: &'static str,
+    phone_label: &'static str,
+    postal_label: &'static str,
+    topics_label: &'static str,
+    topics_hint: &'static str,
+    areas_label: &'static str,
+    groups_label: &'static str,
+    channels_label: &'static str,
+    consent_label: &'static str,
+    register_button: &'static str,
+    registered_title: &'static str,
+    registered_body: &'static str,
+    reference_label: &'static str,
+    key_label: &'static str,
+    manage_title: &'static str,
+    manage_lead: &'static str,
+    manage_button: &'static str,
+    manage_not_found: &'static str,
+    held_title: &'static str,
+    consent_given: &'static str,
+    consent_withdrawn: &'static str,
+    export_button: &'static str,
+    unsubscribe_button: &'static str,
+    delete_button: &'static str,
+    unsubscribed: &'static str,
+    deleted_title: &'static str,
+    deleted_body: &'static str,
 }
 
 /// The hub's English text.
@@ -162,6 +192,36 @@ pub const ENGLISH: Text = Text {
     form_expired_body: "For your security the form must be sent from this site with cookies allowed. Nothing was saved. Go back to the activity and respond again.",
     too_many_title: "Too many responses from your connection",
     too_many_body: "Nothing was saved. Please wait a minute and try again.",
+    nav_register_interests: "Get invited",
+    interests_title: "Tell us what you want to be asked about",
+    interests_lead: "Register your interests and areas, and how you would like to be contacted. We will invite you to consultations that match, and not too often.",
+    email_label: "Email address",
+    phone_label: "Phone number",
+    postal_label: "Postal address",
+    topics_label: "Topics you are interested in",
+    topics_hint: "Separate topics with commas, for example: parks, libraries, buses.",
+    areas_label: "Areas you live or work in",
+    groups_label: "Groups you belong to",
+    channels_label: "How should we contact you?",
+    consent_label: "I agree to be contacted about consultations and engagement that match these interests",
+    register_button: "Register",
+    registered_title: "You are registered",
+    registered_body: "Keep your reference and key: you need both to see, download or delete what we hold about you, or to stop invitations. We cannot show the key again.",
+    reference_label: "Reference",
+    key_label: "Key",
+    manage_title: "Your registration",
+    manage_lead: "Enter the reference and key you were given when you registered.",
+    manage_button: "Continue",
+    manage_not_found: "There is no registration with this reference and key",
+    held_title: "What we hold about you",
+    consent_given: "You agreed to be contacted on",
+    consent_withdrawn: "You will not be invited to anything.",
+    export_button: "Download everything we hold (JSON)",
+    unsubscribe_button: "Stop all invitations",
+    delete_button: "Delete my registration",
+    unsubscribed: "You will not be invited any more. Your registration is kept until you delete it.",
+    deleted_title: "Registration deleted",
+    deleted_body: "Everything we held about you in the residents' register has been deleted.",
 };
 
 /// An activity in a list.
@@ -832,6 +892,407 @@ async fn respond_submit(
     form_page(&form, status, cookie)
 }
 
+// ----- forms: the residents' register -----
+
+#[derive(Template)]
+#[template(path = "interests.html")]
+struct InterestsPage {
+    text: &'static Text,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    inputs: Vec<TextInput>,
+    postal_address: String,
+    topics: String,
+    groups: Vec<CheckGroup>,
+    consent: bool,
+}
+
+/// A one-line text input.
+#[derive(Debug)]
+struct TextInput {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: String,
+}
+
+/// A group of checkboxes.
+#[derive(Debug)]
+struct CheckGroup {
+    name: &'static str,
+    label: &'static str,
+    anchor: String,
+    choices: Vec<Choice>,
+}
+
+impl InterestsPage {
+    /// The error shown beside a field, if any.
+    fn error(&self, anchor: &str) -> Option<&str> {
+        self.errors.iter().find(|(a, _)| a == anchor).map(|(_, m)| m.as_str())
+    }
+}
+
+/// Checkbox choices with those ticked.
+fn ticked(options: impl IntoIterator<Item = (String, String)>, chosen: &[String]) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(value, label)| Choice {
+            checked: chosen.contains(&value),
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The register-interests form, filled with what was sent.
+async fn interests_page(
+    state: &AppState,
+    input: &consult_core::ResidentInput,
+    errors: Vec<(String, String)>,
+    csrf: String,
+) -> Result<InterestsPage, ApiError> {
+    let areas = state.store.list_areas().await?;
+    let t = &ENGLISH;
+    let group = |name: &'static str, label: &'static str, choices: Vec<Choice>| CheckGroup {
+        name,
+        label,
+        anchor: format!("{name}-1"),
+        choices,
+    };
+    Ok(InterestsPage {
+        text: t,
+        errors,
+        csrf,
+        inputs: vec![
+            TextInput {
+                name: "email",
+                label: t.email_label,
+                kind: "email",
+                autocomplete: "email",
+                value: input.email.clone().unwrap_or_default(),
+            },
+            TextInput {
+                name: "phone",
+                label: t.phone_label,
+                kind: "tel",
+                autocomplete: "tel",
+                value: input.phone.clone().unwrap_or_default(),
+            },
+        ],
+        postal_address: input.postal_address.clone().unwrap_or_default(),
+        topics: input.interests.join(", "),
+        groups: vec![
+            group(
+                "areas",
+                t.areas_label,
+                ticked(areas.iter().map(|a| (a.code.to_string(), a.name.clone())), &input.areas),
+            ),
+            group(
+                "groups",
+                t.groups_label,
+                ticked(
+                    consult_core::STAKEHOLDER_GROUPS
+                        .iter()
+                        .map(|g| (g.slug.to_owned(), g.name.to_owned())),
+                    &input.groups,
+                ),
+            ),
+            group(
+                "channels",
+                t.channels_label,
+                ticked(
+                    [
+                        ("email", "Email"),
+                        ("post", "Letter"),
+                        ("phone", "Phone call"),
+                        ("sms", "Text message"),
+                    ]
+                    .map(|(v, l)| (v.to_owned(), l.to_owned())),
+                    &input.channels,
+                ),
+            ),
+        ],
+        consent: input.consent == Some(true),
+    })
+}
+
+/// The form to register interests, areas, groups and contact preferences, with consent.
+async fn interests_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = interests_page(&state, &consult_core::ResidentInput::default(), Vec::new(), csrf).await?;
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// Where a registration error is shown: the field, or the first box of a group of them.
+fn interest_anchor(field: &str) -> String {
+    let base = field.split('[').next().unwrap_or(field);
+    match base {
+        "areas" | "groups" | "channels" => format!("{base}-1"),
+        "interests" => "topics".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Receives the register-interests form: anti-forgery token, per-client limit, the core's
+/// validation; on success the reference and private key, shown once.
+async fn interests_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let one = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let all = |name: &str| -> Vec<String> {
+        fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    if !csrf_valid(&headers, one("csrf").as_deref()) {
+        return message(
+            StatusCode::FORBIDDEN,
+            t.form_expired_title,
+            t.form_expired_body,
+            Some("/register-interests".into()),
+            None,
+        );
+    }
+    match state.rate.check(client.0) {
+        Err(ApiError::TooManyRequests(_)) => {
+            return message(
+                StatusCode::TOO_MANY_REQUESTS,
+                t.too_many_title,
+                t.too_many_body,
+                None,
+                None,
+            );
+        }
+        Err(other) => return Err(other),
+        Ok(()) => {}
+    }
+    let input = consult_core::ResidentInput {
+        email: one("email"),
+        phone: one("phone"),
+        postal_address: one("postal_address"),
+        interests: one("topics")
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        areas: all("areas"),
+        groups: all("groups"),
+        channels: all("channels"),
+        consent: Some(one("consent").as_deref() == Some("yes")),
+    };
+    let hierarchy = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
+    match consult_core::Resident::parse(Uuid::now_v7(), input.clone(), &hierarchy, state.clock.now()) {
+        Ok(resident) => {
+            let key = state.store.create_resident(&resident, state.clock.now()).await?;
+            let page = RegisteredPage {
+                text: t,
+                reference: resident.id.to_string(),
+                key,
+            };
+            form_page(&page, StatusCode::CREATED, None)
+        }
+        Err(e) => {
+            let mut errors: Vec<(String, String)> = Vec::new();
+            for x in e.errors() {
+                let anchor = interest_anchor(&x.field);
+                if !errors.iter().any(|(a, _)| *a == anchor) {
+                    errors.push((anchor, x.message.clone()));
+                }
+            }
+            let (csrf, cookie) = csrf_for_form(&headers)?;
+            let form = interests_page(&state, &input, errors, csrf).await?;
+            form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct RegisteredPage {
+    text: &'static Text,
+    reference: String,
+    key: String,
+}
+
+#[derive(Template)]
+#[template(path = "manage.html")]
+struct ManagePage {
+    text: &'static Text,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    reference: String,
+    key: String,
+    note: Option<&'static str>,
+    held: Option<Held>,
+    actions: [(&'static str, &'static str); 3],
+}
+
+/// What is held about a resident, as shown to them.
+#[derive(Debug)]
+struct Held {
+    details: Vec<(&'static str, String)>,
+    consent: String,
+}
+
+/// What a resident can do with their registration: (action, button).
+fn manage_actions() -> [(&'static str, &'static str); 3] {
+    let t = &ENGLISH;
+    [
+        ("export", t.export_button),
+        ("unsubscribe", t.unsubscribe_button),
+        ("delete", t.delete_button),
+    ]
+}
+
+/// The form to reach one's registration with its reference and key.
+async fn manage_form(headers: HeaderMap) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = ManagePage {
+        text: &ENGLISH,
+        errors: Vec::new(),
+        csrf,
+        reference: String::new(),
+        key: String::new(),
+        note: None,
+        held: None,
+        actions: manage_actions(),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// One's registration, with its reference and key posted (never in an address): see it,
+/// download it, stop invitations, or delete it.
+async fn manage_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let one = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    if !csrf_valid(&headers, Some(one("csrf").as_str())) {
+        return message(
+            StatusCode::FORBIDDEN,
+            t.form_expired_title,
+            t.form_expired_body,
+            Some("/my-registration".into()),
+            None,
+        );
+    }
+    let (reference, key) = (one("reference"), one("key"));
+    let found = match reference.parse::<Uuid>() {
+        Ok(id) if !key.is_empty() => state.store.resident(id, &key).await?,
+        _ => None,
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let Some(mut resident) = found else {
+        let form = ManagePage {
+            text: t,
+            errors: vec![("reference".into(), t.manage_not_found.into())],
+            csrf,
+            reference,
+            key: String::new(),
+            note: None,
+            held: None,
+            actions: manage_actions(),
+        };
+        return form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie);
+    };
+    let mut note = None;
+    match one("action").as_str() {
+        "export" => {
+            let contacts = state.store.resident_contacts(resident.id).await?;
+            let body = serde_json::to_vec_pretty(&serde_json::json!({ "resident": resident, "contacts": contacts }))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_static("attachment; filename=\"my-registration.json\""),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                body,
+            )
+                .into_response());
+        }
+        "delete" => {
+            state.store.delete_resident(resident.id, state.clock.now()).await?;
+            return message(StatusCode::OK, t.deleted_title, t.deleted_body, None, None);
+        }
+        "unsubscribe" => {
+            state.store.unsubscribe(resident.id, state.clock.now()).await?;
+            resident.consent_at = None;
+            note = Some(t.unsubscribed);
+        }
+        _ => {}
+    }
+    let list = |v: &[String]| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
+    let held = Held {
+        details: vec![
+            (t.email_label, resident.email.clone().unwrap_or_else(|| "-".into())),
+            (t.phone_label, resident.phone.clone().unwrap_or_else(|| "-".into())),
+            (
+                t.postal_label,
+                resident.postal_address.clone().unwrap_or_else(|| "-".into()),
+            ),
+            (t.topics_label, list(&resident.interests)),
+            (
+                t.areas_label,
+                list(&resident.areas.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            ),
+            (t.groups_label, list(&resident.groups)),
+            (
+                t.channels_label,
+                list(
+                    &resident
+                        .channels
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+        ],
+        consent: match resident.consent_at {
+            Some(at) => format!("{} {}.", t.consent_given, at.date_naive()),
+            None => t.consent_withdrawn.to_owned(),
+        },
+    };
+    let form = ManagePage {
+        text: t,
+        errors: Vec::new(),
+        csrf,
+        reference,
+        key,
+        note,
+        held: Some(held),
+        actions: manage_actions(),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
 /// The hub's stylesheet (no inline styles: the CSP allows only this).
 async fn stylesheet() -> impl IntoResponse {
     (
@@ -874,6 +1335,8 @@ pub fn router() -> Router<AppState> {
         .route("/forward-plan", get(forward_plan))
         .route("/activities/{id}", get(activity))
         .route("/activities/{id}/respond", get(respond_form).post(respond_submit))
+        .route("/register-interests", get(interests_form).post(interests_submit))
+        .route("/my-registration", get(manage_form).post(manage_submit))
         .route("/hub.css", get(stylesheet))
         .layer(axum::middleware::from_fn(security_headers))
 }
