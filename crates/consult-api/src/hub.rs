@@ -510,17 +510,10 @@ fn not_found() -> Result<Response, ApiError> {
 /// when, its level in plain English, how it met the principles, and once published, you said,
 /// we did. Only published activities are shown.
 async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let Ok(cid) = id.parse::<ConsultationId>() else {
+    let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let Some(c) = state.store.get_consultation(cid).await? else {
-        return not_found();
-    };
-    let today = state.clock.today();
-    let status = c.status_on(today);
-    if !status.is_public() {
-        return not_found();
-    }
+    let status = c.status_on(state.clock.today());
     let p = &c.plan;
     let t = &ENGLISH;
     let how_to_respond = match status {
@@ -642,6 +635,67 @@ fn form_page(t: &impl Template, status: StatusCode, cookie: Option<HeaderValue>)
     Ok(res)
 }
 
+/// A posted hub form: its fields in the order sent (checkboxes repeat a name).
+struct Posted(Vec<(String, String)>);
+
+impl Posted {
+    /// A field as sent.
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A field trimmed; `None` when absent or blank.
+    fn one(&self, name: &str) -> Option<&str> {
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a repeated field.
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// The refusal of a post before it is read, if any: without the anti-forgery token of the
+/// browser's cookie (403), or, for anonymous writes (`client` given), over the per-client limit
+/// (429). Either is a page saying nothing was saved, linking `back`.
+fn refuse(
+    state: &AppState,
+    headers: &HeaderMap,
+    posted: &Posted,
+    client: Option<crate::extract::ClientAddr>,
+    back: String,
+) -> Result<Option<Response>, ApiError> {
+    let t = &ENGLISH;
+    if !csrf_valid(headers, posted.raw("csrf")) {
+        let page = message(
+            StatusCode::FORBIDDEN,
+            t.form_expired_title,
+            t.form_expired_body,
+            Some(back),
+            None,
+        )?;
+        return Ok(Some(page));
+    }
+    match client.map(|c| state.rate.check(c.0)) {
+        Some(Err(ApiError::TooManyRequests(_))) => {
+            let page = message(
+                StatusCode::TOO_MANY_REQUESTS,
+                t.too_many_title,
+                t.too_many_body,
+                Some(back),
+                None,
+            )?;
+            Ok(Some(page))
+        }
+        Some(Err(other)) => Err(other),
+        _ => Ok(None),
+    }
+}
+
 /// One option of a monitoring question.
 #[derive(Debug)]
 struct Choice {
@@ -684,7 +738,7 @@ struct MessagePage {
     reference: Option<String>,
 }
 
-/// The activity a form is about, when the public may see it.
+/// The activity at an address, when the public may see it.
 async fn public_activity(state: &AppState, id: &str) -> Result<Option<Consultation>, ApiError> {
     let Ok(cid) = id.parse::<ConsultationId>() else {
         return Ok(None);
@@ -799,38 +853,21 @@ async fn respond_submit(
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let back = Some(format!("/activities/{}", c.id));
-    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    if !csrf_valid(&headers, field("csrf")) {
-        return message(
-            StatusCode::FORBIDDEN,
-            t.form_expired_title,
-            t.form_expired_body,
-            back,
-            None,
-        );
+    let posted = Posted(fields);
+    let back = format!("/activities/{}", c.id);
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), back.clone())? {
+        return Ok(refusal);
     }
-    match state.rate.check(client.0) {
-        Err(ApiError::TooManyRequests(_)) => {
-            return message(
-                StatusCode::TOO_MANY_REQUESTS,
-                t.too_many_title,
-                t.too_many_body,
-                back,
-                None,
-            );
-        }
-        Err(other) => return Err(other),
-        Ok(()) => {}
-    }
-    let comments = field("comments").unwrap_or_default().to_owned();
-    let monitoring: std::collections::BTreeMap<String, String> = fields
+    let comments = posted.raw("comments").unwrap_or_default().to_owned();
+    let monitoring: std::collections::BTreeMap<String, String> = posted
+        .0
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
         .filter(|(_, v)| !v.is_empty())
         .collect();
     let scheme = state.store.organisation_scheme(c.organisation_id).await?;
-    let key = field("key")
+    let key = posted
+        .one("key")
         .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
     let open = c.status_on(state.clock.today()) == Status::Open;
@@ -851,7 +888,7 @@ async fn respond_submit(
                     StatusCode::OK,
                     t.thanks_title,
                     t.thanks_body,
-                    back,
+                    Some(back),
                     Some(stored.to_string()),
                 );
             }
@@ -1043,42 +1080,11 @@ async fn interests_submit(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
-    let one = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    let all = |name: &str| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    if !csrf_valid(&headers, one("csrf").as_deref()) {
-        return message(
-            StatusCode::FORBIDDEN,
-            t.form_expired_title,
-            t.form_expired_body,
-            Some("/register-interests".into()),
-            None,
-        );
+    let posted = Posted(fields);
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), "/register-interests".into())? {
+        return Ok(refusal);
     }
-    match state.rate.check(client.0) {
-        Err(ApiError::TooManyRequests(_)) => {
-            return message(
-                StatusCode::TOO_MANY_REQUESTS,
-                t.too_many_title,
-                t.too_many_body,
-                None,
-                None,
-            );
-        }
-        Err(other) => return Err(other),
-        Ok(()) => {}
-    }
+    let one = |name: &str| posted.one(name).map(str::to_owned);
     let input = consult_core::ResidentInput {
         email: one("email"),
         phone: one("phone"),
@@ -1091,9 +1097,9 @@ async fn interests_submit(
                     .collect()
             })
             .unwrap_or_default(),
-        areas: all("areas"),
-        groups: all("groups"),
-        channels: all("channels"),
+        areas: posted.all("areas"),
+        groups: posted.all("groups"),
+        channels: posted.all("channels"),
         consent: Some(one("consent").as_deref() == Some("yes")),
     };
     let hierarchy = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
@@ -1184,22 +1190,12 @@ async fn manage_submit(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
-    let one = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
-    if !csrf_valid(&headers, Some(one("csrf").as_str())) {
-        return message(
-            StatusCode::FORBIDDEN,
-            t.form_expired_title,
-            t.form_expired_body,
-            Some("/my-registration".into()),
-            None,
-        );
+    let posted = Posted(fields);
+    // Reading one's own registration is not an anonymous write: no per-client limit.
+    if let Some(refusal) = refuse(&state, &headers, &posted, None, "/my-registration".into())? {
+        return Ok(refusal);
     }
+    let one = |name: &str| posted.one(name).unwrap_or_default().to_owned();
     let (reference, key) = (one("reference"), one("key"));
     let found = match reference.parse::<Uuid>() {
         Ok(id) if !key.is_empty() => state.store.resident(id, &key).await?,

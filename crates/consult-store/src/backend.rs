@@ -1830,9 +1830,10 @@ macro_rules! backend {
                     .collect()
             }
 
-            /// An invitation plan computed in the database: the invited rows and counts of who is
-            /// left out and why, without sending the left-out residents to the client. With
-            /// `rows = false` only the counts are read (fatigue findings).
+            /// An invitation plan computed in the database in one pass over the matching
+            /// residents: counts of who is left out and why, and the invited rows, without
+            /// sending the left-out residents to the client. With `rows = false` only the counts
+            /// are read (fatigue findings).
             pub(crate) async fn invitation_plan(
                 &self,
                 consultation: ConsultationId,
@@ -1842,29 +1843,44 @@ macro_rules! backend {
                 rows: bool,
             ) -> Result<InvitationPlan, StoreError> {
                 let mut plan = InvitationPlan::default();
-                let Some(mut counts) = invitation_reasons(consultation, matching, rules, today) else {
+                let Some(mut sql) = invitation_reasons(consultation, matching, rules, today) else {
                     return Ok(plan);
                 };
-                counts.text = format!("SELECT t.reason, COUNT(*) FROM ({}) t GROUP BY t.reason", counts.text);
-                let reasons: Vec<(Option<String>, i64)> =
-                    bind_args!(sqlx::query_as(&counts.text), &counts.args).fetch_all(&self.pool).await?;
-                for (reason, n) in reasons {
-                    let n = u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    if let Some(reason) = reason {
-                        let r = Exclusion::parse(&reason).ok_or_else(|| StoreError::Corrupt(format!("exclusion `{reason}`")))?;
-                        plan.excluded.insert(r, n);
-                    }
-                }
-                if let Some(mut sql) = invitation_reasons(consultation, matching, rules, today).filter(|_| rows) {
-                    sql.text = format!("SELECT t.id, t.channels FROM ({}) t WHERE t.reason IS NULL", sql.text);
-                    let invited: Vec<(Uuid, String)> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
-                    for (id, channels) in invited {
-                        let channel = channels_from(&channels)
-                            .first()
-                            .copied()
-                            .ok_or_else(|| StoreError::Corrupt(format!("resident {id} without a channel")))?;
-                        plan.invited.push((id, channel));
-                        *plan.by_channel.entry(channel).or_default() += 1;
+                // Rows: (reason, count, NULL, NULL) per reason left out, then with `rows`
+                // (NULL, 1, id, channels) per resident invited. Both databases materialise a
+                // CTE read twice, so the residents are decided once.
+                sql.text = if rows {
+                    format!(
+                        "WITH t AS ({}) \
+                         SELECT t.reason, COUNT(*), NULL, NULL FROM t WHERE t.reason IS NOT NULL GROUP BY t.reason \
+                         UNION ALL SELECT NULL, 1, t.id, t.channels FROM t WHERE t.reason IS NULL",
+                        sql.text
+                    )
+                } else {
+                    format!(
+                        "SELECT t.reason, COUNT(*), NULL, NULL FROM ({}) t WHERE t.reason IS NOT NULL GROUP BY t.reason",
+                        sql.text
+                    )
+                };
+                let found: Vec<(Option<String>, i64, Option<Uuid>, Option<String>)> =
+                    bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
+                for (reason, n, id, channels) in found {
+                    match (reason, id) {
+                        (Some(reason), _) => {
+                            let r = Exclusion::parse(&reason)
+                                .ok_or_else(|| StoreError::Corrupt(format!("exclusion `{reason}`")))?;
+                            let n = u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                            plan.excluded.insert(r, n);
+                        }
+                        (None, Some(id)) => {
+                            let channel = channels_from(channels.as_deref().unwrap_or_default())
+                                .first()
+                                .copied()
+                                .ok_or_else(|| StoreError::Corrupt(format!("resident {id} without a channel")))?;
+                            plan.invited.push((id, channel));
+                            *plan.by_channel.entry(channel).or_default() += 1;
+                        }
+                        (None, None) => return Err(StoreError::Corrupt("invitation plan row without a reason or resident".into())),
                     }
                 }
                 Ok(plan)

@@ -26,29 +26,18 @@ fn admin() -> Actor {
     }
 }
 
+/// [`with_backends_and_url`] for tests that need only the store.
 async fn with_backends<F, Fut>(test: F)
 where
     F: Fn(Store) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = Store::connect(&url).await.unwrap();
-    test(store.clone()).await;
-    store.close().await;
-    match testing::postgres_url() {
-        Some(url) => {
-            let (store, schema) = testing::postgres_schema(&url).await.unwrap();
-            test(store.clone()).await;
-            store.close().await;
-            testing::drop_postgres_schema(&url, &schema).await.unwrap();
-        }
-        None => eprintln!("{} not set: PostgreSQL backend not tested", testing::POSTGRES_URL_VAR),
-    }
+    with_backends_and_url(|store, _| test(store)).await;
 }
 
-/// Like [`with_backends`], also passing a URL a raw pool can open on the same database, for
-/// reading back what the store keeps but never returns.
+/// Runs a test on a fresh SQLite store, then on a fresh PostgreSQL schema when
+/// `CONSULT_TEST_POSTGRES_URL` is set, also passing a URL a raw pool can open on the same
+/// database, for reading back what the store keeps but never returns.
 async fn with_backends_and_url<F, Fut>(test: F)
 where
     F: Fn(Store, String) -> Fut,
@@ -64,6 +53,8 @@ where
         test(store.clone(), testing::postgres_url_with_schema(&url, &schema)).await;
         store.close().await;
         testing::drop_postgres_schema(&url, &schema).await.unwrap();
+    } else {
+        eprintln!("{} not set: PostgreSQL backend not tested", testing::POSTGRES_URL_VAR);
     }
 }
 
