@@ -7,6 +7,7 @@ use consult_core::{
     Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan,
     Organisation, OrganisationId, OrganisationInput, Role, Status,
 };
+use consult_store::audience::ResidentCache;
 use consult_store::{Store, invitations, testing};
 use sqlx::Executor;
 use std::time::{Duration, Instant};
@@ -173,41 +174,68 @@ async fn measure(
     store.rebuild_recent_invitations().await.unwrap();
     raw(if postgres { "VACUUM ANALYZE" } else { "ANALYZE" }.into()).await;
     let load = t.elapsed();
-    let (plan_times, plan) = timed(5, || invitations::plan(store, &target, today)).await;
+    // The server's path: the audience index, a cache of the register.
+    let cache = ResidentCache::new();
+    let t = Instant::now();
+    let built = cache.sync(store).await.unwrap();
+    let build = t.elapsed();
+    let memory = cache.memory_bytes();
+    let (plan_times, plan) = timed(10, || invitations::plan(store, Some(&cache), &target, today)).await;
     let plan = plan.unwrap();
-    let matched = plan.invited.len() as u64 + plan.excluded.values().sum::<u64>();
+    let (fatigue_times, _) = timed(10, || invitations::fatigue(store, Some(&cache), &target, today)).await;
     let (audience_times, _) = timed(5, || invitations::audience_fatigue(store, &target, today)).await;
-    let (fatigue_times, _) = timed(5, || invitations::fatigue(store, &target, today)).await;
+    // The one-off path (the CLI): decided in the database by the SQL twin.
+    let (sql_plan_times, sql_plan) = timed(5, || invitations::plan(store, None, &target, today)).await;
+    let mut sql_plan = sql_plan.unwrap();
+    let (sql_fatigue_times, _) = timed(5, || invitations::fatigue(store, None, &target, today)).await;
+    let mut same = plan.clone();
+    same.invited.sort();
+    sql_plan.invited.sort();
+    assert_eq!(same, sql_plan, "the index and the database disagree");
+    let matched = plan.invited.len() as u64 + plan.excluded.values().sum::<u64>();
     let t = Instant::now();
     store
         .record_invitations(target.id, &plan.invited, &admin(), now)
         .await
         .unwrap();
     let commit = t.elapsed();
+    let t = Instant::now();
+    let caught_up = cache.sync(store).await.unwrap();
+    let catch_up = t.elapsed();
     let excluded: Vec<String> = plan
         .excluded
         .iter()
         .map(|(k, v)| format!("{} {v}", k.as_str()))
         .collect();
     println!(
-        "| {label}: invitation plan, {n} residents and {} contact events, {matched} matching | p50 {} / max {} | < 1 s | {} invited; left out: {}; data generated in {:.0} s |",
+        "| {label}: residents' audience index build, {built} residents | {:.1} s | reported | {} MiB ({} bytes per resident) |",
+        build.as_secs_f64(),
+        memory / (1 << 20),
+        memory / built.max(1)
+    );
+    println!(
+        "| {label}: invitation plan, {n} residents and {} contact events, {matched} matching | p50 {} / max {} | < 1 s | from the audience index (the server's path); {} invited; left out: {}; in the database (the CLI's one-off path) p50 {}, {:.0}x slower, same plan; data generated in {:.0} s |",
         n * per,
         ms(percentile(&plan_times, 50.0)),
         ms(*plan_times.last().unwrap()),
         plan.invited.len(),
         excluded.join(", "),
+        ms(percentile(&sql_plan_times, 50.0)),
+        percentile(&sql_plan_times, 50.0).as_secs_f64() / percentile(&plan_times, 50.0).as_secs_f64(),
         load.as_secs_f64()
     );
     println!(
-        "| {label}: fatigue check, full findings (person rules counted in the database over the {matched} matching residents; audience groups x areas) | p50 {} / max {} | < 100 ms | audience part alone: p50 {} |",
+        "| {label}: fatigue check, full findings (person rules over the {matched} matching residents; audience groups x areas) | p50 {} / max {} | < 100 ms | from the audience index; audience part alone p50 {}; person rules counted in the database p50 {} |",
         ms(percentile(&fatigue_times, 50.0)),
         ms(*fatigue_times.last().unwrap()),
         ms(percentile(&audience_times, 50.0)),
+        ms(percentile(&sql_fatigue_times, 50.0)),
     );
     println!(
-        "| {label}: committing the plan ({} contacts, one transaction) | {} | reported | |",
+        "| {label}: committing the plan ({} contacts, one transaction) | {} | reported | the index then caught up with {caught_up} changed residents in {} |",
         plan.invited.len(),
-        ms(commit)
+        ms(commit),
+        ms(catch_up)
     );
 }
 

@@ -111,6 +111,9 @@ pub struct AppState {
     pub limits: Limits,
     /// The overlap index: a cache of the register, refreshed from the store on every query.
     pub overlap: Arc<consult_store::overlap::OverlapCache>,
+    /// The residents' audience index: a cache of the residents' register, refreshed from the
+    /// store on every invitation plan or fatigue check.
+    pub residents: Arc<consult_store::audience::ResidentCache>,
     /// The per-client limit on anonymous writes.
     pub rate: Arc<rate::RateLimiter>,
 }
@@ -125,6 +128,7 @@ impl AppState {
             overlap: Arc::new(consult_store::overlap::OverlapCache::new(
                 consult_core::OverlapConfig::default(),
             )),
+            residents: Arc::new(consult_store::audience::ResidentCache::new()),
             rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_writes_per_minute)),
         }
     }

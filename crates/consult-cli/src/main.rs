@@ -619,6 +619,8 @@ async fn serve(database: &str, bind: &str, demo: bool, limits: consult_api::Limi
     let state = consult_api::AppState::new(store.clone()).with_limits(limits);
     let indexed = state.overlap.sync(&store).await?;
     tracing::info!(activities = indexed, "overlap index built");
+    let residents = state.residents.sync(&store).await?;
+    tracing::info!(residents, "residents' audience index built");
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| CliError::Input(format!("cannot listen on {bind}: {e}")))?;
@@ -1052,7 +1054,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         }
         Command::Invite { id, dry_run } => {
             let c = find(store, &id).await?;
-            let plan = consult_store::invitations::plan(store, &c, today).await?;
+            let plan = consult_store::invitations::plan(store, None, &c, today).await?;
             if !dry_run {
                 let status = c.status_on(today);
                 if !matches!(status, Status::Approved | Status::Open) {
@@ -1072,7 +1074,7 @@ async fn command(store: &Store, command: Command) -> Result<()> {
         }
         Command::Fatigue { id, format } => {
             let c = find(store, &id).await?;
-            let findings = consult_store::invitations::fatigue(store, &c, today).await?;
+            let findings = consult_store::invitations::fatigue(store, None, &c, today).await?;
             if format == Format::Json {
                 return print_json(&findings);
             }

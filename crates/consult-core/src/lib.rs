@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 
 mod area;
+mod audience;
 mod catalogue;
 mod consultation;
 mod continuum;
@@ -52,6 +53,7 @@ mod review;
 mod text;
 
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
+pub use audience::{AudienceEntry, Matching, ResidentIndex};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
 pub use consultation::{
     Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput, Money,

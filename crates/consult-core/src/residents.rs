@@ -289,8 +289,8 @@ impl FatigueRules {
 pub struct Candidate {
     /// The resident.
     pub id: Uuid,
-    /// Channels, preferred first.
-    pub channels: Vec<ContactChannel>,
+    /// The preferred channel, if any.
+    pub channel: Option<ContactChannel>,
     /// Whether consent is in force.
     pub consented: bool,
     /// Invitations in the rolling window.
@@ -350,7 +350,7 @@ pub fn invitation_for(c: &Candidate, rules: &FatigueRules, today: NaiveDate) -> 
     if !c.consented {
         return Err(Exclusion::NoConsent);
     }
-    let Some(channel) = c.channels.first().copied() else {
+    let Some(channel) = c.channel else {
         return Err(Exclusion::NoChannel);
     };
     if c.already_invited {
@@ -382,7 +382,7 @@ pub struct InvitationPlan {
 /// use consult_core::{Candidate, ContactChannel, Exclusion, FatigueRules, plan_invitations};
 /// let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
 /// let c = |n: u128, contacts, last: Option<&str>| Candidate {
-///     id: uuid::Uuid::from_u128(n), channels: vec![ContactChannel::Email], consented: true,
+///     id: uuid::Uuid::from_u128(n), channel: Some(ContactChannel::Email), consented: true,
 ///     contacts_in_window: contacts, last_contact: last.map(|d| d.parse().unwrap()), already_invited: false,
 /// };
 /// let plan = plan_invitations([c(1, 0, None), c(2, 4, None), c(3, 1, Some("2026-05-20"))], &FatigueRules::default(), today);
@@ -478,7 +478,7 @@ mod tests {
     fn candidate(contacts: u32, last: Option<i64>) -> Candidate {
         Candidate {
             id: Uuid::from_u128(1),
-            channels: vec![ContactChannel::Post],
+            channel: Some(ContactChannel::Post),
             consented: true,
             contacts_in_window: contacts,
             last_contact: last.map(|d| NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() - chrono::Duration::days(d)),
@@ -506,7 +506,7 @@ mod tests {
         no.consented = false;
         assert_eq!(invitation_for(&no, &r, today), Err(Exclusion::NoConsent));
         no.consented = true;
-        no.channels.clear();
+        no.channel = None;
         assert_eq!(invitation_for(&no, &r, today), Err(Exclusion::NoChannel));
         assert_eq!(r.window_start(today), NaiveDate::from_ymd_opt(2025, 6, 2).unwrap());
     }

@@ -8,14 +8,14 @@ use crate::types::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, Candidate, Consultation, ConsultationId,
-    ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource, ElectionPeriod,
-    Exclusion, FatigueRules, Feedback, Framework, InvitationPlan, MonitoringScheme, Organisation, OrganisationId,
-    OrganisationKind, PlanReview, ProgrammeItem, Remark, RemarkCounts, RemarkKind, RemarkStatus, Resident, Response,
-    Role, ServicePlan, Slug, Status, StatusChange,
+    Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, AudienceEntry, Candidate, Consultation,
+    ConsultationId, ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource,
+    ElectionPeriod, Exclusion, FatigueRules, Feedback, Framework, InvitationPlan, Matching, MonitoringScheme,
+    Organisation, OrganisationId, OrganisationKind, PlanReview, ProgrammeItem, Remark, RemarkCounts, RemarkKind,
+    RemarkStatus, Resident, Response, Role, ServicePlan, Slug, Status, StatusChange,
 };
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// A bound value in dynamically built SQL.
@@ -275,50 +275,37 @@ const RECENT_INVITATION_DAYS: i64 = 3650;
 /// for the highest `max_contacts`.
 const RECENT_INVITATIONS_TEXT: i64 = FatigueRules::MOST_CONTACTS as i64 * 11 - 1;
 
-/// The residents who match an activity: in any of `areas` (anywhere when empty), with any of its
-/// topics as an interest or in any of its audience groups.
-#[derive(Debug, Clone, Copy)]
-pub struct Matching<'a> {
-    /// The activity's areas with those inside and around them.
-    pub areas: &'a [AreaCode],
-    /// Its topics, lower case.
-    pub topics: &'a [String],
-    /// Its audience groups.
-    pub groups: &'a [String],
-}
-
-impl Matching<'_> {
-    /// `AND ...` conditions on `r` (residents) selecting the matching residents; `None` when the
-    /// activity names neither topics nor groups, so nobody matches.
-    fn conditions(&self, sql: &mut Sql) -> Option<String> {
-        if self.topics.is_empty() && self.groups.is_empty() {
-            return None;
-        }
-        // Set-based semi-joins on the area, interest and group indexes: the databases hash them
-        // (or drive from the smallest) rather than probing per resident.
-        let mut out = String::new();
-        if !self.areas.is_empty() {
-            let l = sql.list(self.areas.iter().map(|a| Arg::Text(a.to_string())));
-            out.push_str(&format!(
-                " AND r.id IN (SELECT resident_id FROM resident_areas WHERE code IN ({l}))"
-            ));
-        }
-        let mut any = Vec::new();
-        if !self.topics.is_empty() {
-            let l = sql.list(self.topics.iter().map(|t| Arg::Text(t.to_lowercase())));
-            any.push(format!(
-                "r.id IN (SELECT resident_id FROM resident_interests WHERE topic IN ({l}))"
-            ));
-        }
-        if !self.groups.is_empty() {
-            let l = sql.list(self.groups.iter().map(|g| Arg::Text(g.clone())));
-            any.push(format!(
-                "r.id IN (SELECT resident_id FROM resident_groups WHERE slug IN ({l}))"
-            ));
-        }
-        out.push_str(&format!(" AND ({})", any.join(" OR ")));
-        Some(out)
+/// `AND ...` conditions on `r` (residents) selecting the residents `m` matches (the SQL twin of
+/// [`Matching::matches`]); `None` when the activity names neither topics nor groups, so nobody
+/// matches.
+fn matching_conditions(m: &Matching, sql: &mut Sql) -> Option<String> {
+    if m.matches_nobody() {
+        return None;
     }
+    // Set-based semi-joins on the area, interest and group indexes: the databases hash them
+    // (or drive from the smallest) rather than probing per resident.
+    let mut out = String::new();
+    if !m.areas.is_empty() {
+        let l = sql.list(m.areas.iter().map(|a| Arg::Text(a.to_string())));
+        out.push_str(&format!(
+            " AND r.id IN (SELECT resident_id FROM resident_areas WHERE code IN ({l}))"
+        ));
+    }
+    let mut any = Vec::new();
+    if !m.topics.is_empty() {
+        let l = sql.list(m.topics.iter().map(|t| Arg::Text(t.to_lowercase())));
+        any.push(format!(
+            "r.id IN (SELECT resident_id FROM resident_interests WHERE topic IN ({l}))"
+        ));
+    }
+    if !m.groups.is_empty() {
+        let l = sql.list(m.groups.iter().map(|g| Arg::Text(g.clone())));
+        any.push(format!(
+            "r.id IN (SELECT resident_id FROM resident_groups WHERE slug IN ({l}))"
+        ));
+    }
+    out.push_str(&format!(" AND ({})", any.join(" OR ")));
+    Some(out)
 }
 
 /// The matching residents (`id`, `channels`) with the reason each is left out (`reason`, NULL
@@ -327,12 +314,12 @@ impl Matching<'_> {
 /// is a substring. A conformance test checks the two agree.
 fn invitation_reasons(
     consultation: ConsultationId,
-    matching: &Matching<'_>,
+    matching: &Matching,
     rules: &FatigueRules,
     today: NaiveDate,
 ) -> Option<Sql> {
     let mut sql = Sql::new("");
-    let conditions = matching.conditions(&mut sql)?;
+    let conditions = matching_conditions(matching, &mut sql)?;
     let c = sql.arg(Arg::Uuid(consultation.0));
     let window = sql.arg(Arg::Text(rules.window_start(today).format("%Y-%m-%d").to_string()));
     let gap = sql.arg(Arg::Text(rules.gap_cutoff(today).format("%Y-%m-%d").to_string()));
@@ -375,6 +362,17 @@ fn channels_text(channels: &[ContactChannel]) -> String {
 
 fn channels_from(text: &str) -> Vec<ContactChannel> {
     text.split(',').filter_map(ContactChannel::parse).collect()
+}
+
+/// Changes to the residents' register since a change number (see [`crate::Store::audience_changes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AudienceChanges {
+    /// Every change up to this number is included: pass it as `after` next time.
+    pub upto: i64,
+    /// What an audience index keeps of each resident changed.
+    pub changed: Vec<AudienceEntry>,
+    /// Residents deleted.
+    pub removed: Vec<Uuid>,
 }
 
 /// One contact-log entry as shown to the resident it concerns.
@@ -443,6 +441,16 @@ macro_rules! backend {
 
             async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
                 Ok(self.pool.begin_with($begin).await?)
+            }
+
+            /// The next number of the residents' register's change counter, for the rows this
+            /// transaction touches. The counter's row lock orders writers: every change numbered
+            /// up to the counter's visible value is committed.
+            async fn next_resident_change(tx: &mut sqlx::Transaction<'static, $db>) -> Result<i64, StoreError> {
+                let (n,): (i64,) = sqlx::query_as("UPDATE resident_changes SET n = n + 1 WHERE id = 1 RETURNING n")
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok(n)
             }
 
             async fn audit(
@@ -1681,9 +1689,10 @@ macro_rules! backend {
 
             pub(crate) async fn create_resident(&self, r: &Resident, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
+                let change = Self::next_resident_change(&mut tx).await?;
                 sqlx::query(
-                    "INSERT INTO residents (id, email, phone, postal_address, channels, consent_at, token_hash, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO residents (id, email, phone, postal_address, channels, consent_at, token_hash, created_at, change_seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(r.id)
                 .bind(&r.email)
@@ -1693,6 +1702,7 @@ macro_rules! backend {
                 .bind(r.consent_at)
                 .bind(token_hash)
                 .bind(now)
+                .bind(change)
                 .execute(&mut *tx)
                 .await?;
                 for (table, column, values) in [
@@ -1773,6 +1783,15 @@ macro_rules! backend {
                     sqlx::query(&format!("DELETE FROM {table} WHERE resident_id = $1")).bind(id).execute(&mut *tx).await?;
                 }
                 let done = sqlx::query("DELETE FROM residents WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                if done.rows_affected() == 1 {
+                    // Only the id, so audience indexes drop the resident too.
+                    let change = Self::next_resident_change(&mut tx).await?;
+                    sqlx::query("INSERT INTO resident_removals (id, change_seq) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(change)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let public = Actor { name: "resident".into(), role: Role::Officer, organisation: None };
                 Self::audit(&mut tx, &public, now, "resident.delete", "resident", &id.to_string(), &json!({})).await?;
                 tx.commit().await?;
@@ -1781,7 +1800,12 @@ macro_rules! backend {
 
             pub(crate) async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
-                sqlx::query("UPDATE residents SET consent_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+                let change = Self::next_resident_change(&mut tx).await?;
+                sqlx::query("UPDATE residents SET consent_at = NULL, change_seq = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(change)
+                    .execute(&mut *tx)
+                    .await?;
                 let public = Actor { name: "resident".into(), role: Role::Officer, organisation: None };
                 Self::audit(&mut tx, &public, now, "resident.unsubscribe", "resident", &id.to_string(), &json!({})).await?;
                 tx.commit().await?;
@@ -1791,22 +1815,15 @@ macro_rules! backend {
             pub(crate) async fn invitation_candidates(
                 &self,
                 consultation: ConsultationId,
-                matching: &Matching<'_>,
+                matching: &Matching,
                 window_start: NaiveDate,
             ) -> Result<Vec<Candidate>, StoreError> {
                 let mut sql = Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r WHERE 1 = 1");
-                let Some(conditions) = matching.conditions(&mut sql) else {
+                let Some(conditions) = matching_conditions(matching, &mut sql) else {
                     return Ok(Vec::new());
                 };
                 sql.push(&conditions);
-                // Who was already invited to this activity: one range scan of its contacts.
-                let invited: Vec<(Uuid,)> = sqlx::query_as(
-                    "SELECT DISTINCT resident_id FROM contacts WHERE consultation_id = $1 AND kind = 'invitation'",
-                )
-                .bind(consultation.0)
-                .fetch_all(&self.pool)
-                .await?;
-                let invited: std::collections::HashSet<Uuid> = invited.into_iter().map(|(id,)| id).collect();
+                let invited = self.invited_to(consultation).await?;
                 let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> =
                     bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
                 rows.into_iter()
@@ -1820,7 +1837,7 @@ macro_rules! backend {
                         }
                         Ok(Candidate {
                             id,
-                            channels: channels_from(&channels),
+                            channel: channels_from(&channels).first().copied(),
                             consented: consent.is_some(),
                             contacts_in_window: n,
                             last_contact: last,
@@ -1837,7 +1854,7 @@ macro_rules! backend {
             pub(crate) async fn invitation_plan(
                 &self,
                 consultation: ConsultationId,
-                matching: &Matching<'_>,
+                matching: &Matching,
                 rules: &FatigueRules,
                 today: NaiveDate,
                 rows: bool,
@@ -1886,14 +1903,102 @@ macro_rules! backend {
                 Ok(plan)
             }
 
+            /// The residents already invited to an activity: one range scan of its contacts.
+            pub(crate) async fn invited_to(&self, consultation: ConsultationId) -> Result<HashSet<Uuid>, StoreError> {
+                let invited: Vec<(Uuid,)> = sqlx::query_as(
+                    "SELECT DISTINCT resident_id FROM contacts WHERE consultation_id = $1 AND kind = 'invitation'",
+                )
+                .bind(consultation.0)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(invited.into_iter().map(|(id,)| id).collect())
+            }
+
+            /// The changes to the residents' register numbered after `after` (everything when
+            /// `None`): what an audience index keeps of each resident changed, and who was
+            /// deleted, up to the counter's value read first (every change up to it is
+            /// committed). A resident changed again while this reads is read again next time.
+            pub(crate) async fn audience_changes(&self, after: Option<i64>) -> Result<AudienceChanges, StoreError> {
+                let (upto,): (i64,) = sqlx::query_as("SELECT n FROM resident_changes WHERE id = 1").fetch_one(&self.pool).await?;
+                let after = after.unwrap_or(-1);
+                let mut changes = AudienceChanges { upto, changed: Vec::new(), removed: Vec::new() };
+                if upto <= after {
+                    return Ok(changes);
+                }
+                let everyone = after < 0;
+                let rows: Vec<(Uuid, String, Option<DateTime<Utc>>, String)> = sqlx::query_as(
+                    "SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r \
+                     WHERE r.change_seq > $1 AND r.change_seq <= $2",
+                )
+                .bind(after)
+                .bind(upto)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut side: HashMap<Uuid, (Vec<AreaCode>, Vec<String>, Vec<String>)> = HashMap::with_capacity(rows.len());
+                for (i, (table, column)) in [("resident_areas", "code"), ("resident_interests", "topic"), ("resident_groups", "slug")]
+                    .into_iter()
+                    .enumerate()
+                {
+                    // Read after the residents: a newer side row belongs to a resident whose
+                    // newer number brings it back next time.
+                    let sql = if everyone {
+                        format!("SELECT t.resident_id, t.{column} FROM {table} t")
+                    } else {
+                        format!(
+                            "SELECT t.resident_id, t.{column} FROM {table} t JOIN residents r ON r.id = t.resident_id \
+                             WHERE r.change_seq > $1"
+                        )
+                    };
+                    let mut q = sqlx::query_as(&sql);
+                    if !everyone {
+                        q = q.bind(after);
+                    }
+                    let found: Vec<(Uuid, String)> = q.fetch_all(&self.pool).await?;
+                    for (id, value) in found {
+                        let e = side.entry(id).or_default();
+                        match i {
+                            0 => e.0.push(AreaCode::parse(&value).map_err(StoreError::Corrupt)?),
+                            1 => e.1.push(value),
+                            _ => e.2.push(value),
+                        }
+                    }
+                }
+                changes.changed = rows
+                    .into_iter()
+                    .map(|(id, channels, consent, recent)| {
+                        let (areas, interests, groups) = side.remove(&id).unwrap_or_default();
+                        Ok(AudienceEntry {
+                            id,
+                            areas,
+                            interests,
+                            groups,
+                            channel: channels_from(&channels).first().copied(),
+                            consented: consent.is_some(),
+                            recent_invitations: recent_dates(&recent)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                let removed: Vec<(Uuid,)> =
+                    sqlx::query_as("SELECT id FROM resident_removals WHERE change_seq > $1 AND change_seq <= $2")
+                        .bind(after)
+                        .bind(upto)
+                        .fetch_all(&self.pool)
+                        .await?;
+                changes.removed = removed.into_iter().map(|(id,)| id).collect();
+                Ok(changes)
+            }
+
             pub(crate) async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
                 let mut tx = self.begin().await?;
+                let change = Self::next_resident_change(&mut tx).await?;
                 let done = sqlx::query(
                     &format!("UPDATE residents SET recent_invitations = COALESCE(substr(\
                      (SELECT string_agg(CAST(k.on_date AS TEXT), ',' ORDER BY k.on_date DESC) FROM contacts k \
-                      WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), 1, {RECENT_INVITATIONS_TEXT}), '')"),
+                      WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), 1, {RECENT_INVITATIONS_TEXT}), ''), \
+                     change_seq = $2"),
                 )
                 .bind(Utc::now().date_naive() - chrono::Duration::days(RECENT_INVITATION_DAYS))
+                .bind(change)
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -1908,6 +2013,7 @@ macro_rules! backend {
                 now: DateTime<Utc>,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
+                let change = Self::next_resident_change(&mut tx).await?;
                 for chunk in invited.chunks(400) {
                     let mut sql = Sql::new("INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) VALUES ");
                     let mut rows = Vec::with_capacity(chunk.len());
@@ -1930,7 +2036,9 @@ macro_rules! backend {
                     let today = now.date_naive();
                     let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
                     // VALUES columns are column1, column2 on both backends.
-                    let mut write = Sql::new("UPDATE residents SET recent_invitations = v.column2 FROM (VALUES ");
+                    let mut write = Sql::new("");
+                    let changed = write.arg(Arg::Int(change));
+                    write.push(&format!("UPDATE residents SET recent_invitations = v.column2, change_seq = {changed} FROM (VALUES "));
                     let mut values = Vec::with_capacity(current.len());
                     for (id, recent) in &current {
                         let mut dates: Vec<NaiveDate> = recent_dates(recent)?.into_iter().filter(|d| *d >= horizon).collect();

@@ -1,22 +1,18 @@
-//! Targeted invitations and fatigue findings for a stored activity: the residents who match it
-//! (from the store), planned under the owner organisation's fatigue rules (in consult-core).
+//! Targeted invitations and fatigue findings for a stored activity: the residents who match it,
+//! planned under the owner organisation's fatigue rules (in consult-core).
+//!
+//! Plans are decided either from a [`ResidentCache`] (a server keeps one: a few milliseconds for
+//! a whole register) or, without one, in the database by the SQL twin of the core rule (a one-off
+//! command need not load the register). Both are pinned to [`consult_core::plan_invitations`] by
+//! the store's conformance tests.
 
-use crate::{ConsultationFilter, Matching, PageRequest, Reader, Store, StoreError};
+use crate::audience::ResidentCache;
+use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
     Area, AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan,
-    Status,
+    Matching, Status,
 };
-use std::collections::BTreeSet;
-
-/// The areas whose residents an activity concerns: its areas with those inside and around them.
-fn related_areas(c: &Consultation, hierarchy: &AreaHierarchy) -> Vec<AreaCode> {
-    let mut out = BTreeSet::new();
-    for a in &c.plan.audience().areas {
-        out.extend(hierarchy.related(a));
-    }
-    out.into_iter().collect()
-}
 
 /// What planning and fatigue checks read from the store once: the owner's rules and the areas.
 struct Setting {
@@ -39,36 +35,45 @@ impl Setting {
 }
 
 /// Plans invitations for an activity on `today`: matching residents, their preferred channel,
-/// and who is left out under the fatigue rules and why.
-pub async fn plan(store: &Store, c: &Consultation, today: NaiveDate) -> Result<InvitationPlan, StoreError> {
-    plan_with(store, c, today, &Setting::load(store, c).await?, true).await
+/// and who is left out under the fatigue rules and why. From `residents` when given, else in
+/// the database.
+pub async fn plan(
+    store: &Store,
+    residents: Option<&ResidentCache>,
+    c: &Consultation,
+    today: NaiveDate,
+) -> Result<InvitationPlan, StoreError> {
+    plan_with(store, residents, c, today, &Setting::load(store, c).await?, true).await
 }
 
 async fn plan_with(
     store: &Store,
+    residents: Option<&ResidentCache>,
     c: &Consultation,
     today: NaiveDate,
     s: &Setting,
     rows: bool,
 ) -> Result<InvitationPlan, StoreError> {
-    let topics: Vec<String> = c.plan.topics().iter().map(|t| t.to_lowercase()).collect();
-    let areas = related_areas(c, &s.hierarchy);
-    let matching = Matching {
-        areas: &areas,
-        topics: &topics,
-        groups: &c.plan.audience().groups,
-    };
-    store.invitation_plan(c.id, &matching, &s.rules, today, rows).await
+    let matching = Matching::for_activity(&c.plan, &s.hierarchy);
+    match residents {
+        Some(cache) => cache.plan(store, c.id, &matching, &s.rules, today).await,
+        None => store.invitation_plan(c.id, &matching, &s.rules, today, rows).await,
+    }
 }
 
 /// Fatigue findings for an activity: matching residents who would exceed the person rules, and
 /// audience groups in areas that already have too many activities open at the same time.
-pub async fn fatigue(store: &Store, c: &Consultation, today: NaiveDate) -> Result<Vec<FatigueFinding>, StoreError> {
+pub async fn fatigue(
+    store: &Store,
+    residents: Option<&ResidentCache>,
+    c: &Consultation,
+    today: NaiveDate,
+) -> Result<Vec<FatigueFinding>, StoreError> {
     let setting = Setting::load(store, c).await?;
     let rules = &setting.rules;
     let mut findings = audience_with(store, c, today, &setting).await?;
     // Counts only: the residents left out are never read.
-    let plan = plan_with(store, c, today, &setting, false).await?;
+    let plan = plan_with(store, residents, c, today, &setting, false).await?;
     for (reason, rule, what) in [
         (
             Exclusion::FatigueMaxContacts,

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audience;
 mod backend;
 pub mod demo;
 pub mod invitations;
@@ -31,18 +32,18 @@ mod types;
 
 pub use types::*;
 
-pub use backend::{ContactRecord, Matching};
+pub use backend::{AudienceChanges, ContactRecord};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
     Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, InvitationPlan, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident,
-    Response, Slug, Status, StatusChange,
+    FrameworkCatalogue, InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId, RegisterContext,
+    Resident, Response, Slug, Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -729,7 +730,7 @@ impl Store {
     pub async fn invitation_candidates(
         &self,
         consultation: ConsultationId,
-        matching: &Matching<'_>,
+        matching: &Matching,
         window_start: NaiveDate,
     ) -> Result<Vec<Candidate>, StoreError> {
         dispatch!(self, b => b.invitation_candidates(consultation, matching, window_start).await)
@@ -741,12 +742,24 @@ impl Store {
     pub async fn invitation_plan(
         &self,
         consultation: ConsultationId,
-        matching: &Matching<'_>,
+        matching: &Matching,
         rules: &FatigueRules,
         today: NaiveDate,
         rows: bool,
     ) -> Result<InvitationPlan, StoreError> {
         dispatch!(self, b => b.invitation_plan(consultation, matching, rules, today, rows).await)
+    }
+
+    /// The residents already invited to an activity.
+    pub async fn invited_to(&self, consultation: ConsultationId) -> Result<HashSet<Uuid>, StoreError> {
+        dispatch!(self, b => b.invited_to(consultation).await)
+    }
+
+    /// The changes to the residents' register numbered after `after` (everything when `None`),
+    /// for an audience index to catch up exactly: the residents changed and those deleted, with
+    /// the number to pass next time.
+    pub async fn audience_changes(&self, after: Option<i64>) -> Result<AudienceChanges, StoreError> {
+        dispatch!(self, b => b.audience_changes(after).await)
     }
 
     /// Rebuilds every resident's recent invitation dates from the contact log (after contacts

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use consult_core::*;
+use consult_store::audience::ResidentCache;
 use consult_store::{
     ConsultationFilter, Cursor, NewToken, Order, PageRequest, Reader, Store, StoreError, demo, testing,
 };
@@ -798,7 +799,7 @@ impl Lcg {
 }
 
 #[tokio::test]
-async fn sql_and_core_agree_on_invitation_plans() {
+async fn sql_index_and_core_agree_on_invitation_plans() {
     with_backends(|store| async move {
         let snap = seed(&store).await;
         let target = snap.consultation(
@@ -858,6 +859,10 @@ async fn sql_and_core_agree_on_invitation_plans() {
             }
             residents.push(resident.id);
         }
+        // The server's path: the audience index, loaded now and caught up with the invitations
+        // recorded below (and the rebuild of recent dates) before each plan.
+        let cache = std::sync::Arc::new(ResidentCache::new());
+        assert_eq!(cache.sync(&store).await.unwrap(), 80);
         // Invitation histories: up to nine invitations each, over two years, some to the target.
         let start = day("2024-06-01");
         let mut rounds = Vec::new();
@@ -889,6 +894,7 @@ async fn sql_and_core_agree_on_invitation_plans() {
         let everywhere: Vec<AreaCode> = vec![];
         let check = |rebuilt: bool| {
             let store = store.clone();
+            let cache = cache.clone();
             let (areas, topics, groups, everywhere, target, rounds) = (
                 areas.clone(),
                 topics.clone(),
@@ -915,10 +921,14 @@ async fn sql_and_core_agree_on_invitation_plans() {
                         1 => on + Days::new(u64::from(rules.window_days) - 1),
                         _ => on + Days::new(u64::from(rules.min_gap_days)),
                     };
-                    let matching = consult_store::Matching {
-                        areas: if case % 4 == 0 { &everywhere } else { &areas },
-                        topics: &topics,
-                        groups: if case % 3 == 0 { &[] } else { &groups },
+                    let matching = Matching {
+                        areas: if case % 4 == 0 {
+                            everywhere.clone()
+                        } else {
+                            areas.clone()
+                        },
+                        topics: topics.clone(),
+                        groups: if case % 3 == 0 { vec![] } else { groups.clone() },
                     };
                     let candidates = store
                         .invitation_candidates(target.id, &matching, rules.window_start(today))
@@ -941,6 +951,9 @@ async fn sql_and_core_agree_on_invitation_plans() {
                         .unwrap();
                     assert_eq!(counts.excluded, expected.excluded);
                     assert!(counts.invited.is_empty());
+                    let mut indexed = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
+                    indexed.invited.sort();
+                    assert_eq!(indexed, expected, "index: rules {rules:?} on {today} (case {case})");
                     for (reason, n) in expected.excluded {
                         *compared.entry(reason).or_insert(0) += n;
                     }
@@ -952,6 +965,91 @@ async fn sql_and_core_agree_on_invitation_plans() {
         check(false).await;
         store.rebuild_recent_invitations().await.unwrap();
         check(true).await;
+    })
+    .await;
+}
+
+/// The audience index catches up with every kind of change to the residents' register made
+/// after it was built: registrations, withdrawn consent, deletions and recorded invitations.
+#[tokio::test]
+async fn the_audience_index_catches_up_with_the_register() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let target = snap.consultation("tamworth", "Parks strategy", "2026-01-01", "2026-12-31", Status::Open);
+        store
+            .import_consultations(std::slice::from_ref(&target), &admin())
+            .await
+            .unwrap();
+        let tamworth = AreaCode::parse("E07000199").unwrap();
+        let resident = |n: u128| Resident {
+            id: Uuid::from_u128(n),
+            email: Some(format!("r{n}@example.org")),
+            phone: None,
+            postal_address: None,
+            interests: vec!["parks".into()],
+            areas: vec![tamworth.clone()],
+            groups: vec![],
+            channels: vec![ContactChannel::Email],
+            consent_at: Some(now()),
+        };
+        let at = |minutes: i64| now() + chrono::Duration::minutes(minutes);
+        for n in 1..=4 {
+            store.create_resident(&resident(n), at(0)).await.unwrap();
+        }
+        let cache = ResidentCache::new();
+        assert_eq!(cache.sync(&store).await.unwrap(), 4);
+        let matching = Matching {
+            areas: vec![tamworth.clone()],
+            topics: vec!["parks".into()],
+            groups: vec![],
+        };
+        let rules = FatigueRules::default();
+        let today = at(0).date_naive();
+        let plan = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
+        assert_eq!(plan.invited.len(), 4);
+        // Later: one registers, one withdraws consent, one is deleted, one is invited.
+        store.create_resident(&resident(5), at(10)).await.unwrap();
+        store.unsubscribe(Uuid::from_u128(2), at(11)).await.unwrap();
+        assert!(store.delete_resident(Uuid::from_u128(3), at(12)).await.unwrap());
+        store
+            .record_invitations(
+                target.id,
+                &[(Uuid::from_u128(4), ContactChannel::Email)],
+                &admin(),
+                at(13),
+            )
+            .await
+            .unwrap();
+        let plan = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
+        assert_eq!(cache.len(), 4);
+        let invited: Vec<Uuid> = plan.invited.iter().map(|(id, _)| *id).collect();
+        assert_eq!(invited, [Uuid::from_u128(1), Uuid::from_u128(5)]);
+        assert_eq!(plan.excluded.get(&Exclusion::NoConsent), Some(&1));
+        assert_eq!(plan.excluded.get(&Exclusion::AlreadyInvited), Some(&1));
+        // Another activity sees resident 4's new invitation through the minimum gap.
+        let other = snap.consultation("tamworth", "Play areas", "2026-01-01", "2026-12-31", Status::Open);
+        store
+            .import_consultations(std::slice::from_ref(&other), &admin())
+            .await
+            .unwrap();
+        let plan = cache.plan(&store, other.id, &matching, &rules, today).await.unwrap();
+        assert_eq!(plan.excluded.get(&Exclusion::FatigueMinGap), Some(&1));
+        // And agrees with a fresh index and with the database.
+        let fresh = ResidentCache::new();
+        fresh.sync(&store).await.unwrap();
+        let mut again = fresh.plan(&store, other.id, &matching, &rules, today).await.unwrap();
+        again.invited.sort();
+        let mut plan = plan;
+        plan.invited.sort();
+        assert_eq!(again, plan);
+        let mut sql = store
+            .invitation_plan(other.id, &matching, &rules, today, true)
+            .await
+            .unwrap();
+        sql.invited.sort();
+        assert_eq!(sql, plan);
+        // Nothing changed since: nothing is read again.
+        assert_eq!(cache.sync(&store).await.unwrap(), 0);
     })
     .await;
 }

@@ -182,7 +182,7 @@ pub(crate) async fn invitations(
     };
     let (c, _) = load_for_write(&state, &id, Caller(Some(actor.clone()))).await?;
     let today = state.clock.today();
-    let plan = consult_store::invitations::plan(&state.store, &c, today).await?;
+    let plan = consult_store::invitations::plan(&state.store, Some(&state.residents), &c, today).await?;
     if !dry_run {
         let status = c.status_on(today);
         if !matches!(status, consult_core::Status::Approved | consult_core::Status::Open) {
@@ -227,7 +227,8 @@ pub(crate) async fn fatigue(
 ) -> Result<Json<FatigueView>, ApiError> {
     let (c, _) = load_for_write(&state, &id, caller).await?;
     Ok(Json(FatigueView {
-        findings: consult_store::invitations::fatigue(&state.store, &c, state.clock.today()).await?,
+        findings: consult_store::invitations::fatigue(&state.store, Some(&state.residents), &c, state.clock.today())
+            .await?,
     }))
 }
 
