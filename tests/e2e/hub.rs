@@ -102,6 +102,39 @@ async fn hub_pages(app: &TestApp) {
         "{published}"
     );
 
+    // The results library lists it with its findings; a bad year is shown beside the field.
+    let (s, _, results) = page(app, &later, "/results?q=parks").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        results.contains(&format!("/activities/{open}")) && results.contains("Results published on"),
+        "{results}"
+    );
+    assert!(results.contains("2 themes in you said, we did"), "{results}");
+    let (_, _, none) = page(app, &later, "/results?q=libraries").await;
+    assert!(none.contains("No published results match"), "{none}");
+    let (s, _, bad) = page(app, &later, "/results?year=last").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.contains("href=\"#year\"") && bad.contains("value=\"last\""),
+        "{bad}"
+    );
+
+    // The annual review of the year it ran in: you said, we did and what was not done, and who
+    // responded, as the hub's own page (one h1, the site's navigation), hostile text escaped.
+    let year = chrono::Datelike::year(&(chrono::Utc::now().date_naive() - chrono::Duration::days(2)));
+    let (s, _, review) = page(app, &later, &format!("/annual-review/{year}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(review.contains(&format!("annual review {year}")), "{review}");
+    assert!(
+        review.contains("Six new swings") && review.contains("No water supply &lt;here&gt;"),
+        "{review}"
+    );
+    assert!(review.contains("Who responded") && review.contains("Skip to main content"));
+    assert_eq!(review.matches("<h1").count(), 1);
+    assert!(!review.contains("<script>"));
+    assert_eq!(page(app, &later, "/annual-review/1066").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(page(app, &later, "/annual-review").await.0, StatusCode::OK);
+
     let (s, h, css) = page(app, &app.base, "/hub.css").await;
     assert_eq!(
         (s, h["content-type"].to_str().unwrap()),
@@ -376,4 +409,84 @@ async fn hub_register_and_manage(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("Registration deleted"));
     assert_eq!(manage("view", key.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+on_both!(hub_remark_form);
+async fn hub_remark_form(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let remarks = || async {
+        let (_, r) = app
+            .get(&format!("/api/v1/consultations/{open}/remarks"), Some(&tamworth))
+            .await;
+        r.as_array().unwrap().clone()
+    };
+    // The activity's page links to the form; the form sets the anti-forgery cookie.
+    let path = format!("/activities/{open}/remark");
+    let (_, _, activity) = page(app, &app.base, &format!("/activities/{open}")).await;
+    assert!(activity.contains(&format!("href=\"{path}\"")), "{activity}");
+    let (s, h, form) = page(app, &app.base, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["cache-control"], "no-store");
+    let token = hidden(&form, "csrf");
+    assert!(form.contains("name=\"kind\" value=\"complaint\"") && form.contains("<label for=\"contact\">"));
+
+    // A forged post stores nothing.
+    let (s, _) = post_form(
+        app,
+        &path,
+        None,
+        &[("csrf", &token), ("kind", "complaint"), ("body", "x")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(remarks().await.is_empty());
+
+    // Nothing chosen or written: both errors, linked from the summary, beside their fields.
+    let (s, body) = post_form(
+        app,
+        &path,
+        Some(&token),
+        &[("csrf", &token), ("body", " "), ("contact", "ann@example.org")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for anchor in [
+        "href=\"#kind-1\"",
+        "href=\"#body\"",
+        "id=\"kind-error\"",
+        "id=\"body-error\"",
+    ] {
+        assert!(body.contains(anchor), "{anchor}: {body}");
+    }
+    assert!(body.contains("Choose comment, compliment or complaint") && body.contains("Enter what happened"));
+    assert!(body.contains("value=\"ann@example.org\""), "what was typed is kept");
+    assert!(remarks().await.is_empty());
+
+    // A complaint with a contact: received; the owner sees it with the contact, the public never.
+    let (s, body) = post_form(
+        app,
+        &path,
+        Some(&token),
+        &[
+            ("csrf", &token),
+            ("kind", "complaint"),
+            ("body", "The paper copy <never> arrived"),
+            ("principle", "accessible"),
+            ("contact", "ann@example.org"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(body.contains("Received"), "{body}");
+    let stored = remarks().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["kind"], "complaint");
+    assert_eq!(stored[0]["principle"], "accessible");
+    assert_eq!(stored[0]["body"], "The paper copy <never> arrived");
+    assert_eq!(stored[0]["contact"], "ann@example.org");
+    let (_, _, public) = page(app, &app.base, &format!("/activities/{open}")).await;
+    assert!(!public.contains("ann@example.org"));
 }

@@ -2,7 +2,9 @@
 //!
 //! - `cargo xtask ci`: exactly what CI runs: formatting, lints, every test (SQLite always,
 //!   PostgreSQL when `CONSULT_TEST_POSTGRES_URL` is set; required under `CI=true`), doc tests and
-//!   the consult-core docs without warnings.
+//!   the consult-core docs without warnings, then the public hub in headless Chromium
+//!   (`tests/browser`, Node.js with playwright-core and axe-core from npm; skipped with a warning
+//!   when Chromium or Node.js is missing, required under `CI=true`).
 //! - `cargo xtask openapi [PATH]`: writes the published OpenAPI document (default
 //!   `docs/openapi.json`).
 //! - `cargo xtask bench [--quick]`: builds the benchmark harness in release, runs every benchmark
@@ -86,7 +88,50 @@ fn ci() -> Result<(), String> {
         "example program",
         Command::new(cargo()).args(["run", "--quiet", "--package", "consult-core", "--example", "register"]),
     )?;
-    Ok(())
+    browser_tests()
+}
+
+/// The hub in headless Chromium: navigation, forms, keyboard-only use and an accessibility audit
+/// of every page type, driving the `consult` binary from Node.js (playwright-core, axe-core).
+fn browser_tests() -> Result<(), String> {
+    let chromium = std::env::var("CONSULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let have = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !Path::new(&chromium).exists() || !have("node") || !have("npm") {
+        let missing = format!("Chromium ({chromium}) and Node.js with npm are needed for the browser tests");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            return Err(format!("{missing}; .ci/run installs them"));
+        }
+        eprintln!("xtask: {missing}; skipping them (apt-get install chromium nodejs npm)");
+        return Ok(());
+    }
+    let dir = root().join("tests/browser");
+    if !dir.join("node_modules/playwright-core").exists() || !dir.join("node_modules/axe-core").exists() {
+        run(
+            "npm ci (tests/browser)",
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&dir),
+        )?;
+    }
+    run(
+        "cargo build consult",
+        Command::new(cargo()).args(["build", "--quiet", "--package", "consult-cli", "--bin", "consult"]),
+    )?;
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), PathBuf::from);
+    run(
+        "browser tests (headless Chromium)",
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1"])
+            .arg(dir.join("hub.test.mjs"))
+            .env("CONSULT_BIN", target.join("debug/consult"))
+            .env("CONSULT_CHROMIUM", &chromium)
+            .env("CONSULT_ARTEFACTS", target.join("browser-artefacts")),
+    )
 }
 
 fn openapi(path: Option<String>) -> Result<(), String> {

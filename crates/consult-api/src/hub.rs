@@ -119,6 +119,32 @@ pub struct Text {
     unsubscribed: &'static str,
     deleted_title: &'static str,
     deleted_body: &'static str,
+    nav_results: &'static str,
+    nav_review: &'static str,
+    results_title: &'static str,
+    results_lead: &'static str,
+    filter_year: &'static str,
+    results_published_on: &'static str,
+    none_results: &'static str,
+    themes_count: &'static str,
+    review_title: &'static str,
+    other_years: &'static str,
+    remark_link: &'static str,
+    remark_title: &'static str,
+    remark_lead: &'static str,
+    remark_kind_label: &'static str,
+    remark_body_label: &'static str,
+    remark_body_hint: &'static str,
+    remark_principle_label: &'static str,
+    remark_contact_label: &'static str,
+    remark_contact_hint: &'static str,
+    remark_button: &'static str,
+    remark_thanks_title: &'static str,
+    remark_thanks_body: &'static str,
+    enter_kind: &'static str,
+    enter_body: &'static str,
+    remark_kinds: [(&'static str, &'static str); 3],
+    remark_principles: [(&'static str, &'static str); 6],
 }
 
 /// The hub's English text.
@@ -222,6 +248,43 @@ pub const ENGLISH: Text = Text {
     unsubscribed: "You will not be invited any more. Your registration is kept until you delete it.",
     deleted_title: "Registration deleted",
     deleted_body: "Everything we held about you in the residents' register has been deleted.",
+    nav_results: "Results",
+    nav_review: "Annual review",
+    results_title: "Results of past consultations",
+    results_lead: "What people told us, what we did as a result and why, with the reports.",
+    filter_year: "Year it was open",
+    results_published_on: "Results published on",
+    none_results: "No published results match these filters.",
+    themes_count: "themes in you said, we did",
+    review_title: "Annual review",
+    other_years: "Other years",
+    remark_link: "Comment on or complain about how this was run",
+    remark_title: "Tell us how this was run",
+    remark_lead: "A comment, a compliment or a complaint about how this consultation or engagement was run: the information, the time given, how accessible it was, the feedback. To give your views on the proposal itself, respond to it instead.",
+    remark_kind_label: "What would you like to send?",
+    remark_body_label: "What happened",
+    remark_body_hint: "Do not include anyone else's personal details.",
+    remark_principle_label: "What is it about? (optional)",
+    remark_contact_label: "Email address or phone number, if you would like a reply (optional)",
+    remark_contact_hint: "Only the team responsible sees it. It is never published.",
+    remark_button: "Send",
+    remark_thanks_title: "Received",
+    remark_thanks_body: "Thank you. The team responsible will look at it; if you gave an email address or phone number, they will reply.",
+    enter_kind: "Choose comment, compliment or complaint",
+    enter_body: "Enter what happened",
+    remark_kinds: [
+        ("comment", "A comment"),
+        ("compliment", "A compliment"),
+        ("complaint", "A complaint"),
+    ],
+    remark_principles: [
+        ("", "Not said"),
+        ("publicised", "Finding out about it"),
+        ("information", "The information given"),
+        ("time", "The time given to respond"),
+        ("accessible", "Accessibility and formats"),
+        ("feedback", "Feedback on the results"),
+    ],
 };
 
 /// An activity in a list.
@@ -481,6 +544,7 @@ struct ActivityView {
     cannot_change: Vec<String>,
     how_to_respond: String,
     respond_link: Option<String>,
+    remark_link: String,
     accessible_formats: Option<String>,
     checklist: Option<String>,
     themes: Vec<consult_core::FeedbackItem>,
@@ -564,6 +628,7 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
             cannot_change: p.cannot_change().to_vec(),
             how_to_respond,
             respond_link: (status == Status::Open).then(|| format!("/activities/{}/respond", c.id)),
+            remark_link: format!("/activities/{}/remark", c.id),
             accessible_formats: p.accessible_formats().map(str::to_owned),
             checklist,
             themes: feedback.map(|f| f.items).unwrap_or_default(),
@@ -1289,6 +1354,261 @@ async fn manage_submit(
     form_page(&form, StatusCode::OK, cookie)
 }
 
+// ----- the results library and the annual review -----
+
+/// One activity in the results library as shown.
+#[derive(Debug)]
+struct ResultCard {
+    id: String,
+    title: String,
+    organisation: String,
+    published_on: Option<NaiveDate>,
+    summary: Option<String>,
+    themes: usize,
+    documents: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "results.html")]
+struct ResultsPage {
+    text: &'static Text,
+    errors: Vec<(String, String)>,
+    q: String,
+    topic: String,
+    year: String,
+    results: Vec<ResultCard>,
+    next: Option<String>,
+}
+
+/// Filters of the results library, as its form sends them.
+#[derive(Debug, Default, Deserialize)]
+struct ResultsForm {
+    q: Option<String>,
+    topic: Option<String>,
+    year: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The results library: published results, searchable by words, topic and year.
+async fn results(State(state): State<AppState>, Query(form): Query<ResultsForm>) -> Result<Response, ApiError> {
+    let query = crate::routes::library::LibraryQuery {
+        q: form.q.clone(),
+        topic: form.topic.clone(),
+        year: form.year.clone(),
+        cursor: form.cursor.clone(),
+        ..Default::default()
+    };
+    let (errors, found) = match crate::routes::library::find(&state, query).await {
+        Ok(found) => (Vec::new(), Some(found)),
+        Err(ApiError::Invalid(e)) => (
+            e.errors()
+                .iter()
+                .map(|x| (x.field.clone(), format!("{}: {}", x.field, x.message)))
+                .collect(),
+            None,
+        ),
+        Err(other) => return Err(other),
+    };
+    let orgs = state.store.list_organisations().await?;
+    let (entries, next) = found.map_or_else(Default::default, |f| (f.entries, f.next_cursor));
+    let results = entries
+        .into_iter()
+        .map(|e| ResultCard {
+            id: e.consultation.id.to_string(),
+            title: e.consultation.plan.title().to_owned(),
+            organisation: orgs
+                .iter()
+                .find(|o| o.id == e.consultation.organisation_id)
+                .map_or_else(|| e.consultation.plan.organisation().to_string(), |o| o.name.clone()),
+            published_on: e.feedback.as_ref().and_then(|f| f.published_on),
+            summary: e.feedback.as_ref().and_then(|f| f.summary.clone()),
+            themes: e.feedback.map_or(0, |f| f.items.len()),
+            documents: e.documents.into_iter().map(|d| (d.id.to_string(), d.title)).collect(),
+        })
+        .collect();
+    let next = next.map(|cursor| {
+        let mut params = vec![("cursor", cursor)];
+        for (k, v) in [("q", &form.q), ("topic", &form.topic), ("year", &form.year)] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                params.push((k, v.clone()));
+            }
+        }
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
+        format!("/results?{}", query.join("&"))
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = page(&ResultsPage {
+        text: &ENGLISH,
+        errors,
+        q: form.q.unwrap_or_default(),
+        topic: form.topic.unwrap_or_default(),
+        year: form.year.unwrap_or_default(),
+        results,
+        next,
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPage {
+    text: &'static Text,
+    title: String,
+    /// The review's content, every value escaped by `review_body`.
+    body: String,
+    years: Vec<i32>,
+}
+
+/// The annual review of the current year so far.
+async fn annual_review_now(State(state): State<AppState>) -> Result<Response, ApiError> {
+    review_page(&state, chrono::Datelike::year(&state.clock.today())).await
+}
+
+/// The annual review of a year: what was asked, you said / we did, what was not done and why,
+/// measures, and who responded against the population with its chart (small numbers suppressed).
+async fn annual_review(State(state): State<AppState>, Path(year): Path<String>) -> Result<Response, ApiError> {
+    let this_year = chrono::Datelike::year(&state.clock.today());
+    match year.parse::<i32>() {
+        Ok(y) if (1990..=this_year).contains(&y) => review_page(&state, y).await,
+        _ => not_found(),
+    }
+}
+
+async fn review_page(state: &AppState, year: i32) -> Result<Response, ApiError> {
+    let Some(period) = consult_core::Period::year(year) else {
+        return not_found();
+    };
+    let scope = consult_store::review::ReviewScope::default();
+    let review = consult_store::review::review(&state.store, period, &scope, state.clock.today()).await?;
+    let this_year = chrono::Datelike::year(&state.clock.today());
+    page(&ReviewPage {
+        text: &ENGLISH,
+        title: format!("{} {year}", ENGLISH.review_title),
+        body: crate::routes::reports::review_body(&review),
+        years: (this_year - 4..=this_year).rev().filter(|y| *y != year).collect(),
+    })
+}
+
+// ----- comments, compliments and complaints about how an activity was run -----
+
+#[derive(Template)]
+#[template(path = "remark.html")]
+struct RemarkPage {
+    text: &'static Text,
+    id: String,
+    title: String,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    kind: String,
+    body: String,
+    principle: String,
+    contact: String,
+}
+
+impl RemarkPage {
+    /// The error shown beside a field, if any.
+    fn error(&self, anchor: &str) -> Option<&str> {
+        self.errors.iter().find(|(a, _)| a == anchor).map(|(_, m)| m.as_str())
+    }
+}
+
+/// The form to comment on, compliment or complain about how an activity was run.
+async fn remark_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = RemarkPage {
+        text: &ENGLISH,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        errors: Vec::new(),
+        csrf,
+        kind: String::new(),
+        body: String::new(),
+        principle: String::new(),
+        contact: String::new(),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// Receives a remark: the anti-forgery token and per-client limit, then the core's validation
+/// (`Remark::parse`), errors beside their fields. The contact goes to the owner only.
+async fn remark_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let posted = Posted(fields);
+    let back = format!("/activities/{}", c.id);
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), back.clone())? {
+        return Ok(refusal);
+    }
+    let one = |name: &str| posted.one(name).map(str::to_owned);
+    let input = consult_core::RemarkInput {
+        kind: one("kind"),
+        body: one("body"),
+        principle: one("principle"),
+        contact: one("contact"),
+    };
+    let errors: Vec<(String, String)> =
+        match consult_core::Remark::parse(Uuid::now_v7(), c.id, input, state.clock.now()) {
+            Ok(remark) => {
+                let public = consult_core::Actor {
+                    name: "public".into(),
+                    role: consult_core::Role::Officer,
+                    organisation: None,
+                };
+                state.store.insert_remark(&remark, &public).await?;
+                return message(
+                    StatusCode::OK,
+                    t.remark_thanks_title,
+                    t.remark_thanks_body,
+                    Some(back),
+                    None,
+                );
+            }
+            Err(e) => e
+                .errors()
+                .iter()
+                .map(|x| match x.field.as_str() {
+                    "kind" => ("kind-1".to_owned(), t.enter_kind.to_owned()),
+                    "body" if posted.one("body").is_none() => ("body".to_owned(), t.enter_body.to_owned()),
+                    other => (other.to_owned(), x.message.clone()),
+                })
+                .collect(),
+        };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let keep = |name: &str| posted.raw(name).unwrap_or_default().to_owned();
+    let form = RemarkPage {
+        text: t,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        errors,
+        csrf,
+        kind: keep("kind"),
+        body: keep("body"),
+        principle: keep("principle"),
+        contact: keep("contact"),
+    };
+    form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
+}
+
 /// The hub's stylesheet (no inline styles: the CSP allows only this).
 async fn stylesheet() -> impl IntoResponse {
     (
@@ -1331,6 +1651,10 @@ pub fn router() -> Router<AppState> {
         .route("/forward-plan", get(forward_plan))
         .route("/activities/{id}", get(activity))
         .route("/activities/{id}/respond", get(respond_form).post(respond_submit))
+        .route("/activities/{id}/remark", get(remark_form).post(remark_submit))
+        .route("/results", get(results))
+        .route("/annual-review", get(annual_review_now))
+        .route("/annual-review/{year}", get(annual_review))
         .route("/register-interests", get(interests_form).post(interests_submit))
         .route("/my-registration", get(manage_form).post(manage_submit))
         .route("/hub.css", get(stylesheet))

@@ -188,21 +188,21 @@ pub(crate) async fn delete_document(
 #[into_params(parameter_in = Query)]
 pub(crate) struct LibraryQuery {
     /// Text in the title, summary or topics (case-insensitive).
-    q: Option<String>,
+    pub(crate) q: Option<String>,
     /// Topic.
-    topic: Option<String>,
+    pub(crate) topic: Option<String>,
     /// Owner organisation slug.
-    organisation: Option<String>,
+    pub(crate) organisation: Option<String>,
     /// Owning service (exact name).
-    service: Option<String>,
+    pub(crate) service: Option<String>,
     /// Year the activity was open in.
     #[param(value_type = Option<i32>)]
-    year: Option<String>,
+    pub(crate) year: Option<String>,
     /// Page size, 1 to 500 (default 50).
     #[param(value_type = Option<u32>)]
-    limit: Option<String>,
+    pub(crate) limit: Option<String>,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// One activity in the results library.
@@ -238,6 +238,47 @@ pub(crate) async fn library(
     State(state): State<AppState>,
     super::ApiQuery(q): super::ApiQuery<LibraryQuery>,
 ) -> Result<Json<LibraryPage>, ApiError> {
+    let found = find(&state, q).await?;
+    let chosen: Vec<Consultation> = found.entries.iter().map(|e| e.consultation.clone()).collect();
+    let views = super::consultations::views(&state, &chosen, state.clock.today()).await?;
+    let items = found
+        .entries
+        .into_iter()
+        .zip(views)
+        .map(|(e, consultation)| LibraryEntry {
+            consultation,
+            published_on: e.feedback.as_ref().and_then(|f| f.published_on),
+            summary: e.feedback.as_ref().and_then(|f| f.summary.clone()),
+            themes: e.feedback.map(|f| f.items).unwrap_or_default(),
+            documents: e.documents,
+        })
+        .collect();
+    Ok(Json(LibraryPage {
+        items,
+        next_cursor: found.next_cursor,
+    }))
+}
+
+/// An activity of the results library with its published feedback and documents.
+pub(crate) struct Found {
+    /// The activity.
+    pub(crate) consultation: Consultation,
+    /// Its feedback, when published.
+    pub(crate) feedback: Option<consult_core::Feedback>,
+    /// Its documents.
+    pub(crate) documents: Vec<Document>,
+}
+
+/// A page of the results library, before it is shown.
+pub(crate) struct FoundPage {
+    /// Entries, by opening date.
+    pub(crate) entries: Vec<Found>,
+    /// Pass as `cursor` for the next page.
+    pub(crate) next_cursor: Option<String>,
+}
+
+/// Searches the results library (the API's and the hub's): published activities only.
+pub(crate) async fn find(state: &AppState, q: LibraryQuery) -> Result<FoundPage, ApiError> {
     let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
         None => None,
         Some(y) => Some(
@@ -258,7 +299,7 @@ pub(crate) async fn library(
         cursor: q.cursor,
         ..Default::default()
     };
-    let (filter, page) = super::consultations::parse_register_query(&state, register, Order::ByOpening).await?;
+    let (filter, page) = super::consultations::parse_register_query(state, register, Order::ByOpening).await?;
     let today = state.clock.today();
     let found = state
         .store
@@ -273,23 +314,16 @@ pub(crate) async fn library(
     let ids: Vec<ConsultationId> = chosen.iter().map(|c| c.id).collect();
     let mut feedback = state.store.feedback(&ids).await?;
     let mut documents = state.store.documents(&ids).await?;
-    let views = super::consultations::views(&state, &chosen, today).await?;
-    let items = chosen
-        .iter()
-        .zip(views)
-        .map(|(c, consultation)| {
-            let f = feedback.remove(&c.id).filter(|f| f.published_on.is_some());
-            LibraryEntry {
-                consultation,
-                published_on: f.as_ref().and_then(|f| f.published_on),
-                summary: f.as_ref().and_then(|f| f.summary.clone()),
-                themes: f.map(|f| f.items).unwrap_or_default(),
-                documents: documents.remove(&c.id).unwrap_or_default(),
-            }
+    let entries = chosen
+        .into_iter()
+        .map(|c| Found {
+            feedback: feedback.remove(&c.id).filter(|f| f.published_on.is_some()),
+            documents: documents.remove(&c.id).unwrap_or_default(),
+            consultation: c,
         })
         .collect();
-    Ok(Json(LibraryPage {
-        items,
+    Ok(FoundPage {
+        entries,
         next_cursor: found.next.map(|c| c.encode()),
-    }))
+    })
 }

@@ -194,6 +194,12 @@ fn title(r: &EngagementReview) -> String {
 /// The review as a page: summary, measures, what was asked, you said / we did, not done and why,
 /// and who responded with its chart. Every value escaped.
 pub fn review_html(r: &EngagementReview) -> String {
+    document(&title(r), &review_body(r))
+}
+
+/// The review's content, headed by its `h1`, for a page of its own or the hub's: every value
+/// escaped.
+pub fn review_body(r: &EngagementReview) -> String {
     let m = &r.measures;
     let pct = |x: Option<f64>| x.map_or_else(|| "none due".to_owned(), |v| format!("{:.0}%", v * 100.0));
     let money = |x: f64| format!("£{x:.2}");
@@ -286,5 +292,5 @@ pub fn review_html(r: &EngagementReview) -> String {
     );
     b.push_str(&sections(&r.equality, 3));
     b.push_str("</section>");
-    document(&title(r), &b)
+    b
 }

@@ -1,0 +1,270 @@
+// The public hub in headless Chromium, as a resident uses it: from the home page to an activity
+// and its response form (an error, then success), registering interests and unsubscribing,
+// keyboard-only submission, a hostile title shown as text, and an axe-core audit of every page
+// type with no serious or critical violation. Screenshots of each page are kept as artefacts in
+// target/browser-artefacts (never committed).
+//
+// Run by `cargo xtask ci` (which builds `consult` and passes its path in CONSULT_BIN), or by hand:
+//   CONSULT_BIN=target/debug/consult node --test tests/browser/hub.test.mjs
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const BIN = resolve(root, process.env.CONSULT_BIN ?? 'target/debug/consult');
+const CHROMIUM = process.env.CONSULT_CHROMIUM ?? '/usr/bin/chromium';
+const ARTEFACTS = resolve(root, process.env.CONSULT_ARTEFACTS ?? 'target/browser-artefacts');
+
+// What a script injection would set if it ever ran.
+const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> Parks & play';
+
+let dir;
+let server;
+let base;
+let browser;
+let env;
+let hostileId;
+
+/** Runs the `consult` binary against the test database and returns what it printed. */
+function consult(...args) {
+  return execFileSync(BIN, args, { env, encoding: 'utf8' }).trim();
+}
+
+function day(offset) {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + offset);
+  return d.toISOString().slice(0, 10);
+}
+
+async function api(method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Starts `consult serve --demo` on a free port and resolves with its address. */
+function startServer() {
+  return new Promise((ok, fail) => {
+    server = spawn(BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    server.stderr.on('data', (chunk) => {
+      log += chunk;
+      // eslint-disable-next-line no-control-regex
+      const m = log.replace(/\x1b\[[0-9;]*m/g, '').match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) ok(m[1]);
+    });
+    server.on('exit', (code) => fail(new Error(`consult serve exited with ${code}:\n${log}`)));
+  });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'consult-browser-'));
+  mkdirSync(ARTEFACTS, { recursive: true });
+  env = { ...process.env, CONSULT_DATABASE_URL: `sqlite://${join(dir, 'hub.db')}`, NO_COLOR: '1' };
+  base = await startServer();
+  const officer = consult('token', 'create', '--role', 'officer', '--organisation', 'tamworth', '--name', 'Browser officer');
+  const coordinator = consult('token', 'create', '--role', 'coordinator', '--name', 'Browser coordinator');
+  const created = await api('POST', '/api/v1/consultations', officer, {
+    organisation: 'tamworth',
+    title: HOSTILE,
+    summary: 'Tell us about <b>parks</b>',
+    purpose: "To hear residents' views",
+    decision: 'Cabinet decision',
+    decision_date: day(60),
+    can_change: ['Where new play areas go'],
+    cannot_change: ['The budget'],
+    feedback_due_on: day(90),
+    accessible_formats: 'Paper copies and large print on request',
+    level: 'consult',
+    methods: ['online_survey'],
+    audience: { groups: ['residents'], areas: ['E07000199'], equality_groups: [] },
+    topics: ['parks'],
+    opens_on: day(-2),
+    closes_on: day(10),
+  });
+  hostileId = created.id;
+  const path = `/api/v1/consultations/${hostileId}/transitions`;
+  await api('POST', path, officer, { to: 'submitted' });
+  await api('POST', path, coordinator, { to: 'approved', override: 'Browser test fixture' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
+}
+
+test('from the home page to an activity, a hostile title is only text; respond with an error, then successfully', async () => {
+  const page = await browser.newPage();
+  await page.goto(base);
+  await shot(page, 'home');
+  await page.getByRole('link', { name: /Parks & play/ }).first().click();
+  await page.waitForURL(`**/activities/${hostileId}`);
+  assert.equal(await page.locator('h1').textContent(), HOSTILE);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined, 'no injected script ran');
+  assert.equal(await page.locator('main img').count(), 0, 'no injected element');
+  await shot(page, 'activity');
+
+  await page.getByRole('link', { name: 'Respond online' }).click();
+  await page.getByRole('button', { name: 'Send response' }).click();
+  assert.match(await page.title(), /^Error:/);
+  const summary = page.locator('.error-summary');
+  assert.match(await summary.textContent(), /Enter your comments/);
+  await shot(page, 'respond-error');
+  await summary.getByRole('link').first().click();
+  assert.match(page.url(), /#comments$/);
+  await page.getByLabel('Your comments').fill('More benches near the play area, please.');
+  await page.locator('fieldset').first().getByLabel('Prefer not to say').check();
+  await page.getByRole('button', { name: 'Send response' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Response received');
+  await shot(page, 'respond-done');
+  await page.close();
+});
+
+test('register interests with an error, then see, unsubscribe and delete the registration', async () => {
+  const page = await browser.newPage();
+  await page.goto(base);
+  await page.getByRole('link', { name: 'Get invited' }).click();
+  await page.getByRole('button', { name: 'Register' }).click();
+  assert.match(await page.title(), /^Error:/);
+  assert.ok(await page.locator('.error-summary').isVisible());
+  await shot(page, 'interests-error');
+  await page.getByLabel('Email address').fill('resident@example.org');
+  await page.getByLabel('Topics you are interested in').fill('parks, libraries');
+  await page.getByRole('group', { name: 'How should we contact you?' }).getByRole('checkbox').first().check();
+  await page.getByLabel(/I agree to be contacted/).check();
+  await page.getByRole('button', { name: 'Register' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'You are registered');
+  const reference = await page.locator('#reference').textContent();
+  const key = await page.locator('#key').textContent();
+  await shot(page, 'registered');
+
+  await page.getByRole('link', { name: 'Your registration' }).click();
+  await page.getByLabel('Reference').fill(reference);
+  await page.getByLabel('Key').fill(key);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'What we hold about you');
+  assert.match(await page.locator('main').textContent(), /resident@example\.org/);
+  await page.getByRole('button', { name: 'Stop all invitations' }).click();
+  assert.match(await page.locator('main').textContent(), /You will not be invited any more/);
+  await shot(page, 'unsubscribed');
+  await page.getByRole('button', { name: 'Delete my registration' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Registration deleted');
+  await page.close();
+});
+
+test('a response can be written and sent with the keyboard alone', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/activities/${hostileId}/respond`);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to main content');
+  await page.keyboard.press('Enter');
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return `${e.tagName.toLowerCase()}#${e.id}${e.type === 'submit' ? ':submit' : ''}`;
+  });
+  for (let i = 0; i < 40 && (await focused()) !== 'textarea#comments'; i++) await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'textarea#comments', 'the comments field is reached by Tab');
+  await page.keyboard.type('Sent with the keyboard alone.');
+  for (let i = 0; i < 80 && !(await focused()).endsWith(':submit'); i++) await page.keyboard.press('Tab');
+  assert.ok((await focused()).endsWith(':submit'), 'the button is reached by Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForLoadState();
+  assert.equal(await page.locator('h1').textContent(), 'Response received');
+  await page.close();
+});
+
+test('every page type passes an axe-core audit with no serious or critical violation', async () => {
+  // axe is injected into the page, which the hub's CSP (no script at all) would refuse.
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  const published = await (await fetch(`${base}/api/v1/library`)).json();
+  assert.ok(published.items.length > 0, 'the demo data has published results');
+  const results = published.items[0].consultation.id;
+  const pages = [
+    ['home', '/'],
+    ['register', '/register?q=budget'],
+    ['register-error', '/register?area=nowhere'],
+    ['forward-plan', '/forward-plan'],
+    ['activity-open', `/activities/${hostileId}`],
+    ['activity-results', `/activities/${results}`],
+    ['respond', `/activities/${hostileId}/respond`],
+    ['remark', `/activities/${hostileId}/remark`],
+    ['results', '/results'],
+    ['results-error', '/results?year=last'],
+    ['annual-review', `/annual-review`],
+    ['interests', '/register-interests'],
+    ['my-registration', '/my-registration'],
+    ['not-found', '/activities/nothing-here'],
+  ];
+  // Pages reached by posting a form: errors beside fields, and a confirmation.
+  const posted = [
+    ['respond-error', `/activities/${hostileId}/respond`, 'Send response'],
+    ['remark-error', `/activities/${hostileId}/remark`, 'Send'],
+    ['interests-error', '/register-interests', 'Register'],
+    ['my-registration-error', '/my-registration', 'Continue'],
+  ];
+  const failures = [];
+  const violations = async () => {
+    await page.addScriptTag({ path: AXE });
+    return page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+    });
+  };
+  const audit = async (name) => {
+    for (const v of (await violations()).filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+      failures.push(`${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.join(', ')}`);
+    }
+    await shot(page, `audit-${name}`);
+  };
+  // The audit finds what it should: an image without text and an unlabelled field.
+  await page.setContent('<!DOCTYPE html><html lang="en"><title>t</title><main><img src="x.png"><input></main></html>');
+  const broken = (await violations()).map((v) => v.id);
+  assert.ok(broken.includes('image-alt') && broken.includes('label'), broken.join(', '));
+  for (const [name, path] of pages) {
+    await page.goto(`${base}${path}`);
+    await audit(name);
+  }
+  for (const [name, path, button] of posted) {
+    await page.goto(`${base}${path}`);
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await page.waitForLoadState();
+    assert.match(await page.title(), /^Error:/, name);
+    await audit(name);
+  }
+  // A confirmation page (the message template).
+  await page.goto(`${base}/activities/${hostileId}/remark`);
+  await page.getByLabel('A compliment').check();
+  await page.getByLabel('What happened').fill('Clear information and plenty of time.');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Received');
+  await audit('message');
+  await context.close();
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
