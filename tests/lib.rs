@@ -363,3 +363,84 @@ pub fn cli(database_url: &str, args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// `consult serve` as a child process on a database (on the real clock), for tests that kill it.
+#[derive(Debug)]
+pub struct ServerProcess {
+    /// The process.
+    pub child: std::process::Child,
+    /// Base URL, e.g. `http://127.0.0.1:40123`.
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts `consult serve` on `database_url` on a free port, without the per-client limit,
+    /// and waits until it listens.
+    pub fn start(database_url: &str) -> ServerProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(binary())
+            .args(["--database", database_url, "serve", "--bind", "127.0.0.1:0"])
+            .args(["--anonymous-writes-per-minute", "0"])
+            .env_remove("CONSULT_DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Read the log until the address appears, then keep draining it so the server never
+        // blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let plain: String = strip_ansi(&line);
+                if let Some(at) = plain.find("listening on http://") {
+                    let url: String = plain[at + "listening on ".len()..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect();
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(url);
+                    }
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("consult serve did not start listening");
+        ServerProcess { child, base }
+    }
+
+    /// Kills the server with SIGKILL (no shutdown of any kind) and waits for it to go.
+    pub fn kill_nine(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A log line without terminal colour codes.
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

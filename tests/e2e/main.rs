@@ -30,6 +30,7 @@ mod api;
 mod checklist;
 mod cli;
 mod errors;
+mod faults;
 mod feedback;
 mod hub;
 mod overlap;

@@ -1154,6 +1154,13 @@ async fn command(store: &Store, command: Command) -> Result<()> {
             )
             .map_err(|e| CliError::Input(format!("nothing imported: {e}")))?;
             bar.set_message("storing");
+            if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                // No terminal for the bar: say so in the log of a long import.
+                eprintln!(
+                    "consult: checked; storing {} responses in one transaction",
+                    responses.len()
+                );
+            }
             store.insert_responses(&responses).await?;
             bar.finish_and_clear();
             if skipped.is_empty() {

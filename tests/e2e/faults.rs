@@ -1,0 +1,165 @@
+//! Faults: `kill -9` of the server during concurrent submissions, and of the CLI during a bulk
+//! import. Every acknowledged response is there after a restart, none is stored twice, and an
+//! import is never half applied. (Every strategy promises people that their views are kept.)
+
+use consult_tests::{ServerProcess, TestApp, binary, consultation_from};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An activity open today on the real clock (the child server's), with its id.
+async fn open_activity(app: &TestApp) -> (String, String) {
+    let (tamworth, _) = app.seed().await;
+    let today = chrono::Utc::now().date_naive();
+    let id = app
+        .register_activity(&tamworth, consultation_from(today, "tamworth", "Parks survey", -1, 20), true)
+        .await;
+    (id, tamworth)
+}
+
+async fn response_count(base: &str, id: &str, token: &str) -> u64 {
+    let res = reqwest::Client::new()
+        .get(format!("{base}/api/v1/consultations/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["response_count"].as_u64().unwrap()
+}
+
+/// Sends one response with its idempotency key; the receipt's id when acknowledged.
+async fn submit(client: &reqwest::Client, base: &str, id: &str, key: &str) -> Result<(StatusCode, String), String> {
+    let res = client
+        .post(format!("{base}/api/v1/consultations/{id}/responses"))
+        .header("idempotency-key", key)
+        .json(&json!({ "comments": format!("Response {key}") }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.map_err(|e| e.to_string())?;
+    match body["id"].as_str() {
+        Some(stored) if status.is_success() => Ok((status, stored.to_owned())),
+        _ => Err(format!("{status}: {body}")),
+    }
+}
+
+on_both!(kill_nine_during_submissions);
+async fn kill_nine_during_submissions(app: &TestApp) {
+    let (id, tamworth) = open_activity(app).await;
+    let server = ServerProcess::start(&app.database_url);
+    let base = server.base.clone();
+    // Every key sent, and every acknowledgement received, by eight concurrent submitters.
+    let attempted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let mut submitters = Vec::new();
+    for task in 0..8 {
+        let (attempted, acknowledged, client, base, id) =
+            (attempted.clone(), acknowledged.clone(), client.clone(), base.clone(), id.clone());
+        submitters.push(tokio::spawn(async move {
+            for n in 0.. {
+                let key = format!("submitter-{task}-{n}");
+                attempted.lock().unwrap().push(key.clone());
+                match submit(&client, &base, &id, &key).await {
+                    Ok((status, stored)) => {
+                        assert_eq!(status, StatusCode::CREATED);
+                        acknowledged.lock().unwrap().push((key, stored));
+                    }
+                    // The server is gone.
+                    Err(_) => break,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.kill_nine();
+    for s in submitters {
+        s.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let attempted = attempted.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 20, "only {} acknowledged", acknowledged.len());
+
+    // Restarted on the same database: every acknowledged response is there (a retry with its
+    // key is answered with the same id and stores nothing)...
+    let server = ServerProcess::start(&app.database_url);
+    let stored_before = response_count(&server.base, &id, &tamworth).await;
+    assert!(
+        stored_before >= acknowledged.len() as u64 && stored_before <= attempted.len() as u64,
+        "{stored_before} stored, {} acknowledged, {} attempted",
+        acknowledged.len(),
+        attempted.len()
+    );
+    for (key, stored) in &acknowledged {
+        let (status, again) = submit(&client, &server.base, &id, key).await.unwrap();
+        assert_eq!((status, &again), (StatusCode::OK, stored), "{key}");
+    }
+    assert_eq!(response_count(&server.base, &id, &tamworth).await, stored_before);
+    // ...and retrying the ones cut off stores each exactly once: one response per key sent.
+    for key in &attempted {
+        submit(&client, &server.base, &id, key).await.unwrap();
+    }
+    assert_eq!(
+        response_count(&server.base, &id, &tamworth).await,
+        attempted.len() as u64
+    );
+    server.kill_nine();
+}
+
+on_both!(kill_nine_during_import);
+async fn kill_nine_during_import(app: &TestApp) {
+    let (id, tamworth) = open_activity(app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    let rows = 150_000;
+    let mut text = String::from("Comments,Sex\n");
+    for i in 0..rows {
+        text.push_str(&format!("Comment number {i},{}\n", if i % 2 == 0 { "Female" } else { "Male" }));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mapping = dir.path().join("mapping.json");
+    std::fs::write(
+        &mapping,
+        json!({ "comments": "Comments", "channel": "online", "columns": { "sex": "Sex" } }).to_string(),
+    )
+    .unwrap();
+    let import = || {
+        let mut c = std::process::Command::new(binary());
+        c.arg("--database")
+            .arg(&app.database_url)
+            .args(["responses", "import", &id])
+            .arg(&csv)
+            .arg("--mapping")
+            .arg(&mapping)
+            .env_remove("CONSULT_DATABASE_URL")
+            .stdout(std::process::Stdio::null());
+        c
+    };
+    // Killed once it says it is storing, inside its one transaction.
+    let mut child = import().stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("storing") {
+        line.clear();
+        assert!(
+            std::io::BufRead::read_line(&mut log, &mut line).unwrap() > 0,
+            "the import ended without storing"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    assert!(child.try_wait().unwrap().is_none(), "the import finished before it could be killed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Nothing of the killed import is stored...
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
+    assert_eq!(c["response_count"], 0, "a killed import left rows behind");
+    // ...and the same import run to the end stores every row.
+    let status = import().stderr(std::process::Stdio::null()).status().unwrap();
+    assert!(status.success());
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
+    assert_eq!(c["response_count"], rows);
+}
