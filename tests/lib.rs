@@ -104,6 +104,7 @@ impl TestApp {
         // Tests write a lot from one address: the per-client limit has its own test.
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            public_cache: std::time::Duration::ZERO,
             ..consult_api::Limits::default()
         };
         let state = AppState::new(store.clone())
@@ -206,8 +207,13 @@ impl TestApp {
         self.instance_with(consult_api::Limits::default()).await
     }
 
-    /// Starts another server on the same database with these limits; returns its base URL.
+    /// Starts another server on the same database with these limits (and no public cache:
+    /// tests read what they just wrote through any instance); returns its base URL.
     pub async fn instance_with(&self, limits: consult_api::Limits) -> String {
+        let limits = consult_api::Limits {
+            public_cache: std::time::Duration::ZERO,
+            ..limits
+        };
         self.instance(limits, self.today.and_hms_opt(9, 30, 0).unwrap().and_utc())
             .await
     }
@@ -218,9 +224,22 @@ impl TestApp {
         let day = self.today.checked_add_days(chrono::Days::new(days)).unwrap();
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            public_cache: std::time::Duration::ZERO,
             ..consult_api::Limits::default()
         };
         self.instance(limits, day.and_hms_opt(9, 30, 0).unwrap().and_utc())
+            .await
+    }
+
+    /// Starts another server on the same database whose anonymous reads are cached for `ttl`;
+    /// returns its base URL.
+    pub async fn cached_instance(&self, ttl: std::time::Duration) -> String {
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            public_cache: ttl,
+            ..consult_api::Limits::default()
+        };
+        self.instance(limits, self.today.and_hms_opt(9, 30, 0).unwrap().and_utc())
             .await
     }
 

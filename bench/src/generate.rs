@@ -79,7 +79,7 @@ pub const TOPICS: &[&str] = &[
     "dementia",
     "digital services",
 ];
-const KINDS: &[&str] = &[
+pub const KINDS: &[&str] = &[
     "consultation",
     "survey",
     "review",
@@ -96,11 +96,11 @@ const KINDS: &[&str] = &[
     "service redesign",
     "priorities",
 ];
-const PREFIX: &[&str] = &[
+pub const PREFIX: &[&str] = &[
     "Ash", "Brook", "Castle", "Dun", "East", "Fair", "Green", "High", "Kings", "Long", "Mill", "North", "Oak",
     "Queens", "Rother", "South", "Stan", "Tam", "West", "Wood",
 ];
-const SUFFIX: &[&str] = &[
+pub const SUFFIX: &[&str] = &[
     "bury", "field", "ford", "ham", "ley", "minster", "ton", "wick", "worth", "by",
 ];
 const PHRASES: &[&str] = &[

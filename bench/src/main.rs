@@ -4,9 +4,11 @@
 //! Usage: `consult-bench overlap [--size N] [--queries Q] [--pg URL]`
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
 //!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
+//!        `consult-bench load [--seconds S] [--connections C] [--pg URL]` (needs wrk)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod generate;
+mod load;
 mod overlap;
 mod residents;
 mod responses;
@@ -81,5 +83,10 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1_000_000);
         runtime.block_on(responses::run(n, rows, pg.as_deref()));
+    }
+    if matches!(which, "load" | "all") {
+        let seconds = arg(&args, "--seconds").and_then(|s| s.parse().ok()).unwrap_or(10);
+        let connections = arg(&args, "--connections").and_then(|s| s.parse().ok()).unwrap_or(64);
+        load::run(seconds, connections, pg.as_deref());
     }
 }

@@ -13,7 +13,11 @@ async fn open_activity(app: &TestApp) -> (String, String) {
     let (tamworth, _) = app.seed().await;
     let today = chrono::Utc::now().date_naive();
     let id = app
-        .register_activity(&tamworth, consultation_from(today, "tamworth", "Parks survey", -1, 20), true)
+        .register_activity(
+            &tamworth,
+            consultation_from(today, "tamworth", "Parks survey", -1, 20),
+            true,
+        )
         .await;
     (id, tamworth)
 }
@@ -55,11 +59,19 @@ async fn kill_nine_during_submissions(app: &TestApp) {
     // Every key sent, and every acknowledgement received, by eight concurrent submitters.
     let attempted = Arc::new(Mutex::new(Vec::<String>::new()));
     let acknowledged = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let mut submitters = Vec::new();
     for task in 0..8 {
-        let (attempted, acknowledged, client, base, id) =
-            (attempted.clone(), acknowledged.clone(), client.clone(), base.clone(), id.clone());
+        let (attempted, acknowledged, client, base, id) = (
+            attempted.clone(),
+            acknowledged.clone(),
+            client.clone(),
+            base.clone(),
+            id.clone(),
+        );
         submitters.push(tokio::spawn(async move {
             for n in 0.. {
                 let key = format!("submitter-{task}-{n}");
@@ -118,7 +130,10 @@ async fn kill_nine_during_import(app: &TestApp) {
     let rows = 150_000;
     let mut text = String::from("Comments,Sex\n");
     for i in 0..rows {
-        text.push_str(&format!("Comment number {i},{}\n", if i % 2 == 0 { "Female" } else { "Male" }));
+        text.push_str(&format!(
+            "Comment number {i},{}\n",
+            if i % 2 == 0 { "Female" } else { "Male" }
+        ));
     }
     std::fs::write(&csv, text).unwrap();
     let mapping = dir.path().join("mapping.json");
@@ -151,7 +166,10 @@ async fn kill_nine_during_import(app: &TestApp) {
         );
     }
     std::thread::sleep(Duration::from_millis(150));
-    assert!(child.try_wait().unwrap().is_none(), "the import finished before it could be killed");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import finished before it could be killed"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     // Nothing of the killed import is stored...

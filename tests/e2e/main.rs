@@ -27,6 +27,7 @@ macro_rules! on_both {
 }
 
 mod api;
+mod cache;
 mod checklist;
 mod cli;
 mod errors;

@@ -185,6 +185,7 @@ fn bench(quick: bool) -> Result<(), String> {
         vec!["overlap", "--size", activities, "--queries", queries],
         vec!["residents", "--residents", residents, "--contacts-per-resident", "10"],
         vec!["responses", "--responses", responses, "--import-rows", responses],
+        vec!["load", "--seconds", if quick { "3" } else { "10" }],
     ] {
         eprintln!("xtask: consult-bench {}", args.join(" "));
         let out = Command::new(&harness)
@@ -236,7 +237,9 @@ fn bench(quick: bool) -> Result<(), String> {
            English place names, 30 counties with 10 districts, ten years of dates) and by SQL inside\n  \
            the database for residents (20 areas, interests, ten invitations each over two years) and\n  \
            responses (5,000 activities over ten years, five monitoring answers each); survey exports\n  \
-           written as CSV files and imported through the CLI's path.\n\n\
+           written as CSV files and imported through the CLI's path; load: the demo register with\n  \
+           2,000 more activities, served in-process on two worker threads and driven over loopback\n  \
+           by wrk (Debian's package, one thread, 64 connections) and by 200 reqwest submitters.\n\n\
          | what | figure | target | comparison and notes |\n|---|---|---|---|\n{rows}",
         if quick { " --quick" } else { "" },
         machine()

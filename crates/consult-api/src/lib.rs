@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod chart;
 pub mod error;
 pub mod extract;
@@ -86,6 +87,9 @@ pub struct Limits {
     pub anonymous_writes_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// How long an anonymous read is answered from this instance's cache (zero: never); see
+    /// [`cache`].
+    pub public_cache: Duration,
 }
 
 impl Default for Limits {
@@ -96,6 +100,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             anonymous_writes_per_minute: 30,
             trust_forwarded_for: false,
+            public_cache: Duration::from_secs(1),
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct AppState {
     pub residents: Arc<consult_store::audience::ResidentCache>,
     /// The per-client limit on anonymous writes.
     pub rate: Arc<rate::RateLimiter>,
+    /// Anonymous reads answered recently, for `limits.public_cache`.
+    pub public_cache: Arc<cache::PublicCache>,
 }
 
 impl AppState {
@@ -130,6 +137,7 @@ impl AppState {
             )),
             residents: Arc::new(consult_store::audience::ResidentCache::new()),
             rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_writes_per_minute)),
+            public_cache: Arc::new(cache::PublicCache::new()),
         }
     }
 
@@ -156,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hub::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

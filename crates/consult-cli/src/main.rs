@@ -54,6 +54,10 @@ enum Command {
         /// Anonymous writes allowed per client address per minute (0: no limit).
         #[arg(long, env = "CONSULT_ANONYMOUS_WRITES_PER_MINUTE", default_value_t = 30)]
         anonymous_writes_per_minute: u32,
+        /// Milliseconds an anonymous read (the public register, forward plan, library, hub pages)
+        /// is answered from this instance's cache (0: never). Writes through the instance empty it.
+        #[arg(long, env = "CONSULT_PUBLIC_CACHE_MS", default_value_t = 1000)]
+        public_cache_ms: u64,
     },
     /// Create or upgrade the database schema.
     Migrate,
@@ -581,11 +585,13 @@ async fn run(cli: Cli) -> Result<()> {
         demo,
         trust_proxy,
         anonymous_writes_per_minute,
+        public_cache_ms,
     } = &cli.command
     {
         let limits = consult_api::Limits {
             trust_forwarded_for: *trust_proxy,
             anonymous_writes_per_minute: *anonymous_writes_per_minute,
+            public_cache: std::time::Duration::from_millis(*public_cache_ms),
             ..consult_api::Limits::default()
         };
         return serve(&cli.database, bind, *demo, limits).await;

@@ -1,0 +1,72 @@
+//! The short-lived cache of anonymous reads: hits within its lifetime, bypassed by credentials,
+//! emptied by a write through the same instance, never holding a page with a reader's own token.
+
+use consult_tests::{TestApp, consultation};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::time::Duration;
+
+async fn text(app: &TestApp, url: &str, token: Option<&str>) -> (String, String) {
+    let mut req = app.client.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+    (res.text().await.unwrap(), id)
+}
+
+on_both!(anonymous_reads_are_cached_briefly);
+async fn anonymous_reads_are_cached_briefly(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let first = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let cached = app.cached_instance(Duration::from_secs(60)).await;
+    let list = format!("{cached}/api/v1/consultations?status=open");
+    let (before, id1) = text(app, &list, None).await;
+    assert!(before.contains(&first));
+    let (hub_before, _) = text(app, &format!("{cached}/register"), None).await;
+
+    // Published through another instance: this one answers from its cache (each answer with its
+    // own request id), except to a caller with credentials.
+    let second = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -1, 10), true)
+        .await;
+    let (again, id2) = text(app, &list, None).await;
+    assert_eq!(again, before, "a cache hit");
+    assert_ne!(id1, id2);
+    assert_eq!(text(app, &format!("{cached}/register"), None).await.0, hub_before);
+    let (fresh, _) = text(app, &list, Some(&tamworth)).await;
+    assert!(fresh.contains(&second), "credentials bypass the cache");
+
+    // A form page carries the reader's own anti-forgery token: never shared.
+    let form = format!("{cached}/activities/{first}/respond");
+    let (a, _) = text(app, &form, None).await;
+    let (b, _) = text(app, &form, None).await;
+    assert_ne!(a, b);
+
+    // A write through this instance empties its cache.
+    let res = app
+        .client
+        .post(format!("{cached}/api/v1/consultations/{first}/responses"))
+        .json(&json!({ "comments": "More benches" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (after, _) = text(app, &list, None).await;
+    assert!(after.contains(&second), "{after}");
+    assert_ne!(text(app, &format!("{cached}/register"), None).await.0, hub_before);
+
+    // An entry lives no longer than the cache's lifetime.
+    let brief = app.cached_instance(Duration::from_millis(300)).await;
+    let brief_list = format!("{brief}/api/v1/consultations?status=open");
+    text(app, &brief_list, None).await;
+    let third = app
+        .register_activity(&tamworth, consultation("tamworth", "Bus routes", -1, 10), true)
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(text(app, &brief_list, None).await.0.contains(&third));
+}
