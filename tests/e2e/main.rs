@@ -27,6 +27,7 @@ macro_rules! on_both {
 }
 
 mod api;
+mod authz;
 mod cache;
 mod checklist;
 mod cli;
@@ -38,4 +39,5 @@ mod overlap;
 mod plans;
 mod residents;
 mod responses;
+mod slow;
 mod tidy;

@@ -52,6 +52,9 @@ pub enum ApiError {
     /// 409: approval refused because blocking checks fail.
     #[error("{0}")]
     Blocked(String, Vec<CheckResult>),
+    /// 408: the request took longer than the limit (a slow body, or slow work).
+    #[error("{0}")]
+    Timeout(String),
     /// 413: body too large.
     #[error("{0}")]
     TooLarge(String),
@@ -87,6 +90,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) | Self::Blocked(..) => StatusCode::CONFLICT,
+            Self::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -105,6 +109,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method-not-allowed",
             Self::Conflict(_) => "conflict",
             Self::Blocked(..) => "approval-blocked",
+            Self::Timeout(_) => "request-timeout",
             Self::TooLarge(_) => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Invalid(_) => "invalid-fields",

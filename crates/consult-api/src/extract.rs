@@ -65,6 +65,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Reads a JSON value already parsed (by [`ApiJson`]) as `T`, naming the field at fault as
+/// [`parse_json`] does: for handlers that check who is calling before what they sent.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::field(&field, clean_serde_message(&e.into_inner().to_string()))
+    })
+}
+
 /// Drops serde's " at line 1 column 5" suffix: the field path already says where.
 fn clean_serde_message(m: &str) -> String {
     match m.rfind(" at line ") {

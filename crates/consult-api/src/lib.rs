@@ -40,7 +40,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Where the API reads the time. Tests fix it; the server uses the system clock.
@@ -82,6 +81,9 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// Longest a request may take before a 408.
     pub request_timeout: Duration,
+    /// Longest a client may take to send a request's head (method, path, headers) before the
+    /// connection is closed.
+    pub header_read_timeout: Duration,
     /// Anonymous writes (responses, registrations) allowed per client address per minute
     /// (0: no limit).
     pub anonymous_writes_per_minute: u32,
@@ -98,6 +100,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_document_bytes: 20 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             anonymous_writes_per_minute: 30,
             trust_forwarded_for: false,
             public_cache: Duration::from_secs(1),
@@ -167,10 +170,18 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
+        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
+            let limit = limits.request_timeout;
+            async move {
+                match tokio::time::timeout(limit, next.run(req)).await {
+                    Ok(res) => res,
+                    Err(_) => axum::response::IntoResponse::into_response(error::ApiError::Timeout(format!(
+                        "the request took longer than {} s and was stopped",
+                        limit.as_secs_f64()
+                    ))),
+                }
+            }
+        }))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req
@@ -183,16 +194,55 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
-/// Serves the application on `listener` until `shutdown` completes.
+/// Serves the application on `listener` until `shutdown` completes, then lets requests in
+/// flight finish.
+///
+/// Each connection is HTTP/1.1 with a limit on reading the request head
+/// ([`Limits::header_read_timeout`]): a client that opens connections and sends its headers a
+/// byte at a time (slowloris) is cut off rather than holding them open. Bodies and handlers are
+/// bounded by [`Limits::request_timeout`] (408).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let header_read_timeout = state.limits.header_read_timeout;
+    let app = router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, addr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = app.clone().map_request(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(addr));
+            req
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .serve_connection(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
 }

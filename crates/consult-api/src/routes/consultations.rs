@@ -76,6 +76,21 @@ pub(crate) async fn create_consultation(
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.required()?;
     let snapshot = state.store.register_snapshot().await?;
+    let forbidden = |slug: &str| {
+        ApiError::Forbidden(format!(
+            "officers can only register activities for their own organisation, not {slug}"
+        ))
+    };
+    // Who may write for the organisation named is decided before the rest is checked.
+    if let Some(named) = snapshot
+        .organisations
+        .iter()
+        .find(|o| Some(o.slug.as_str()) == input.organisation.as_deref().map(str::trim))
+    {
+        if !actor.may_write(named.id) {
+            return Err(forbidden(named.slug.as_str()));
+        }
+    }
     let plan = ConsultationPlan::parse(input, snapshot.context())?;
     let org = snapshot
         .organisations
@@ -83,10 +98,7 @@ pub(crate) async fn create_consultation(
         .find(|o| o.slug == *plan.organisation())
         .ok_or_else(|| ApiError::field("organisation", "unknown organisation"))?;
     if !actor.may_write(org.id) {
-        return Err(ApiError::Forbidden(format!(
-            "officers can only register activities for their own organisation, not {}",
-            org.slug
-        )));
+        return Err(forbidden(org.slug.as_str()));
     }
     let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, state.clock.now());
     state.store.insert_consultation(&c, &actor).await?;
