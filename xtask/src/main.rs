@@ -4,7 +4,8 @@
 //!   PostgreSQL when `CONSULT_TEST_POSTGRES_URL` is set; required under `CI=true`), doc tests and
 //!   the consult-core docs without warnings, then the public hub in headless Chromium
 //!   (`tests/browser`, Node.js with playwright-core and axe-core from npm; skipped with a warning
-//!   when Chromium or Node.js is missing, required under `CI=true`).
+//!   when Chromium or Node.js is missing, required under `CI=true`), then every fuzz target for a
+//!   bounded time (cargo-fuzz; required under `CI=true`).
 //! - `cargo xtask openapi [PATH]`: writes the published OpenAPI document (default
 //!   `docs/openapi.json`).
 //! - `cargo xtask bench [--quick]`: builds the benchmark harness in release, runs every benchmark
@@ -88,7 +89,44 @@ fn ci() -> Result<(), String> {
         "example program",
         Command::new(cargo()).args(["run", "--quiet", "--package", "consult-core", "--example", "register"]),
     )?;
-    browser_tests()
+    browser_tests()?;
+    fuzz()
+}
+
+/// Every parser of outside data under libFuzzer (`fuzz/`, cargo-fuzz on stable without a
+/// sanitizer), each for a bounded time (`CONSULT_FUZZ_SECONDS`, default 12), from the seeds in
+/// `fuzz/seeds`. A crash fails CI and leaves its input in `fuzz/artifacts`.
+fn fuzz() -> Result<(), String> {
+    let have = Command::new(cargo())
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            return Err("cargo-fuzz is needed in CI; .ci/run installs it".into());
+        }
+        eprintln!("xtask: cargo-fuzz is not installed; skipping the fuzz targets (cargo install cargo-fuzz)");
+        return Ok(());
+    }
+    let seconds = std::env::var("CONSULT_FUZZ_SECONDS").unwrap_or_else(|_| "12".into());
+    let dir = root().join("fuzz");
+    run(
+        "cargo fuzz build",
+        Command::new(cargo()).args(["fuzz", "build", "-s", "none"]),
+    )?;
+    for target in ["register_csv", "responses_csv", "nomis_csv", "plan_file", "json_bodies"] {
+        let corpus = dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        run(
+            &format!("cargo fuzz run {target} ({seconds} s)"),
+            Command::new(cargo())
+                .args(["fuzz", "run", "-s", "none", target])
+                .arg(&corpus)
+                .arg(dir.join("seeds").join(target))
+                .args(["--", &format!("-max_total_time={seconds}")]),
+        )?;
+    }
+    Ok(())
 }
 
 /// The hub in headless Chromium: navigation, forms, keyboard-only use and an accessibility audit
