@@ -5,7 +5,8 @@
 //!   the consult-core docs without warnings, then the public hub in headless Chromium
 //!   (`tests/browser`, Node.js with playwright-core and axe-core from npm; skipped with a warning
 //!   when Chromium or Node.js is missing, required under `CI=true`), then every fuzz target for a
-//!   bounded time (cargo-fuzz; required under `CI=true`).
+//!   bounded time (cargo-fuzz), and schemathesis against the published OpenAPI document (both
+//!   required under `CI=true`).
 //! - `cargo xtask openapi [PATH]`: writes the published OpenAPI document (default
 //!   `docs/openapi.json`).
 //! - `cargo xtask bench [--quick]`: builds the benchmark harness in release, runs every benchmark
@@ -90,7 +91,96 @@ fn ci() -> Result<(), String> {
         Command::new(cargo()).args(["run", "--quiet", "--package", "consult-core", "--example", "register"]),
     )?;
     browser_tests()?;
+    api_conformance()?;
     fuzz()
+}
+
+/// The server against its own published OpenAPI document: schemathesis (PyPI) sends generated
+/// requests to every operation as an administrator and checks that no answer is a 5xx and every
+/// status, content type, header and body is the documented one.
+fn api_conformance() -> Result<(), String> {
+    use std::io::BufRead;
+    // `python3 -m schemathesis.cli` works wherever pip put the package, on PATH or not.
+    let schemathesis = || {
+        let mut c = Command::new("python3");
+        c.args(["-m", "schemathesis.cli"]);
+        c
+    };
+    let have = schemathesis()
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            return Err("schemathesis is needed in CI; .ci/run installs it".into());
+        }
+        eprintln!("xtask: schemathesis is not installed; skipping the API conformance run (pip install schemathesis)");
+        return Ok(());
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root().join("target"), PathBuf::from);
+    let consult = target.join("debug/consult");
+    let dir = std::env::temp_dir().join(format!("consult-conformance-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let database = format!("sqlite://{}", dir.join("consult.db").display());
+    let mut server = Command::new(&consult)
+        .args(["--database", &database, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .args(["--anonymous-writes-per-minute", "0"])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", consult.display()))?;
+    let mut log = std::io::BufReader::new(server.stderr.take().ok_or("no server log")?);
+    let mut base = None;
+    let mut line = String::new();
+    while base.is_none() && log.read_line(&mut line).is_ok_and(|n| n > 0) {
+        if let Some(at) = line.find("listening on http://") {
+            base = line[at + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .map(str::to_owned);
+        }
+        line.clear();
+    }
+    // Keep reading the log so the server never blocks on it.
+    std::thread::spawn(move || for _ in log.lines() {});
+    let result = (|| {
+        let base = base.ok_or("the server did not start")?;
+        let token = Command::new(&consult)
+            .args([
+                "--database",
+                &database,
+                "token",
+                "create",
+                "--role",
+                "admin",
+                "--name",
+                "schemathesis",
+            ])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
+        run(
+            "schemathesis against openapi.json",
+            schemathesis().args([
+                "run",
+                &format!("{base}/openapi.json"),
+                "--checks",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                "--header",
+                &format!("Authorization: Bearer {token}"),
+                "--max-examples",
+                "15",
+                // Binary uploads (application/pdf and others) cannot be generated; e2e tests cover them.
+                "--exclude-path-regex",
+                "/documents/upload$",
+            ]),
+        )
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Every parser of outside data under libFuzzer (`fuzz/`, cargo-fuzz on stable without a

@@ -131,7 +131,41 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                 .response("200", utoipa::openapi::Response::new("OpenAPI document")),
         ),
     );
+    add_problem_default(&mut doc);
     doc
+}
+
+/// Every operation can answer with a problem its annotations do not list (a bad token is 401
+/// anywhere, a body over the limit 413, a slow request 408, an unreachable database 503):
+/// documented once as each operation's `default` response, application/problem+json.
+fn add_problem_default(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = ResponseBuilder::new()
+        .description("A problem (RFC 9457): the status says which; `errors` names every field at fault")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.responses
+                .responses
+                .entry("default".into())
+                .or_insert_with(|| RefOr::T(problem.clone()));
+        }
+    }
 }
 
 pub(crate) async fn serve_openapi() -> Json<utoipa::openapi::OpenApi> {

@@ -614,6 +614,8 @@ async fn serve(database: &str, bind: &str, demo: bool, limits: consult_api::Limi
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: logs written to files and journals stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let store = Store::connect(database).await?;
     if demo {

@@ -17,8 +17,8 @@ use uuid::Uuid;
 /// Register an organisation (a council or partner body). Admins only.
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
     security(("bearer" = [])),
-    responses((status = 201, body = OrganisationView), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = OrganisationView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn create_organisation(
     State(state): State<AppState>,
     caller: Caller,
@@ -48,7 +48,7 @@ pub(crate) async fn list_organisations(
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/organisations/{slug}", tag = "organisations",
     params(("slug" = String, Path, description = "organisation slug")),
-    responses((status = 200, body = OrganisationView), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrganisationView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_organisation(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -67,8 +67,8 @@ pub(crate) struct ServiceInput {
 /// Add a service to an organisation. Admins, coordinators, and the organisation's own officers.
 #[utoipa::path(post, path = "/api/v1/organisations/{slug}/services", tag = "organisations", request_body = ServiceInput,
     params(("slug" = String, Path, description = "organisation slug")), security(("bearer" = [])),
-    responses((status = 201, body = OrganisationView), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = OrganisationView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn add_service(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,7 +96,7 @@ pub(crate) async fn add_service(
 
 /// Add an area (a GSS code within its parent). Coordinators only.
 #[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = AreaInput, security(("bearer" = [])),
-    responses((status = 201, body = Area), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = Area), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn create_area(
     State(state): State<AppState>,
     caller: Caller,
@@ -131,7 +131,7 @@ pub(crate) struct TokenInput {
 
 /// Issue a bearer token. Admins only. The secret is in the response, once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenInput, security(("bearer" = [])),
-    responses((status = 201, body = TokenView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = TokenView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,

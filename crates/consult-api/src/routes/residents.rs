@@ -72,7 +72,7 @@ async fn own(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Resident
 /// See what is held: the registration. With the management token.
 #[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents",
     params(("id" = String, Path, description = "registration id"), ("X-Resident-Token" = String, Header, description = "management token")),
-    responses((status = 200, body = Resident), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Resident), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -94,7 +94,7 @@ pub(crate) struct ResidentExport {
 /// Export everything held about a resident. With the management token.
 #[utoipa::path(get, path = "/api/v1/residents/{id}/export", tag = "residents",
     params(("id" = String, Path, description = "registration id"), ("X-Resident-Token" = String, Header, description = "management token")),
-    responses((status = 200, body = ResidentExport), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ResidentExport), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -108,7 +108,7 @@ pub(crate) async fn export(
 /// Delete everything held about a resident. With the management token.
 #[utoipa::path(delete, path = "/api/v1/residents/{id}", tag = "residents",
     params(("id" = String, Path, description = "registration id"), ("X-Resident-Token" = String, Header, description = "management token")),
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -122,7 +122,7 @@ pub(crate) async fn delete(
 /// Stop all invitations (consent withdrawn). With the management token.
 #[utoipa::path(post, path = "/api/v1/residents/{id}/unsubscribe", tag = "residents",
     params(("id" = String, Path, description = "registration id"), ("X-Resident-Token" = String, Header, description = "management token")),
-    responses((status = 200, body = Resident), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Resident), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Path(id): Path<String>,
