@@ -273,3 +273,57 @@ async fn residents_invitations_and_fatigue(app: &TestApp) {
     assert_eq!(findings[0]["kind"], "person", "{findings}");
     assert_eq!(findings[0]["count"], 1);
 }
+
+on_both!(instances_share_the_residents_register);
+async fn instances_share_the_residents_register(app: &TestApp) {
+    // Two servers on one database, each with its own audience index: what one is told, the
+    // other plans with at its next use.
+    let (tamworth, _) = app.seed().await;
+    let mut body = consultation("tamworth", "Parks and open spaces", -2, 30);
+    body["topics"] = json!(["parks"]);
+    let id = app.register_activity(&tamworth, body, true).await;
+    let other = app.second_instance().await;
+    let plan = |base: String| {
+        let (client, coordinator, id) = (app.client.clone(), app.coordinator.clone(), id.clone());
+        async move {
+            let res = client
+                .post(format!("{base}/api/v1/consultations/{id}/invitations?dry_run=true"))
+                .bearer_auth(coordinator)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            consult_tests::into_json(res).await.1
+        }
+    };
+    assert_eq!(plan(other.clone()).await["invited"], 0);
+    let ann = json!({ "email": "ann@example.org", "interests": ["parks"], "areas": ["E07000199"],
+        "channels": ["email"], "consent": true });
+    let (ann, ann_token) = register_resident(app, ann).await;
+    assert_eq!(plan(other.clone()).await["invited"], 1, "registered through the first");
+    let (s, _) = as_resident(
+        app,
+        Method::POST,
+        &format!("/api/v1/residents/{ann}/unsubscribe"),
+        Some(&ann_token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let seen = plan(other.clone()).await;
+    assert_eq!(
+        (seen["invited"].as_u64(), seen["excluded"]["no_consent"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let (s, _) = as_resident(
+        app,
+        Method::DELETE,
+        &format!("/api/v1/residents/{ann}"),
+        Some(&ann_token),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        plan(other).await,
+        json!({ "invited": 0, "by_channel": {}, "excluded": {}, "recorded": false })
+    );
+}
