@@ -31,6 +31,7 @@ mod authz;
 mod cache;
 mod checklist;
 mod cli;
+mod copy;
 mod errors;
 mod faults;
 mod feedback;

@@ -439,6 +439,11 @@ macro_rules! backend {
                 Self { pool }
             }
 
+            /// The connection pool, for whole-database work (`copy`).
+            pub(crate) fn pool(&self) -> &sqlx::Pool<$db> {
+                &self.pool
+            }
+
             async fn begin(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError> {
                 Ok(self.pool.begin_with($begin).await?)
             }

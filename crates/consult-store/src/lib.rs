@@ -22,6 +22,7 @@
 
 pub mod audience;
 mod backend;
+pub mod copy;
 pub mod demo;
 pub mod invitations;
 pub mod overlap;
