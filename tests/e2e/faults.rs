@@ -181,3 +181,110 @@ async fn kill_nine_during_import(app: &TestApp) {
     let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
     assert_eq!(c["response_count"], rows);
 }
+
+/// A TCP proxy in front of PostgreSQL that can go down: every connection through it is cut and
+/// new ones are refused, as a restarting database server does to its clients.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let (flag, live) = (up.clone(), connections.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection closed
+                }
+                let upstream = upstream.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                live.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Proxy { addr, up, connections }
+    }
+
+    fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for c in self.connections.lock().unwrap().drain(..) {
+            c.abort();
+        }
+    }
+
+    fn up(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// PostgreSQL goes away under a running server: requests fail cleanly with 503 problem+json and
+/// store nothing, and once it is back the same server answers again, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_is_503_then_recovers() {
+    let Some(app) = TestApp::start(consult_tests::Db::Postgres).await else {
+        return;
+    };
+    let (id, tamworth) = open_activity(&app).await;
+    let url = reqwest::Url::parse(&app.database_url).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = Proxy::start(upstream.clone()).await;
+    let through_proxy = app.database_url.replacen(&upstream, &proxy.addr.to_string(), 1);
+    assert_ne!(through_proxy, app.database_url);
+    let server = ServerProcess::start(&through_proxy);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    assert_eq!(
+        submit(&client, &server.base, &id, "before").await.unwrap().0,
+        StatusCode::CREATED
+    );
+
+    proxy.down();
+    let res = client
+        .post(format!("{}/api/v1/consultations/{id}/responses", server.base))
+        .header("idempotency-key", "during")
+        .json(&json!({ "comments": "Sent while the database restarts" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(problem["type"], "/problems/service-unavailable");
+    let res = client
+        .get(format!("{}/api/v1/consultations/{id}", server.base))
+        .bearer_auth(&tamworth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    proxy.up();
+    // The same server recovers on its own; the request refused during the outage stored
+    // nothing, so sent again it is new.
+    let mut recovered = None;
+    for _ in 0..40 {
+        if let Ok(answer) = submit(&client, &server.base, &id, "during").await {
+            recovered = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(recovered.map(|(s, _)| s), Some(StatusCode::CREATED));
+    assert_eq!(response_count(&server.base, &id, &tamworth).await, 2);
+    server.kill_nine();
+    app.stop().await;
+}
