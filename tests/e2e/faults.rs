@@ -288,3 +288,49 @@ async fn postgres_outage_is_503_then_recovers() {
     server.kill_nine();
     app.stop().await;
 }
+
+on_both!(two_hundred_concurrent_submitters);
+async fn two_hundred_concurrent_submitters(app: &TestApp) {
+    // 200 residents respond at once, three times each, and every acknowledged response is
+    // stored exactly once; each retry answers with the first id.
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(
+            &tamworth,
+            consultation_from(app.today, "tamworth", "Parks survey", -1, 20),
+            true,
+        )
+        .await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(200)
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for s in 0..200 {
+        let (client, base, id) = (client.clone(), app.base.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for n in 0..3 {
+                let key = format!("resident-{s}-{n}");
+                let (status, stored) = submit(&client, &base, &id, &key).await.unwrap();
+                assert_eq!(status, StatusCode::CREATED);
+                mine.push((key, stored));
+            }
+            mine
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    assert_eq!(acknowledged.len(), 600);
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
+    assert_eq!(c["response_count"], 600);
+    for (key, stored) in acknowledged.iter().step_by(7) {
+        let (status, again) = submit(&client, &app.base, &id, key).await.unwrap();
+        assert_eq!((status, &again), (StatusCode::OK, stored));
+    }
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
+    assert_eq!(c["response_count"], 600);
+}
