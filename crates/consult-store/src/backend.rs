@@ -1629,18 +1629,20 @@ macro_rules! backend {
                 Ok(())
             }
 
-            pub(crate) async fn changed_since(
-                &self,
-                since: Option<DateTime<Utc>>,
-            ) -> Result<Vec<Consultation>, StoreError> {
-                let mut sql = Sql::new(&format!("SELECT {CONSULTATION_COLUMNS} FROM consultations c"));
-                if let Some(t) = since {
-                    let p = sql.arg(Arg::Time(t));
-                    sql.push(&format!(" WHERE c.updated_at >= {p}"));
+            /// Activities changed after change number `after` (all when `None`), without their
+            /// history, and the counter's value read first: every change up to it is included.
+            pub(crate) async fn changed_after(&self, after: Option<i64>) -> Result<(Vec<Consultation>, i64), StoreError> {
+                let (upto,): (i64,) = sqlx::query_as("SELECT n FROM register_changes WHERE id = 1").fetch_one(&self.pool).await?;
+                let after = after.unwrap_or(-1);
+                if upto <= after {
+                    return Ok((Vec::new(), upto));
                 }
-                sql.push(" ORDER BY c.updated_at, c.id");
-                let rows: Vec<ConsultationRow> = bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
-                rows.into_iter().map(|r| consultation_from_row(r, Vec::new(), None)).collect()
+                let sql = format!(
+                    "SELECT {CONSULTATION_COLUMNS} FROM consultations c WHERE c.change_seq > $1 AND c.change_seq <= $2 ORDER BY c.change_seq"
+                );
+                let rows: Vec<ConsultationRow> = sqlx::query_as(&sql).bind(after).bind(upto).fetch_all(&self.pool).await?;
+                let changed = rows.into_iter().map(|r| consultation_from_row(r, Vec::new(), None)).collect::<Result<Vec<_>, _>>()?;
+                Ok((changed, upto))
             }
 
             pub(crate) async fn dismissal_counts(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, StoreError> {

@@ -293,6 +293,10 @@ pub async fn copy_deployment(
         let mut sum = Checksum::default();
         let mut after = i64::MIN;
         let per_insert = (60_000 / cols.len()).max(1);
+        // The source's change numbers are copied as they are, not taken anew by triggers.
+        sqlx::query(&format!("ALTER TABLE \"{table}\" DISABLE TRIGGER USER"))
+            .execute(&mut *tx)
+            .await?;
         loop {
             let (rows, last) = batch(&sqlite, table, cols, after).await?;
             let Some(last) = last else { break };
@@ -322,6 +326,9 @@ pub async fn copy_deployment(
             }
             progress(table, sum.rows);
         }
+        sqlx::query(&format!("ALTER TABLE \"{table}\" ENABLE TRIGGER USER"))
+            .execute(&mut *tx)
+            .await?;
         // Identity columns continue after the highest value copied.
         let identities: Vec<(String,)> = sqlx::query_as(
             "SELECT column_name::text FROM information_schema.columns \

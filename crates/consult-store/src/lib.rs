@@ -659,10 +659,11 @@ impl Store {
         Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
     }
 
-    /// Activities changed at or after `since` (all when `None`), oldest change first, without
-    /// their history: what the overlap index is built and refreshed from.
-    pub async fn changed_since(&self, since: Option<DateTime<Utc>>) -> Result<Vec<Consultation>, StoreError> {
-        dispatch!(self, b => b.changed_since(since).await)
+    /// Activities changed after change number `after` (all when `None`), oldest change first,
+    /// without their history, with the number to pass next time: what the overlap index is
+    /// built and caught up from. Every insert or update of an activity takes the next number.
+    pub async fn changed_after(&self, after: Option<i64>) -> Result<(Vec<Consultation>, i64), StoreError> {
+        dispatch!(self, b => b.changed_after(after).await)
     }
 
     /// The overlap findings dismissed for an activity.

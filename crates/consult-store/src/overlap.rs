@@ -1,17 +1,14 @@
-//! The overlap index as a cache of the register: built from the store, refreshed from it by last
-//! change before every use, never the source of truth. Any number of server instances (and the
-//! CLI) can each hold one; each catches up with writes made by the others on its next query.
+//! The overlap index as a cache of the register: built from the store, caught up from it before
+//! every use (the activities changed after the last change number it saw), never the source of
+//! truth. Any number of server instances (and the CLI) can each hold one; each catches up with
+//! writes made by the others on its next query.
 
 use crate::{Store, StoreError};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use consult_core::{
     AreaHierarchy, Consultation, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject,
 };
 use std::sync::{Mutex, RwLock};
-
-/// Changes are re-read from this long before the last one seen, so a write committed late (or by
-/// an instance whose clock is a little behind) is not missed. Re-reading is harmless: upserts.
-const SAFETY_MARGIN_SECONDS: i64 = 5;
 
 /// A finding, with its dismissal if someone has set it aside.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +23,8 @@ pub struct ReviewedFinding {
 #[derive(Debug, Default)]
 pub struct OverlapCache {
     index: RwLock<OverlapIndex>,
-    watermark: Mutex<Option<DateTime<Utc>>>,
+    /// The last change number applied; `None` before the first load.
+    seen: Mutex<Option<i64>>,
     /// Thresholds and weights for queries.
     pub config: OverlapConfig,
 }
@@ -36,24 +34,19 @@ impl OverlapCache {
     pub fn new(config: OverlapConfig) -> Self {
         Self {
             index: RwLock::new(OverlapIndex::new()),
-            watermark: Mutex::new(None),
+            seen: Mutex::new(None),
             config,
         }
     }
 
     /// Brings the index up to date with the store. Returns how many activities were re-indexed.
     pub async fn sync(&self, store: &Store) -> Result<usize, StoreError> {
-        let since = self
-            .watermark
+        let after = *self
+            .seen
             .lock()
-            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?
-            .map(|w| w - Duration::seconds(SAFETY_MARGIN_SECONDS));
-        let changed = store.changed_since(since).await?;
-        if changed.is_empty() {
-            return Ok(0);
-        }
-        let latest = changed.iter().map(|c| c.updated_at).max();
-        {
+            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
+        let (changed, upto) = store.changed_after(after).await?;
+        if !changed.is_empty() {
             let mut index = self
                 .index
                 .write()
@@ -61,15 +54,15 @@ impl OverlapCache {
             for c in &changed {
                 index.upsert(OverlapSubject::from_consultation(c));
             }
-            if since.is_none() {
+            if after.is_none() {
                 index.refresh_norms();
             }
         }
-        let mut w = self
-            .watermark
+        let mut seen = self
+            .seen
             .lock()
             .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
-        *w = (*w).max(latest);
+        *seen = (*seen).max(Some(upto));
         Ok(changed.len())
     }
 

@@ -1053,3 +1053,43 @@ async fn the_audience_index_catches_up_with_the_register() {
     })
     .await;
 }
+
+/// The overlap index reads each change once: a bulk import is read at the next sync and never
+/// again, an edit is read once, whatever the clocks of the writers say.
+#[tokio::test]
+async fn the_overlap_index_reads_each_change_once() {
+    with_backends(|store| async move {
+        let snap = seed(&store).await;
+        let make = |n: usize| {
+            (0..n)
+                .map(|i| {
+                    snap.consultation(
+                        "tamworth",
+                        &format!("Parks review {i}"),
+                        "2026-02-01",
+                        "2026-03-31",
+                        Status::Approved,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let first = make(40);
+        store.import_consultations(&first, &admin()).await.unwrap();
+        let cache = consult_store::overlap::OverlapCache::new(OverlapConfig::default());
+        assert_eq!(cache.sync(&store).await.unwrap(), 40);
+        assert_eq!(cache.sync(&store).await.unwrap(), 0, "an import is read once");
+        store.import_consultations(&make(3), &admin()).await.unwrap();
+        assert_eq!(cache.sync(&store).await.unwrap(), 3);
+        // An edit stamped with a time long past is still seen.
+        let mut plan = first[0].plan.clone();
+        let mut input = plan.to_input();
+        input.title = Some("Play areas review".into());
+        plan = ConsultationPlan::parse(input, snap.0.context()).unwrap();
+        let old = "2020-01-01T00:00:00Z".parse().unwrap();
+        store.update_plan(first[0].id, 1, &plan, &admin(), old).await.unwrap();
+        assert_eq!(cache.sync(&store).await.unwrap(), 1);
+        assert_eq!(cache.sync(&store).await.unwrap(), 0);
+        assert_eq!(cache.len(), 43);
+    })
+    .await;
+}
