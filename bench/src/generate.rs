@@ -197,3 +197,22 @@ fn capitalise(s: &str) -> String {
         None => String::new(),
     }
 }
+
+/// An activity recorded as approved by `organisation` at `now`, as the benchmarks load them.
+pub fn approved(
+    organisation: consult_core::OrganisationId,
+    plan: consult_core::ConsultationPlan,
+    now: chrono::DateTime<chrono::Utc>,
+) -> consult_core::Consultation {
+    consult_core::Consultation {
+        id: ConsultationId(Uuid::now_v7()),
+        organisation_id: organisation,
+        plan,
+        recorded_status: Status::Approved,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        status_history: vec![],
+        approval: None,
+    }
+}

@@ -6,14 +6,11 @@
 use crate::generate::{KINDS, PREFIX, Rng, SUFFIX, TOPICS};
 use crate::{ms, percentile};
 use chrono::{Duration as Days, Utc};
-use consult_core::{
-    Actor, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Role, Status,
-};
+use consult_core::{Actor, AudienceInput, ConsultationId, ConsultationInput, ConsultationPlan, Role, Status};
 use consult_store::{Store, demo, testing};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// What wrk measured.
 struct Wrk {
@@ -94,17 +91,7 @@ async fn register(store: &Store, n: usize) -> ConsultationId {
             snapshot.context(),
         )
         .unwrap();
-        out.push(Consultation {
-            id: ConsultationId(Uuid::now_v7()),
-            organisation_id: org.id,
-            plan,
-            recorded_status: Status::Approved,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            status_history: vec![],
-            approval: None,
-        });
+        out.push(crate::generate::approved(org.id, plan, now));
     }
     store.import_consultations(&out, &admin()).await.unwrap();
     out.iter()

@@ -4,8 +4,8 @@
 use crate::{ms, percentile};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan,
-    Organisation, OrganisationId, OrganisationInput, Role, Status,
+    Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationInput, ConsultationPlan, Organisation,
+    OrganisationId, OrganisationInput, Role,
 };
 use consult_store::audience::ResidentCache;
 use consult_store::{Store, invitations, testing};
@@ -64,17 +64,7 @@ async fn seed(store: &Store, now: DateTime<Utc>) -> (Consultation, Consultation)
             snapshot.context(),
         )
         .unwrap();
-        Consultation {
-            id: ConsultationId(Uuid::now_v7()),
-            organisation_id: org.id,
-            plan,
-            recorded_status: Status::Approved,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            status_history: vec![],
-            approval: None,
-        }
+        crate::generate::approved(org.id, plan, now)
     };
     let target = make(
         "Parks and open spaces strategy",

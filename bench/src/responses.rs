@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Area, AreaCode, AudienceInput, ColumnMapping, Consultation, ConsultationId, ConsultationInput,
     ConsultationPlan, ImportMode, MonitoringScheme, Organisation, OrganisationId, OrganisationInput, ReportSettings,
-    Role, Status, equality_report, import_responses,
+    Role, equality_report, import_responses,
 };
 use consult_store::{Baseline, Store, testing};
 use sqlx::Executor;
@@ -99,17 +99,7 @@ async fn seed(store: &Store, now: DateTime<Utc>) -> Vec<Consultation> {
                 snapshot.context(),
             )
             .unwrap();
-            Consultation {
-                id: ConsultationId(Uuid::now_v7()),
-                organisation_id: org.id,
-                plan,
-                recorded_status: Status::Approved,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-                status_history: vec![],
-                approval: None,
-            }
+            crate::generate::approved(org.id, plan, now)
         })
         .collect();
     for chunk in activities.chunks(500) {

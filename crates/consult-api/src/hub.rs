@@ -904,6 +904,27 @@ fn message(
     )
 }
 
+/// An anonymous post to a published activity's form, once the anti-forgery token and the
+/// per-client limit allow it: the activity, what was posted and the activity's address; or the
+/// page to answer with instead (not found, refused).
+async fn activity_post(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    client: crate::extract::ClientAddr,
+    fields: Vec<(String, String)>,
+) -> Result<Result<(Consultation, Posted, String), Response>, ApiError> {
+    let Some(c) = public_activity(state, id).await? else {
+        return Ok(Err(not_found()?));
+    };
+    let posted = Posted(fields);
+    let back = format!("/activities/{}", c.id);
+    if let Some(refusal) = refuse(state, headers, &posted, Some(client), back.clone())? {
+        return Ok(Err(refusal));
+    }
+    Ok(Ok((c, posted, back)))
+}
+
 /// Receives the response form: checks the anti-forgery token and the per-client limit, then
 /// validates as the API does; errors are shown next to their fields with a summary, and the
 /// answers given are kept. A hidden key makes a second press of the button store nothing more.
@@ -915,14 +936,10 @@ async fn respond_submit(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
-    let Some(c) = public_activity(&state, &id).await? else {
-        return not_found();
+    let (c, posted, back) = match activity_post(&state, &id, &headers, client, fields).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
     };
-    let posted = Posted(fields);
-    let back = format!("/activities/{}", c.id);
-    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), back.clone())? {
-        return Ok(refusal);
-    }
     let comments = posted.raw("comments").unwrap_or_default().to_owned();
     let monitoring: std::collections::BTreeMap<String, String> = posted
         .0
@@ -1551,14 +1568,10 @@ async fn remark_submit(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
-    let Some(c) = public_activity(&state, &id).await? else {
-        return not_found();
+    let (c, posted, back) = match activity_post(&state, &id, &headers, client, fields).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
     };
-    let posted = Posted(fields);
-    let back = format!("/activities/{}", c.id);
-    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), back.clone())? {
-        return Ok(refusal);
-    }
     let one = |name: &str| posted.one(name).map(str::to_owned);
     let input = consult_core::RemarkInput {
         kind: one("kind"),
