@@ -17,10 +17,12 @@ async fn hub_pages(app: &TestApp) {
     let hostile = "<script>alert(1)</script> Parks & play";
     let mut body = consultation("tamworth", hostile, -2, 10);
     body["topics"] = json!(["parks"]);
+    body["service"] = json!("Parks");
     let open = app.register_activity(&tamworth, body, true).await;
-    let coming = app
-        .register_activity(&tamworth, consultation("tamworth", "Library hours", 20, 30), true)
-        .await;
+    let mut body = consultation("tamworth", "Library hours", 20, 30);
+    body["service"] = json!("Libraries");
+    body["level"] = json!("involve");
+    let coming = app.register_activity(&tamworth, body, true).await;
     let draft = app
         .register_activity(&tamworth, consultation("tamworth", "Secret draft", 5, 10), false)
         .await;
@@ -58,6 +60,22 @@ async fn hub_pages(app: &TestApp) {
         "{bad}"
     );
     assert!(bad.contains("value=\"nowhere\""), "the input is kept");
+    // By service, level and dates, each kept in the form.
+    let found = |html: &str, id: &str| html.contains(&format!("/activities/{id}"));
+    let (_, _, parks) = page(app, &app.base, "/register?service=parks").await;
+    assert!(found(&parks, &open) && !found(&parks, &coming), "{parks}");
+    let (_, _, involve) = page(app, &app.base, "/register?level=involve").await;
+    assert!(!found(&involve, &open) && found(&involve, &coming));
+    assert!(involve.contains("<option value=\"involve\" selected>"), "{involve}");
+    let later_day = (app.today + chrono::Duration::days(15)).to_string();
+    let (_, _, dated) = page(app, &app.base, &format!("/register?from={later_day}")).await;
+    assert!(!found(&dated, &open) && found(&dated, &coming), "{dated}");
+    assert!(dated.contains(&format!("value=\"{later_day}\"")));
+    let (s, _, bad_date) = page(app, &app.base, "/register?to=soon").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_date.contains("href=\"#to\""), "{bad_date}");
+    let (_, api) = app.get("/api/v1/consultations?service=LIBRARIES", None).await;
+    assert_eq!(api["items"].as_array().unwrap().len(), 1, "{api}");
     let (_, _, plan) = page(app, &app.base, "/forward-plan").await;
     assert!(plan.contains("Library hours"), "{plan}");
 

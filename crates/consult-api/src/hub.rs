@@ -43,6 +43,12 @@ pub struct Text {
     filter_topic: &'static str,
     filter_area: &'static str,
     filter_status: &'static str,
+    filter_service: &'static str,
+    filter_level: &'static str,
+    filter_from: &'static str,
+    filter_to: &'static str,
+    any_service: &'static str,
+    any_level: &'static str,
     filter_button: &'static str,
     results: &'static str,
     none_found: &'static str,
@@ -172,6 +178,12 @@ pub const ENGLISH: Text = Text {
     filter_topic: "Topic",
     filter_area: "Area code (for example E07000199)",
     filter_status: "Status",
+    filter_service: "Service",
+    filter_level: "How you are involved",
+    filter_from: "Open on or after (YYYY-MM-DD)",
+    filter_to: "Open on or before (YYYY-MM-DD)",
+    any_service: "Any service",
+    any_level: "Any way of being involved",
     filter_button: "Apply filters",
     results: "Results",
     none_found: "No consultations match these filters.",
@@ -402,6 +414,12 @@ struct RegisterPage {
     area: String,
     status: String,
     statuses: Vec<(&'static str, &'static str)>,
+    service: String,
+    services: Vec<String>,
+    level: String,
+    levels: Vec<(&'static str, &'static str)>,
+    from: String,
+    to: String,
     cards: Vec<Card>,
     next: Option<String>,
 }
@@ -413,6 +431,10 @@ struct RegisterForm {
     topic: Option<String>,
     area: Option<String>,
     status: Option<String>,
+    service: Option<String>,
+    level: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     cursor: Option<String>,
 }
 
@@ -428,13 +450,18 @@ fn statuses(t: &Text) -> Vec<(&'static str, &'static str)> {
 async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> Result<Response, ApiError> {
     let today = state.clock.today();
     let status = form.status.clone().unwrap_or_default();
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
     let query = RegisterQuery {
         status: (!status.is_empty()).then(|| status.clone()),
         q: form.q.clone(),
         topic: form.topic.clone(),
         area: form.area.clone(),
+        service: given(&form.service),
+        level: given(&form.level),
         cursor: form.cursor.clone(),
-        from: forward.then(|| today.to_string()),
+        // The forward plan starts today unless asked to start later.
+        from: given(&form.from).or_else(|| forward.then(|| today.to_string())),
+        to: given(&form.to),
         ..Default::default()
     };
     let order = if forward {
@@ -465,6 +492,15 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
         Err(other) => return Err(other),
     };
     errors.dedup();
+    let mut services: Vec<String> = state
+        .store
+        .list_organisations()
+        .await?
+        .into_iter()
+        .flat_map(|o| o.services)
+        .collect();
+    services.sort_unstable_by_key(|s| s.to_lowercase());
+    services.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let action = if forward { "/forward-plan" } else { "/register" };
     let next = next.map(|cursor| {
         let mut params = vec![("cursor", cursor)];
@@ -473,6 +509,10 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
             ("topic", &form.topic),
             ("area", &form.area),
             ("status", &form.status),
+            ("service", &form.service),
+            ("level", &form.level),
+            ("from", &form.from),
+            ("to", &form.to),
         ] {
             if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
                 params.push((k, v.clone()));
@@ -500,6 +540,14 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
         area: form.area.unwrap_or_default(),
         status,
         statuses: statuses(&ENGLISH),
+        service: form.service.unwrap_or_default(),
+        services,
+        level: form.level.unwrap_or_default(),
+        levels: std::iter::once(("", ENGLISH.any_level))
+            .chain(consult_core::InvolvementLevel::ALL.map(|l| (l.as_str(), l.label())))
+            .collect(),
+        from: form.from.unwrap_or_default(),
+        to: form.to.unwrap_or_default(),
         cards: cards(state, &found, today).await?,
         next,
     })?;

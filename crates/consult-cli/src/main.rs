@@ -371,6 +371,9 @@ struct ListArgs {
     /// Topic.
     #[arg(long)]
     topic: Option<String>,
+    /// Owning service (any case).
+    #[arg(long)]
+    service: Option<String>,
     /// Text in title, summary or topics.
     #[arg(long)]
     q: Option<String>,
@@ -1428,6 +1431,7 @@ async fn list(store: &Store, args: ListArgs, today: NaiveDate) -> Result<()> {
         areas,
         group: args.group,
         topic: args.topic,
+        service: args.service,
         text: args.q,
         from: args.from,
         to: args.to,

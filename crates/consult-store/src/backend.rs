@@ -743,8 +743,8 @@ macro_rules! backend {
                 for c in cs {
                     let plan = &c.plan;
                     sqlx::query(
-                        "INSERT INTO consultations (id, organisation_id, status, version, title, search_text, level, opens_on, closes_on, plan, created_at, updated_at, feedback_due) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                        "INSERT INTO consultations (id, organisation_id, status, version, title, search_text, level, opens_on, closes_on, plan, created_at, updated_at, feedback_due, service) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                     )
                     .bind(c.id.0)
                     .bind(c.organisation_id.0)
@@ -759,6 +759,7 @@ macro_rules! backend {
                     .bind(c.created_at)
                     .bind(c.updated_at)
                     .bind(consult_core::feedback_due(plan))
+                    .bind(plan.service())
                     .execute(&mut *tx)
                     .await?;
                     Self::write_side_tables(&mut tx, c.id.0, plan).await?;
@@ -857,7 +858,7 @@ macro_rules! backend {
                 Self::bump_version(&mut tx, id, expected_version, None, now).await?;
                 sqlx::query(
                     "UPDATE consultations SET organisation_id = (SELECT id FROM organisations WHERE slug = $1), title = $2, \
-                     search_text = $3, level = $4, opens_on = $5, closes_on = $6, plan = $7, feedback_due = $9 WHERE id = $8",
+                     search_text = $3, level = $4, opens_on = $5, closes_on = $6, plan = $7, feedback_due = $9, service = $10 WHERE id = $8",
                 )
                 .bind(plan.organisation().as_str())
                 .bind(plan.title())
@@ -868,6 +869,7 @@ macro_rules! backend {
                 .bind(plan_json(plan)?)
                 .bind(id.0)
                 .bind(consult_core::feedback_due(plan))
+                .bind(plan.service())
                 .execute(&mut *tx)
                 .await?;
                 Self::write_side_tables(&mut tx, id.0, plan).await?;
@@ -1386,6 +1388,10 @@ macro_rules! backend {
                     sql.push(&format!(
                         " AND EXISTS (SELECT 1 FROM consultation_topics t WHERE t.consultation_id = c.id AND t.topic = {p})"
                     ));
+                }
+                if let Some(service) = filter.service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    let p = sql.arg(Arg::Text(service.to_lowercase()));
+                    sql.push(&format!(" AND lower(c.service) = {p}"));
                 }
                 if let Some(q) = filter.text.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
                     let p = sql.arg(Arg::Text(escape_like(q)));

@@ -93,6 +93,8 @@ pub struct ConsultationFilter {
     pub group: Option<String>,
     /// Topic (case-insensitive).
     pub topic: Option<String>,
+    /// Owning service (case-insensitive).
+    pub service: Option<String>,
     /// Text in title, summary or topics (case-insensitive).
     pub text: Option<String>,
     /// Open on or after this date (closes on or after it).

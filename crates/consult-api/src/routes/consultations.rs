@@ -128,6 +128,8 @@ pub(crate) struct RegisterQuery {
     pub(crate) group: Option<String>,
     /// Topic (case-insensitive).
     pub(crate) topic: Option<String>,
+    /// Owning service (case-insensitive), e.g. `Parks`.
+    pub(crate) service: Option<String>,
     /// Text in the title, summary or topics (case-insensitive).
     pub(crate) q: Option<String>,
     /// Open on or after this date (YYYY-MM-DD).
@@ -245,6 +247,7 @@ pub(crate) async fn parse_register_query(
             areas,
             group: q.group.filter(|g| !g.is_empty()),
             topic: q.topic.filter(|t| !t.trim().is_empty()),
+            service: q.service.filter(|s| !s.trim().is_empty()),
             text: q.q.filter(|t| !t.trim().is_empty()),
             from,
             to,

@@ -292,6 +292,7 @@ pub(crate) async fn find(state: &AppState, q: LibraryQuery) -> Result<FoundPage,
         status: Some("results_published,evaluated".into()),
         organisation: q.organisation,
         topic: q.topic,
+        service: q.service,
         q: q.q,
         from: year.map(|y| format!("{y}-01-01")),
         to: year.map(|y| format!("{y}-12-31")),
@@ -308,7 +309,6 @@ pub(crate) async fn find(state: &AppState, q: LibraryQuery) -> Result<FoundPage,
     let chosen: Vec<Consultation> = found
         .items
         .into_iter()
-        .filter(|c| q.service.as_deref().is_none_or(|s| c.plan.service() == Some(s)))
         .filter(|c| matches!(c.status_on(today), Status::ResultsPublished | Status::Evaluated))
         .collect();
     let ids: Vec<ConsultationId> = chosen.iter().map(|c| c.id).collect();
