@@ -368,9 +368,10 @@ fn bench(quick: bool) -> Result<(), String> {
            written as CSV files and imported through the CLI's path; load: the demo register with\n  \
            2,000 more activities, served in-process on two worker threads and driven over loopback\n  \
            by wrk (Debian's package, one thread, 64 connections) and by 200 reqwest submitters.\n\n\
-         | what | figure | target | comparison and notes |\n|---|---|---|---|\n{rows}",
+         | what | figure | target | comparison and notes |\n|---|---|---|---|\n{rows}\n{notes}",
         if quick { " --quick" } else { "" },
-        machine()
+        machine(),
+        notes = std::fs::read_to_string(root().join("bench/NOTES.md")).unwrap_or_default()
     );
     let path = root().join("docs/BENCHMARKS.md");
     std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
