@@ -7,14 +7,15 @@
 use crate::{Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{ConsultationId, FatigueRules, InvitationPlan, Matching, ResidentIndex};
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 /// The audience index of the residents' register, kept fresh from the store.
 #[derive(Debug, Default)]
 pub struct ResidentCache {
     index: RwLock<ResidentIndex>,
-    /// The last change number applied; `None` before the first load.
-    seen: Mutex<Option<i64>>,
+    /// The last change number applied (`None` before the first load), locked for a whole
+    /// catch-up: two at once could apply an older read after a newer one.
+    seen: tokio::sync::Mutex<Option<i64>>,
 }
 
 fn poisoned() -> StoreError {
@@ -30,8 +31,8 @@ impl ResidentCache {
     /// Brings the index up to date with the store. Returns how many residents were re-read or
     /// removed.
     pub async fn sync(&self, store: &Store) -> Result<usize, StoreError> {
-        let after = *self.seen.lock().map_err(|_| poisoned())?;
-        let changes = store.audience_changes(after).await?;
+        let mut seen = self.seen.lock().await;
+        let changes = store.audience_changes(*seen).await?;
         let n = changes.changed.len() + changes.removed.len();
         if n > 0 {
             let mut index = self.index.write().map_err(|_| poisoned())?;
@@ -42,7 +43,6 @@ impl ResidentCache {
                 index.remove(id);
             }
         }
-        let mut seen = self.seen.lock().map_err(|_| poisoned())?;
         *seen = (*seen).max(Some(changes.upto));
         Ok(n)
     }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use consult_core::{
     AreaHierarchy, Consultation, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject,
 };
-use std::sync::{Mutex, RwLock};
+use std::sync::RwLock;
 
 /// A finding, with its dismissal if someone has set it aside.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,9 @@ pub struct ReviewedFinding {
 #[derive(Debug, Default)]
 pub struct OverlapCache {
     index: RwLock<OverlapIndex>,
-    /// The last change number applied; `None` before the first load.
-    seen: Mutex<Option<i64>>,
+    /// The last change number applied (`None` before the first load), locked for a whole
+    /// catch-up: two at once could apply an older read after a newer one.
+    seen: tokio::sync::Mutex<Option<i64>>,
     /// Thresholds and weights for queries.
     pub config: OverlapConfig,
 }
@@ -34,17 +35,15 @@ impl OverlapCache {
     pub fn new(config: OverlapConfig) -> Self {
         Self {
             index: RwLock::new(OverlapIndex::new()),
-            seen: Mutex::new(None),
+            seen: tokio::sync::Mutex::new(None),
             config,
         }
     }
 
     /// Brings the index up to date with the store. Returns how many activities were re-indexed.
     pub async fn sync(&self, store: &Store) -> Result<usize, StoreError> {
-        let after = *self
-            .seen
-            .lock()
-            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
+        let mut seen = self.seen.lock().await;
+        let after = *seen;
         let (changed, upto) = store.changed_after(after).await?;
         if !changed.is_empty() {
             let mut index = self
@@ -58,10 +57,6 @@ impl OverlapCache {
                 index.refresh_norms();
             }
         }
-        let mut seen = self
-            .seen
-            .lock()
-            .map_err(|_| StoreError::Corrupt("overlap cache lock poisoned".into()))?;
         *seen = (*seen).max(Some(upto));
         Ok(changed.len())
     }
