@@ -55,7 +55,7 @@ fn admin() -> Actor {
 }
 
 /// The demo register plus `n` more activities of the demo council, a third of them open.
-async fn register(store: &Store, n: usize) -> ConsultationId {
+pub async fn register(store: &Store, n: usize) -> ConsultationId {
     let now = Utc::now();
     let today = now.date_naive();
     demo::load_if_empty(store, today, now).await.unwrap();

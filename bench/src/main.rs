@@ -5,6 +5,7 @@
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
 //!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
 //!        `consult-bench load [--seconds S] [--connections C] [--pg URL]` (needs wrk)
+//!        `consult-bench restart --pg URL --restart COMMAND` (restarts PostgreSQL; not in `all`)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod generate;
@@ -12,6 +13,7 @@ mod load;
 mod overlap;
 mod residents;
 mod responses;
+mod restart;
 
 use std::time::Duration;
 
@@ -83,6 +85,14 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1_000_000);
         runtime.block_on(responses::run(n, rows, pg.as_deref()));
+    }
+    if which == "restart" {
+        let (Some(pg), Some(command)) = (pg.as_deref(), arg(&args, "--restart")) else {
+            eprintln!("usage: consult-bench restart --pg URL --restart COMMAND");
+            std::process::exit(2);
+        };
+        restart::run(pg, &command);
+        return;
     }
     if matches!(which, "load" | "all") {
         let seconds = arg(&args, "--seconds").and_then(|s| s.parse().ok()).unwrap_or(10);
