@@ -70,3 +70,36 @@ async fn anonymous_reads_are_cached_briefly(app: &TestApp) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(text(app, &brief_list, None).await.0.contains(&third));
 }
+
+on_both!(personal_data_is_never_cached);
+async fn personal_data_is_never_cached(app: &TestApp) {
+    app.seed().await;
+    let cached = app.cached_instance(Duration::from_secs(60)).await;
+    let (s, r) = app
+        .post(
+            "/api/v1/residents",
+            None,
+            json!({ "email": "ann@example.org", "interests": ["parks"], "areas": ["E07000199"],
+                "channels": ["email"], "consent": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let me = format!("{cached}/api/v1/residents/{}", r["id"].as_str().unwrap());
+    let token = r["token"].as_str().unwrap();
+    for path in [me.clone(), format!("{me}/export")] {
+        let res = app
+            .client
+            .get(&path)
+            .header("x-resident-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["cache-control"], "no-store, private");
+        assert!(res.text().await.unwrap().contains("ann@example.org"));
+        // The same address without the token: refused, never the answer kept from before.
+        let res = app.client.get(&path).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(!res.text().await.unwrap().contains("ann@example.org"));
+    }
+}

@@ -2,7 +2,8 @@
 //! library and hub pages that many residents read at once are built once per `Limits::public_cache`
 //! (one second by default) instead of once per request.
 //!
-//! Only what anyone may see is kept: `GET` requests without credentials or cookies, answered 200
+//! Only what anyone may see is kept: `GET` requests without credentials (a staff or a resident's
+//! token) or cookies, answered 200
 //! without `Set-Cookie` and without `Cache-Control: no-store` or `private` (every hub form page is
 //! `no-store`: its anti-forgery token is the reader's own), with a body of known size up to
 //! [`MAX_ENTRY_BYTES`]. Any other request through this instance (a write) empties the cache, so
@@ -82,11 +83,13 @@ impl PublicCache {
     }
 }
 
-/// Whether anyone at all would get this answer: no credentials, no cookies.
+/// Whether anyone at all would get this answer: no credentials of any kind (a staff token, a
+/// resident's management token) and no cookies.
 fn anonymous_read(req: &Request) -> bool {
     req.method() == Method::GET
         && !req.headers().contains_key(header::AUTHORIZATION)
         && !req.headers().contains_key(header::COOKIE)
+        && !req.headers().contains_key(crate::routes::residents::RESIDENT_TOKEN)
 }
 
 /// Whether a response may be kept for everyone.

@@ -7,7 +7,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, Caller};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use consult_core::{AreaHierarchy, FatigueFinding, FatigueRules, Resident, ResidentInput};
 use consult_store::ContactRecord;
@@ -77,9 +77,12 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Resident>, ApiError> {
-    Ok(Json(own(&state, &id, &headers).await?))
+) -> Result<impl IntoResponse, ApiError> {
+    Ok((PERSONAL, Json(own(&state, &id, &headers).await?)))
 }
+
+/// Personal data: never kept by any cache, ours or on the way.
+const PERSONAL: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store, private")];
 
 /// Everything held about a resident, for export.
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,10 +102,10 @@ pub(crate) async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<ResidentExport>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let resident = own(&state, &id, &headers).await?;
     let contacts = state.store.resident_contacts(resident.id).await?;
-    Ok(Json(ResidentExport { resident, contacts }))
+    Ok((PERSONAL, Json(ResidentExport { resident, contacts })))
 }
 
 /// Delete everything held about a resident. With the management token.
