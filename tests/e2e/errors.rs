@@ -93,6 +93,18 @@ async fn problem_bodies(app: &TestApp) {
     let (s, _, body) = post(serde_json::to_vec(&big).unwrap()).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
     insta::assert_json_snapshot!("too_large", body);
+    // The unread rest of the body leaves the connection unusable: the server says it closes it,
+    // so no client sends its next request there.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/consultations", app.base))
+        .bearer_auth(&tamworth)
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(res.headers()["connection"], "close");
 
     let (s, body) = app.get("/api/v1/consultations", Some("cst_not_a_real_token")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);

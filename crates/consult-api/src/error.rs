@@ -160,6 +160,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, Self::TooLarge(_) | Self::Timeout(_)) {
+            // The rest of the body was not read: the connection cannot carry another request,
+            // and the client must not try (RFC 9112 section 9.6).
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Self::TooManyRequests(wait) = &self {
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
