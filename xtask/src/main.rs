@@ -213,7 +213,8 @@ fn fuzz() -> Result<(), String> {
                 .args(["fuzz", "run", "-s", "none", target])
                 .arg(&corpus)
                 .arg(dir.join("seeds").join(target))
-                .args(["--", &format!("-max_total_time={seconds}")]),
+                // An input that takes over ten seconds is a hang: a failure, not a wait.
+                .args(["--", &format!("-max_total_time={seconds}"), "-timeout=10"]),
         )?;
     }
     Ok(())

@@ -92,6 +92,9 @@ pub fn nomis_column(header: &str) -> Option<ColumnTarget> {
     }
 }
 
+/// The oldest age a Census band can name.
+const OLDEST: u32 = 120;
+
 /// Five-year census bands to the scheme's bands; 15 to 19 is split one fifth under 16.
 fn age_band(label: &str) -> Option<ColumnTarget> {
     let nums: Vec<u32> = label
@@ -113,14 +116,16 @@ fn age_band(label: &str) -> Option<ColumnTarget> {
         }
     };
     if label.contains("and over") {
-        return Some(vec![("age_band", band(lower), 1.0)]);
+        return (lower <= OLDEST).then(|| vec![("age_band", band(lower), 1.0)]);
     }
     let upper = if label.contains("and under") {
         *nums.first()?
     } else {
         *nums.get(1)?
     };
-    if upper < lower {
+    // Census bands are whole years of a human life; anything else is not an age column (and a
+    // band of millions of years would be counted year by year).
+    if upper < lower || upper > OLDEST {
         return None;
     }
     let years = f64::from(upper - lower + 1);
@@ -191,6 +196,18 @@ pub fn nomis_baselines(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_outside_a_life_are_not_age_columns() {
+        // Found by fuzzing: a band to 7,000,199 was counted year by year.
+        assert_eq!(nomis_column("Age: Aged 8 years u dsnnde7000199"), None);
+        assert_eq!(nomis_column("Age: Aged 0 to 4294967295 years"), None);
+        assert_eq!(nomis_column("Age: Aged 4294967295 years and over"), None);
+        assert_eq!(
+            nomis_column("Age: Aged 100 years and over").unwrap(),
+            vec![("age_band", "75+", 1.0)]
+        );
+    }
 
     #[test]
     fn age_bands_roll_up() {
