@@ -481,14 +481,7 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
                 .await?;
             (Vec::new(), found.items, found.next.map(|c| c.encode()))
         }
-        Err(ApiError::Invalid(e)) => (
-            e.errors()
-                .iter()
-                .map(|x| (x.field.clone(), format!("{}: {}", x.field, x.message)))
-                .collect(),
-            Vec::new(),
-            None,
-        ),
+        Err(ApiError::Invalid(e)) => (e.errors().iter().map(field_error).collect(), Vec::new(), None),
         Err(other) => return Err(other),
     };
     errors.dedup();
@@ -503,23 +496,20 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
     services.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
     let action = if forward { "/forward-plan" } else { "/register" };
     let next = next.map(|cursor| {
-        let mut params = vec![("cursor", cursor)];
-        for (k, v) in [
-            ("q", &form.q),
-            ("topic", &form.topic),
-            ("area", &form.area),
-            ("status", &form.status),
-            ("service", &form.service),
-            ("level", &form.level),
-            ("from", &form.from),
-            ("to", &form.to),
-        ] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                params.push((k, v.clone()));
-            }
-        }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
-        format!("{action}?{}", query.join("&"))
+        next_link(
+            action,
+            cursor,
+            &[
+                ("q", &form.q),
+                ("topic", &form.topic),
+                ("area", &form.area),
+                ("status", &form.status),
+                ("service", &form.service),
+                ("level", &form.level),
+                ("from", &form.from),
+                ("to", &form.to),
+            ],
+        )
     });
     let status_code = if errors.is_empty() {
         StatusCode::OK
@@ -553,6 +543,23 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
     })?;
     *res.status_mut() = status_code;
     Ok(res)
+}
+
+/// The link to the next page of a list: its cursor and the filters the reader chose.
+fn next_link(action: &str, cursor: String, filters: &[(&str, &Option<String>)]) -> String {
+    let mut params = vec![("cursor", cursor)];
+    for (k, v) in filters {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            params.push((k, v.clone()));
+        }
+    }
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
+    format!("{action}?{}", query.join("&"))
+}
+
+/// A filter the core refused, as the error summary shows it (anchored at its field).
+fn field_error(e: &consult_core::FieldError) -> (String, String) {
+    (e.field.clone(), format!("{}: {}", e.field, e.message))
 }
 
 /// Percent-encodes a query value.
@@ -1465,13 +1472,7 @@ async fn results(State(state): State<AppState>, Query(form): Query<ResultsForm>)
     };
     let (errors, found) = match crate::routes::library::find(&state, query).await {
         Ok(found) => (Vec::new(), Some(found)),
-        Err(ApiError::Invalid(e)) => (
-            e.errors()
-                .iter()
-                .map(|x| (x.field.clone(), format!("{}: {}", x.field, x.message)))
-                .collect(),
-            None,
-        ),
+        Err(ApiError::Invalid(e)) => (e.errors().iter().map(field_error).collect(), None),
         Err(other) => return Err(other),
     };
     let orgs = state.store.list_organisations().await?;
@@ -1492,14 +1493,11 @@ async fn results(State(state): State<AppState>, Query(form): Query<ResultsForm>)
         })
         .collect();
     let next = next.map(|cursor| {
-        let mut params = vec![("cursor", cursor)];
-        for (k, v) in [("q", &form.q), ("topic", &form.topic), ("year", &form.year)] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
-                params.push((k, v.clone()));
-            }
-        }
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
-        format!("/results?{}", query.join("&"))
+        next_link(
+            "/results",
+            cursor,
+            &[("q", &form.q), ("topic", &form.topic), ("year", &form.year)],
+        )
     });
     let status = if errors.is_empty() {
         StatusCode::OK
