@@ -259,14 +259,17 @@ async fn measure(label: &str, store: Store, seconds: u32, connections: u32) {
     );
 }
 
-pub fn run(seconds: u32, connections: u32, pg: Option<&str>) {
-    // The server gets the machine's two cores, as `consult serve` would.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The runtime an in-process server runs on: the machine's two cores, as `consult serve` has.
+pub fn server_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap();
-    runtime.block_on(async {
+        .unwrap()
+}
+
+pub fn run(seconds: u32, connections: u32, pg: Option<&str>) {
+    server_runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("load.db").display());
         let store = Store::connect(&url).await.unwrap();

@@ -11,12 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn run(pg: &str, restart: &str) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    crate::load::server_runtime().block_on(async {
         let (store, schema) = testing::postgres_schema(pg).await.unwrap();
         let id = crate::load::register(&store, 200).await;
         let url = testing::postgres_url_with_schema(pg, &schema);

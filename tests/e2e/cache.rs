@@ -47,6 +47,18 @@ async fn anonymous_reads_are_cached_briefly(app: &TestApp) {
     let (b, _) = text(app, &form, None).await;
     assert_ne!(a, b);
 
+    // A refused write changes nothing and leaves the cache as it was: nobody can empty it at
+    // will by posting junk.
+    let res = app
+        .client
+        .post(format!("{cached}/api/v1/consultations"))
+        .json(&json!({ "title": "Not allowed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(text(app, &list, None).await.0, before, "still the cached answer");
+
     // A write through this instance empties its cache.
     let res = app
         .client

@@ -6,7 +6,7 @@
 //! token) or cookies, answered 200
 //! without `Set-Cookie` and without `Cache-Control: no-store` or `private` (every hub form page is
 //! `no-store`: its anti-forgery token is the reader's own), with a body of known size up to
-//! [`MAX_ENTRY_BYTES`]. Any other request through this instance (a write) empties the cache, so
+//! [`MAX_ENTRY_BYTES`]. A successful write through this instance empties the cache, so
 //! a writer reads their own change at once; another instance's reader sees it within the
 //! lifetime of an entry. The cache is bounded by [`MAX_TOTAL_BYTES`].
 
@@ -116,7 +116,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !anonymous_read(&req) {
         let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let res = next.run(req).await;
-        if writes {
+        // Only a write that was made: refused posts (401, 403, 422, 429...) change nothing, and
+        // must not let anyone empty the cache at will.
+        if writes && res.status().is_success() {
             state.public_cache.clear();
         }
         return res;

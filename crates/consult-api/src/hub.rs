@@ -1574,6 +1574,21 @@ struct RemarkPage {
 }
 
 impl RemarkPage {
+    /// The empty form for an activity.
+    fn new(c: &Consultation, csrf: String) -> Self {
+        Self {
+            text: &ENGLISH,
+            id: c.id.to_string(),
+            title: c.plan.title().to_owned(),
+            errors: Vec::new(),
+            csrf,
+            kind: String::new(),
+            body: String::new(),
+            principle: String::new(),
+            contact: String::new(),
+        }
+    }
+
     /// The error shown beside a field, if any.
     fn error(&self, anchor: &str) -> Option<&str> {
         self.errors.iter().find(|(a, _)| a == anchor).map(|(_, m)| m.as_str())
@@ -1590,18 +1605,7 @@ async fn remark_form(
         return not_found();
     };
     let (csrf, cookie) = csrf_for_form(&headers)?;
-    let form = RemarkPage {
-        text: &ENGLISH,
-        id: c.id.to_string(),
-        title: c.plan.title().to_owned(),
-        errors: Vec::new(),
-        csrf,
-        kind: String::new(),
-        body: String::new(),
-        principle: String::new(),
-        contact: String::new(),
-    };
-    form_page(&form, StatusCode::OK, cookie)
+    form_page(&RemarkPage::new(&c, csrf), StatusCode::OK, cookie)
 }
 
 /// Receives a remark: the anti-forgery token and per-client limit, then the core's validation
@@ -1655,15 +1659,12 @@ async fn remark_submit(
     let (csrf, cookie) = csrf_for_form(&headers)?;
     let keep = |name: &str| posted.raw(name).unwrap_or_default().to_owned();
     let form = RemarkPage {
-        text: t,
-        id: c.id.to_string(),
-        title: c.plan.title().to_owned(),
         errors,
-        csrf,
         kind: keep("kind"),
         body: keep("body"),
         principle: keep("principle"),
         contact: keep("contact"),
+        ..RemarkPage::new(&c, csrf)
     };
     form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
 }
