@@ -77,9 +77,45 @@ fn consult_core_has_no_io_dependencies() {
     }
 }
 
+/// consult-core never reads the clock nor makes ids from it: callers pass `today`, `now` and ids.
+/// Tests inside the crate (`#[cfg(test)]` modules, which end each file) may.
+#[test]
+fn consult_core_never_reads_the_clock() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/consult-core/src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    assert!(files.len() > 10, "the walk found consult-core's sources: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim() == "#[cfg(test)]" {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or("");
+            for clock in ["Utc::now", "Local::now", "now_v7", "SystemTime", "Instant::now"] {
+                if code.contains(clock) {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "consult-core reads the clock outside tests:\n{}", found.join("\n"));
+}
+
 #[tokio::test]
 async fn openapi_document_snapshot() {
-    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let app = TestApp::start(Db::Sqlite).await;
     let (s, doc) = app.get("/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
