@@ -86,6 +86,8 @@ fn ci() -> Result<(), String> {
                 "--package",
                 "consult-store",
                 "--package",
+                "consult-app",
+                "--package",
                 "consult-api",
                 "--quiet",
             ])

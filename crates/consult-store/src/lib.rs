@@ -20,14 +20,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod audience;
 mod backend;
 pub mod copy;
-pub mod demo;
-pub mod invitations;
-pub mod overlap;
-pub mod plans;
-pub mod review;
 pub mod testing;
 mod types;
 
@@ -37,10 +31,9 @@ pub use backend::{AudienceChanges, ContactRecord};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
-    Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId, RegisterContext,
-    Resident, Response, Slug, Status, StatusChange,
+    Actor, Approval, Area, AreaCode, AreaHierarchy, Attestation, Candidate, Consultation, ConsultationId,
+    ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue, InvitationPlan, Matching,
+    MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug, Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -683,27 +676,6 @@ impl Store {
         dispatch!(self, b => b.dismiss(id, dismissal, actor).await)
     }
 
-    /// The principles checklist of a stored activity as of `today`, with its unresolved overlap
-    /// and fatigue findings described for the "be coordinated" checks.
-    pub async fn assess(
-        &self,
-        c: &Consultation,
-        today: NaiveDate,
-        unresolved_findings: &[String],
-    ) -> Result<Assessment, StoreError> {
-        let (catalogue, settings) = self.applicable_frameworks(c.organisation_id).await?;
-        let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
-        let attestations = self.attestations(c.id).await?;
-        let ctx = AssessmentContext {
-            today,
-            notice_from: c.approval.as_ref().map_or(today, |a| a.at.date_naive()),
-            pre_election: &settings.election_periods,
-            unresolved_findings,
-            attestations: &attestations,
-        };
-        Ok(consult_core::assess(&c.plan, &frameworks, &ctx))
-    }
-
     // ----- residents, invitations, fatigue -----
 
     /// Registers a resident; returns the private management token (shown once, stored hashed).
@@ -863,24 +835,6 @@ impl Store {
     ) -> Result<(u64, std::collections::BTreeMap<String, consult_core::AnswerCounts>), StoreError> {
         let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
         dispatch!(self, b => b.monitoring_counts(&raw).await)
-    }
-
-    /// What a representativeness report in `scheme` counts for the activities: answers given
-    /// under any stored scheme, translated into `scheme` where their categories map onto it.
-    pub async fn tally(
-        &self,
-        ids: &[ConsultationId],
-        scheme: &MonitoringScheme,
-    ) -> Result<consult_core::Tally, StoreError> {
-        let (respondents, by_scheme) = self.monitoring_counts(ids).await?;
-        let known = if by_scheme.keys().all(|id| id == &scheme.id()) {
-            vec![scheme.clone()]
-        } else {
-            self.monitoring_schemes().await?
-        };
-        Ok(consult_core::Tally::in_scheme(scheme, respondents, &by_scheme, |id| {
-            known.iter().find(|s| s.id() == id)
-        }))
     }
 
     /// Every monitoring scheme: the built-in default first, then organisations' own, every

@@ -29,7 +29,9 @@ pub const POSTGRES_IGNORED: &str = "PostgreSQL variant: set CONSULT_TEST_POSTGRE
 #[allow(clippy::panic)]
 pub fn require_postgres_url() -> String {
     postgres_url().unwrap_or_else(|| {
-        panic!("{POSTGRES_URL_VAR} is not set: this PostgreSQL variant cannot run (set it, or run without ignored tests)")
+        panic!(
+            "{POSTGRES_URL_VAR} is not set: this PostgreSQL variant cannot run (set it, or run without ignored tests)"
+        )
     })
 }
 

@@ -1,62 +1,15 @@
-//! One backend-agnostic conformance suite: every test runs on SQLite, and on PostgreSQL when
-//! ignored tests are run with `CONSULT_TEST_POSTGRES_URL` set.
+//! One backend-agnostic conformance suite of the store: every test runs on SQLite, and on
+//! PostgreSQL when ignored tests are run with `CONSULT_TEST_POSTGRES_URL` set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+#[macro_use]
+mod support;
+
+use chrono::Days;
 use consult_core::*;
-use consult_store::audience::ResidentCache;
-use consult_store::{
-    ConsultationFilter, Cursor, NewToken, Order, PageRequest, Reader, Store, StoreError, demo, testing,
-};
-use std::future::Future;
+use consult_store::{ConsultationFilter, Cursor, NewToken, Order, PageRequest, Reader, Store, StoreError};
+use support::*;
 use uuid::Uuid;
-
-fn day(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-fn now() -> DateTime<Utc> {
-    "2026-01-10T09:00:00Z".parse().unwrap()
-}
-
-fn admin() -> Actor {
-    Actor {
-        name: "test admin".into(),
-        role: Role::Admin,
-        organisation: None,
-    }
-}
-
-/// Generates two tests from `async fn $name(store: Store, url: String)`: `$name::sqlite`, on a
-/// fresh SQLite store, and `$name::postgres`, on a fresh PostgreSQL schema, `#[ignore]`d unless
-/// asked for (`--run-ignored all` with `CONSULT_TEST_POSTGRES_URL` set), so a run without
-/// PostgreSQL reports it skipped rather than passed. The URL lets a test open a raw pool on the
-/// same database, to read back what the store keeps but never returns.
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let store = consult_store::Store::connect(&url).await.unwrap();
-                super::$name(store.clone(), url).await;
-                store.close().await;
-            }
-
-            #[tokio::test]
-            #[ignore = "PostgreSQL variant: set CONSULT_TEST_POSTGRES_URL and run ignored tests"]
-            async fn postgres() {
-                use consult_store::testing;
-                let url = testing::require_postgres_url();
-                let (store, schema) = testing::postgres_schema(&url).await.unwrap();
-                super::$name(store.clone(), testing::postgres_url_with_schema(&url, &schema)).await;
-                store.close().await;
-                testing::drop_postgres_schema(&url, &schema).await.unwrap();
-            }
-        }
-    };
-}
 
 /// Every comment of an activity's responses, read straight from the database.
 async fn stored_comments(url: &str, id: ConsultationId) -> Vec<Option<String>> {
@@ -117,105 +70,6 @@ async fn bulk_responses_keep_every_character_and_answer(store: Store, url: Strin
     assert_eq!(respondents, 5);
     let sex = &by_scheme["census2021@1"]["sex"];
     assert_eq!((sex["female"], sex["male"]), (3, 2), "{sex:?}");
-}
-
-async fn seed(store: &Store) -> RegisterSnapshot {
-    for (code, name, parent) in [
-        ("E10000028", "Staffordshire", None),
-        ("E07000199", "Tamworth", Some("E10000028")),
-        ("E07000243", "Stevenage", None),
-    ] {
-        let area = Area {
-            code: AreaCode::parse(code).unwrap(),
-            name: name.into(),
-            parent: parent.map(|p| AreaCode::parse(p).unwrap()),
-        };
-        store.create_area(&area, &admin(), now()).await.unwrap();
-    }
-    for (slug, kind) in [("tamworth", "council"), ("stevenage", "council"), ("police", "partner")] {
-        let org = Organisation::parse(
-            OrganisationId(Uuid::now_v7()),
-            OrganisationInput {
-                slug: Some(slug.into()),
-                name: Some(format!("{slug} body")),
-                kind: Some(kind.into()),
-                services: vec!["Policy".into()],
-            },
-        )
-        .unwrap();
-        store.create_organisation(&org, &admin(), now()).await.unwrap();
-    }
-    RegisterSnapshot(store.register_snapshot().await.unwrap())
-}
-
-struct RegisterSnapshot(consult_store::RegisterSnapshot);
-
-impl RegisterSnapshot {
-    fn org(&self, slug: &str) -> OrganisationId {
-        self.0
-            .organisations
-            .iter()
-            .find(|o| o.slug.as_str() == slug)
-            .unwrap()
-            .id
-    }
-
-    fn consultation(&self, org: &str, title: &str, opens: &str, closes: &str, status: Status) -> Consultation {
-        let plan = ConsultationPlan::parse(
-            ConsultationInput {
-                organisation: Some(org.into()),
-                title: Some(title.into()),
-                summary: Some(format!("About {title}")),
-                level: Some(
-                    if title.contains("survey") {
-                        "research"
-                    } else {
-                        "consult"
-                    }
-                    .into(),
-                ),
-                opens_on: Some(opens.into()),
-                closes_on: Some(closes.into()),
-                audience: AudienceInput {
-                    groups: vec![if org == "stevenage" { "tenants" } else { "residents" }.into()],
-                    areas: vec![if org == "stevenage" { "E07000243" } else { "E07000199" }.into()],
-                    equality_groups: vec![],
-                },
-                topics: vec![if title.contains("Budget") { "Budget" } else { "general" }.into()],
-                ..Default::default()
-            },
-            self.0.context(),
-        )
-        .unwrap();
-        Consultation {
-            id: ConsultationId(Uuid::now_v7()),
-            organisation_id: self.org(org),
-            plan,
-            recorded_status: status,
-            version: 1,
-            created_at: now(),
-            updated_at: now(),
-            status_history: vec![],
-            approval: None,
-        }
-    }
-}
-
-fn page(limit: u32) -> PageRequest {
-    PageRequest { limit, cursor: None }
-}
-
-async fn titles(store: &Store, filter: ConsultationFilter, reader: Reader, today: &str) -> Vec<String> {
-    let mut out: Vec<String> = store
-        .list_consultations(&filter, &reader, day(today), &page(500))
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|c| c.plan.title().to_owned())
-        .collect();
-    out.sort();
-    out
 }
 
 both!(organisations_areas_and_services);
@@ -315,7 +169,7 @@ async fn consultations_round_trip_update_and_transition_with_audit(store: Store,
         organisation: Some(snap.org("tamworth")),
     };
     let req = TransitionRequest {
-        to: Some("submitted".into()),
+        to: Some(Status::Submitted),
         ..Default::default()
     };
     let ctx = TransitionContext {
@@ -621,27 +475,6 @@ async fn sql_and_core_agree_on_status_every_day(store: Store, _url: String) {
     }
 }
 
-both!(demo_data_loads_once);
-async fn demo_data_loads_once(store: Store, _url: String) {
-    assert!(demo::load_if_empty(&store, day("2026-11-23"), now()).await.unwrap());
-    assert!(!demo::load_if_empty(&store, day("2026-11-23"), now()).await.unwrap());
-    let open = store
-        .list_consultations(
-            &ConsultationFilter {
-                statuses: vec![Status::Open],
-                ..Default::default()
-            },
-            &Reader::Public,
-            day("2026-11-23"),
-            &page(50),
-        )
-        .await
-        .unwrap();
-    assert!(open.items.len() >= 3);
-    let orgs = store.list_organisations().await.unwrap();
-    assert!(orgs.iter().any(|o| o.kind == OrganisationKind::Partner));
-}
-
 both!(checklist_settings_frameworks_attestations_and_approvals);
 async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, _url: String) {
     let snap = seed(&store).await;
@@ -705,7 +538,17 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
     let held = store.attestations(c.id).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].evidence.as_deref(), Some("final documents"));
-    let a = store.assess(&c, day("2026-01-10"), &[]).await.unwrap();
+    let (catalogue, settings) = store.applicable_frameworks(c.organisation_id).await.unwrap();
+    let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
+    let attestations = store.attestations(c.id).await.unwrap();
+    let ctx = AssessmentContext {
+        today: day("2026-01-10"),
+        notice_from: day("2026-01-10"),
+        pre_election: &settings.election_periods,
+        unresolved_findings: &[],
+        attestations: &attestations,
+    };
+    let a = consult_core::assess(&c.plan, &frameworks, &ctx);
     assert_eq!(
         a.frameworks
             .iter()
@@ -729,7 +572,7 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
         debriefed: false,
     };
     let req = TransitionRequest {
-        to: Some("approved".into()),
+        to: Some(Status::Approved),
         override_justification: (!a.approvable).then(|| "Budget timetable".into()),
         ..Default::default()
     };
@@ -755,304 +598,4 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
         .await
         .unwrap();
     assert_eq!(listed.items[0].approval, Some(approval));
-}
-
-/// A small deterministic generator (no seed file to keep): the same residents every run.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
-both!(sql_index_and_core_agree_on_invitation_plans);
-async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String) {
-    let snap = seed(&store).await;
-    let target = snap.consultation(
-        "tamworth",
-        "Budget consultation",
-        "2026-01-01",
-        "2026-12-31",
-        Status::Open,
-    );
-    let others: Vec<Consultation> = (0..3)
-        .map(|i| {
-            snap.consultation(
-                "tamworth",
-                &format!("Earlier {i}"),
-                "2025-01-01",
-                "2025-12-31",
-                Status::Closed,
-            )
-        })
-        .collect();
-    store
-        .import_consultations(&[vec![target.clone()], others.clone()].concat(), &admin())
-        .await
-        .unwrap();
-    let mut rng = Lcg(7);
-    let codes = ["E10000028", "E07000199", "E07000243"];
-    let mut residents = Vec::new();
-    for i in 0..80u128 {
-        let pick = |rng: &mut Lcg, from: &[&str]| -> Vec<String> {
-            from.iter()
-                .filter(|_| rng.below(2) == 0)
-                .map(|s| s.to_string())
-                .collect()
-        };
-        let channels = match rng.below(5) {
-            0 => vec![],
-            1 => vec![ContactChannel::Post, ContactChannel::Email],
-            _ => vec![ContactChannel::Email],
-        };
-        let resident = Resident {
-            id: Uuid::from_u128(i + 1),
-            email: Some(format!("r{i}@example.org")),
-            phone: None,
-            postal_address: Some(format!("{i} High Street")),
-            interests: pick(&mut rng, &["budget", "parks"]),
-            areas: pick(&mut rng, &codes)
-                .iter()
-                .map(|c| AreaCode::parse(c).unwrap())
-                .collect(),
-            groups: pick(&mut rng, &["residents", "tenants"]),
-            channels,
-            consent_at: Some(now()),
-        };
-        store.create_resident(&resident, now()).await.unwrap();
-        if rng.below(8) == 0 {
-            store.unsubscribe(resident.id, now()).await.unwrap();
-        }
-        residents.push(resident.id);
-    }
-    // The server's path: the audience index, loaded now and caught up with the invitations
-    // recorded below (and the rebuild of recent dates) before each plan.
-    let cache = std::sync::Arc::new(ResidentCache::new());
-    assert_eq!(cache.sync(&store).await.unwrap(), 80);
-    // Invitation histories: up to nine invitations each, over two years, some to the target.
-    let start = day("2024-06-01");
-    let mut rounds = Vec::new();
-    for round in 0..12u64 {
-        let on = start + Days::new(round * 61 + rng.below(30));
-        rounds.push(on);
-        let invited: Vec<(Uuid, ContactChannel)> = residents
-            .iter()
-            .filter(|_| rng.below(3) == 0)
-            .map(|id| (*id, ContactChannel::Email))
-            .collect();
-        let activity = if round == 11 {
-            &target
-        } else {
-            &others[(round % 3) as usize]
-        };
-        let at = on.and_hms_opt(10, 0, 0).unwrap().and_utc();
-        store
-            .record_invitations(activity.id, &invited, &admin(), at)
-            .await
-            .unwrap();
-    }
-    let areas: Vec<AreaCode> = ["E10000028", "E07000199"]
-        .iter()
-        .map(|c| AreaCode::parse(c).unwrap())
-        .collect();
-    let topics = vec!["budget".to_owned()];
-    let groups = vec!["residents".to_owned()];
-    let everywhere: Vec<AreaCode> = vec![];
-    let check = |rebuilt: bool| {
-        let store = store.clone();
-        let cache = cache.clone();
-        let (areas, topics, groups, everywhere, target, rounds) = (
-            areas.clone(),
-            topics.clone(),
-            groups.clone(),
-            everywhere.clone(),
-            target.clone(),
-            rounds.clone(),
-        );
-        let mut rng = Lcg(if rebuilt { 11 } else { 13 });
-        async move {
-            let mut compared = std::collections::BTreeMap::new();
-            for case in 0..90 {
-                let rules = FatigueRules {
-                    max_contacts: 1 + rng.below(6) as u32,
-                    window_days: 30 + rng.below(700) as u32,
-                    min_gap_days: rng.below(30) as u32,
-                    max_concurrent: 3,
-                };
-                // A third of the days put an invitation exactly on the first day of the window,
-                // a third exactly on the minimum gap: the boundaries are where twins part.
-                let on = rounds[rng.below(rounds.len() as u64) as usize];
-                let today = match case % 3 {
-                    0 => day("2024-09-01") + Days::new(rng.below(900)),
-                    1 => on + Days::new(u64::from(rules.window_days) - 1),
-                    _ => on + Days::new(u64::from(rules.min_gap_days)),
-                };
-                let matching = Matching {
-                    areas: if case % 4 == 0 {
-                        everywhere.clone()
-                    } else {
-                        areas.clone()
-                    },
-                    topics: topics.clone(),
-                    groups: if case % 3 == 0 { vec![] } else { groups.clone() },
-                };
-                let candidates = store
-                    .invitation_candidates(target.id, &matching, rules.window_start(today))
-                    .await
-                    .unwrap();
-                let mut expected = plan_invitations(candidates, &rules, today);
-                let mut got = store
-                    .invitation_plan(target.id, &matching, &rules, today, true)
-                    .await
-                    .unwrap();
-                expected.invited.sort();
-                got.invited.sort();
-                assert_eq!(
-                    got, expected,
-                    "rules {rules:?} on {today} (case {case}, rebuilt {rebuilt})"
-                );
-                let counts = store
-                    .invitation_plan(target.id, &matching, &rules, today, false)
-                    .await
-                    .unwrap();
-                assert_eq!(counts.excluded, expected.excluded);
-                assert!(counts.invited.is_empty());
-                let mut indexed = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
-                indexed.invited.sort();
-                assert_eq!(indexed, expected, "index: rules {rules:?} on {today} (case {case})");
-                for (reason, n) in expected.excluded {
-                    *compared.entry(reason).or_insert(0) += n;
-                }
-            }
-            // Every reason was exercised, so the agreement means something.
-            assert_eq!(compared.len(), 5, "{compared:?}");
-        }
-    };
-    check(false).await;
-    store.rebuild_recent_invitations().await.unwrap();
-    check(true).await;
-}
-
-both!(the_audience_index_catches_up_with_the_register);
-/// The audience index catches up with every kind of change to the residents' register made
-/// after it was built: registrations, withdrawn consent, deletions and recorded invitations.
-async fn the_audience_index_catches_up_with_the_register(store: Store, _url: String) {
-    let snap = seed(&store).await;
-    let target = snap.consultation("tamworth", "Parks strategy", "2026-01-01", "2026-12-31", Status::Open);
-    store
-        .import_consultations(std::slice::from_ref(&target), &admin())
-        .await
-        .unwrap();
-    let tamworth = AreaCode::parse("E07000199").unwrap();
-    let resident = |n: u128| Resident {
-        id: Uuid::from_u128(n),
-        email: Some(format!("r{n}@example.org")),
-        phone: None,
-        postal_address: None,
-        interests: vec!["parks".into()],
-        areas: vec![tamworth.clone()],
-        groups: vec![],
-        channels: vec![ContactChannel::Email],
-        consent_at: Some(now()),
-    };
-    let at = |minutes: i64| now() + chrono::Duration::minutes(minutes);
-    for n in 1..=4 {
-        store.create_resident(&resident(n), at(0)).await.unwrap();
-    }
-    let cache = ResidentCache::new();
-    assert_eq!(cache.sync(&store).await.unwrap(), 4);
-    let matching = Matching {
-        areas: vec![tamworth.clone()],
-        topics: vec!["parks".into()],
-        groups: vec![],
-    };
-    let rules = FatigueRules::default();
-    let today = at(0).date_naive();
-    let plan = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
-    assert_eq!(plan.invited.len(), 4);
-    // Later: one registers, one withdraws consent, one is deleted, one is invited.
-    store.create_resident(&resident(5), at(10)).await.unwrap();
-    store.unsubscribe(Uuid::from_u128(2), at(11)).await.unwrap();
-    assert!(store.delete_resident(Uuid::from_u128(3), at(12)).await.unwrap());
-    store
-        .record_invitations(
-            target.id,
-            &[(Uuid::from_u128(4), ContactChannel::Email)],
-            &admin(),
-            at(13),
-        )
-        .await
-        .unwrap();
-    let plan = cache.plan(&store, target.id, &matching, &rules, today).await.unwrap();
-    assert_eq!(cache.len(), 4);
-    let invited: Vec<Uuid> = plan.invited.iter().map(|(id, _)| *id).collect();
-    assert_eq!(invited, [Uuid::from_u128(1), Uuid::from_u128(5)]);
-    assert_eq!(plan.excluded.get(&Exclusion::NoConsent), Some(&1));
-    assert_eq!(plan.excluded.get(&Exclusion::AlreadyInvited), Some(&1));
-    // Another activity sees resident 4's new invitation through the minimum gap.
-    let other = snap.consultation("tamworth", "Play areas", "2026-01-01", "2026-12-31", Status::Open);
-    store
-        .import_consultations(std::slice::from_ref(&other), &admin())
-        .await
-        .unwrap();
-    let plan = cache.plan(&store, other.id, &matching, &rules, today).await.unwrap();
-    assert_eq!(plan.excluded.get(&Exclusion::FatigueMinGap), Some(&1));
-    // And agrees with a fresh index and with the database.
-    let fresh = ResidentCache::new();
-    fresh.sync(&store).await.unwrap();
-    let mut again = fresh.plan(&store, other.id, &matching, &rules, today).await.unwrap();
-    again.invited.sort();
-    let mut plan = plan;
-    plan.invited.sort();
-    assert_eq!(again, plan);
-    let mut sql = store
-        .invitation_plan(other.id, &matching, &rules, today, true)
-        .await
-        .unwrap();
-    sql.invited.sort();
-    assert_eq!(sql, plan);
-    // Nothing changed since: nothing is read again.
-    assert_eq!(cache.sync(&store).await.unwrap(), 0);
-}
-
-both!(the_overlap_index_reads_each_change_once);
-/// The overlap index reads each change once: a bulk import is read at the next sync and never
-/// again, an edit is read once, whatever the clocks of the writers say.
-async fn the_overlap_index_reads_each_change_once(store: Store, _url: String) {
-    let snap = seed(&store).await;
-    let make = |n: usize| {
-        (0..n)
-            .map(|i| {
-                snap.consultation(
-                    "tamworth",
-                    &format!("Parks review {i}"),
-                    "2026-02-01",
-                    "2026-03-31",
-                    Status::Approved,
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    let first = make(40);
-    store.import_consultations(&first, &admin()).await.unwrap();
-    let cache = consult_store::overlap::OverlapCache::new(OverlapConfig::default());
-    assert_eq!(cache.sync(&store).await.unwrap(), 40);
-    assert_eq!(cache.sync(&store).await.unwrap(), 0, "an import is read once");
-    store.import_consultations(&make(3), &admin()).await.unwrap();
-    assert_eq!(cache.sync(&store).await.unwrap(), 3);
-    // An edit stamped with a time long past is still seen.
-    let mut plan = first[0].plan.clone();
-    let mut input = plan.to_input();
-    input.title = Some("Play areas review".into());
-    plan = ConsultationPlan::parse(input, snap.0.context()).unwrap();
-    let old = "2020-01-01T00:00:00Z".parse().unwrap();
-    store.update_plan(first[0].id, 1, &plan, &admin(), old).await.unwrap();
-    assert_eq!(cache.sync(&store).await.unwrap(), 1);
-    assert_eq!(cache.sync(&store).await.unwrap(), 0);
-    assert_eq!(cache.len(), 43);
 }
