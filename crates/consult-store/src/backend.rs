@@ -3,16 +3,14 @@
 //! migrations.
 
 use crate::StoreError;
-use crate::types::{
-    AuditEntry, ChecklistSettings, ConsultationFilter, Cursor, Order, Page, PageRequest, Reader, TokenInfo,
-};
+use crate::types::{ChecklistSettings, ConsultationFilter, Cursor, Order, Page, PageRequest, Reader};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, AnswerCounts, Approval, Area, AreaCode, Assessment, Attestation, AudienceEntry, Candidate, Consultation,
-    ConsultationId, ConsultationPlan, ContactChannel, DEFAULT_FRAMEWORKS, Debrief, Dismissal, Document, DocumentSource,
-    ElectionPeriod, Exclusion, FatigueRules, Feedback, Framework, InvitationPlan, Matching, MonitoringScheme,
-    Organisation, OrganisationId, OrganisationKind, PlanReview, ProgrammeItem, Remark, RemarkCounts, RemarkKind,
-    RemarkStatus, Resident, Response, Role, ServicePlan, Slug, Status, StatusChange,
+    Actor, AnswerCounts, Approval, AreaCode, Assessment, Attestation, AudienceEntry, Candidate, Consultation,
+    ConsultationId, ConsultationPlan, ContactChannel, Debrief, Dismissal, Document, DocumentSource, ElectionPeriod,
+    Exclusion, FatigueRules, Feedback, Framework, InvitationPlan, Matching, MonitoringScheme, Organisation,
+    OrganisationId, PlanReview, ProgrammeItem, Remark, RemarkCounts, RemarkKind, RemarkStatus, Resident, Response,
+    Role, ServicePlan, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -488,191 +486,6 @@ macro_rules! backend {
 
             pub(crate) async fn close(&self) {
                 self.pool.close().await
-            }
-
-            pub(crate) async fn create_organisation(
-                &self,
-                org: &Organisation,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                let taken: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
-                    .bind(org.slug.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if taken.is_some() {
-                    return Err(StoreError::Conflict(format!("organisation `{}` already exists", org.slug)));
-                }
-                sqlx::query("INSERT INTO organisations (id, slug, name, kind, created_at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(org.id.0)
-                    .bind(org.slug.as_str())
-                    .bind(&org.name)
-                    .bind(org.kind.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                for (i, s) in org.services.iter().enumerate() {
-                    sqlx::query("INSERT INTO services (organisation_id, name, position) VALUES ($1, $2, $3)")
-                        .bind(org.id.0)
-                        .bind(s)
-                        .bind(i as i64)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for key in DEFAULT_FRAMEWORKS {
-                    sqlx::query("INSERT INTO organisation_frameworks (organisation_id, framework_key) VALUES ($1, $2)")
-                        .bind(org.id.0)
-                        .bind(*key)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let detail = serde_json::to_value(org).unwrap_or(Value::Null);
-                Self::audit(&mut tx, actor, now, "organisation.create", "organisation", org.slug.as_str(), &detail).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            pub(crate) async fn add_service(
-                &self,
-                slug: &Slug,
-                service: &str,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<Organisation, StoreError> {
-                let mut tx = self.begin().await?;
-                let org: Option<(Uuid,)> = sqlx::query_as("SELECT id FROM organisations WHERE slug = $1")
-                    .bind(slug.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some((org_id,)) = org else {
-                    return Err(StoreError::NotFound(format!("organisation `{slug}`")));
-                };
-                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM services WHERE organisation_id = $1")
-                    .bind(org_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO services (organisation_id, name, position) VALUES ($1, $2, $3)")
-                    .bind(org_id)
-                    .bind(service)
-                    .bind(count)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match StoreError::from(e) {
-                        StoreError::Conflict(_) => StoreError::Conflict(format!("{slug} already has a service `{service}`")),
-                        other => other,
-                    })?;
-                Self::audit(&mut tx, actor, now, "service.add", "organisation", slug.as_str(), &json!({ "service": service }))
-                    .await?;
-                tx.commit().await?;
-                self.list_organisations()
-                    .await?
-                    .into_iter()
-                    .find(|o| &o.slug == slug)
-                    .ok_or_else(|| StoreError::NotFound(format!("organisation `{slug}`")))
-            }
-
-            pub(crate) async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-                let orgs: Vec<(Uuid, String, String, String)> =
-                    sqlx::query_as("SELECT id, slug, name, kind FROM organisations ORDER BY slug")
-                        .fetch_all(&self.pool)
-                        .await?;
-                let services: Vec<(Uuid, String)> =
-                    sqlx::query_as("SELECT organisation_id, name FROM services ORDER BY organisation_id, position")
-                        .fetch_all(&self.pool)
-                        .await?;
-                let mut by_org: HashMap<Uuid, Vec<String>> = HashMap::new();
-                for (org, name) in services {
-                    by_org.entry(org).or_default().push(name);
-                }
-                orgs.into_iter()
-                    .map(|(id, slug, name, kind)| {
-                        Ok(Organisation {
-                            id: OrganisationId(id),
-                            slug: Slug::parse(&slug).map_err(StoreError::Corrupt)?,
-                            name,
-                            kind: OrganisationKind::parse(&kind).map_err(StoreError::Corrupt)?,
-                            services: by_org.remove(&id).unwrap_or_default(),
-                        })
-                    })
-                    .collect()
-            }
-
-            pub(crate) async fn create_area(&self, area: &Area, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                sqlx::query("INSERT INTO areas (code, name, parent) VALUES ($1, $2, $3)")
-                    .bind(area.code.as_str())
-                    .bind(&area.name)
-                    .bind(area.parent.as_ref().map(|p| p.as_str().to_owned()))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| match StoreError::from(e) {
-                        StoreError::Conflict(_) => StoreError::Conflict(format!("area {} already exists", area.code)),
-                        other => other,
-                    })?;
-                let detail = serde_json::to_value(area).unwrap_or(Value::Null);
-                Self::audit(&mut tx, actor, now, "area.create", "area", area.code.as_str(), &detail).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            pub(crate) async fn list_areas(&self) -> Result<Vec<Area>, StoreError> {
-                let rows: Vec<(String, String, Option<String>)> =
-                    sqlx::query_as("SELECT code, name, parent FROM areas ORDER BY code")
-                        .fetch_all(&self.pool)
-                        .await?;
-                rows.into_iter()
-                    .map(|(code, name, parent)| {
-                        Ok(Area {
-                            code: AreaCode::parse(&code).map_err(StoreError::Corrupt)?,
-                            name,
-                            parent: parent.map(|p| AreaCode::parse(&p)).transpose().map_err(StoreError::Corrupt)?,
-                        })
-                    })
-                    .collect()
-            }
-
-            pub(crate) async fn insert_token(
-                &self,
-                info: &TokenInfo,
-                hash: &str,
-                actor: &Actor,
-                now: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                let mut tx = self.begin().await?;
-                sqlx::query(
-                    "INSERT INTO tokens (id, name, role, organisation_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(info.id)
-                .bind(&info.name)
-                .bind(info.role.as_str())
-                .bind(info.organisation.map(|o| o.0))
-                .bind(hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let detail = json!({ "name": info.name, "role": info.role.as_str(), "organisation": info.organisation });
-                Self::audit(&mut tx, actor, now, "token.create", "token", &info.id.to_string(), &detail).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            pub(crate) async fn find_token(&self, hash: &str) -> Result<Option<TokenInfo>, StoreError> {
-                let row: Option<(Uuid, String, String, Option<Uuid>)> = sqlx::query_as(
-                    "SELECT id, name, role, organisation_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-                )
-                .bind(hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|(id, name, role, org)| {
-                    Ok(TokenInfo {
-                        id,
-                        name,
-                        role: role.parse::<Role>().map_err(StoreError::Corrupt)?,
-                        organisation: org.map(OrganisationId),
-                    })
-                })
-                .transpose()
             }
 
             async fn write_side_tables(
@@ -1452,31 +1265,6 @@ macro_rules! backend {
                     None
                 };
                 Ok(Page { items, next })
-            }
-
-            pub(crate) async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-                let mut sql = Sql::new("SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log");
-                if let Some((kind, id)) = entity {
-                    let k = sql.arg(Arg::Text(kind.into()));
-                    let i = sql.arg(Arg::Text(id.into()));
-                    sql.push(&format!(" WHERE entity = {k} AND entity_id = {i}"));
-                }
-                let l = sql.arg(Arg::Int(limit));
-                sql.push(&format!(" ORDER BY id DESC LIMIT {l}"));
-                let rows: Vec<(i64, DateTime<Utc>, String, String, String, String, String)> =
-                    bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(&self.pool).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, at, actor, action, entity, entity_id, detail)| AuditEntry {
-                        id,
-                        at,
-                        actor,
-                        action,
-                        entity,
-                        entity_id,
-                        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
-                    })
-                    .collect())
             }
 
             pub(crate) async fn checklist_settings(&self, org: OrganisationId) -> Result<ChecklistSettings, StoreError> {

@@ -21,10 +21,13 @@
 #![deny(missing_docs)]
 
 pub mod audience;
+mod audit;
 mod backend;
 pub mod copy;
+mod db;
 pub mod demo;
 pub mod invitations;
+mod organisations;
 pub mod overlap;
 pub mod plans;
 pub mod review;
@@ -37,10 +40,10 @@ pub use backend::{AudienceChanges, ContactRecord};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate,
-    Consultation, ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework,
-    FrameworkCatalogue, InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId, RegisterContext,
-    Resident, Response, Slug, Status, StatusChange,
+    Actor, Approval, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate, Consultation,
+    ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue,
+    InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response,
+    Status, StatusChange,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -112,6 +115,7 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     inner: Inner,
+    pools: db::Pools,
 }
 
 #[derive(Debug, Clone)]
@@ -182,7 +186,11 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Store { inner })
+        let pools = match &inner {
+            Inner::Sqlite(b) => db::Pools::Sqlite(b.pool().clone()),
+            Inner::Postgres(b) => db::Pools::Postgres(b.pool().clone()),
+        };
+        Ok(Store { inner, pools })
     }
 
     /// Builds a PostgreSQL store on an existing pool (for tests using a private schema), running
@@ -190,6 +198,7 @@ impl Store {
     pub async fn from_pg_pool(pool: sqlx::PgPool) -> Result<Store, StoreError> {
         Self::migrate_postgres(&pool).await?;
         Ok(Store {
+            pools: db::Pools::Postgres(pool.clone()),
             inner: Inner::Postgres(PgBackend::new(pool)),
         })
     }
@@ -215,88 +224,6 @@ impl Store {
     /// Closes every connection.
     pub async fn close(&self) {
         dispatch!(self, b => b.close().await)
-    }
-
-    // ----- organisations -----
-
-    /// Adds an organisation with its services. A taken slug is a [`StoreError::Conflict`].
-    pub async fn create_organisation(
-        &self,
-        org: &Organisation,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.create_organisation(org, actor, now).await)
-    }
-
-    /// Adds a service to an organisation.
-    pub async fn add_service(
-        &self,
-        org: &Slug,
-        service: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Organisation, StoreError> {
-        dispatch!(self, b => b.add_service(org, service, actor, now).await)
-    }
-
-    /// Every organisation, by slug.
-    pub async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        dispatch!(self, b => b.list_organisations().await)
-    }
-
-    /// One organisation by slug.
-    pub async fn get_organisation(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
-        Ok(self
-            .list_organisations()
-            .await?
-            .into_iter()
-            .find(|o| o.slug.as_str() == slug))
-    }
-
-    // ----- areas -----
-
-    /// Adds an area. A taken code is a [`StoreError::Conflict`].
-    pub async fn create_area(&self, area: &Area, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self, b => b.create_area(area, actor, now).await)
-    }
-
-    /// Every area, by code.
-    pub async fn list_areas(&self) -> Result<Vec<Area>, StoreError> {
-        dispatch!(self, b => b.list_areas().await)
-    }
-
-    /// The organisations and areas a plan is validated against.
-    pub async fn register_snapshot(&self) -> Result<RegisterSnapshot, StoreError> {
-        Ok(RegisterSnapshot {
-            organisations: self.list_organisations().await?,
-            areas: AreaHierarchy::new(self.list_areas().await?),
-        })
-    }
-
-    // ----- tokens -----
-
-    /// Makes a bearer token; the secret is returned once and only its SHA-256 hash is stored.
-    pub async fn create_token(
-        &self,
-        new: &NewToken,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<IssuedToken, StoreError> {
-        let secret = token::generate("cst")?;
-        let info = TokenInfo {
-            id: uuid::Uuid::now_v7(),
-            name: new.name.clone(),
-            role: new.role,
-            organisation: new.organisation,
-        };
-        dispatch!(self, b => b.insert_token(&info, &token::hash(&secret), actor, now).await)?;
-        Ok(IssuedToken { secret, info })
-    }
-
-    /// The holder of a bearer token, or `None` for an unknown or revoked token.
-    pub async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
-        dispatch!(self, b => b.find_token(&token::hash(secret)).await)
     }
 
     // ----- consultations -----
@@ -600,11 +527,6 @@ impl Store {
             ..Default::default()
         };
         self.list_consultations(&filter, &Reader::Public, today, page).await
-    }
-
-    /// Audit entries, newest first, optionally for one entity.
-    pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        dispatch!(self, b => b.audit_log(entity, limit).await)
     }
 
     // ----- principles checklist -----
