@@ -23,6 +23,7 @@
 pub mod audience;
 mod audit;
 mod backend;
+mod consultations;
 pub mod copy;
 mod db;
 pub mod demo;
@@ -40,10 +41,9 @@ pub use backend::{AudienceChanges, ContactRecord};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, Approval, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate, Consultation,
-    ConsultationId, ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue,
-    InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response,
-    Status, StatusChange,
+    Actor, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate, Consultation,
+    ConsultationId, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue, InvitationPlan, Matching,
+    MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -228,110 +228,10 @@ impl Store {
 
     // ----- consultations -----
 
-    /// Registers a new activity (normally as a draft), with its first audit entry.
-    pub async fn insert_consultation(&self, c: &Consultation, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_consultations(std::slice::from_ref(c), actor, "consultation.create").await)
-    }
-
-    /// Registers many activities in one transaction: all or none (imports).
-    pub async fn import_consultations(&self, cs: &[Consultation], actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_consultations(cs, actor, "consultation.import").await)
-    }
-
-    /// One activity with its history.
-    pub async fn get_consultation(&self, id: ConsultationId) -> Result<Option<Consultation>, StoreError> {
-        dispatch!(self, b => b.get_consultation(id).await)
-    }
-
-    /// Replaces the plan of an activity if it is still at `expected_version`; audits the changed
-    /// fields. Returns the updated record.
-    pub async fn update_plan(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        plan: &ConsultationPlan,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Consultation, StoreError> {
-        dispatch!(self, b => b.update_plan(id, expected_version, plan, actor, now).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
-    /// Records status changes (from [`consult_core::plan_transition`]) if the activity is still at
-    /// `expected_version`; the last change's target becomes the recorded status. An approval is
-    /// stored with the assessment it was given on.
-    pub async fn record_transition(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        changes: &[StatusChange],
-        approval: Option<&Approval>,
-        actor: &Actor,
-    ) -> Result<Consultation, StoreError> {
-        let Some(last) = changes.last() else {
-            return Err(StoreError::Conflict("no status change to record".into()));
-        };
-        dispatch!(self, b => b.record_transition(id, expected_version, changes, last.to, approval, actor).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
-    /// Saves an activity's feedback if the activity is still at `expected_version`, with the
-    /// status changes publishing it makes (from [`consult_core::plan_publication`]), in one
-    /// transaction.
-    pub async fn save_feedback(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        feedback: &consult_core::Feedback,
-        changes: &[StatusChange],
-        actor: &Actor,
-    ) -> Result<Consultation, StoreError> {
-        dispatch!(self, b => b.save_feedback(id, expected_version, feedback, changes, actor).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
     /// How many overlap findings were dismissed (with a reason) for each of the activities.
     pub async fn dismissal_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
         let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
         let found = dispatch!(self, b => b.dismissal_counts(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Records (or replaces) an activity's debrief.
-    pub async fn save_debrief(
-        &self,
-        id: ConsultationId,
-        debrief: &consult_core::Debrief,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_debrief(id, debrief, actor).await)
-    }
-
-    /// Marks activities for external evaluation in `year`'s sample, in one transaction.
-    pub async fn mark_external(
-        &self,
-        ids: &[ConsultationId],
-        year: i32,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        dispatch!(self, b => b.mark_external(&raw, year, actor, now).await)
-    }
-
-    /// Each activity's debrief (if recorded) and whether it is marked for external evaluation.
-    pub async fn evaluations(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, (Option<consult_core::Debrief>, bool)>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.evaluations(&raw).await)?;
         Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
     }
 
@@ -467,68 +367,6 @@ impl Store {
         dispatch!(self, b => b.plan_reviews(org, year).await)
     }
 
-    /// The feedback recorded for each of the activities that has any.
-    pub async fn feedback(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, consult_core::Feedback>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.feedback(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// A page of the register matching `filter`, as seen by `reader` on `today`.
-    pub async fn list_consultations(
-        &self,
-        filter: &ConsultationFilter,
-        reader: &Reader,
-        today: NaiveDate,
-        page: &PageRequest,
-    ) -> Result<Page<Consultation>, StoreError> {
-        dispatch!(self, b => b.list_consultations(filter, reader, today, page).await)
-    }
-
-    /// Every activity matching `filter`, as seen by `reader` on `today`: the pages of
-    /// [`Store::list_consultations`] read to the end.
-    pub async fn list_all_consultations(
-        &self,
-        filter: &ConsultationFilter,
-        reader: &Reader,
-        today: NaiveDate,
-    ) -> Result<Vec<Consultation>, StoreError> {
-        let mut page = PageRequest {
-            limit: 500,
-            cursor: None,
-        };
-        let mut out = Vec::new();
-        loop {
-            let found = self.list_consultations(filter, reader, today, &page).await?;
-            out.extend(found.items);
-            match found.next {
-                Some(next) => page.cursor = Some(next),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    /// Activities approved or open during `from..=to` on `today`, by opening date.
-    pub async fn forward_plan(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        today: NaiveDate,
-        page: &PageRequest,
-    ) -> Result<Page<Consultation>, StoreError> {
-        let filter = ConsultationFilter {
-            statuses: vec![Status::Approved, Status::Open],
-            from: Some(from),
-            to: Some(to),
-            order: Order::ByOpening,
-            ..Default::default()
-        };
-        self.list_consultations(&filter, &Reader::Public, today, page).await
-    }
-
     // ----- principles checklist -----
 
     /// The frameworks an organisation has adopted and its pre-election periods.
@@ -586,13 +424,6 @@ impl Store {
         org: OrganisationId,
     ) -> Result<(FrameworkCatalogue, ChecklistSettings), StoreError> {
         Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
-    }
-
-    /// Activities changed after change number `after` (all when `None`), oldest change first,
-    /// without their history, with the number to pass next time: what the overlap index is
-    /// built and caught up from. Every insert or update of an activity takes the next number.
-    pub async fn changed_after(&self, after: Option<i64>) -> Result<(Vec<Consultation>, i64), StoreError> {
-        dispatch!(self, b => b.changed_after(after).await)
     }
 
     /// The overlap findings dismissed for an activity.
