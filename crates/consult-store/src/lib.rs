@@ -23,14 +23,17 @@
 pub mod audience;
 mod audit;
 mod backend;
+mod checklist;
 mod consultations;
 pub mod copy;
 mod db;
 pub mod demo;
 pub mod invitations;
+mod library;
 mod organisations;
 pub mod overlap;
 pub mod plans;
+mod responses;
 pub mod review;
 pub mod testing;
 mod types;
@@ -41,13 +44,13 @@ pub use backend::{AudienceChanges, ContactRecord};
 use backend::{PgBackend, SqliteBackend};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Actor, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, Candidate, Consultation,
-    ConsultationId, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue, InvitationPlan, Matching,
-    MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response,
+    Actor, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Candidate, Consultation, ConsultationId,
+    ContactChannel, FatigueRules, Framework, InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId,
+    RegisterContext, Resident,
 };
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -228,213 +231,7 @@ impl Store {
 
     // ----- consultations -----
 
-    /// How many overlap findings were dismissed (with a reason) for each of the activities.
-    pub async fn dismissal_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.dismissal_counts(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Stores a comment, compliment or complaint.
-    pub async fn insert_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_remark(remark, actor).await)
-    }
-
-    /// Saves a remark's new status and reply.
-    pub async fn update_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.update_remark(remark, actor).await)
-    }
-
-    /// The remarks about an activity, oldest first (with contact details: not for the public).
-    pub async fn remarks(&self, id: ConsultationId) -> Result<Vec<consult_core::Remark>, StoreError> {
-        dispatch!(self, b => b.remarks(Some(id.0), None).await)
-    }
-
-    /// One remark.
-    pub async fn remark(&self, id: Uuid) -> Result<Option<consult_core::Remark>, StoreError> {
-        Ok(dispatch!(self, b => b.remarks(None, Some(id)).await)?.pop())
-    }
-
-    /// Counts of remarks per activity, by kind (complaints resolved apart).
-    pub async fn remark_counts(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, consult_core::RemarkCounts>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.remark_counts(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Adds a document to an activity's results: a link, or stored content.
-    pub async fn insert_document(
-        &self,
-        document: &consult_core::Document,
-        content: Option<&[u8]>,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_document(document, content, actor).await)
-    }
-
-    /// Removes a document.
-    pub async fn delete_document(
-        &self,
-        document: &consult_core::Document,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.delete_document(document, actor, now).await)
-    }
-
-    /// The documents of each activity, oldest first.
-    pub async fn documents(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, Vec<consult_core::Document>>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let mut out: HashMap<ConsultationId, Vec<consult_core::Document>> = HashMap::new();
-        if raw.is_empty() {
-            return Ok(out);
-        }
-        for d in dispatch!(self, b => b.documents(&raw, None).await)? {
-            out.entry(d.consultation_id).or_default().push(d);
-        }
-        Ok(out)
-    }
-
-    /// One document.
-    pub async fn document(&self, id: Uuid) -> Result<Option<consult_core::Document>, StoreError> {
-        Ok(dispatch!(self, b => b.documents(&[], Some(id)).await)?.pop())
-    }
-
-    /// A stored document's content (`None` for links and unknown ids).
-    pub async fn document_content(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
-        dispatch!(self, b => b.document_content(id).await)
-    }
-
-    /// Saves a service's annual plan (replacing the previous version).
-    pub async fn save_service_plan(
-        &self,
-        org: OrganisationId,
-        plan: &consult_core::ServicePlan,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_service_plan(org, plan, actor).await)
-    }
-
-    /// An organisation's service plans for a year, by service.
-    pub async fn service_plans(
-        &self,
-        org: &Organisation,
-        year: i32,
-    ) -> Result<Vec<consult_core::ServicePlan>, StoreError> {
-        dispatch!(self, b => b.service_plans(org.id, org.slug.as_str(), year).await)
-    }
-
-    /// Replaces an organisation's recurring programme.
-    pub async fn save_programme(
-        &self,
-        org: OrganisationId,
-        items: &[consult_core::ProgrammeItem],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_programme(org, items, actor, now).await)
-    }
-
-    /// An organisation's recurring programme.
-    pub async fn programme(&self, org: OrganisationId) -> Result<Vec<consult_core::ProgrammeItem>, StoreError> {
-        dispatch!(self, b => b.programme(org).await)
-    }
-
-    /// Records (or corrects) a six-monthly review of the council-wide plan.
-    pub async fn record_plan_review(
-        &self,
-        org: OrganisationId,
-        year: i32,
-        review: &consult_core::PlanReview,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_plan_review(org, year, review, actor, now).await)
-    }
-
-    /// The reviews held of a year's plan.
-    pub async fn plan_reviews(
-        &self,
-        org: OrganisationId,
-        year: i32,
-    ) -> Result<Vec<consult_core::PlanReview>, StoreError> {
-        dispatch!(self, b => b.plan_reviews(org, year).await)
-    }
-
     // ----- principles checklist -----
-
-    /// The frameworks an organisation has adopted and its pre-election periods.
-    pub async fn checklist_settings(&self, org: OrganisationId) -> Result<ChecklistSettings, StoreError> {
-        dispatch!(self, b => b.checklist_settings(org).await)
-    }
-
-    /// Replaces an organisation's checklist settings.
-    pub async fn set_checklist_settings(
-        &self,
-        org: &Organisation,
-        settings: &ChecklistSettings,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.set_checklist_settings(org, settings, actor, now).await)
-    }
-
-    /// Every version of every framework: built in and added.
-    pub async fn framework_catalogue(&self) -> Result<FrameworkCatalogue, StoreError> {
-        Ok(FrameworkCatalogue::new(
-            dispatch!(self, b => b.custom_frameworks().await)?,
-        ))
-    }
-
-    /// Stores a new version of a custom framework (version = previous + 1) and returns it.
-    pub async fn add_framework(
-        &self,
-        framework: &Framework,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Framework, StoreError> {
-        dispatch!(self, b => b.add_framework(framework, actor, now).await)
-    }
-
-    /// The answers recorded for an activity's checks.
-    pub async fn attestations(&self, id: ConsultationId) -> Result<Vec<Attestation>, StoreError> {
-        dispatch!(self, b => b.attestations(id).await)
-    }
-
-    /// Records answers (replacing earlier answers to the same checks), audited.
-    pub async fn record_attestations(
-        &self,
-        id: ConsultationId,
-        answers: &[Attestation],
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_attestations(id, answers, actor).await)
-    }
-
-    /// The frameworks that apply to an activity: the newest version of each its organisation has
-    /// adopted.
-    pub async fn applicable_frameworks(
-        &self,
-        org: OrganisationId,
-    ) -> Result<(FrameworkCatalogue, ChecklistSettings), StoreError> {
-        Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
-    }
-
-    /// The overlap findings dismissed for an activity.
-    pub async fn dismissals(&self, id: ConsultationId) -> Result<Vec<Dismissal>, StoreError> {
-        dispatch!(self, b => b.dismissals(id).await)
-    }
-
-    /// Records (or replaces) the dismissal of one overlap finding, audited.
-    pub async fn dismiss(&self, id: ConsultationId, dismissal: &Dismissal, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.dismiss(id, dismissal, actor).await)
-    }
 
     /// The principles checklist of a stored activity as of `today`, with its unresolved overlap
     /// and fatigue findings described for the "be coordinated" checks.
@@ -560,63 +357,7 @@ impl Store {
 
     // ----- responses -----
 
-    /// Stores a response in one transaction with its monitoring answers. With an idempotency key,
-    /// a retry stores nothing and returns the first one's id; the flag says whether it is new.
-    pub async fn insert_response(
-        &self,
-        response: &Response,
-        idempotency_key: Option<&str>,
-    ) -> Result<(Uuid, bool), StoreError> {
-        let first = dispatch!(self, b => b.insert_response(response, idempotency_key).await);
-        match first {
-            // Two retries raced: the other one stored it.
-            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                dispatch!(self, b => b.insert_response(response, idempotency_key).await)
-            }
-            other => other,
-        }
-    }
-
-    /// Stores many responses (an import) in one transaction: all or none.
-    pub async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_responses(responses).await)
-    }
-
-    /// Responses per activity.
-    pub async fn response_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let counts = dispatch!(self, b => b.response_counts(&raw).await)?;
-        Ok(counts.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
     // ----- equality monitoring -----
-
-    /// Stores (or updates) population baselines, all in one transaction: for each area, the
-    /// characteristics given replace those already held and others are kept, so several census
-    /// tables combine.
-    pub async fn put_baselines(
-        &self,
-        baselines: &[Baseline],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.put_baselines(baselines, actor, now).await)
-    }
-
-    /// The population of several areas combined (empty when none has a baseline).
-    pub async fn baseline(&self, areas: &[AreaCode]) -> Result<consult_core::BaselineCounts, StoreError> {
-        dispatch!(self, b => b.baseline(areas).await)
-    }
-
-    /// Respondents to the activities, and their monitoring answers counted per scheme answered,
-    /// characteristic and category: aggregates only, never one response's answers.
-    pub async fn monitoring_counts(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<(u64, std::collections::BTreeMap<String, consult_core::AnswerCounts>), StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        dispatch!(self, b => b.monitoring_counts(&raw).await)
-    }
 
     /// What a representativeness report in `scheme` counts for the activities: answers given
     /// under any stored scheme, translated into `scheme` where their categories map onto it.
@@ -634,58 +375,6 @@ impl Store {
         Ok(consult_core::Tally::in_scheme(scheme, respondents, &by_scheme, |id| {
             known.iter().find(|s| s.id() == id)
         }))
-    }
-
-    /// Every monitoring scheme: the built-in default first, then organisations' own, every
-    /// version, by key and version.
-    pub async fn monitoring_schemes(&self) -> Result<Vec<MonitoringScheme>, StoreError> {
-        let mut all = vec![MonitoringScheme::census2021().map_err(StoreError::Corrupt)?];
-        all.extend(dispatch!(self, b => b.monitoring_schemes().await)?);
-        Ok(all)
-    }
-
-    /// A scheme by `key@version`, or by `key` for its latest version.
-    pub async fn monitoring_scheme(&self, id: &str) -> Result<Option<MonitoringScheme>, StoreError> {
-        let all = self.monitoring_schemes().await?;
-        Ok(match id.split_once('@') {
-            Some(_) => all.into_iter().find(|s| s.id() == id),
-            None => all.into_iter().filter(|s| s.key == id).max_by_key(|s| s.version),
-        })
-    }
-
-    /// Stores a new version of an organisation's own scheme (version = previous + 1).
-    pub async fn add_monitoring_scheme(
-        &self,
-        scheme: &MonitoringScheme,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<MonitoringScheme, StoreError> {
-        dispatch!(self, b => b.add_monitoring_scheme(scheme, actor, now).await)
-    }
-
-    /// The scheme an organisation asks its respondents: its own if it adopted one, else the
-    /// default.
-    pub async fn organisation_scheme(&self, org: OrganisationId) -> Result<MonitoringScheme, StoreError> {
-        let id = dispatch!(self, b => b.organisation_scheme(org).await)?;
-        match id {
-            None => MonitoringScheme::census2021().map_err(StoreError::Corrupt),
-            Some(id) => self
-                .monitoring_scheme(&id)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("organisation scheme `{id}` is not stored"))),
-        }
-    }
-
-    /// Adopts a stored scheme (exact version) for an organisation's future responses.
-    pub async fn set_organisation_scheme(
-        &self,
-        org: OrganisationId,
-        scheme: &MonitoringScheme,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let id = scheme.id();
-        dispatch!(self, b => b.set_organisation_scheme(org, &id, actor, now).await)
     }
 
     /// Counts of rows per table, for checks after copies and imports.
