@@ -217,7 +217,6 @@ impl Sql {
     }
 
     /// Placeholders for a list of arguments: `$3, $4, $5`.
-    #[allow(dead_code)]
     pub(crate) fn list<A: Into<Arg>>(&mut self, args: impl IntoIterator<Item = A>) -> String {
         args.into_iter().map(|a| self.arg(a)).collect::<Vec<_>>().join(", ")
     }

@@ -4,10 +4,33 @@
 //! database URL: SQLite (`sqlite://consult.db`, the embedded default, created on first use, WAL and
 //! foreign keys on) and PostgreSQL (`postgres://...`, for scale). Each backend has its own
 //! migrations, run at connect. Both run the same SQL text (numbered `$n` parameters work in both),
-//! generated once by a macro, so they cannot drift.
+//! written once, so they cannot drift.
 //!
 //! Every write runs in one transaction together with its status history and audit-log entries:
 //! either all of it is stored or none.
+//!
+//! ## How one method serves two databases
+//!
+//! Each operation is one ordinary `impl Store` method in the module of its area
+//! (`organisations`, `consultations`, `checklist`, `residents`, `responses`, `library`, `audit`).
+//! The store holds an enum of the two pools (`db::Pools`). Queries are built as `db::Sql`: SQL
+//! text plus its arguments kept as owned values (`db::Arg`), bound with `.bind(..)` like sqlx's
+//! own builder, and run with `.execute`, `.fetch_all`, `.fetch_optional` or `.fetch_one` on the
+//! store (a pool) or on an open `db::Tx` (a transaction on either backend, begun by
+//! `Store::begin` with `BEGIN IMMEDIATE` on SQLite and `BEGIN` on PostgreSQL, committed by
+//! `Tx::commit`, rolled back when dropped). Only those four runners look at the backend: one
+//! small macro (`on_conn!`) expands each into one arm per backend and connection kind, so the
+//! sqlx call is type-checked against both. Rows are `#[derive(sqlx::FromRow)]` structs, decodable
+//! by both backends (`db::Record`). Helpers used inside transactions (the audit entry, the next
+//! resident change number, status history, version bumps) are methods on `db::Tx`.
+//!
+//! Chosen over a closure-running macro (`on_pool!(self, |pool| ...)` around every query) because
+//! method bodies then contain no macro at all, so rustfmt formats and rust-analyzer checks all of
+//! them; and over a generic `impl<DB: sqlx::Database>` because the bounds sqlx needs per bound
+//! type, row type and executor would be repeated on every method. The cost is that arguments are
+//! owned (a string copied per bound text value), which is small next to a database round trip.
+//! SQL differs by backend only where it must: the bulk response import (SQLite `json_each`,
+//! PostgreSQL `COPY`) and the transaction's `BEGIN`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), consult_store::StoreError> {
@@ -22,7 +45,6 @@
 
 pub mod audience;
 mod audit;
-mod backend;
 mod checklist;
 mod consultations;
 pub mod copy;
@@ -33,6 +55,7 @@ mod library;
 mod organisations;
 pub mod overlap;
 pub mod plans;
+mod residents;
 mod responses;
 pub mod review;
 pub mod testing;
@@ -40,20 +63,16 @@ mod types;
 
 pub use types::*;
 
-pub use backend::{AudienceChanges, ContactRecord};
-use backend::{PgBackend, SqliteBackend};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use consult_core::{
-    Actor, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Candidate, Consultation, ConsultationId,
-    ContactChannel, FatigueRules, Framework, InvitationPlan, Matching, MonitoringScheme, Organisation, OrganisationId,
-    RegisterContext, Resident,
+    AreaCode, AreaHierarchy, Assessment, AssessmentContext, Consultation, ConsultationId, Framework, MonitoringScheme,
+    Organisation, RegisterContext,
 };
+pub use residents::{AudienceChanges, ContactRecord};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -117,23 +136,7 @@ pub enum Backend {
 /// The register's storage: a handle that is cheap to clone and safe to share across tasks.
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Inner,
     pools: db::Pools,
-}
-
-#[derive(Debug, Clone)]
-enum Inner {
-    Sqlite(SqliteBackend),
-    Postgres(PgBackend),
-}
-
-macro_rules! dispatch {
-    ($self:ident, $b:ident => $call:expr) => {
-        match &$self.inner {
-            Inner::Sqlite($b) => $call,
-            Inner::Postgres($b) => $call,
-        }
-    };
 }
 
 impl Store {
@@ -146,7 +149,7 @@ impl Store {
 
     /// Connects with explicit pool options.
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
-        let inner = if url.starts_with("sqlite:") {
+        let pools = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
                 .create_if_missing(true)
@@ -177,7 +180,7 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Inner::Sqlite(SqliteBackend::new(pool))
+            db::Pools::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
@@ -185,15 +188,11 @@ impl Store {
                 .connect(url)
                 .await?;
             Self::migrate_postgres(&pool).await?;
-            Inner::Postgres(PgBackend::new(pool))
+            db::Pools::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        let pools = match &inner {
-            Inner::Sqlite(b) => db::Pools::Sqlite(b.pool().clone()),
-            Inner::Postgres(b) => db::Pools::Postgres(b.pool().clone()),
-        };
-        Ok(Store { inner, pools })
+        Ok(Store { pools })
     }
 
     /// Builds a PostgreSQL store on an existing pool (for tests using a private schema), running
@@ -201,8 +200,7 @@ impl Store {
     pub async fn from_pg_pool(pool: sqlx::PgPool) -> Result<Store, StoreError> {
         Self::migrate_postgres(&pool).await?;
         Ok(Store {
-            pools: db::Pools::Postgres(pool.clone()),
-            inner: Inner::Postgres(PgBackend::new(pool)),
+            pools: db::Pools::Postgres(pool),
         })
     }
 
@@ -213,25 +211,27 @@ impl Store {
 
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
-        match self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
+        match self.pools {
+            db::Pools::Sqlite(_) => Backend::Sqlite,
+            db::Pools::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, b => b.ping().await)
+        db::query("SELECT 1").execute(self).await?;
+        Ok(())
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        dispatch!(self, b => b.close().await)
+        match &self.pools {
+            db::Pools::Sqlite(pool) => pool.close().await,
+            db::Pools::Postgres(pool) => pool.close().await,
+        }
     }
 
-    // ----- consultations -----
-
-    // ----- principles checklist -----
+    // ----- assess and tally: computed from what the other areas store -----
 
     /// The principles checklist of a stored activity as of `today`, with its unresolved overlap
     /// and fatigue findings described for the "be coordinated" checks.
@@ -254,111 +254,6 @@ impl Store {
         Ok(consult_core::assess(&c.plan, &frameworks, &ctx))
     }
 
-    // ----- residents, invitations, fatigue -----
-
-    /// Registers a resident; returns the private management token (shown once, stored hashed).
-    pub async fn create_resident(&self, resident: &Resident, now: DateTime<Utc>) -> Result<String, StoreError> {
-        let secret = token::generate("rst")?;
-        dispatch!(self, b => b.create_resident(resident, &token::hash(&secret), now).await)?;
-        Ok(secret)
-    }
-
-    /// A resident's own record, given their id and management token; `None` if either is wrong.
-    pub async fn resident(&self, id: Uuid, secret: &str) -> Result<Option<Resident>, StoreError> {
-        dispatch!(self, b => b.resident(id, &token::hash(secret)).await)
-    }
-
-    /// Every contact-log entry about one resident (for their export).
-    pub async fn resident_contacts(&self, id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
-        dispatch!(self, b => b.resident_contacts(id).await)
-    }
-
-    /// Erases a resident and their contact log. Returns whether they existed.
-    pub async fn delete_resident(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch!(self, b => b.delete_resident(id, now).await)
-    }
-
-    /// Withdraws a resident's consent: no more invitations.
-    pub async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self, b => b.unsubscribe(id, now).await)
-    }
-
-    /// The matching residents of an activity as candidates, with their contact counts since
-    /// `window_start`: what [`consult_core::plan_invitations`] reads. Planning itself uses
-    /// [`Store::invitation_plan`], which decides in the database; this is its reference.
-    pub async fn invitation_candidates(
-        &self,
-        consultation: ConsultationId,
-        matching: &Matching,
-        window_start: NaiveDate,
-    ) -> Result<Vec<Candidate>, StoreError> {
-        dispatch!(self, b => b.invitation_candidates(consultation, matching, window_start).await)
-    }
-
-    /// Plans invitations for the matching residents of an activity under `rules` on `today`,
-    /// deciding in the database (the SQL twin of [`consult_core::invitation_for`]): only the
-    /// invited rows are read, and with `rows = false` only the counts of who is left out.
-    pub async fn invitation_plan(
-        &self,
-        consultation: ConsultationId,
-        matching: &Matching,
-        rules: &FatigueRules,
-        today: NaiveDate,
-        rows: bool,
-    ) -> Result<InvitationPlan, StoreError> {
-        dispatch!(self, b => b.invitation_plan(consultation, matching, rules, today, rows).await)
-    }
-
-    /// The residents already invited to an activity.
-    pub async fn invited_to(&self, consultation: ConsultationId) -> Result<HashSet<Uuid>, StoreError> {
-        dispatch!(self, b => b.invited_to(consultation).await)
-    }
-
-    /// The changes to the residents' register numbered after `after` (everything when `None`),
-    /// for an audience index to catch up exactly: the residents changed and those deleted, with
-    /// the number to pass next time.
-    pub async fn audience_changes(&self, after: Option<i64>) -> Result<AudienceChanges, StoreError> {
-        dispatch!(self, b => b.audience_changes(after).await)
-    }
-
-    /// Rebuilds every resident's recent invitation dates from the contact log (after contacts
-    /// were loaded by other means than [`Store::record_invitations`]). Returns residents updated.
-    pub async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
-        dispatch!(self, b => b.rebuild_recent_invitations().await)
-    }
-
-    /// Records a committed invitation plan in the contact log, all or nothing, keeping each
-    /// invited resident's recent invitation dates with them.
-    pub async fn record_invitations(
-        &self,
-        consultation: ConsultationId,
-        invited: &[(Uuid, ContactChannel)],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_invitations(consultation, invited, actor, now).await)
-    }
-
-    /// An organisation's fatigue rules (the defaults until set).
-    pub async fn fatigue_rules(&self, org: OrganisationId) -> Result<FatigueRules, StoreError> {
-        dispatch!(self, b => b.fatigue_rules(org).await)
-    }
-
-    /// Sets an organisation's fatigue rules.
-    pub async fn set_fatigue_rules(
-        &self,
-        org: &Organisation,
-        rules: &FatigueRules,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.set_fatigue_rules(org, rules, actor, now).await)
-    }
-
-    // ----- responses -----
-
-    // ----- equality monitoring -----
-
     /// What a representativeness report in `scheme` counts for the activities: answers given
     /// under any stored scheme, translated into `scheme` where their categories map onto it.
     pub async fn tally(
@@ -379,9 +274,55 @@ impl Store {
 
     /// Counts of rows per table, for checks after copies and imports.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        dispatch!(self, b => b.counts().await)
+        let mut out = Vec::new();
+        for table in TABLES {
+            let (n,): (i64,) = db::query(format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(self)
+                .await?;
+            out.push(((*table).to_owned(), n));
+        }
+        Ok(out)
     }
 }
+
+/// Every table, for [`Store::counts`].
+const TABLES: &[&str] = &[
+    "organisations",
+    "services",
+    "areas",
+    "tokens",
+    "consultations",
+    "consultation_areas",
+    "consultation_groups",
+    "consultation_topics",
+    "status_history",
+    "audit_log",
+    "frameworks",
+    "organisation_frameworks",
+    "election_periods",
+    "attestations",
+    "approvals",
+    "overlap_dismissals",
+    "residents",
+    "resident_interests",
+    "resident_areas",
+    "resident_groups",
+    "contacts",
+    "fatigue_rules",
+    "responses",
+    "monitoring_answers",
+    "baselines",
+    "baseline_counts",
+    "monitoring_schemes",
+    "organisation_schemes",
+    "feedback",
+    "evaluations",
+    "remarks",
+    "documents",
+    "service_plans",
+    "programmes",
+    "plan_reviews",
+];
 
 /// A population baseline for one area.
 #[derive(Debug, Clone, PartialEq)]
