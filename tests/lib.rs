@@ -54,13 +54,14 @@ fn test_now() -> DateTime<Utc> {
 }
 
 impl TestApp {
-    /// Starts a server on `db`, or `None` when PostgreSQL is asked for but not configured.
-    pub async fn start(db: Db) -> Option<TestApp> {
+    /// Starts a server on `db`. A PostgreSQL server needs `CONSULT_TEST_POSTGRES_URL`: its
+    /// tests are `#[ignore]`d, and one asked to run without it fails rather than passes.
+    pub async fn start(db: Db) -> TestApp {
         Self::start_at(db, test_now()).await
     }
 
     /// Starts a server whose clock is stopped at `now`.
-    pub async fn start_at(db: Db, now: DateTime<Utc>) -> Option<TestApp> {
+    pub async fn start_at(db: Db, now: DateTime<Utc>) -> TestApp {
         let (store, database_url, dir, schema) = match db {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -68,10 +69,7 @@ impl TestApp {
                 (Store::connect(&url).await.unwrap(), url, Some(dir), None)
             }
             Db::Postgres => {
-                let Some(url) = testing::postgres_url() else {
-                    eprintln!("{} not set: skipping the PostgreSQL variant", testing::POSTGRES_URL_VAR);
-                    return None;
-                };
+                let url = testing::require_postgres_url();
                 let (store, schema) = testing::postgres_schema(&url).await.unwrap();
                 let with_schema = testing::postgres_url_with_schema(&url, &schema);
                 (store, with_schema, None, Some((url, schema)))
@@ -116,7 +114,7 @@ impl TestApp {
         tokio::spawn(consult_api::serve(listener, state, async {
             let _ = rx.await;
         }));
-        Some(TestApp {
+        TestApp {
             base,
             database_url,
             store,
@@ -127,7 +125,7 @@ impl TestApp {
             _dir: dir,
             schema,
             shutdown: Some(tx),
-        })
+        }
     }
 
     /// Sends a request with an optional bearer token and JSON body.

@@ -6,8 +6,9 @@
 use crate::generate::{KINDS, PREFIX, Rng, SUFFIX, TOPICS};
 use crate::{ms, percentile};
 use chrono::{Duration as Days, Utc};
+use consult_app::demo;
 use consult_core::{Actor, AudienceInput, ConsultationId, ConsultationInput, ConsultationPlan, Role, Status};
-use consult_store::{Store, demo, testing};
+use consult_store::{Store, testing};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

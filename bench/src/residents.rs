@@ -3,12 +3,13 @@
 
 use crate::{ms, percentile};
 use chrono::{DateTime, NaiveDate, Utc};
+use consult_app::audience::ResidentCache;
+use consult_app::invitations;
 use consult_core::{
     Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationInput, ConsultationPlan, Organisation,
     OrganisationId, OrganisationInput, Role,
 };
-use consult_store::audience::ResidentCache;
-use consult_store::{Store, invitations, testing};
+use consult_store::{Store, testing};
 use sqlx::Executor;
 use std::time::{Duration, Instant};
 use uuid::Uuid;

@@ -263,7 +263,7 @@ impl Pool {
 
 async fn report(store: &Store, ids: &[ConsultationId], scheme: &MonitoringScheme) -> consult_core::EqualityReport {
     let baseline = store.baseline(&[AreaCode::parse(AREA).unwrap()]).await.unwrap();
-    let tally = store.tally(ids, scheme).await.unwrap();
+    let tally = consult_app::equality::tally(store, ids, scheme).await.unwrap();
     equality_report(scheme, &tally, &baseline, &ReportSettings::default(), true)
 }
 

@@ -254,7 +254,7 @@ on_both!(annual_review_of_the_demo_data);
 async fn annual_review_of_the_demo_data(app: &TestApp) {
     let now = app.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
     assert!(
-        consult_store::demo::load_if_empty(&app.store, app.today, now)
+        consult_app::demo::load_if_empty(&app.store, app.today, now)
             .await
             .unwrap()
     );

@@ -14,7 +14,7 @@ async fn read_all(stream: &mut TcpStream) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_clients_are_cut_off() {
-    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let app = TestApp::start(Db::Sqlite).await;
     let base = app
         .instance_with(consult_api::Limits {
             header_read_timeout: Duration::from_millis(500),

@@ -77,9 +77,86 @@ fn consult_core_has_no_io_dependencies() {
     }
 }
 
+/// consult-core never reads the clock nor makes ids from it: callers pass `today`, `now` and ids.
+/// Tests inside the crate (`#[cfg(test)]` modules, which end each file) may.
+#[test]
+fn consult_core_never_reads_the_clock() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/consult-core/src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    assert!(files.len() > 10, "the walk found consult-core's sources: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim() == "#[cfg(test)]" {
+                break;
+            }
+            let code = line.split("//").next().unwrap_or("");
+            for clock in ["Utc::now", "Local::now", "now_v7", "SystemTime", "Instant::now"] {
+                if code.contains(clock) {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "consult-core reads the clock outside tests:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Every way in calls the use cases of consult-app, not the store: the CLI uses consult-api only
+/// to serve (`serve.rs`), and the API's handlers and hub never reach the store (only
+/// `AppState::new`, in `lib.rs`, builds an `App` over one).
+#[test]
+fn adapters_call_the_application_layer() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let sources = |dir: &str| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut todo = vec![root.join(dir)];
+        while let Some(d) = todo.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    todo.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let name = path.strip_prefix(&root).unwrap().display().to_string();
+                    out.push((name, std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        assert!(out.len() > 3, "the walk found {dir}: {out:?}");
+        out
+    };
+    let mut found = Vec::new();
+    for (name, text) in sources("crates/consult-cli/src") {
+        if !name.ends_with("serve.rs") && text.contains("consult_api") {
+            found.push(format!("{name} uses consult_api outside `serve`"));
+        }
+    }
+    for (name, text) in sources("crates/consult-api/src") {
+        if !name.ends_with("/lib.rs") && text.contains("consult_store") {
+            found.push(format!("{name} reaches consult_store instead of consult_app"));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[tokio::test]
 async fn openapi_document_snapshot() {
-    let app = TestApp::start(Db::Sqlite).await.unwrap();
+    let app = TestApp::start(Db::Sqlite).await;
     let (s, doc) = app.get("/openapi.json", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");

@@ -62,6 +62,11 @@ fn ci() -> Result<(), String> {
     )?;
     let mut tests = Command::new(cargo());
     tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    // The PostgreSQL variants are `#[ignore]`d so that a run without PostgreSQL reports them as
+    // skipped, never as passed; with a database they are asked for.
+    if !pg.is_empty() {
+        tests.args(["--run-ignored", "all"]);
+    }
     // insta: never write snapshots in CI; a difference is a failure. Snapshots are found from
     // this checkout even when a shared target directory holds binaries built elsewhere.
     tests.env("INSTA_UPDATE", "no").env("INSTA_WORKSPACE_ROOT", root());
@@ -80,6 +85,8 @@ fn ci() -> Result<(), String> {
                 "consult-core",
                 "--package",
                 "consult-store",
+                "--package",
+                "consult-app",
                 "--package",
                 "consult-api",
                 "--quiet",

@@ -3,8 +3,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use consult_app::AppError;
+use consult_app::json::JsonError;
 use consult_core::{CheckResult, FieldError, TransitionError, ValidationErrors};
-use consult_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -181,16 +182,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::Conflict(m) => Self::Conflict(m),
-            StoreError::NotFound(m) => Self::NotFound(m),
-            StoreError::Unavailable(e) => {
+            AppError::Invalid(v) => Self::Invalid(v),
+            AppError::Forbidden(m) => Self::Forbidden(m),
+            AppError::NotFound(m) => Self::NotFound(m),
+            AppError::Conflict(m) => Self::Conflict(m),
+            AppError::Blocked { message, failing } => Self::Blocked(message, failing),
+            AppError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable("the database is unavailable; try again shortly".into())
             }
-            other => Self::Internal(other.to_string()),
+            AppError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
+impl From<JsonError> for ApiError {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::Malformed(m) => Self::Malformed(m),
+            JsonError::Invalid(v) => Self::Invalid(v),
         }
     }
 }

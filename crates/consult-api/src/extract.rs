@@ -46,40 +46,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses JSON, classifying errors as [`ApiJson`] does.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text =
-        std::str::from_utf8(bytes).map_err(|e| ApiError::Malformed(format!("the body is not valid UTF-8: {e}")))?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_owned() } else { path };
-                ApiError::field(&field, clean_serde_message(&inner.to_string()))
-            }
-            _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
-        }
-    })?;
-    de.end()
-        .map_err(|e| ApiError::Malformed(format!("the body is not valid JSON: {e}")))?;
-    Ok(value)
+    consult_app::json::read(bytes).map_err(ApiError::from)
 }
 
 /// Reads a JSON value already parsed (by [`ApiJson`]) as `T`, naming the field at fault as
 /// [`parse_json`] does: for handlers that check who is calling before what they sent.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::field(&field, clean_serde_message(&e.into_inner().to_string()))
-    })
+    consult_app::json::from_value(value).map_err(ApiError::Invalid)
 }
 
-/// Drops serde's " at line 1 column 5" suffix: the field path already says where.
-fn clean_serde_message(m: &str) -> String {
-    match m.rfind(" at line ") {
-        Some(i) => m[..i].to_owned(),
-        None => m.to_owned(),
+/// Typed path parameters (`ApiPath<ConsultationId>`, `ApiPath<(ConsultationId, ConsultationId)>`):
+/// a value that is not of its type (an id that is not a UUID) names no resource, so it is a
+/// 404 problem, like any other unknown address.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|_| ApiError::NotFound(format!("no resource at {} (ids are UUIDs)", parts.uri.path())))
     }
 }
 
@@ -129,8 +118,8 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
-        match state.store.authenticate(token).await? {
-            Some(info) => Ok(Caller(Some(info.actor()))),
+        match state.app.authenticate(token).await? {
+            Some(actor) => Ok(Caller(Some(actor))),
             None => Err(ApiError::Unauthorized("the token is not valid".into())),
         }
     }

@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
+use consult_app::{ConsultationFilter, Order, PageRequest};
 use consult_core::{Consultation, ConsultationId, ResponseInput, Status};
-use consult_store::{ConsultationFilter, Order, PageRequest, Reader};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -327,7 +327,7 @@ fn status_text(s: Status) -> &'static str {
 }
 
 async fn cards(state: &AppState, cs: &[Consultation], today: NaiveDate) -> Result<Vec<Card>, ApiError> {
-    let orgs = state.store.list_organisations().await?;
+    let orgs = state.app.list_organisations().await?;
     Ok(cs
         .iter()
         .map(|c| Card {
@@ -362,16 +362,12 @@ struct HomePage {
 
 async fn list(state: &AppState, filter: &ConsultationFilter, limit: u32) -> Result<Vec<Consultation>, ApiError> {
     let page = PageRequest { limit, cursor: None };
-    Ok(state
-        .store
-        .list_consultations(filter, &Reader::Public, state.clock.today(), &page)
-        .await?
-        .items)
+    Ok(state.app.list_consultations(None, filter, &page).await?.items)
 }
 
 /// The home page: what is open now, closing soon and coming up.
 async fn home(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let today = state.clock.today();
+    let today = state.app.today();
     let open = list(
         &state,
         &ConsultationFilter {
@@ -448,7 +444,7 @@ fn statuses(t: &Text) -> Vec<(&'static str, &'static str)> {
 }
 
 async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> Result<Response, ApiError> {
-    let today = state.clock.today();
+    let today = state.app.today();
     let status = form.status.clone().unwrap_or_default();
     let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
     let query = RegisterQuery {
@@ -475,10 +471,7 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
             if forward && filter.statuses.is_empty() {
                 filter.statuses = vec![Status::Approved, Status::Open];
             }
-            let found = state
-                .store
-                .list_consultations(&filter, &Reader::Public, today, &page)
-                .await?;
+            let found = state.app.list_consultations(None, &filter, &page).await?;
             (Vec::new(), found.items, found.next.map(|c| c.encode()))
         }
         Err(ApiError::Invalid(e)) => (e.errors().iter().map(field_error).collect(), Vec::new(), None),
@@ -486,7 +479,7 @@ async fn register_page(state: &AppState, form: RegisterForm, forward: bool) -> R
     };
     errors.dedup();
     let mut services: Vec<String> = state
-        .store
+        .app
         .list_organisations()
         .await?
         .into_iter()
@@ -632,7 +625,7 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let status = c.status_on(state.clock.today());
+    let status = c.status_on(state.app.today());
     let p = &c.plan;
     let t = &ENGLISH;
     let how_to_respond = match status {
@@ -644,23 +637,21 @@ async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Resu
         None => t.checklist_met.to_owned(),
         Some(j) => format!("{} {j}", t.checklist_override),
     });
-    let feedback = state
-        .store
-        .feedback(&[c.id])
-        .await?
-        .remove(&c.id)
-        .filter(|f| f.published_on.is_some());
+    // The public sees published feedback only.
+    let feedback = match state.app.feedback(None, c.id).await {
+        Ok((_, f)) => Some(f).filter(|f| f.published_on.is_some()),
+        Err(consult_app::AppError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let documents = state
-        .store
-        .documents(&[c.id])
+        .app
+        .documents(None, c.id)
         .await?
-        .remove(&c.id)
-        .unwrap_or_default()
         .into_iter()
         .map(|d| (d.id.to_string(), d.title))
         .collect();
     let organisation = state
-        .store
+        .app
         .list_organisations()
         .await?
         .into_iter()
@@ -863,11 +854,11 @@ async fn public_activity(state: &AppState, id: &str) -> Result<Option<Consultati
     let Ok(cid) = id.parse::<ConsultationId>() else {
         return Ok(None);
     };
-    Ok(state
-        .store
-        .get_consultation(cid)
-        .await?
-        .filter(|c| c.status_on(state.clock.today()).is_public()))
+    match state.app.readable_consultation(None, cid).await {
+        Ok(c) => Ok(Some(c)),
+        Err(consult_app::AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The response form's questions, with what was chosen and any error per question.
@@ -921,8 +912,8 @@ async fn respond_form(
         return not_found();
     };
     let (csrf, cookie) = csrf_for_form(&headers)?;
-    let open = c.status_on(state.clock.today()) == Status::Open;
-    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
+    let open = c.status_on(state.app.today()) == Status::Open;
+    let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let form = RespondPage {
         text: &ENGLISH,
         id: c.id.to_string(),
@@ -1002,12 +993,12 @@ async fn respond_submit(
         .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
         .filter(|(_, v)| !v.is_empty())
         .collect();
-    let scheme = state.store.organisation_scheme(c.organisation_id).await?;
+    let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let key = posted
         .one("key")
         .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
-    let open = c.status_on(state.clock.today()) == Status::Open;
+    let mut open = c.status_on(state.app.today()) == Status::Open;
     let mut errors: Vec<(String, String)> = Vec::new();
     if open {
         let input = ResponseInput {
@@ -1015,21 +1006,20 @@ async fn respond_submit(
             comments: Some(comments.clone()).filter(|s| !s.trim().is_empty()),
             channel: None,
         };
-        match consult_core::Response::parse(Uuid::now_v7(), c.id, input, &scheme, None, state.clock.now()) {
-            Ok(response) => {
-                let (stored, _) = state
-                    .store
-                    .insert_response(&response, key.as_deref().map(|k| format!("hub:{k}")).as_deref())
-                    .await?;
+        let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
+        match state.app.respond(None, c.id, input, hub_key.as_deref()).await {
+            Ok(stored) => {
                 return message(
                     StatusCode::OK,
                     t.thanks_title,
                     t.thanks_body,
                     Some(back),
-                    Some(stored.to_string()),
+                    Some(stored.id.to_string()),
                 );
             }
-            Err(e) => {
+            // Closed while the form was being filled in: the form says so.
+            Err(consult_app::AppError::Conflict(_)) => open = false,
+            Err(consult_app::AppError::Invalid(e)) => {
                 for x in e.errors() {
                     let (anchor, text) = match x.field.strip_prefix("monitoring.") {
                         Some(k) => (format!("m-{k}-1"), x.message.clone()),
@@ -1043,6 +1033,7 @@ async fn respond_submit(
                     }
                 }
             }
+            Err(other) => return Err(other.into()),
         }
     }
     let (csrf, cookie) = csrf_for_form(&headers)?;
@@ -1126,7 +1117,7 @@ async fn interests_page(
     errors: Vec<(String, String)>,
     csrf: String,
 ) -> Result<InterestsPage, ApiError> {
-    let areas = state.store.list_areas().await?;
+    let areas = state.app.list_areas().await?;
     let t = &ENGLISH;
     let group = |name: &'static str, label: &'static str, choices: Vec<Choice>| CheckGroup {
         name,
@@ -1239,18 +1230,16 @@ async fn interests_submit(
         channels: posted.all("channels"),
         consent: Some(one("consent").as_deref() == Some("yes")),
     };
-    let hierarchy = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
-    match consult_core::Resident::parse(Uuid::now_v7(), input.clone(), &hierarchy, state.clock.now()) {
-        Ok(resident) => {
-            let key = state.store.create_resident(&resident, state.clock.now()).await?;
+    match state.app.register_resident(input.clone()).await {
+        Ok(registration) => {
             let page = RegisteredPage {
                 text: t,
-                reference: resident.id.to_string(),
-                key,
+                reference: registration.resident.id.to_string(),
+                key: registration.key,
             };
             form_page(&page, StatusCode::CREATED, None)
         }
-        Err(e) => {
+        Err(consult_app::AppError::Invalid(e)) => {
             let mut errors: Vec<(String, String)> = Vec::new();
             for x in e.errors() {
                 let anchor = interest_anchor(&x.field);
@@ -1262,6 +1251,7 @@ async fn interests_submit(
             let form = interests_page(&state, &input, errors, csrf).await?;
             form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
         }
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -1335,7 +1325,11 @@ async fn manage_submit(
     let one = |name: &str| posted.one(name).unwrap_or_default().to_owned();
     let (reference, key) = (one("reference"), one("key"));
     let found = match reference.parse::<Uuid>() {
-        Ok(id) if !key.is_empty() => state.store.resident(id, &key).await?,
+        Ok(id) if !key.is_empty() => match state.app.own_registration(id, &key).await {
+            Ok(resident) => Some(resident),
+            Err(consult_app::AppError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
         _ => None,
     };
     let (csrf, cookie) = csrf_for_form(&headers)?;
@@ -1355,7 +1349,7 @@ async fn manage_submit(
     let mut note = None;
     match one("action").as_str() {
         "export" => {
-            let contacts = state.store.resident_contacts(resident.id).await?;
+            let (resident, contacts) = state.app.export_registration(resident.id, &key).await?;
             let body = serde_json::to_vec_pretty(&serde_json::json!({ "resident": resident, "contacts": contacts }))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok((
@@ -1372,12 +1366,11 @@ async fn manage_submit(
                 .into_response());
         }
         "delete" => {
-            state.store.delete_resident(resident.id, state.clock.now()).await?;
+            state.app.delete_registration(resident.id, &key).await?;
             return message(StatusCode::OK, t.deleted_title, t.deleted_body, None, None);
         }
         "unsubscribe" => {
-            state.store.unsubscribe(resident.id, state.clock.now()).await?;
-            resident.consent_at = None;
+            resident = state.app.unsubscribe(resident.id, &key).await?;
             note = Some(t.unsubscribed);
         }
         _ => {}
@@ -1475,8 +1468,8 @@ async fn results(State(state): State<AppState>, Query(form): Query<ResultsForm>)
         Err(ApiError::Invalid(e)) => (e.errors().iter().map(field_error).collect(), None),
         Err(other) => return Err(other),
     };
-    let orgs = state.store.list_organisations().await?;
-    let (entries, next) = found.map_or_else(Default::default, |f| (f.entries, f.next_cursor));
+    let orgs = state.app.list_organisations().await?;
+    let (entries, next) = found.map_or_else(Default::default, |f| (f.entries, f.next.map(|c| c.encode())));
     let results = entries
         .into_iter()
         .map(|e| ResultCard {
@@ -1529,13 +1522,13 @@ struct ReviewPage {
 
 /// The annual review of the current year so far.
 async fn annual_review_now(State(state): State<AppState>) -> Result<Response, ApiError> {
-    review_page(&state, chrono::Datelike::year(&state.clock.today())).await
+    review_page(&state, chrono::Datelike::year(&state.app.today())).await
 }
 
 /// The annual review of a year: what was asked, you said / we did, what was not done and why,
 /// measures, and who responded against the population with its chart (small numbers suppressed).
 async fn annual_review(State(state): State<AppState>, Path(year): Path<String>) -> Result<Response, ApiError> {
-    let this_year = chrono::Datelike::year(&state.clock.today());
+    let this_year = chrono::Datelike::year(&state.app.today());
     match year.parse::<i32>() {
         Ok(y) if (1990..=this_year).contains(&y) => review_page(&state, y).await,
         _ => not_found(),
@@ -1546,13 +1539,15 @@ async fn review_page(state: &AppState, year: i32) -> Result<Response, ApiError> 
     let Some(period) = consult_core::Period::year(year) else {
         return not_found();
     };
-    let scope = consult_store::review::ReviewScope::default();
-    let review = consult_store::review::review(&state.store, period, &scope, state.clock.today()).await?;
-    let this_year = chrono::Datelike::year(&state.clock.today());
+    let review = state
+        .app
+        .engagement_review(period, &consult_app::ReviewScope::default())
+        .await?;
+    let this_year = chrono::Datelike::year(&state.app.today());
     page(&ReviewPage {
         text: &ENGLISH,
         title: format!("{} {year}", ENGLISH.review_title),
-        body: crate::routes::reports::review_body(&review),
+        body: consult_app::render::review_body(&review),
         years: (this_year - 4..=this_year).rev().filter(|y| *y != year).collect(),
     })
 }
@@ -1629,33 +1624,27 @@ async fn remark_submit(
         principle: one("principle"),
         contact: one("contact"),
     };
-    let errors: Vec<(String, String)> =
-        match consult_core::Remark::parse(Uuid::now_v7(), c.id, input, state.clock.now()) {
-            Ok(remark) => {
-                let public = consult_core::Actor {
-                    name: "public".into(),
-                    role: consult_core::Role::Officer,
-                    organisation: None,
-                };
-                state.store.insert_remark(&remark, &public).await?;
-                return message(
-                    StatusCode::OK,
-                    t.remark_thanks_title,
-                    t.remark_thanks_body,
-                    Some(back),
-                    None,
-                );
-            }
-            Err(e) => e
-                .errors()
-                .iter()
-                .map(|x| match x.field.as_str() {
-                    "kind" => ("kind-1".to_owned(), t.enter_kind.to_owned()),
-                    "body" if posted.one("body").is_none() => ("body".to_owned(), t.enter_body.to_owned()),
-                    other => (other.to_owned(), x.message.clone()),
-                })
-                .collect(),
-        };
+    let errors: Vec<(String, String)> = match state.app.post_remark(None, c.id, input).await {
+        Ok(_) => {
+            return message(
+                StatusCode::OK,
+                t.remark_thanks_title,
+                t.remark_thanks_body,
+                Some(back),
+                None,
+            );
+        }
+        Err(consult_app::AppError::Invalid(e)) => e
+            .errors()
+            .iter()
+            .map(|x| match x.field.as_str() {
+                "kind" => ("kind-1".to_owned(), t.enter_kind.to_owned()),
+                "body" if posted.one("body").is_none() => ("body".to_owned(), t.enter_body.to_owned()),
+                other => (other.to_owned(), x.message.clone()),
+            })
+            .collect(),
+        Err(other) => return Err(other.into()),
+    };
     let (csrf, cookie) = csrf_for_form(&headers)?;
     let keep = |name: &str| posted.raw(name).unwrap_or_default().to_owned();
     let form = RemarkPage {

@@ -1,8 +1,8 @@
 //! # consult-api
 //!
 //! The REST API of consult (axum), described by an OpenAPI 3.1 document generated from the
-//! handlers (utoipa). Handlers are thin: they parse input, call [`consult_core`] for every rule,
-//! and [`consult_store`] for every read and write.
+//! handlers (utoipa), and the public hub. Handlers are thin: they read the request, call one use
+//! case of [`consult_app::App`], and shape its answer.
 //!
 //! Embed the router, or serve it on a listener:
 //!
@@ -18,7 +18,6 @@
 #![deny(missing_docs)]
 
 pub mod cache;
-pub mod chart;
 pub mod error;
 pub mod extract;
 pub mod hub;
@@ -27,50 +26,21 @@ pub mod rate;
 mod routes;
 pub mod views;
 
+pub use consult_app::chart;
 pub use openapi::openapi;
-pub use routes::reports::{review_csv, review_html};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use chrono::{DateTime, NaiveDate, Utc};
+use consult_app::App;
 use consult_store::Store;
-use std::fmt::Debug;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// Where the API reads the time. Tests fix it; the server uses the system clock.
-pub trait Clock: Send + Sync + Debug {
-    /// The current instant.
-    fn now(&self) -> DateTime<Utc>;
-    /// Today's date (UTC).
-    fn today(&self) -> NaiveDate {
-        self.now().date_naive()
-    }
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock stopped at one instant, for tests and reproducible reports.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
+pub use consult_app::{Clock, FixedClock, SystemClock};
 
 /// Limits applied to every request.
 #[derive(Debug, Clone)]
@@ -111,17 +81,10 @@ impl Default for Limits {
 /// Shared state of every handler.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The register's storage.
-    pub store: Store,
-    /// Where time comes from.
-    pub clock: Arc<dyn Clock>,
+    /// Every use case: the handlers call it and nothing else.
+    pub app: App,
     /// Request limits.
     pub limits: Limits,
-    /// The overlap index: a cache of the register, refreshed from the store on every query.
-    pub overlap: Arc<consult_store::overlap::OverlapCache>,
-    /// The residents' audience index: a cache of the residents' register, refreshed from the
-    /// store on every invitation plan or fatigue check.
-    pub residents: Arc<consult_store::audience::ResidentCache>,
     /// The per-client limit on anonymous writes.
     pub rate: Arc<rate::RateLimiter>,
     /// Anonymous reads answered recently, for `limits.public_cache`.
@@ -129,16 +92,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `store` with the system clock and default limits.
+    /// State over `store` with the system clock and default limits: a server's [`App`].
     pub fn new(store: Store) -> Self {
+        Self::from_app(App::new(store))
+    }
+
+    /// State over an application built by the caller, with default limits.
+    pub fn from_app(app: App) -> Self {
         Self {
-            store,
-            clock: Arc::new(SystemClock),
+            app,
             limits: Limits::default(),
-            overlap: Arc::new(consult_store::overlap::OverlapCache::new(
-                consult_core::OverlapConfig::default(),
-            )),
-            residents: Arc::new(consult_store::audience::ResidentCache::new()),
             rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_writes_per_minute)),
             public_cache: Arc::new(cache::PublicCache::new()),
         }
@@ -153,7 +116,7 @@ impl AppState {
 
     /// The same state with another clock.
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.app = self.app.with_clock(clock);
         self
     }
 }

@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::routes::{
-    checklist, consultations, evaluation, feedback, library, meta, organisations, overlap, plans, reports, residents,
-    responses,
+    baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, overlap, plans,
+    reports, residents, responses, schemes, seldom,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -106,15 +106,15 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(evaluation::sample))
         .routes(routes!(evaluation::post_remark, evaluation::list_remarks))
         .routes(routes!(evaluation::update_remark))
-        .routes(routes!(responses::monitoring_scheme))
-        .routes(routes!(responses::list_schemes, responses::add_scheme))
-        .routes(routes!(responses::get_scheme))
-        .routes(routes!(responses::adopt_scheme))
-        .routes(routes!(responses::put_baseline))
-        .routes(routes!(responses::equality))
+        .routes(routes!(schemes::monitoring_scheme))
+        .routes(routes!(schemes::list_schemes, schemes::add_scheme))
+        .routes(routes!(schemes::get_scheme))
+        .routes(routes!(schemes::adopt_scheme))
+        .routes(routes!(baselines::put_baseline))
+        .routes(routes!(equality::equality))
         .routes(routes!(responses::import))
-        .routes(routes!(responses::equality_set))
-        .routes(routes!(responses::seldom))
+        .routes(routes!(equality::equality_set))
+        .routes(routes!(seldom::seldom))
 }
 
 /// The OpenAPI document the server publishes at `/openapi.json`.

@@ -1,14 +1,12 @@
 //! `consult check`, `consult framework`, `consult org checklist` and `consult consultation attest`.
 
-use crate::{CliError, Format, Result, find, invalid, print_json, print_rows};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::{CliError, Format, Result, parse_id, print_json, print_rows};
+use chrono::{NaiveDate, Utc};
 use clap::{Args, Subcommand};
+use consult_app::{App, ChecklistRequest};
 use consult_core::{
-    Actor, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, AttestationInput,
-    ConsultationInput, ConsultationPlan, DEFAULT_FRAMEWORKS, ElectionPeriod, Framework, FrameworkCatalogue,
-    Organisation, OrganisationId, OrganisationInput, Outcome, RegisterContext, Status,
+    Actor, Assessment, AttestationInput, ConsultationInput, ElectionPeriod, Framework, FrameworkCatalogue, Outcome,
 };
-use consult_store::Store;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `consult check`.
@@ -91,12 +89,10 @@ fn parse_period(name: &str, range: &str) -> Result<ElectionPeriod> {
 }
 
 pub(crate) fn read_plan(path: &Path) -> Result<ConsultationInput> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let text = crate::read_text(path)?;
     let is_json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     if is_json {
-        consult_api::extract::parse_json(text.as_bytes())
-            .map_err(|e| CliError::Input(format!("{}: {}", path.display(), e.problem().detail)))
+        crate::parse_json(&text, path)
     } else {
         toml::from_str(&text).map_err(|e| CliError::Input(format!("{}: {}", path.display(), e.message())))
     }
@@ -161,82 +157,28 @@ pub(crate) fn check_file(args: &CheckArgs) -> Result<()> {
         return Err(CliError::Input("give an id or --file".into()));
     };
     let input = read_plan(path)?;
-    // Offline there is no register: the plan's own organisation and areas are taken as known.
-    let slug = input.organisation.clone().unwrap_or_default();
-    let org = Organisation::parse(
-        OrganisationId(uuid::Uuid::nil()),
-        OrganisationInput {
-            slug: Some(slug.clone()),
-            name: Some(slug),
-            kind: Some("council".into()),
-            services: vec![],
-        },
-    )
-    .ok();
-    let areas = AreaHierarchy::new(
-        input
-            .audience
-            .areas
-            .iter()
-            .filter_map(|a| AreaCode::parse(a).ok())
-            .map(|code| Area {
-                name: code.to_string(),
-                code,
-                parent: None,
-            }),
-    );
-    let orgs: Vec<Organisation> = org.into_iter().collect();
-    let plan = ConsultationPlan::parse(
-        input,
-        RegisterContext {
-            organisations: &orgs,
-            areas: &areas,
-        },
-    )
-    .map_err(invalid)?;
-    let catalogue = FrameworkCatalogue::new([]);
-    let keys: Vec<String> = if args.frameworks.is_empty() {
-        DEFAULT_FRAMEWORKS.iter().map(|k| (*k).to_owned()).collect()
-    } else {
-        args.frameworks.clone()
-    };
-    let mut frameworks = Vec::new();
-    for k in &keys {
-        frameworks.push(
-            catalogue
-                .get(k)
-                .ok_or_else(|| CliError::Input(format!("unknown framework `{k}`")))?,
-        );
-    }
     let periods = args
         .pre_election
         .iter()
         .map(|p| parse_period("the configured election", p))
         .collect::<Result<Vec<_>>>()?;
     let today = args.today.unwrap_or_else(|| Utc::now().date_naive());
-    let ctx = AssessmentContext {
-        today,
-        notice_from: today,
-        pre_election: &periods,
-        unresolved_findings: &[],
-        attestations: &[],
-    };
-    report(&consult_core::assess(&plan, &frameworks, &ctx), args.format)
+    let assessment = consult_app::assess_plan(input, &args.frameworks, &periods, today)?;
+    report(&assessment, args.format)
 }
 
 /// `consult check ID`.
-pub(crate) async fn check_stored(store: &Store, args: &CheckArgs, today: NaiveDate) -> Result<()> {
+pub(crate) async fn check_stored(app: &App, args: &CheckArgs, actor: &Actor) -> Result<()> {
     let id = args
         .id
         .as_deref()
         .ok_or_else(|| CliError::Input("give an id or --file".into()))?;
-    let c = find(store, id).await?;
-    report(&crate::overlap_cache().assess(store, &c, today).await?, args.format)
+    report(&app.assessment(actor, parse_id(id)?).await?, args.format)
 }
 
 /// `consult framework ...`.
-pub(crate) async fn framework(store: &Store, cmd: FrameworkCommand, actor: &Actor, now: DateTime<Utc>) -> Result<()> {
-    let catalogue = store.framework_catalogue().await?;
+pub(crate) async fn framework(app: &App, cmd: FrameworkCommand, actor: &Actor) -> Result<()> {
+    let catalogue = app.frameworks().await?;
     match cmd {
         FrameworkCommand::List { format } => {
             let rows: Vec<Vec<String>> = catalogue
@@ -273,19 +215,8 @@ pub(crate) async fn framework(store: &Store, cmd: FrameworkCommand, actor: &Acto
             print_json(&f.ok_or_else(|| CliError::Input(format!("no framework `{key}`")))?)
         }
         FrameworkCommand::Add { file } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
-            let mut f: Framework = consult_api::extract::parse_json(text.as_bytes())
-                .map_err(|e| CliError::Input(format!("{}: {}", file.display(), e.problem().detail)))?;
-            f.version = 1;
-            f.validate().map_err(invalid)?;
-            if FrameworkCatalogue::is_builtin(&f.key) {
-                return Err(CliError::Input(format!(
-                    "`{}` is a built-in framework; add yours under another key",
-                    f.key
-                )));
-            }
-            let stored = store.add_framework(&f, actor, now).await?;
+            let f: Framework = crate::json_file(&file)?;
+            let stored = app.add_framework(actor, f).await?;
             println!("{} v{}", stored.key, stored.version);
             Ok(())
         }
@@ -293,37 +224,27 @@ pub(crate) async fn framework(store: &Store, cmd: FrameworkCommand, actor: &Acto
 }
 
 /// `consult org checklist SLUG [...]`.
-pub(crate) async fn org_checklist(
-    store: &Store,
-    args: OrgChecklistArgs,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let org = store
-        .get_organisation(&args.slug)
-        .await?
-        .ok_or_else(|| CliError::Input(format!("unknown organisation `{}`", args.slug)))?;
-    let mut settings = store.checklist_settings(org.id).await?;
+pub(crate) async fn org_checklist(app: &App, args: OrgChecklistArgs, actor: &Actor) -> Result<()> {
+    let settings = app.checklist(&args.slug).await?;
     let changing = !args.frameworks.is_empty() || !args.pre_election.is_empty() || args.clear_pre_election;
-    if !args.frameworks.is_empty() {
-        let catalogue = store.framework_catalogue().await?;
-        let mut keys: Vec<String> = Vec::new();
-        for k in args.frameworks.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
-            if catalogue.get(k).is_none() {
-                return Err(CliError::Input(format!("unknown framework `{k}`")));
-            }
-            if !keys.iter().any(|x| x == k) {
-                keys.push(k.to_owned());
-            }
-        }
-        keys.sort();
-        settings.frameworks = keys;
+    if !changing {
+        return print_json(&settings);
     }
-    if args.clear_pre_election {
-        settings.election_periods.clear();
-    } else if !args.pre_election.is_empty() {
-        settings.election_periods = args
-            .pre_election
+    let frameworks = if args.frameworks.is_empty() {
+        settings.frameworks
+    } else {
+        args.frameworks
+            .iter()
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect()
+    };
+    let periods = if args.clear_pre_election {
+        Vec::new()
+    } else if args.pre_election.is_empty() {
+        settings.election_periods
+    } else {
+        args.pre_election
             .iter()
             .map(|p| {
                 let (name, range) = p
@@ -331,46 +252,32 @@ pub(crate) async fn org_checklist(
                     .ok_or_else(|| CliError::Input(format!("`{p}` is not NAME=START..END")))?;
                 parse_period(name.trim(), range)
             })
-            .collect::<Result<Vec<_>>>()?;
-    }
-    if changing {
-        store.set_checklist_settings(&org, &settings, actor, now).await?;
-    }
-    print_json(&settings)
+            .collect::<Result<Vec<_>>>()?
+    };
+    let request = ChecklistRequest {
+        frameworks,
+        election_periods: periods
+            .into_iter()
+            .map(|p| (Some(p.name), Some(p.starts_on.to_string()), Some(p.ends_on.to_string())))
+            .collect(),
+    };
+    print_json(&app.set_checklist(actor, &args.slug, request).await?)
 }
 
 /// `consult consultation attest ID --check C --answer yes|no [--evidence E]`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn attest(
-    store: &Store,
+    app: &App,
     id: &str,
     check: String,
     answer: String,
     evidence: Option<String>,
     actor: &Actor,
-    now: DateTime<Utc>,
-    today: NaiveDate,
 ) -> Result<()> {
-    let c = find(store, id).await?;
-    let status = c.status_on(today);
-    if !matches!(status, Status::Draft | Status::Submitted) {
-        return Err(CliError::Input(format!(
-            "answers can be given before approval only; this activity is {status}"
-        )));
-    }
-    let (catalogue, settings) = store.applicable_frameworks(c.organisation_id).await?;
-    let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
-    let answers = Attestation::parse_all(
-        vec![AttestationInput {
-            check: Some(check),
-            answer: Some(answer),
-            evidence,
-        }],
-        &frameworks,
-        &actor.name,
-        now,
-    )
-    .map_err(invalid)?;
-    store.record_attestations(c.id, &answers, actor).await?;
-    report(&crate::overlap_cache().assess(store, &c, today).await?, Format::Table).or(Ok(()))
+    let answers = vec![AttestationInput {
+        check: Some(check),
+        answer: Some(answer),
+        evidence,
+    }];
+    let assessment = app.attest(actor, parse_id(id)?, answers).await?;
+    report(&assessment, Format::Table).or(Ok(()))
 }

@@ -116,17 +116,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         debriefed: false,
     };
     for (who, to, justification) in [
-        (&officer, "submitted", None),
-        (&officer, "approved", None),
-        (&coordinator, "approved", None),
+        (&officer, Status::Submitted, None),
+        (&officer, Status::Approved, None),
+        (&coordinator, Status::Approved, None),
         (
             &coordinator,
-            "approved",
+            Status::Approved,
             Some("The waste contract ends in May: the decision cannot wait"),
         ),
     ] {
         let request = TransitionRequest {
-            to: Some(to.into()),
+            to: Some(to),
             override_justification: justification.map(Into::into),
             ..Default::default()
         };

@@ -5,7 +5,7 @@
 
 use crate::consultation::{Consultation, ConsultationId};
 use crate::error::ValidationErrors;
-use crate::lifecycle::{Actor, Status};
+use crate::lifecycle::Actor;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -82,12 +82,10 @@ impl Debrief {
     }
 }
 
-/// True when an activity can be debriefed: it has closed.
+/// True when an activity can be debriefed: it has closed
+/// ([`Consultation::check_takes_debrief`] says why not).
 pub fn may_debrief(c: &Consultation, today: chrono::NaiveDate) -> bool {
-    matches!(
-        c.status_on(today),
-        Status::Closed | Status::ResultsPublished | Status::Evaluated
-    )
+    c.check_takes_debrief(today).is_ok()
 }
 
 /// An activity's evaluation: its debrief and its numbers.

@@ -72,7 +72,7 @@ pub use feedback::{
 };
 pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};
 pub use lifecycle::{
-    Actor, Approval, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
+    Actor, Approval, NotNow, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
     allowed_targets, check_edit, plan_transition, scheduled_changes,
 };
 pub use monitoring::{

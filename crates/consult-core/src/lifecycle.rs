@@ -11,9 +11,11 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where an activity is in its lifecycle.
+// Read from text by `FromStr` (serde too), so an unknown status is refused with the list of
+// known ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Status {
     /// Being planned by its owner; not public.
     Draft,
@@ -89,6 +91,13 @@ impl Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
     }
 }
 
@@ -210,7 +219,7 @@ pub struct Approval {
 pub struct TransitionRequest {
     /// Target status.
     #[cfg_attr(feature = "openapi", schema(value_type = Status))]
-    pub to: Option<String>,
+    pub to: Option<Status>,
     /// Why (required to reject, close early or withdraw).
     pub reason: Option<String>,
     /// Justification for approving despite failing blocking checks (coordinators only).
@@ -320,13 +329,10 @@ pub fn plan_transition(
 ) -> Result<Vec<StatusChange>, TransitionError> {
     let (today, now) = (ctx.today, ctx.now);
     let mut errors = ValidationErrors::new();
-    let to = match request.to.as_deref() {
-        None => {
-            errors.push("to", "is required");
-            None
-        }
-        Some(s) => s.parse::<Status>().map_err(|e| errors.push("to", e)).ok(),
-    };
+    let to = request.to;
+    if to.is_none() {
+        errors.push("to", "is required");
+    }
     let reason = request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 2000) {
         errors.push("reason", "must be at most 2000 characters");
@@ -465,6 +471,76 @@ pub fn check_edit(consultation: &Consultation, actor: &Actor, today: NaiveDate) 
     }
 }
 
+/// A step the activity's status does not allow today; the message says which statuses do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotNow(pub String);
+
+impl Consultation {
+    /// Whether the activity takes a response today: only while it is open.
+    pub fn check_takes_responses(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Open => Ok(()),
+            status => Err(NotNow(format!(
+                "this activity is {status}; it takes responses while open ({} to {})",
+                self.plan.opens_on(),
+                self.plan.closes_on()
+            ))),
+        }
+    }
+
+    /// Whether responses collected elsewhere (paper, a survey tool) can be imported today: while
+    /// open, and after closing until the results are published.
+    pub fn check_takes_imported_responses(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Open | Status::Closed => Ok(()),
+            status => Err(NotNow(format!(
+                "responses can be imported while open or closed; this activity is {status}"
+            ))),
+        }
+    }
+
+    /// Whether "you said, we did" can be recorded today: once the activity has opened.
+    pub fn check_takes_feedback(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Open | Status::Closed | Status::ResultsPublished | Status::Evaluated => Ok(()),
+            status => Err(NotNow(format!(
+                "feedback is recorded once an activity has opened; this one is {status}"
+            ))),
+        }
+    }
+
+    /// Whether the activity can be debriefed today: after it closes.
+    pub fn check_takes_debrief(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Closed | Status::ResultsPublished | Status::Evaluated => Ok(()),
+            status => Err(NotNow(format!(
+                "an activity is debriefed after it closes; this one is {status}"
+            ))),
+        }
+    }
+
+    /// Whether checklist answers (attestations) can be given today: before approval only.
+    pub fn check_takes_attestations(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Draft | Status::Submitted => Ok(()),
+            status => Err(NotNow(format!(
+                "answers can be given before approval only; this activity is {status}"
+            ))),
+        }
+    }
+
+    /// Whether invitations can be sent today: once approved, until it closes.
+    pub fn check_takes_invitations(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Approved | Status::Open => Ok(()),
+            status => Err(NotNow(format!(
+                "invitations can be sent for approved or open activities; this one is {status}"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,7 +607,7 @@ mod tests {
 
     fn request(to: Status, reason: Option<&str>) -> TransitionRequest {
         TransitionRequest {
-            to: Some(to.as_str().into()),
+            to: Some(to),
             reason: reason.map(Into::into),
             override_justification: None,
         }
@@ -667,7 +743,7 @@ mod tests {
         let c = consultation(Status::Submitted);
         let approve = |who: &Actor, a: &Assessment, justification: Option<&str>| {
             let req = TransitionRequest {
-                to: Some("approved".into()),
+                to: Some(Status::Approved),
                 reason: None,
                 override_justification: justification.map(Into::into),
             };

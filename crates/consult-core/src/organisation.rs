@@ -129,6 +129,18 @@ pub struct OrganisationInput {
 }
 
 impl Organisation {
+    /// A service's name as given: required, one line of at most 120 characters.
+    pub fn parse_service(name: Option<&str>) -> Result<String, ValidationErrors> {
+        let name = name.map(str::trim).unwrap_or_default();
+        if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+            return Err(ValidationErrors::single(
+                "name",
+                "is required: one line of at most 120 characters",
+            ));
+        }
+        Ok(name.to_owned())
+    }
+
     /// Validates a new organisation; `id` comes from the caller (core never generates ids).
     pub fn parse(id: OrganisationId, input: OrganisationInput) -> Result<Organisation, ValidationErrors> {
         let mut errors = ValidationErrors::new();

@@ -10,6 +10,7 @@
 use crate::area::{AreaCode, AreaHierarchy};
 use crate::catalogue;
 use crate::consultation::{Consultation, ConsultationId, ConsultationPlan};
+use crate::error::ValidationErrors;
 use crate::lifecycle::Status;
 use crate::organisation::Slug;
 use chrono::{Datelike, NaiveDate};
@@ -376,6 +377,34 @@ pub struct Dismissal {
     pub by: String,
     /// When.
     pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Dismissal {
+    /// Longest reason kept, in characters.
+    pub const REASON_MAX: usize = 2000;
+
+    /// A dismissal of the finding about `other`, by `by` at `at`: the reason is required (at most
+    /// [`Dismissal::REASON_MAX`] characters) and kept trimmed.
+    pub fn parse(
+        other: ConsultationId,
+        reason: Option<&str>,
+        by: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self, ValidationErrors> {
+        let reason = reason.map(str::trim).unwrap_or_default();
+        if reason.is_empty() || reason.chars().count() > Self::REASON_MAX {
+            return Err(ValidationErrors::single(
+                "reason",
+                format!("is required (at most {} characters)", Self::REASON_MAX),
+            ));
+        }
+        Ok(Self {
+            other,
+            reason: reason.to_owned(),
+            by: by.to_owned(),
+            at,
+        })
+    }
 }
 
 impl OverlapFinding {

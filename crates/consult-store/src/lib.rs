@@ -43,31 +43,21 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod audience;
 mod audit;
 mod checklist;
 mod consultations;
 pub mod copy;
 mod db;
-pub mod demo;
-pub mod invitations;
 mod library;
 mod organisations;
-pub mod overlap;
-pub mod plans;
 mod residents;
 mod responses;
-pub mod review;
 pub mod testing;
 mod types;
 
 pub use types::*;
 
-use chrono::NaiveDate;
-use consult_core::{
-    AreaCode, AreaHierarchy, Assessment, AssessmentContext, Consultation, ConsultationId, Framework, MonitoringScheme,
-    Organisation, RegisterContext,
-};
+use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
 pub use residents::{AudienceChanges, ContactRecord};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -231,47 +221,6 @@ impl Store {
         }
     }
 
-    // ----- assess and tally: computed from what the other areas store -----
-
-    /// The principles checklist of a stored activity as of `today`, with its unresolved overlap
-    /// and fatigue findings described for the "be coordinated" checks.
-    pub async fn assess(
-        &self,
-        c: &Consultation,
-        today: NaiveDate,
-        unresolved_findings: &[String],
-    ) -> Result<Assessment, StoreError> {
-        let (catalogue, settings) = self.applicable_frameworks(c.organisation_id).await?;
-        let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
-        let attestations = self.attestations(c.id).await?;
-        let ctx = AssessmentContext {
-            today,
-            notice_from: c.approval.as_ref().map_or(today, |a| a.at.date_naive()),
-            pre_election: &settings.election_periods,
-            unresolved_findings,
-            attestations: &attestations,
-        };
-        Ok(consult_core::assess(&c.plan, &frameworks, &ctx))
-    }
-
-    /// What a representativeness report in `scheme` counts for the activities: answers given
-    /// under any stored scheme, translated into `scheme` where their categories map onto it.
-    pub async fn tally(
-        &self,
-        ids: &[ConsultationId],
-        scheme: &MonitoringScheme,
-    ) -> Result<consult_core::Tally, StoreError> {
-        let (respondents, by_scheme) = self.monitoring_counts(ids).await?;
-        let known = if by_scheme.keys().all(|id| id == &scheme.id()) {
-            vec![scheme.clone()]
-        } else {
-            self.monitoring_schemes().await?
-        };
-        Ok(consult_core::Tally::in_scheme(scheme, respondents, &by_scheme, |id| {
-            known.iter().find(|s| s.id() == id)
-        }))
-    }
-
     /// Counts of rows per table, for checks after copies and imports.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();
@@ -347,7 +296,7 @@ pub struct RegisterSnapshot {
 }
 
 impl RegisterSnapshot {
-    /// The context [`ConsultationPlan::parse`] needs.
+    /// The context [`consult_core::ConsultationPlan::parse`] needs.
     pub fn context(&self) -> RegisterContext<'_> {
         RegisterContext {
             organisations: &self.organisations,

@@ -14,6 +14,27 @@ pub fn postgres_url() -> Option<String> {
     std::env::var(POSTGRES_URL_VAR).ok().filter(|s| !s.is_empty())
 }
 
+/// Why a PostgreSQL variant of a test is `#[ignore]`d: it runs only when asked for
+/// (`cargo nextest run --run-ignored all`, as `cargo xtask ci` does when
+/// `CONSULT_TEST_POSTGRES_URL` is set), so a run without PostgreSQL reports it as skipped rather
+/// than passed.
+pub const POSTGRES_IGNORED: &str = "PostgreSQL variant: set CONSULT_TEST_POSTGRES_URL and run ignored tests";
+
+/// The test PostgreSQL URL for a PostgreSQL variant that was asked to run.
+///
+/// # Panics
+///
+/// When `CONSULT_TEST_POSTGRES_URL` is not set: a PostgreSQL test that was asked to run and
+/// cannot must fail, never pass without testing anything.
+#[allow(clippy::panic)]
+pub fn require_postgres_url() -> String {
+    postgres_url().unwrap_or_else(|| {
+        panic!(
+            "{POSTGRES_URL_VAR} is not set: this PostgreSQL variant cannot run (set it, or run without ignored tests)"
+        )
+    })
+}
+
 /// A store on a new, empty schema of the PostgreSQL server at `url`, so tests can run in parallel
 /// against one database. Returns the store and the schema's name.
 pub async fn postgres_schema(url: &str) -> Result<(Store, String), StoreError> {

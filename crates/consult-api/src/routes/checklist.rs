@@ -1,18 +1,16 @@
 //! The principles checklist: assessments, attestations, frameworks and each organisation's
 //! choice of them.
 
-use super::consultations::load_for_write;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::views::Items;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::NaiveDate;
-use consult_core::{Assessment, Attestation, AttestationInput, ElectionPeriod, Framework, FrameworkCatalogue, Status};
-use consult_store::ChecklistSettings;
+use consult_app::ChecklistRequest;
+use consult_core::{Assessment, AttestationInput, ConsultationId, ElectionPeriod, Framework};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,10 +25,10 @@ use utoipa::ToSchema;
 pub(crate) async fn assessment(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<Assessment>, ApiError> {
-    let (c, _) = load_for_write(&state, &id, caller).await?;
-    Ok(Json(state.overlap.assess(&state.store, &c, state.clock.today()).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.assessment(&actor, id).await?))
 }
 
 /// Answers to checks that need a person's evidence.
@@ -55,29 +53,18 @@ pub(crate) struct AttestationsInput {
 pub(crate) async fn put_attestations(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(input): ApiJson<AttestationsInput>,
 ) -> Result<Json<Assessment>, ApiError> {
-    let (c, actor) = load_for_write(&state, &id, caller).await?;
-    let today = state.clock.today();
-    let status = c.status_on(today);
-    if !matches!(status, Status::Draft | Status::Submitted) {
-        return Err(ApiError::Conflict(format!(
-            "answers can be given before approval only; this activity is {status}"
-        )));
-    }
-    let (catalogue, settings) = state.store.applicable_frameworks(c.organisation_id).await?;
-    let frameworks: Vec<&Framework> = settings.frameworks.iter().filter_map(|k| catalogue.get(k)).collect();
-    let answers = Attestation::parse_all(input.answers, &frameworks, &actor.name, state.clock.now())?;
-    state.store.record_attestations(c.id, &answers, &actor).await?;
-    Ok(Json(state.overlap.assess(&state.store, &c, today).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.attest(&actor, id, input.answers).await?))
 }
 
 /// Every version of every framework, built in and added.
 #[utoipa::path(get, path = "/api/v1/frameworks", tag = "checklist", responses((status = 200, body = Items<Framework>)))]
 pub(crate) async fn list_frameworks(State(state): State<AppState>) -> Result<Json<Items<Framework>>, ApiError> {
     Ok(Json(Items {
-        items: state.store.framework_catalogue().await?.all().to_vec(),
+        items: state.app.frameworks().await?.all().to_vec(),
     }))
 }
 
@@ -87,16 +74,9 @@ pub(crate) async fn list_frameworks(State(state): State<AppState>) -> Result<Jso
     responses((status = 200, body = Framework), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_framework(
     State(state): State<AppState>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
 ) -> Result<Json<Framework>, ApiError> {
-    state
-        .store
-        .framework_catalogue()
-        .await?
-        .get(&key)
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no framework `{key}`")))
+    Ok(Json(state.app.framework(&key).await?))
 }
 
 /// Add an organisation's own framework, or a new version of one. Coordinators. The version is
@@ -114,16 +94,8 @@ pub(crate) async fn add_framework(
 ) -> Result<impl IntoResponse, ApiError> {
     // Who is calling before what they sent: nobody learns the shape of a framework by posting.
     let actor = caller.coordinator()?;
-    let mut framework: Framework = crate::extract::from_value(body)?;
-    framework.version = 1;
-    framework.validate()?;
-    if FrameworkCatalogue::is_builtin(&framework.key) {
-        return Err(ApiError::Conflict(format!(
-            "`{}` is a built-in framework; add yours under another key",
-            framework.key
-        )));
-    }
-    let stored = state.store.add_framework(&framework, &actor, state.clock.now()).await?;
+    let framework: Framework = crate::extract::from_value(body)?;
+    let stored = state.app.add_framework(&actor, framework).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -168,10 +140,9 @@ pub(crate) struct ChecklistInput {
     responses((status = 200, body = ChecklistView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_checklist(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<ChecklistView>, ApiError> {
-    let org = super::organisation(&state, &slug).await?;
-    let s = state.store.checklist_settings(org.id).await?;
+    let s = state.app.checklist(&slug).await?;
     Ok(Json(ChecklistView {
         frameworks: s.frameworks,
         election_periods: s.election_periods,
@@ -190,68 +161,19 @@ pub(crate) async fn get_checklist(
 pub(crate) async fn put_checklist(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(input): ApiJson<ChecklistInput>,
 ) -> Result<Json<ChecklistView>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = super::organisation(&state, &slug).await?;
-    let catalogue = state.store.framework_catalogue().await?;
-    let mut e = consult_core::ValidationErrors::new();
-    let mut frameworks: Vec<String> = Vec::new();
-    if input.frameworks.is_empty() {
-        e.push("frameworks", "adopt at least one framework");
-    }
-    for (i, k) in input.frameworks.iter().enumerate() {
-        if catalogue.get(k).is_none() {
-            e.push(format!("frameworks[{i}]"), format!("unknown framework `{k}`"));
-        } else if !frameworks.contains(k) {
-            frameworks.push(k.clone());
-        }
-    }
-    frameworks.sort();
-    let mut periods = Vec::new();
-    for (i, p) in input.election_periods.into_iter().enumerate() {
-        let f = format!("election_periods[{i}]");
-        let date = |e: &mut consult_core::ValidationErrors, name: &str, v: Option<&str>| match v
-            .map(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d"))
-        {
-            Some(Ok(d)) => Some(d),
-            _ => {
-                e.push(format!("{f}.{name}"), "must be a date in the form YYYY-MM-DD");
-                None
-            }
-        };
-        let starts = date(&mut e, "starts_on", p.starts_on.as_deref());
-        let ends = date(&mut e, "ends_on", p.ends_on.as_deref());
-        let name = p
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty() && n.chars().count() <= 200);
-        if name.is_none() {
-            e.push(format!("{f}.name"), "is required (at most 200 characters)");
-        }
-        match (name, starts, ends) {
-            (Some(name), Some(s), Some(end)) if end >= s => periods.push(ElectionPeriod {
-                name: name.to_owned(),
-                starts_on: s,
-                ends_on: end,
-            }),
-            (_, Some(_), Some(_)) => e.push(format!("{f}.ends_on"), "must be on or after starts_on"),
-            _ => {}
-        }
-    }
-    if !e.is_empty() {
-        return Err(ApiError::Invalid(e));
-    }
-    let settings = ChecklistSettings {
-        frameworks,
-        election_periods: periods,
+    let request = ChecklistRequest {
+        frameworks: input.frameworks,
+        election_periods: input
+            .election_periods
+            .into_iter()
+            .map(|p| (p.name, p.starts_on, p.ends_on))
+            .collect(),
     };
-    state
-        .store
-        .set_checklist_settings(&org, &settings, &actor, state.clock.now())
-        .await?;
+    let settings = state.app.set_checklist(&actor, &slug, request).await?;
     Ok(Json(ChecklistView {
         frameworks: settings.frameworks,
         election_periods: settings.election_periods,

@@ -3,62 +3,35 @@
 use super::ApiQuery;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller, parse_json};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::views::{ConsultationView, ListPage};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{Days, NaiveDate};
+use consult_app::{AuditEntry, ConsultationFilter, Cursor, Order, Page, PageRequest};
 use consult_core::{
-    Approval, AreaCode, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, InvolvementLevel,
-    Organisation, Status, TransitionContext, TransitionRequest, ValidationErrors, check_edit, plan_transition,
+    AreaCode, Consultation, ConsultationId, ConsultationInput, InvolvementLevel, Status, TransitionRequest,
+    ValidationErrors,
 };
-use consult_store::{AuditEntry, ConsultationFilter, Cursor, Order, PageRequest, Reader};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-fn parse_id(id: &str) -> Result<ConsultationId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::NotFound(format!("no consultation `{id}` (ids are UUIDs)")))
-}
-
-pub(crate) async fn views(
-    state: &AppState,
-    cs: &[Consultation],
-    today: NaiveDate,
-) -> Result<Vec<ConsultationView>, ApiError> {
-    let orgs = state.store.list_organisations().await?;
-    let ids: Vec<ConsultationId> = cs.iter().map(|c| c.id).collect();
-    let counts = state.store.response_counts(&ids).await?;
-    Ok(cs
+pub(crate) async fn views(state: &AppState, cs: Vec<Consultation>) -> Result<Vec<ConsultationView>, ApiError> {
+    let today = state.app.today();
+    Ok(state
+        .app
+        .register_entries(cs)
+        .await?
         .iter()
-        .map(|c| {
-            let owner = orgs.iter().find(|o: &&Organisation| o.id == c.organisation_id);
-            ConsultationView::new(c, owner, counts.get(&c.id).copied().unwrap_or(0), today)
-        })
+        .map(|e| e.view(today))
         .collect())
 }
 
-async fn view(state: &AppState, c: &Consultation) -> Result<ConsultationView, ApiError> {
-    let mut v = views(state, std::slice::from_ref(c), state.clock.today()).await?;
-    v.pop().ok_or_else(|| ApiError::Internal("no view".into()))
-}
-
-/// Loads an activity the caller may read; 404 otherwise, so unpublished drafts do not leak.
-async fn load_readable(state: &AppState, id: &str, caller: &Caller) -> Result<Consultation, ApiError> {
-    let id = parse_id(id)?;
-    let not_found = || ApiError::NotFound(format!("no consultation {id}"));
-    let c = state.store.get_consultation(id).await?.ok_or_else(not_found)?;
-    let status = c.status_on(state.clock.today());
-    let readable = match &caller.0 {
-        None => status.is_public(),
-        Some(actor) => actor.may_read(c.organisation_id, status),
-    };
-    if readable { Ok(c) } else { Err(not_found()) }
+async fn view(state: &AppState, c: Consultation) -> Result<ConsultationView, ApiError> {
+    Ok(state.app.register_entry(c).await?.view(state.app.today()))
 }
 
 /// Register a draft activity. Officers for their own organisation; coordinators for any.
@@ -75,39 +48,10 @@ pub(crate) async fn create_consultation(
     ApiJson(input): ApiJson<ConsultationInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.required()?;
-    let snapshot = state.store.register_snapshot().await?;
-    let forbidden = |slug: &str| {
-        ApiError::Forbidden(format!(
-            "officers can only register activities for their own organisation, not {slug}"
-        ))
-    };
-    // Who may write for the organisation named is decided before the rest is checked.
-    if let Some(named) = snapshot
-        .organisations
-        .iter()
-        .find(|o| Some(o.slug.as_str()) == input.organisation.as_deref().map(str::trim))
-    {
-        if !actor.may_write(named.id) {
-            return Err(forbidden(named.slug.as_str()));
-        }
-    }
-    let plan = ConsultationPlan::parse(input, snapshot.context())?;
-    let org = snapshot
-        .organisations
-        .iter()
-        .find(|o| o.slug == *plan.organisation())
-        .ok_or_else(|| ApiError::field("organisation", "unknown organisation"))?;
-    if !actor.may_write(org.id) {
-        return Err(forbidden(org.slug.as_str()));
-    }
-    let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, state.clock.now());
-    state.store.insert_consultation(&c, &actor).await?;
-    let body = view(&state, &c).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/consultations/{}", c.id))],
-        Json(body),
-    ))
+    let c = state.app.create_consultation(&actor, input).await?;
+    let location = format!("/api/v1/consultations/{}", c.id);
+    let body = view(&state, c).await?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)))
 }
 
 /// Register filters (API.md). All optional.
@@ -183,7 +127,7 @@ pub(crate) async fn parse_register_query(
     if let Some(a) = q.area.as_deref().filter(|a| !a.is_empty()) {
         match AreaCode::parse(a) {
             Ok(code) => {
-                let hierarchy = consult_core::AreaHierarchy::new(state.store.list_areas().await?);
+                let hierarchy = state.app.area_hierarchy().await?;
                 if hierarchy.contains(&code) {
                     areas = hierarchy.related(&code).into_iter().collect();
                 } else {
@@ -268,19 +212,16 @@ pub(crate) async fn list_consultations(
     ApiQuery(q): ApiQuery<RegisterQuery>,
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
     let (filter, page) = parse_register_query(&state, q, Order::ByRegistration).await?;
-    list(&state, &filter, &Reader::for_actor(caller.0.as_ref()), &page).await
+    let found = state.app.list_consultations(caller.0.as_ref(), &filter, &page).await?;
+    list_page(&state, found).await
 }
 
-pub(crate) async fn list(
+pub(crate) async fn list_page(
     state: &AppState,
-    filter: &ConsultationFilter,
-    reader: &Reader,
-    page: &PageRequest,
+    found: Page<Consultation>,
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
-    let today = state.clock.today();
-    let found = state.store.list_consultations(filter, reader, today, page).await?;
     Ok(Json(ListPage {
-        items: views(state, &found.items, today).await?,
+        items: views(state, found.items).await?,
         next_cursor: found.next.map(|c| c.encode()),
     }))
 }
@@ -318,7 +259,7 @@ pub(crate) async fn forward_plan(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ForwardPlanQuery>,
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
-    let today = state.clock.today();
+    let today = state.app.today();
     let mut errors = ValidationErrors::new();
     let from = parse_date_param(&mut errors, "from", q.from.as_deref()).unwrap_or(today);
     let to = parse_date_param(&mut errors, "to", q.to.as_deref())
@@ -339,7 +280,7 @@ pub(crate) async fn forward_plan(
         ..Default::default()
     };
     let (filter, page) = parse_register_query(&state, register, Order::ByOpening).await?;
-    list(&state, &filter, &Reader::Public, &page).await
+    list_page(&state, state.app.forward_plan(&filter, &page).await?).await
 }
 
 /// One activity. Drafts, submitted and withdrawn activities are visible to their organisation's
@@ -351,56 +292,11 @@ pub(crate) async fn forward_plan(
 pub(crate) async fn get_consultation(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let c = load_readable(&state, &id, &caller).await?;
-    Ok((
-        [(header::ETAG, format!("\"{}\"", c.version))],
-        Json(view(&state, &c).await?),
-    ))
-}
-
-/// Loads an activity for a write by `caller`: 401 for the public, 404 if unknown, 403 if the
-/// caller's organisation does not own it.
-pub(crate) async fn load_for_write(
-    state: &AppState,
-    id: &str,
-    caller: Caller,
-) -> Result<(Consultation, consult_core::Actor), ApiError> {
-    let actor = caller.required()?;
-    let id = parse_id(id)?;
-    let c = state
-        .store
-        .get_consultation(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no consultation {id}")))?;
-    if !actor.may_write(c.organisation_id) {
-        return Err(ApiError::Forbidden(
-            "officers can only change their own organisation's activities".into(),
-        ));
-    }
-    Ok((c, actor))
-}
-
-/// RFC 7396 JSON merge patch: objects merge recursively, `null` removes, anything else replaces.
-fn merge_patch(target: &mut Value, patch: Value) {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(serde_json::Map::new());
-            }
-            if let Value::Object(t) = target {
-                for (k, v) in p {
-                    if v.is_null() {
-                        t.remove(&k);
-                    } else {
-                        merge_patch(t.entry(k).or_insert(Value::Null), v);
-                    }
-                }
-            }
-        }
-        other => *target = other,
-    }
+    let c = state.app.readable_consultation(caller.0.as_ref(), id).await?;
+    let etag = format!("\"{}\"", c.version);
+    Ok(([(header::ETAG, etag)], Json(view(&state, c).await?)))
 }
 
 /// Change a draft (JSON merge patch of the consultation body). Owner officers and coordinators.
@@ -416,33 +312,12 @@ fn merge_patch(target: &mut Value, patch: Value) {
 pub(crate) async fn patch_consultation(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(patch): ApiJson<Value>,
 ) -> Result<Json<ConsultationView>, ApiError> {
-    if !patch.is_object() {
-        return Err(ApiError::field("body", "a merge patch must be a JSON object"));
-    }
-    let (c, actor) = load_for_write(&state, &id, caller).await?;
-    check_edit(&c, &actor, state.clock.today())?;
-    let mut merged = serde_json::to_value(c.plan.to_input()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    merge_patch(&mut merged, patch);
-    let bytes = serde_json::to_vec(&merged).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let input: ConsultationInput = parse_json(&Bytes::from(bytes))?;
-    let snapshot = state.store.register_snapshot().await?;
-    let plan = ConsultationPlan::parse(input, snapshot.context())?;
-    if plan.organisation() != c.plan.organisation() {
-        let target = snapshot.organisations.iter().find(|o| o.slug == *plan.organisation());
-        if !target.is_some_and(|o| actor.may_write(o.id)) {
-            return Err(ApiError::Forbidden(
-                "officers cannot move an activity to another organisation".into(),
-            ));
-        }
-    }
-    let updated = state
-        .store
-        .update_plan(c.id, c.version, &plan, &actor, state.clock.now())
-        .await?;
-    Ok(Json(view(&state, &updated).await?))
+    let actor = caller.required()?;
+    let updated = state.app.patch_consultation(&actor, id, patch).await?;
+    Ok(Json(view(&state, updated).await?))
 }
 
 /// Move an activity through its lifecycle: submit and withdraw (owner officers), approve, reject
@@ -461,61 +336,12 @@ pub(crate) async fn patch_consultation(
 pub(crate) async fn transition(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(request): ApiJson<TransitionRequest>,
 ) -> Result<Json<ConsultationView>, ApiError> {
-    let (c, actor) = load_for_write(&state, &id, caller).await?;
-    let (today, now) = (state.clock.today(), state.clock.now());
-    if request.to.as_deref() == Some(Status::ResultsPublished.as_str()) {
-        // Publishing results is publishing the feedback: one mechanism, one set of rules.
-        match state.store.feedback(&[c.id]).await?.remove(&c.id) {
-            Some(feedback) => {
-                let (updated, _) = super::feedback::save(&state, &c, &actor, feedback, true).await?;
-                return Ok(Json(view(&state, &updated).await?));
-            }
-            None if c.status_on(today) == Status::Closed => {
-                return Err(ApiError::Conflict(
-                    "record the feedback first (PUT /consultations/{id}/feedback): what people said and what was done"
-                        .into(),
-                ));
-            }
-            None => {}
-        }
-    }
-    let approving = request.to.as_deref() == Some(Status::Approved.as_str());
-    let assessment = if approving {
-        Some(state.overlap.assess(&state.store, &c, today).await?)
-    } else {
-        None
-    };
-    let debriefed = request.to.as_deref() == Some(Status::Evaluated.as_str())
-        && state
-            .store
-            .evaluations(&[c.id])
-            .await?
-            .get(&c.id)
-            .is_some_and(|e| e.0.is_some());
-    let ctx = TransitionContext {
-        today,
-        now,
-        assessment: assessment.as_ref(),
-        debriefed,
-    };
-    let changes = plan_transition(&c, &request, &actor, &ctx)?;
-    let approval = match (assessment, changes.last()) {
-        (Some(assessment), Some(last)) => Some(Approval {
-            at: now,
-            by: actor.name.clone(),
-            override_justification: last.override_justification.clone(),
-            assessment,
-        }),
-        _ => None,
-    };
-    let updated = state
-        .store
-        .record_transition(c.id, c.version, &changes, approval.as_ref(), &actor)
-        .await?;
-    Ok(Json(view(&state, &updated).await?))
+    let actor = caller.required()?;
+    let updated = state.app.transition(&actor, id, &request).await?;
+    Ok(Json(view(&state, updated).await?))
 }
 
 /// An audit-log entry.
@@ -554,13 +380,10 @@ impl From<AuditEntry> for AuditView {
 pub(crate) async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<crate::views::Items<AuditView>>, ApiError> {
-    let (c, _) = load_for_write(&state, &id, caller).await?;
-    let entries = state
-        .store
-        .audit_log(Some(("consultation", &c.id.to_string())), 1000)
-        .await?;
+    let actor = caller.required()?;
+    let entries = state.app.consultation_audit(&actor, id).await?;
     Ok(Json(crate::views::Items {
         items: entries.into_iter().map(AuditView::from).collect(),
     }))

@@ -3,34 +3,16 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller, ClientAddr};
+use crate::extract::{ApiJson, ApiPath, Caller, ClientAddr};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use consult_core::{
-    Consultation, ConsultationId, Debrief, DebriefInput, Evaluation, Remark, RemarkInput, RemarkKind, RemarkStatus,
-    RemarkUpdate,
+    ConsultationId, DebriefInput, Evaluation, Remark, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-async fn evaluation_of(state: &AppState, c: &Consultation) -> Result<Evaluation, ApiError> {
-    let responses = state
-        .store
-        .response_counts(&[c.id])
-        .await?
-        .get(&c.id)
-        .copied()
-        .unwrap_or(0);
-    let (debrief, external) = state
-        .store
-        .evaluations(&[c.id])
-        .await?
-        .remove(&c.id)
-        .unwrap_or((None, false));
-    Ok(Evaluation::of(c, responses, debrief, external))
-}
 
 /// Record an activity's debrief once it has closed: what worked, what did not, learning points,
 /// tags and, when known, the audience size (for the response rate). Owner officers and
@@ -46,20 +28,11 @@ async fn evaluation_of(state: &AppState, c: &Consultation) -> Result<Evaluation,
 pub(crate) async fn put_debrief(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(input): ApiJson<DebriefInput>,
 ) -> Result<Json<Evaluation>, ApiError> {
-    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
-    let today = state.clock.today();
-    if !consult_core::may_debrief(&c, today) {
-        return Err(ApiError::Conflict(format!(
-            "an activity is debriefed after it closes; this one is {}",
-            c.status_on(today)
-        )));
-    }
-    let debrief = Debrief::parse(input, &actor, state.clock.now())?;
-    state.store.save_debrief(c.id, &debrief, &actor).await?;
-    Ok(Json(evaluation_of(&state, &c).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.debrief(&actor, id, input).await?))
 }
 
 /// An activity's evaluation: responses, response rate (when the audience size is known), cost
@@ -74,10 +47,10 @@ pub(crate) async fn put_debrief(
 pub(crate) async fn get_evaluation(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<Evaluation>, ApiError> {
-    let (c, _) = super::consultations::load_for_write(&state, &id, caller).await?;
-    Ok(Json(evaluation_of(&state, &c).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.evaluation(&actor, id).await?))
 }
 
 /// Which year's sample, and how large.
@@ -104,33 +77,9 @@ pub(crate) async fn sample(
     ApiJson(input): ApiJson<SampleInput>,
 ) -> Result<Json<Vec<Evaluation>>, ApiError> {
     let actor = caller.coordinator()?;
-    let mut e = consult_core::ValidationErrors::new();
-    let year = input.year.filter(|y| (1990..=2200).contains(y));
-    if year.is_none() {
-        e.push("year", "is required, e.g. 2026");
-    }
-    let size = input.size.filter(|s| (1..=500).contains(s));
-    if size.is_none() {
-        e.push("size", "must be a whole number from 1 to 500");
-    }
-    let (Some(year), Some(size)) = (year, size) else {
-        return Err(ApiError::Invalid(e));
-    };
-    let today = state.clock.today();
-    let chosen = consult_store::review::draw_external_sample(
-        &state.store,
-        year,
-        size as usize,
-        &actor,
-        today,
-        state.clock.now(),
-    )
-    .await?;
-    let mut out = Vec::new();
-    for c in &chosen {
-        out.push(evaluation_of(&state, c).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(
+        state.app.draw_external_sample(&actor, input.year, input.size).await?,
+    ))
 }
 
 /// A remark's receipt.
@@ -157,25 +106,13 @@ pub(crate) async fn post_remark(
     State(state): State<AppState>,
     caller: Caller,
     client: ClientAddr,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(input): ApiJson<RemarkInput>,
 ) -> Result<(StatusCode, Json<RemarkReceipt>), ApiError> {
     if caller.0.is_none() {
         state.rate.check(client.0)?;
     }
-    let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
-    let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
-    let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
-    if !c.status_on(state.clock.today()).is_public() {
-        return Err(not_found());
-    }
-    let remark = Remark::parse(Uuid::now_v7(), c.id, input, state.clock.now())?;
-    let actor = caller.0.clone().unwrap_or_else(|| consult_core::Actor {
-        name: "public".into(),
-        role: consult_core::Role::Officer,
-        organisation: None,
-    });
-    state.store.insert_remark(&remark, &actor).await?;
+    let remark = state.app.post_remark(caller.0.as_ref(), id, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(RemarkReceipt {
@@ -196,10 +133,10 @@ pub(crate) async fn post_remark(
 pub(crate) async fn list_remarks(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<Vec<Remark>>, ApiError> {
-    let (c, _) = super::consultations::load_for_write(&state, &id, caller).await?;
-    Ok(Json(state.store.remarks(c.id).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.remarks(&actor, id).await?))
 }
 
 /// Acknowledge, reply to or resolve a remark (resolving needs a reply; resolved stays
@@ -214,14 +151,9 @@ pub(crate) async fn list_remarks(
 pub(crate) async fn update_remark(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<RemarkUpdate>,
 ) -> Result<Json<Remark>, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no remark `{id}`"));
-    let rid: Uuid = id.parse().map_err(|_| not_found())?;
-    let remark = state.store.remark(rid).await?.ok_or_else(not_found)?;
-    let (_, actor) = super::consultations::load_for_write(&state, &remark.consultation_id.to_string(), caller).await?;
-    let updated = remark.update(&input, state.clock.now())?;
-    state.store.update_remark(&updated, &actor).await?;
-    Ok(Json(updated))
+    let actor = caller.required()?;
+    Ok(Json(state.app.update_remark(&actor, id, &input).await?))
 }

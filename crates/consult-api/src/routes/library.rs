@@ -3,31 +3,18 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::views::ConsultationView;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use consult_core::{Consultation, ConsultationId, Document, DocumentLink, DocumentSource, Status, Upload};
-use consult_store::Order;
+use consult_app::{DocumentContent, LibraryPage as FoundPage, Order};
+use consult_core::{Consultation, ConsultationId, Document, DocumentLink, Upload};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// Loads an activity the caller may read (404 otherwise).
-async fn readable(state: &AppState, id: &str, caller: &Caller) -> Result<Consultation, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no consultation `{id}`"));
-    let cid: ConsultationId = id.parse().map_err(|_| not_found())?;
-    let c = state.store.get_consultation(cid).await?.ok_or_else(not_found)?;
-    let status = c.status_on(state.clock.today());
-    let ok = match &caller.0 {
-        None => status.is_public(),
-        Some(a) => a.may_read(c.organisation_id, status),
-    };
-    if ok { Ok(c) } else { Err(not_found()) }
-}
 
 /// Link a document (a report, the consultation document, data) to an activity. Owner officers
 /// and coordinators.
@@ -41,13 +28,14 @@ async fn readable(state: &AppState, id: &str, caller: &Caller) -> Result<Consult
 pub(crate) async fn link_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     ApiJson(input): ApiJson<DocumentLink>,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
-    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
-    let doc = Document::link(Uuid::now_v7(), c.id, input, &actor.name, state.clock.now())?;
-    state.store.insert_document(&doc, None, &actor).await?;
-    Ok((StatusCode::CREATED, Json(doc)))
+    let actor = caller.required()?;
+    Ok((
+        StatusCode::CREATED,
+        Json(state.app.link_document(&actor, id, input).await?),
+    ))
 }
 
 /// The title of an upload.
@@ -73,12 +61,14 @@ pub(crate) struct UploadQuery {
 pub(crate) async fn upload_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     super::ApiQuery(q): super::ApiQuery<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Document>), ApiError> {
-    let (c, actor) = super::consultations::load_for_write(&state, &id, caller).await?;
+    let actor = caller.required()?;
+    // Who is calling, and whether they may change the activity, before the body is read.
+    state.app.writable_consultation(&actor, id).await?;
     let max = state.limits.max_document_bytes;
     let bytes = axum::body::to_bytes(body, max)
         .await
@@ -88,8 +78,7 @@ pub(crate) async fn upload_document(
         media_type: headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
         size: bytes.len(),
     };
-    let doc = Document::stored(Uuid::now_v7(), c.id, upload, max, &actor.name, state.clock.now())?;
-    state.store.insert_document(&doc, Some(&bytes), &actor).await?;
+    let doc = state.app.store_document(&actor, id, upload, &bytes, max).await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
@@ -101,22 +90,9 @@ pub(crate) async fn upload_document(
 pub(crate) async fn list_documents(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<Vec<Document>>, ApiError> {
-    let c = readable(&state, &id, &caller).await?;
-    Ok(Json(
-        state.store.documents(&[c.id]).await?.remove(&c.id).unwrap_or_default(),
-    ))
-}
-
-async fn document_for(state: &AppState, id: &str, caller: &Caller) -> Result<Document, ApiError> {
-    let not_found = || ApiError::NotFound(format!("no document `{id}`"));
-    let did: Uuid = id.parse().map_err(|_| not_found())?;
-    let doc = state.store.document(did).await?.ok_or_else(not_found)?;
-    readable(state, &doc.consultation_id.to_string(), caller)
-        .await
-        .map_err(|_| not_found())?;
-    Ok(doc)
+    Ok(Json(state.app.documents(caller.0.as_ref(), id).await?))
 }
 
 /// A document: a stored one's content (as an attachment, never run in the page), or a redirect
@@ -129,21 +105,19 @@ async fn document_for(state: &AppState, id: &str, caller: &Caller) -> Result<Doc
 pub(crate) async fn get_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    let doc = document_for(&state, &id, &caller).await?;
-    match &doc.source {
-        DocumentSource::Link { url } => {
-            let location = HeaderValue::from_str(url).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (doc, content) = state.app.document_content(caller.0.as_ref(), id).await?;
+    match content {
+        DocumentContent::Link(url) => {
+            let location = HeaderValue::from_str(&url).map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
         }
-        DocumentSource::Stored { media_type, .. } => {
-            let content = state
-                .store
-                .document_content(doc.id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no document `{id}`")))?;
-            let media = HeaderValue::from_str(media_type).map_err(|e| ApiError::Internal(e.to_string()))?;
+        DocumentContent::Stored {
+            media_type,
+            bytes: content,
+        } => {
+            let media = HeaderValue::from_str(&media_type).map_err(|e| ApiError::Internal(e.to_string()))?;
             let name: String = doc
                 .title
                 .chars()
@@ -175,11 +149,10 @@ pub(crate) async fn get_document(
 pub(crate) async fn delete_document(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let doc = document_for(&state, &id, &caller).await?;
-    let (_, actor) = super::consultations::load_for_write(&state, &doc.consultation_id.to_string(), caller).await?;
-    state.store.delete_document(&doc, &actor, state.clock.now()).await?;
+    let actor = caller.required()?;
+    state.app.delete_document(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,7 +213,7 @@ pub(crate) async fn library(
 ) -> Result<Json<LibraryPage>, ApiError> {
     let found = find(&state, q).await?;
     let chosen: Vec<Consultation> = found.entries.iter().map(|e| e.consultation.clone()).collect();
-    let views = super::consultations::views(&state, &chosen, state.clock.today()).await?;
+    let views = super::consultations::views(&state, chosen).await?;
     let items = found
         .entries
         .into_iter()
@@ -255,26 +228,8 @@ pub(crate) async fn library(
         .collect();
     Ok(Json(LibraryPage {
         items,
-        next_cursor: found.next_cursor,
+        next_cursor: found.next.map(|c| c.encode()),
     }))
-}
-
-/// An activity of the results library with its published feedback and documents.
-pub(crate) struct Found {
-    /// The activity.
-    pub(crate) consultation: Consultation,
-    /// Its feedback, when published.
-    pub(crate) feedback: Option<consult_core::Feedback>,
-    /// Its documents.
-    pub(crate) documents: Vec<Document>,
-}
-
-/// A page of the results library, before it is shown.
-pub(crate) struct FoundPage {
-    /// Entries, by opening date.
-    pub(crate) entries: Vec<Found>,
-    /// Pass as `cursor` for the next page.
-    pub(crate) next_cursor: Option<String>,
 }
 
 /// Searches the results library (the API's and the hub's): published activities only.
@@ -301,29 +256,5 @@ pub(crate) async fn find(state: &AppState, q: LibraryQuery) -> Result<FoundPage,
         ..Default::default()
     };
     let (filter, page) = super::consultations::parse_register_query(state, register, Order::ByOpening).await?;
-    let today = state.clock.today();
-    let found = state
-        .store
-        .list_consultations(&filter, &consult_store::Reader::Public, today, &page)
-        .await?;
-    let chosen: Vec<Consultation> = found
-        .items
-        .into_iter()
-        .filter(|c| matches!(c.status_on(today), Status::ResultsPublished | Status::Evaluated))
-        .collect();
-    let ids: Vec<ConsultationId> = chosen.iter().map(|c| c.id).collect();
-    let mut feedback = state.store.feedback(&ids).await?;
-    let mut documents = state.store.documents(&ids).await?;
-    let entries = chosen
-        .into_iter()
-        .map(|c| Found {
-            feedback: feedback.remove(&c.id).filter(|f| f.published_on.is_some()),
-            documents: documents.remove(&c.id).unwrap_or_default(),
-            consultation: c,
-        })
-        .collect();
-    Ok(FoundPage {
-        entries,
-        next_cursor: found.next.map(|c| c.encode()),
-    })
+    Ok(state.app.library(&filter, &page).await?)
 }

@@ -12,15 +12,15 @@ use consult_core::{METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup};
     responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state
-        .store
+        .app
         .ping()
         .await
         .map_err(|_| ApiError::Unavailable("the database does not answer".into()))?;
     Ok(Json(Health {
         status: "ok",
-        database: match state.store.backend() {
-            consult_store::Backend::Sqlite => "sqlite",
-            consult_store::Backend::Postgres => "postgres",
+        database: match state.app.backend() {
+            consult_app::Backend::Sqlite => "sqlite",
+            consult_app::Backend::Postgres => "postgres",
         },
     }))
 }

@@ -1,7 +1,9 @@
 //! The handlers, one module per resource.
 
+pub(crate) mod baselines;
 pub(crate) mod checklist;
 pub(crate) mod consultations;
+pub(crate) mod equality;
 pub(crate) mod evaluation;
 pub(crate) mod feedback;
 pub(crate) mod library;
@@ -12,6 +14,8 @@ pub(crate) mod plans;
 pub(crate) mod reports;
 pub(crate) mod residents;
 pub(crate) mod responses;
+pub(crate) mod schemes;
+pub(crate) mod seldom;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};
@@ -35,11 +39,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
 /// An organisation by slug, or 404.
 pub(crate) async fn organisation(state: &crate::AppState, slug: &str) -> Result<consult_core::Organisation, ApiError> {
-    state
-        .store
-        .get_organisation(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))
+    Ok(state.app.organisation(slug).await?)
 }
 
 /// 404 for every unknown path.

@@ -8,11 +8,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use consult_core::{Area, AreaHierarchy, AreaInput, Organisation, OrganisationId, OrganisationInput, Role, Slug};
-use consult_store::NewToken;
+use consult_app::TokenRequest;
+use consult_core::{Area, AreaInput, OrganisationInput, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// Register an organisation (a council or partner body). Admins only.
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
@@ -25,8 +24,7 @@ pub(crate) async fn create_organisation(
     ApiJson(input): ApiJson<OrganisationInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.admin()?;
-    let org = Organisation::parse(OrganisationId(Uuid::now_v7()), input)?;
-    state.store.create_organisation(&org, &actor, state.clock.now()).await?;
+    let org = state.app.create_organisation(&actor, input).await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/api/v1/organisations/{}", org.slug))],
@@ -39,7 +37,7 @@ pub(crate) async fn create_organisation(
 pub(crate) async fn list_organisations(
     State(state): State<AppState>,
 ) -> Result<Json<Items<OrganisationView>>, ApiError> {
-    let orgs = state.store.list_organisations().await?;
+    let orgs = state.app.list_organisations().await?;
     Ok(Json(Items {
         items: orgs.iter().map(OrganisationView::from).collect(),
     }))
@@ -76,21 +74,7 @@ pub(crate) async fn add_service(
     ApiJson(input): ApiJson<ServiceInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.required()?;
-    let org = super::organisation(&state, &slug).await?;
-    if !actor.may_write(org.id) {
-        return Err(ApiError::Forbidden(
-            "officers can only add services to their own organisation".into(),
-        ));
-    }
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(ApiError::field(
-            "name",
-            "is required: one line of at most 120 characters",
-        ));
-    }
-    let slug = Slug::parse(&slug).map_err(ApiError::NotFound)?;
-    let org = state.store.add_service(&slug, name, &actor, state.clock.now()).await?;
+    let org = state.app.add_service(&actor, &slug, input.name.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(OrganisationView::from(&org))))
 }
 
@@ -103,9 +87,7 @@ pub(crate) async fn create_area(
     ApiJson(input): ApiJson<AreaInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.coordinator()?;
-    let known = AreaHierarchy::new(state.store.list_areas().await?);
-    let area = Area::parse(input, &known)?;
-    state.store.create_area(&area, &actor, state.clock.now()).await?;
+    let area = state.app.create_area(&actor, input).await?;
     Ok((StatusCode::CREATED, Json(area)))
 }
 
@@ -113,7 +95,7 @@ pub(crate) async fn create_area(
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", responses((status = 200, body = Items<Area>)))]
 pub(crate) async fn list_areas(State(state): State<AppState>) -> Result<Json<Items<Area>>, ApiError> {
     Ok(Json(Items {
-        items: state.store.list_areas().await?,
+        items: state.app.list_areas().await?,
     }))
 }
 
@@ -138,8 +120,12 @@ pub(crate) async fn create_token(
     ApiJson(input): ApiJson<TokenInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = caller.admin()?;
-    let new = parse_token_input(&state, input).await?;
-    let issued = state.store.create_token(&new.0, &actor, state.clock.now()).await?;
+    let request = TokenRequest {
+        name: input.name,
+        role: input.role,
+        organisation: input.organisation,
+    };
+    let (issued, organisation) = state.app.issue_token(&actor, request).await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenView {
@@ -147,52 +133,7 @@ pub(crate) async fn create_token(
             token: issued.secret,
             name: issued.info.name,
             role: issued.info.role,
-            organisation: new.1,
+            organisation: organisation.map(|o| o.to_string()),
         }),
     ))
-}
-
-async fn parse_token_input(state: &AppState, input: TokenInput) -> Result<(NewToken, Option<String>), ApiError> {
-    let mut errors = consult_core::ValidationErrors::new();
-    let name = input
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.len() <= 200);
-    if name.is_none() {
-        errors.push("name", "is required (at most 200 characters)");
-    }
-    let role = match input.role.as_deref() {
-        Some(r) => r.parse::<Role>().map_err(|e| errors.push("role", e)).ok(),
-        None => {
-            errors.push("role", "is required");
-            None
-        }
-    };
-    let org = match input.organisation.as_deref() {
-        Some(slug) => match state.store.get_organisation(slug).await? {
-            Some(o) => Some(o),
-            None => {
-                errors.push("organisation", format!("unknown organisation `{slug}`"));
-                None
-            }
-        },
-        None => {
-            if role == Some(Role::Officer) {
-                errors.push("organisation", "is required for an officer");
-            }
-            None
-        }
-    };
-    match (name, role) {
-        (Some(name), Some(role)) if errors.is_empty() => Ok((
-            NewToken {
-                name: name.to_owned(),
-                role,
-                organisation: org.as_ref().map(|o| o.id),
-            },
-            org.map(|o| o.slug.to_string()),
-        )),
-        _ => Err(ApiError::Invalid(errors)),
-    }
 }

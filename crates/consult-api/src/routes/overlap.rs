@@ -1,15 +1,11 @@
 //! Duplication detection over HTTP: findings for a draft or a stored activity, and dismissals.
 
-use super::consultations::load_for_write;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use axum::Json;
-use axum::extract::{Path, State};
-use consult_core::{
-    Actor, ConsultationId, ConsultationInput, ConsultationPlan, Dismissal, Organisation, OverlapFinding,
-    OverlapSubject, Status,
-};
+use axum::extract::State;
+use consult_core::{ConsultationId, ConsultationInput, Dismissal, OverlapFinding};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -29,10 +25,18 @@ pub(crate) struct OverlapReport {
     findings: Vec<FindingView>,
 }
 
-/// Officers see partners' published activities and all of their own; coordinators see all.
-fn visible(actor: &Actor, orgs: &[Organisation], f: &OverlapFinding) -> bool {
-    let org = orgs.iter().find(|o| o.slug == f.organisation);
-    org.is_some_and(|o| actor.may_read(o.id, f.status))
+impl From<Vec<consult_app::overlap::ReviewedFinding>> for OverlapReport {
+    fn from(reviewed: Vec<consult_app::overlap::ReviewedFinding>) -> Self {
+        Self {
+            findings: reviewed
+                .into_iter()
+                .map(|r| FindingView {
+                    finding: r.finding,
+                    dismissal: r.dismissal,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The activities across the partnership that overlap a draft plan (not stored). Officers and
@@ -48,35 +52,16 @@ pub(crate) async fn check_overlap(
     ApiJson(input): ApiJson<ConsultationInput>,
 ) -> Result<Json<OverlapReport>, ApiError> {
     let actor = caller.required()?;
-    let snapshot = state.store.register_snapshot().await?;
-    let plan = ConsultationPlan::parse(input, snapshot.context())?;
-    let subject = OverlapSubject::from_plan(ConsultationId(uuid::Uuid::nil()), &plan, Status::Draft);
-    let findings = state.overlap.query(&state.store, &subject, state.clock.today()).await?;
+    let findings = state.app.check_overlap(&actor, input).await?;
     Ok(Json(OverlapReport {
         findings: findings
             .into_iter()
-            .filter(|f| visible(&actor, &snapshot.organisations, f))
             .map(|finding| FindingView {
                 finding,
                 dismissal: None,
             })
             .collect(),
     }))
-}
-
-async fn report(state: &AppState, actor: &Actor, c: &consult_core::Consultation) -> Result<OverlapReport, ApiError> {
-    let orgs = state.store.list_organisations().await?;
-    let reviewed = state.overlap.review(&state.store, c, state.clock.today()).await?;
-    Ok(OverlapReport {
-        findings: reviewed
-            .into_iter()
-            .filter(|r| visible(actor, &orgs, &r.finding))
-            .map(|r| FindingView {
-                finding: r.finding,
-                dismissal: r.dismissal,
-            })
-            .collect(),
-    })
 }
 
 /// The overlap findings of a stored activity, with any dismissals. Owner officers and coordinators.
@@ -88,10 +73,10 @@ async fn report(state: &AppState, actor: &Actor, c: &consult_core::Consultation)
 pub(crate) async fn overlaps(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<OverlapReport>, ApiError> {
-    let (c, actor) = load_for_write(&state, &id, caller).await?;
-    Ok(Json(report(&state, &actor, &c).await?))
+    let actor = caller.required()?;
+    Ok(Json(state.app.overlaps(&actor, id).await?.into()))
 }
 
 /// Why a finding needs no action.
@@ -114,29 +99,13 @@ pub(crate) struct DismissalInput {
 pub(crate) async fn dismiss(
     State(state): State<AppState>,
     caller: Caller,
-    Path((id, other)): Path<(String, String)>,
+    ApiPath((id, other)): ApiPath<(ConsultationId, ConsultationId)>,
     ApiJson(input): ApiJson<DismissalInput>,
 ) -> Result<Json<OverlapReport>, ApiError> {
-    let (c, actor) = load_for_write(&state, &id, caller).await?;
-    let reason = input.reason.as_deref().map(str::trim).unwrap_or_default();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::field("reason", "is required (at most 2000 characters)"));
-    }
-    let other: ConsultationId = other
-        .parse()
-        .map_err(|_| ApiError::NotFound(format!("no finding for `{other}`")))?;
-    let current = state.overlap.review(&state.store, &c, state.clock.today()).await?;
-    if !current.iter().any(|r| r.finding.consultation_id == other) {
-        return Err(ApiError::NotFound(format!(
-            "{other} is not an overlap finding of this activity"
-        )));
-    }
-    let dismissal = Dismissal {
-        other,
-        reason: reason.to_owned(),
-        by: actor.name.clone(),
-        at: state.clock.now(),
-    };
-    state.store.dismiss(c.id, &dismissal, &actor).await?;
-    Ok(Json(report(&state, &actor, &c).await?))
+    let actor = caller.required()?;
+    let reviewed = state
+        .app
+        .dismiss_overlap(&actor, id, other, input.reason.as_deref())
+        .await?;
+    Ok(Json(reviewed.into()))
 }

@@ -3,40 +3,18 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use axum::Json;
-use axum::extract::{Path, State};
-use consult_core::{
-    Actor, CouncilPlan, Organisation, PlanReview, ProgrammeItem, ProgrammeItemInput, ServicePlan, ServicePlanInput,
-};
+use axum::extract::State;
+use consult_core::{CouncilPlan, ProgrammeItem, ProgrammeItemInput, ServicePlan, ServicePlanInput};
 use serde::Deserialize;
 use utoipa::ToSchema;
-
-async fn organisation(state: &AppState, slug: &str) -> Result<Organisation, ApiError> {
-    state
-        .store
-        .get_organisation(slug)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no organisation `{slug}`")))
-}
 
 fn year(y: &str) -> Result<i32, ApiError> {
     y.parse::<i32>()
         .ok()
         .filter(|y| (1990..=2200).contains(y))
         .ok_or_else(|| ApiError::field("year", "must be a year, e.g. 2026"))
-}
-
-/// Officers of the organisation and coordinators.
-fn writer(caller: Caller, org: &Organisation) -> Result<Actor, ApiError> {
-    let actor = caller.required()?;
-    if actor.may_write(org.id) {
-        Ok(actor)
-    } else {
-        Err(ApiError::Forbidden(
-            "officers can only plan for their own organisation".into(),
-        ))
-    }
 }
 
 /// Save a service's annual consultation plan for a year (O action 7): the activities it expects
@@ -55,25 +33,19 @@ fn writer(caller: Caller, org: &Organisation) -> Result<Actor, ApiError> {
 pub(crate) async fn put_service_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, y, service)): Path<(String, String, String)>,
+    ApiPath((slug, y, service)): ApiPath<(String, String, String)>,
     ApiJson(input): ApiJson<ServicePlanInput>,
 ) -> Result<Json<ServicePlan>, ApiError> {
-    let org = organisation(&state, &slug).await?;
-    let actor = writer(caller, &org)?;
+    // An unknown organisation is a 404 before the caller or the year is looked at.
+    state.app.organisation(&slug).await?;
+    let actor = caller.required()?;
     let year = year(&y)?;
-    if !org.services.iter().any(|s| s == &service) {
-        return Err(ApiError::NotFound(format!("{slug} has no service `{service}`")));
-    }
-    let plan = ServicePlan::parse(
-        org.slug.as_str(),
-        &service,
-        year,
-        &input,
-        &actor.name,
-        state.clock.now(),
-    )?;
-    state.store.save_service_plan(org.id, &plan, &actor).await?;
-    Ok(Json(plan))
+    Ok(Json(
+        state
+            .app
+            .save_service_plan(&actor, &slug, year, &service, &input)
+            .await?,
+    ))
 }
 
 /// A service's plan for a year (anyone: plans are public).
@@ -84,18 +56,11 @@ pub(crate) async fn put_service_plan(
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_service_plan(
     State(state): State<AppState>,
-    Path((slug, y, service)): Path<(String, String, String)>,
+    ApiPath((slug, y, service)): ApiPath<(String, String, String)>,
 ) -> Result<Json<ServicePlan>, ApiError> {
-    let org = organisation(&state, &slug).await?;
+    state.app.organisation(&slug).await?;
     let year = year(&y)?;
-    state
-        .store
-        .service_plans(&org, year)
-        .await?
-        .into_iter()
-        .find(|p| p.service == service)
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no {year} plan for {slug} {service}")))
+    Ok(Json(state.app.service_plan(&slug, year, &service).await?))
 }
 
 /// The council-wide consultation plan for a year (O action 8): every service plan and the
@@ -109,14 +74,11 @@ pub(crate) async fn get_service_plan(
 pub(crate) async fn council_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, y)): Path<(String, String)>,
+    ApiPath((slug, y)): ApiPath<(String, String)>,
 ) -> Result<Json<CouncilPlan>, ApiError> {
-    let org = organisation(&state, &slug).await?;
+    state.app.organisation(&slug).await?;
     let year = year(&y)?;
-    let reader = consult_store::Reader::for_actor(caller.0.as_ref());
-    Ok(Json(
-        consult_store::plans::council_plan(&state.store, &org, year, &reader, state.clock.today()).await?,
-    ))
+    Ok(Json(state.app.council_plan(caller.0.as_ref(), &slug, year).await?))
 }
 
 /// A six-monthly review as sent.
@@ -141,40 +103,17 @@ pub(crate) struct ReviewInput {
 pub(crate) async fn review_plan(
     State(state): State<AppState>,
     caller: Caller,
-    Path((slug, y)): Path<(String, String)>,
+    ApiPath((slug, y)): ApiPath<(String, String)>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> Result<Json<CouncilPlan>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = organisation(&state, &slug).await?;
+    state.app.organisation(&slug).await?;
     let year = year(&y)?;
-    let mut e = consult_core::ValidationErrors::new();
-    let half = input.half.filter(|h| matches!(h, 1 | 2));
-    if half.is_none() {
-        e.push("half", "must be 1 (mid-year) or 2 (year end)");
-    }
-    let notes = input.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    match notes {
-        None => e.push("notes", "is required: what the review found and decided"),
-        Some(n) if n.chars().count() > 5000 => e.push("notes", "must be at most 5000 characters"),
-        _ => {}
-    }
-    let (Some(half), Some(notes)) = (half, notes.filter(|_| e.is_empty())) else {
-        return Err(ApiError::Invalid(e));
-    };
-    let review = PlanReview {
-        half,
-        reviewed_on: state.clock.today(),
-        by: actor.name.clone(),
-        notes: notes.to_owned(),
-    };
-    state
-        .store
-        .record_plan_review(org.id, year, &review, &actor, state.clock.now())
+    let plan = state
+        .app
+        .review_plan(&actor, &slug, year, input.half, input.notes.as_deref())
         .await?;
-    let reader = consult_store::Reader::for_actor(Some(&actor));
-    Ok(Json(
-        consult_store::plans::council_plan(&state.store, &org, year, &reader, state.clock.today()).await?,
-    ))
+    Ok(Json(plan))
 }
 
 /// The recurring corporate programme as sent.
@@ -199,29 +138,11 @@ pub(crate) struct ProgrammeInput {
 pub(crate) async fn put_programme(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(input): ApiJson<ProgrammeInput>,
 ) -> Result<Json<Vec<ProgrammeItem>>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = organisation(&state, &slug).await?;
-    let items = ProgrammeItem::parse_all(&input.items)?;
-    let mut e = consult_core::ValidationErrors::new();
-    for (i, item) in items.iter().enumerate() {
-        if !org.services.iter().any(|s| s == &item.service) {
-            e.push(
-                format!("items[{i}].service"),
-                format!("{slug} has no service `{}`", item.service),
-            );
-        }
-    }
-    if !e.is_empty() {
-        return Err(ApiError::Invalid(e));
-    }
-    state
-        .store
-        .save_programme(org.id, &items, &actor, state.clock.now())
-        .await?;
-    Ok(Json(items))
+    Ok(Json(state.app.save_programme(&actor, &slug, &input.items).await?))
 }
 
 /// An organisation's recurring programme (anyone).
@@ -231,8 +152,7 @@ pub(crate) async fn put_programme(
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_programme(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<Vec<ProgrammeItem>>, ApiError> {
-    let org = organisation(&state, &slug).await?;
-    Ok(Json(state.store.programme(org.id).await?))
+    Ok(Json(state.app.programme(&slug).await?))
 }

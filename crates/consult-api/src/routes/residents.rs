@@ -1,16 +1,15 @@
 //! The residents' register (public, managed with a private token), targeted invitations and
 //! fatigue findings.
 
-use super::consultations::load_for_write;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use consult_core::{AreaHierarchy, FatigueFinding, FatigueRules, Resident, ResidentInput};
-use consult_store::ContactRecord;
+use consult_app::ContactRecord;
+use consult_core::{ConsultationId, FatigueFinding, FatigueRules, Resident, ResidentInput};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -42,31 +41,33 @@ pub(crate) async fn register(
     ApiJson(input): ApiJson<ResidentInput>,
 ) -> Result<impl IntoResponse, ApiError> {
     state.rate.check(client.0)?;
-    let areas = AreaHierarchy::new(state.store.list_areas().await?);
-    let resident = Resident::parse(Uuid::now_v7(), input, &areas, state.clock.now())?;
-    let token = state.store.create_resident(&resident, state.clock.now()).await?;
+    let registration = state.app.register_resident(input).await?;
+    let id = registration.resident.id;
     Ok((
         StatusCode::CREATED,
         Json(Registered {
-            id: resident.id.to_string(),
-            manage: format!("/api/v1/residents/{}", resident.id),
-            token,
+            id: id.to_string(),
+            manage: format!("/api/v1/residents/{id}"),
+            token: registration.key,
         }),
     ))
 }
 
 /// The resident named in the path, if the token in the header is theirs; 401 without a token,
 /// 404 for a wrong id or token (so neither can be probed).
-async fn own(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Resident, ApiError> {
-    let token = headers
+/// The registration id and the management key a request carries: 401 without a key, 404 for
+/// an id that is not one.
+fn own(id: &str, headers: &HeaderMap) -> Result<(Uuid, String), ApiError> {
+    let key = headers
         .get(RESIDENT_TOKEN)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::Unauthorized("send your management token as X-Resident-Token".into()))?;
-    let not_found = || ApiError::NotFound("no registration with this id and token".into());
-    let id: Uuid = id.parse().map_err(|_| not_found())?;
-    state.store.resident(id, token).await?.ok_or_else(not_found)
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("no registration with this id and token".into()))?;
+    Ok((id, key.to_owned()))
 }
 
 /// See what is held: the registration. With the management token.
@@ -78,7 +79,8 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok((PERSONAL, Json(own(&state, &id, &headers).await?)))
+    let (id, key) = own(&id, &headers)?;
+    Ok((PERSONAL, Json(state.app.own_registration(id, &key).await?)))
 }
 
 /// Personal data: never kept by any cache, ours or on the way.
@@ -103,8 +105,8 @@ pub(crate) async fn export(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let resident = own(&state, &id, &headers).await?;
-    let contacts = state.store.resident_contacts(resident.id).await?;
+    let (id, key) = own(&id, &headers)?;
+    let (resident, contacts) = state.app.export_registration(id, &key).await?;
     Ok((PERSONAL, Json(ResidentExport { resident, contacts })))
 }
 
@@ -117,8 +119,8 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let resident = own(&state, &id, &headers).await?;
-    state.store.delete_resident(resident.id, state.clock.now()).await?;
+    let (id, key) = own(&id, &headers)?;
+    state.app.delete_registration(id, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -131,12 +133,8 @@ pub(crate) async fn unsubscribe(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Resident>, ApiError> {
-    let resident = own(&state, &id, &headers).await?;
-    state.store.unsubscribe(resident.id, state.clock.now()).await?;
-    Ok(Json(Resident {
-        consent_at: None,
-        ..resident
-    }))
+    let (id, key) = own(&id, &headers)?;
+    Ok(Json(state.app.unsubscribe(id, &key).await?))
 }
 
 /// Whether to record the plan.
@@ -174,30 +172,17 @@ pub(crate) struct InvitationView {
 pub(crate) async fn invitations(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
     super::ApiQuery(q): super::ApiQuery<InvitationQuery>,
 ) -> Result<Json<InvitationView>, ApiError> {
+    // Who is calling before what they asked: the role is refused first.
     let actor = caller.coordinator()?;
     let dry_run = match q.dry_run.as_deref() {
         None | Some("true") => true,
         Some("false") => false,
         Some(_) => return Err(ApiError::field("dry_run", "must be true or false")),
     };
-    let (c, _) = load_for_write(&state, &id, Caller(Some(actor.clone()))).await?;
-    let today = state.clock.today();
-    let plan = consult_store::invitations::plan(&state.store, Some(&state.residents), &c, today).await?;
-    if !dry_run {
-        let status = c.status_on(today);
-        if !matches!(status, consult_core::Status::Approved | consult_core::Status::Open) {
-            return Err(ApiError::Conflict(format!(
-                "invitations can be sent for approved or open activities; this one is {status}"
-            )));
-        }
-        state
-            .store
-            .record_invitations(c.id, &plan.invited, &actor, state.clock.now())
-            .await?;
-    }
+    let plan = state.app.invite(&actor, id, dry_run).await?;
     Ok(Json(InvitationView {
         invited: plan.invited.len() as u64,
         by_channel: plan
@@ -226,12 +211,11 @@ pub(crate) struct FatigueView {
 pub(crate) async fn fatigue(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Json<FatigueView>, ApiError> {
-    let (c, _) = load_for_write(&state, &id, caller).await?;
+    let actor = caller.required()?;
     Ok(Json(FatigueView {
-        findings: consult_store::invitations::fatigue(&state.store, Some(&state.residents), &c, state.clock.today())
-            .await?,
+        findings: state.app.fatigue(&actor, id).await?,
     }))
 }
 
@@ -241,10 +225,9 @@ pub(crate) async fn fatigue(
     responses((status = 200, body = FatigueRules), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_rules(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> Result<Json<FatigueRules>, ApiError> {
-    let org = super::organisation(&state, &slug).await?;
-    Ok(Json(state.store.fatigue_rules(org.id).await?))
+    Ok(Json(state.app.fatigue_rules(&slug).await?))
 }
 
 /// Set an organisation's fatigue rules. Coordinators.
@@ -257,15 +240,9 @@ pub(crate) async fn get_rules(
 pub(crate) async fn put_rules(
     State(state): State<AppState>,
     caller: Caller,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(rules): ApiJson<FatigueRules>,
 ) -> Result<Json<FatigueRules>, ApiError> {
     let actor = caller.coordinator()?;
-    let org = super::organisation(&state, &slug).await?;
-    rules.validate()?;
-    state
-        .store
-        .set_fatigue_rules(&org, &rules, &actor, state.clock.now())
-        .await?;
-    Ok(Json(rules))
+    Ok(Json(state.app.set_fatigue_rules(&actor, &slug, rules).await?))
 }

@@ -3,11 +3,14 @@
 //! truth. Any number of server instances (and the CLI) can each hold one; each catches up with
 //! writes made by the others on its next query.
 
-use crate::{Store, StoreError};
+use crate::App;
+use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use consult_core::{
-    AreaHierarchy, Consultation, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject,
+    Actor, AreaHierarchy, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Dismissal, Organisation,
+    OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Status,
 };
+use consult_store::{Store, StoreError};
 use std::sync::RwLock;
 
 /// A finding, with its dismissal if someone has set it aside.
@@ -128,21 +131,63 @@ impl OverlapCache {
             .map(|r| r.finding.describe())
             .collect())
     }
+}
 
-    /// The principles checklist of a stored activity with its unresolved findings.
-    pub async fn assess(
+/// Who may see a finding: officers see partners' published activities and all of their own;
+/// coordinators see all.
+fn visible(actor: &Actor, orgs: &[Organisation], f: &OverlapFinding) -> bool {
+    let org = orgs.iter().find(|o| o.slug == f.organisation);
+    org.is_some_and(|o| actor.may_read(o.id, f.status))
+}
+
+impl App {
+    /// The activities across the partnership that overlap a plan not yet registered, as
+    /// `actor` may see them, best first.
+    pub async fn check_overlap(&self, actor: &Actor, input: ConsultationInput) -> AppResult<Vec<OverlapFinding>> {
+        let snapshot = self.store.register_snapshot().await?;
+        let plan = ConsultationPlan::parse(input, snapshot.context())?;
+        let subject = OverlapSubject::from_plan(ConsultationId(uuid::Uuid::nil()), &plan, Status::Draft);
+        let findings = self.overlap.query(&self.store, &subject, self.today()).await?;
+        Ok(findings
+            .into_iter()
+            .filter(|f| visible(actor, &snapshot.organisations, f))
+            .collect())
+    }
+
+    /// The overlap findings of a stored activity `actor` may change, with any dismissals, as
+    /// `actor` may see them.
+    pub async fn overlaps(&self, actor: &Actor, id: ConsultationId) -> AppResult<Vec<ReviewedFinding>> {
+        let c = self.writable_consultation(actor, id).await?;
+        self.reviewed_findings(actor, &c).await
+    }
+
+    async fn reviewed_findings(&self, actor: &Actor, c: &Consultation) -> AppResult<Vec<ReviewedFinding>> {
+        let orgs = self.store.list_organisations().await?;
+        let reviewed = self.overlap.review(&self.store, c, self.today()).await?;
+        Ok(reviewed
+            .into_iter()
+            .filter(|r| visible(actor, &orgs, &r.finding))
+            .collect())
+    }
+
+    /// Sets aside one finding of an activity with a reason (recorded and audited): it then no
+    /// longer counts against the "be coordinated" checks. Returns the findings after.
+    pub async fn dismiss_overlap(
         &self,
-        store: &Store,
-        c: &Consultation,
-        today: NaiveDate,
-    ) -> Result<consult_core::Assessment, StoreError> {
-        let mut unresolved = self.unresolved(store, c, today).await?;
-        unresolved.extend(
-            crate::invitations::audience_fatigue(store, c, today)
-                .await?
-                .into_iter()
-                .map(|f| format!("fatigue: {}", f.detail)),
-        );
-        store.assess(c, today, &unresolved).await
+        actor: &Actor,
+        id: ConsultationId,
+        other: ConsultationId,
+        reason: Option<&str>,
+    ) -> AppResult<Vec<ReviewedFinding>> {
+        let c = self.writable_consultation(actor, id).await?;
+        let dismissal = Dismissal::parse(other, reason, &actor.name, self.now())?;
+        let current = self.overlap.review(&self.store, &c, self.today()).await?;
+        if !current.iter().any(|r| r.finding.consultation_id == other) {
+            return Err(AppError::NotFound(format!(
+                "{other} is not an overlap finding of this activity"
+            )));
+        }
+        self.store.dismiss(c.id, &dismissal, actor).await?;
+        self.reviewed_findings(actor, &c).await
     }
 }

@@ -2,12 +2,12 @@
 //! responses, feedback and dismissed overlap findings, and the equality of their respondents
 //! against the population of the areas they covered (rules in `consult_core::engagement_review`).
 
-use crate::{ConsultationFilter, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
     AreaCode, AreaHierarchy, Consultation, EngagementReview, MonitoringScheme, Period, RemarkCounts, ReportSettings,
     ReviewInput, engagement_review, equality_report,
 };
+use consult_store::{ConsultationFilter, Reader, Store, StoreError};
 use std::collections::BTreeSet;
 
 /// What a review covers.
@@ -73,7 +73,7 @@ fn baseline_areas(cs: &[Consultation], hierarchy: &AreaHierarchy) -> Vec<AreaCod
 
 /// The review of a period (a year, or a quarter for councillors) as of `today`, for the scope. A
 /// public document: published activities only, equality figures suppressed below the threshold.
-pub async fn review(
+pub(crate) async fn review(
     store: &Store,
     period: Period,
     scope: &ReviewScope,
@@ -105,7 +105,7 @@ pub async fn review(
         .collect();
     let baseline = store.baseline(&baseline_areas(&cs, &hierarchy)).await?;
     let scheme = MonitoringScheme::census2021().map_err(StoreError::Corrupt)?;
-    let tally = store.tally(&ids, &scheme).await?;
+    let tally = crate::equality::tally(store, &ids, &scheme).await?;
     let equality = equality_report(&scheme, &tally, &baseline, &ReportSettings::default(), true);
     Ok(engagement_review(period, today, &scope.describe(), &inputs, equality))
 }
@@ -113,7 +113,7 @@ pub async fn review(
 /// Draws (or completes) `year`'s sample of activities for external evaluation: from those that
 /// opened in the year and have closed (rules in `consult_core::external_sample`), marks them in
 /// one transaction and returns them.
-pub async fn draw_external_sample(
+pub(crate) async fn draw_external_sample(
     store: &Store,
     year: i32,
     size: usize,
@@ -138,4 +138,19 @@ pub async fn draw_external_sample(
     let chosen = consult_core::external_sample(&candidates, year, size);
     store.mark_external(&chosen, year, actor, now).await?;
     Ok(closed.into_iter().filter(|c| chosen.contains(&c.id)).collect())
+}
+
+impl crate::App {
+    /// The annual review or a quarterly update for a period, within a scope (an organisation,
+    /// an area): a public document, published activities only, small numbers suppressed.
+    pub async fn engagement_review(
+        &self,
+        period: consult_core::Period,
+        scope: &ReviewScope,
+    ) -> crate::AppResult<consult_core::EngagementReview> {
+        if let Some(slug) = &scope.organisation {
+            self.organisation(slug).await?;
+        }
+        Ok(review(&self.store, period, scope, self.today()).await?)
+    }
 }

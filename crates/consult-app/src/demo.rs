@@ -3,12 +3,12 @@
 //! and examples from Oxfordshire, Herefordshire and Stevenage. Dates are set relative to `today`
 //! so there is always something open, something coming and something finished.
 
-use crate::{Store, StoreError};
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use consult_core::{
     Actor, Area, AreaCode, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, CostInput,
     Feedback, FeedbackItem, Organisation, OrganisationId, OrganisationInput, Role, Status, StatusChange,
 };
+use consult_store::{Store, StoreError};
 use uuid::Uuid;
 
 const AREAS: &[(&str, &str, Option<&str>)] = &[
@@ -620,10 +620,10 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
         });
     }
     store.import_consultations(&all, &demo).await?;
-    let baselines: Vec<crate::Baseline> = POPULATIONS
+    let baselines: Vec<consult_store::Baseline> = POPULATIONS
         .iter()
         .map(|(code, name, people, wb)| {
-            Ok(crate::Baseline {
+            Ok(consult_store::Baseline {
                 area: AreaCode::parse(code).map_err(StoreError::Corrupt)?,
                 name: (*name).into(),
                 source: "Census 2021, rounded for the demo".into(),
@@ -735,4 +735,12 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
         store.update_remark(&resolved, &demo).await?;
     }
     Ok(true)
+}
+
+impl crate::App {
+    /// Loads the demo data if the register has no organisations, as of the application's
+    /// clock. Returns whether it loaded.
+    pub async fn load_demo_if_empty(&self) -> crate::AppResult<bool> {
+        Ok(load_if_empty(&self.store, self.today(), self.now()).await?)
+    }
 }

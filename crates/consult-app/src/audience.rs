@@ -4,9 +4,9 @@
 //! number it saw (and nothing when there are none). Each server instance holds one; each sees the
 //! others' writes on its next use.
 
-use crate::{Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{ConsultationId, FatigueRules, InvitationPlan, Matching, ResidentIndex};
+use consult_store::{Store, StoreError};
 use std::sync::RwLock;
 
 /// The audience index of the residents' register, kept fresh from the store.

@@ -7,12 +7,12 @@
 //! the store's conformance tests.
 
 use crate::audience::ResidentCache;
-use crate::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 use chrono::NaiveDate;
 use consult_core::{
     Area, AreaCode, AreaHierarchy, Consultation, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan,
     Matching, Status,
 };
+use consult_store::{ConsultationFilter, PageRequest, Reader, Store, StoreError};
 
 /// What planning and fatigue checks read from the store once: the owner's rules and the areas.
 struct Setting {
@@ -169,4 +169,42 @@ async fn audience_with(
         }
     }
     Ok(findings)
+}
+
+impl crate::App {
+    /// Plans invitations to an activity's matching residents under its owner's fatigue rules
+    /// (coordinators); unless `dry_run`, records them in the contact log (approved or open
+    /// activities only). Counts, never people, leave this function.
+    pub async fn invite(
+        &self,
+        actor: &consult_core::Actor,
+        id: consult_core::ConsultationId,
+        dry_run: bool,
+    ) -> crate::AppResult<InvitationPlan> {
+        if !actor.is_coordinator() {
+            return Err(crate::AppError::Forbidden(
+                "only a coordinator or admin can do this".into(),
+            ));
+        }
+        let c = self.writable_consultation(actor, id).await?;
+        let today = self.today();
+        let plan = plan(&self.store, self.residents.as_deref(), &c, today).await?;
+        if !dry_run {
+            c.check_takes_invitations(today)?;
+            self.store
+                .record_invitations(c.id, &plan.invited, actor, self.now())
+                .await?;
+        }
+        Ok(plan)
+    }
+
+    /// Fatigue findings for the audience of an activity `actor` may change.
+    pub async fn fatigue(
+        &self,
+        actor: &consult_core::Actor,
+        id: consult_core::ConsultationId,
+    ) -> crate::AppResult<Vec<FatigueFinding>> {
+        let c = self.writable_consultation(actor, id).await?;
+        Ok(fatigue(&self.store, self.residents.as_deref(), &c, self.today()).await?)
+    }
 }

@@ -1,0 +1,68 @@
+//! "You said, we did": an activity's feedback, drafted by its owner and published once it closes.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use consult_core::{Actor, Consultation, ConsultationId, Feedback, FeedbackInput, Status};
+
+impl App {
+    /// Saves feedback and, when `publish`, publishes it: the activity moves to
+    /// `results_published` in the same transaction (the publication date is kept once set).
+    pub(crate) async fn save_feedback(
+        &self,
+        c: &Consultation,
+        actor: &Actor,
+        mut feedback: Feedback,
+        publish: bool,
+    ) -> AppResult<(Consultation, Feedback)> {
+        let (today, now) = (self.today(), self.now());
+        let changes = if publish {
+            let changes = consult_core::plan_publication(c, &feedback, actor, today, now)?;
+            feedback.published_on.get_or_insert(today);
+            changes
+        } else {
+            Vec::new()
+        };
+        let updated = self
+            .store
+            .save_feedback(c.id, c.version, &feedback, &changes, actor)
+            .await?;
+        Ok((updated, feedback))
+    }
+
+    /// Records an activity's feedback: per theme what people said and what was done, or what
+    /// was not and why. From opening on, as a draft; with `publish` once it has closed. Saving
+    /// again after publishing corrects it (and keeps it published).
+    pub async fn record_feedback(
+        &self,
+        actor: &Actor,
+        id: ConsultationId,
+        input: &FeedbackInput,
+    ) -> AppResult<(Consultation, Feedback)> {
+        let c = self.writable_consultation(actor, id).await?;
+        let today = self.today();
+        c.check_takes_feedback(today)?;
+        let previous = self.store.feedback(&[c.id]).await?.remove(&c.id);
+        let feedback = Feedback::parse(input, previous.as_ref(), actor, self.now())?;
+        let already_published = matches!(c.status_on(today), Status::ResultsPublished | Status::Evaluated);
+        self.save_feedback(&c, actor, feedback, input.publish || already_published)
+            .await
+    }
+
+    /// An activity's feedback: public once published; the owner's officers and coordinators
+    /// also see the draft.
+    pub async fn feedback(&self, caller: Option<&Actor>, id: ConsultationId) -> AppResult<(Consultation, Feedback)> {
+        let not_found = || AppError::NotFound(format!("no feedback for consultation `{id}`"));
+        let c = self.store.get_consultation(id).await?.ok_or_else(not_found)?;
+        let feedback = self
+            .store
+            .feedback(&[c.id])
+            .await?
+            .remove(&c.id)
+            .ok_or_else(not_found)?;
+        let insider = caller.is_some_and(|a| a.may_write(c.organisation_id));
+        if feedback.published_on.is_none() && !insider {
+            return Err(not_found());
+        }
+        Ok((c, feedback))
+    }
+}

@@ -1,0 +1,164 @@
+//! # consult-app
+//!
+//! The use cases of consult, each written once: the REST API, the public hub and the `consult`
+//! CLI call an [`App`] and nothing else. An `App` holds the store, a [`Clock`], the caches
+//! derived from the store (the overlap index and the residents' audience index) and their
+//! configuration. Rules are consult-core's; reads and writes are consult-store's; this crate
+//! is the order in which they happen, and who may ask.
+//!
+//! Every use case returns [`AppError`], which each adapter maps once: the API to problem+json,
+//! the CLI to an exit code.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = consult_store::Store::connect("sqlite://consult.db").await?;
+//! let app = consult_app::App::new(store);
+//! let page = consult_app::PageRequest { limit: 50, cursor: None };
+//! let first = app
+//!     .list_consultations(None, &consult_app::ConsultationFilter::default(), &page)
+//!     .await?;
+//! println!("{} published activities on the first page", first.items.len());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod audience;
+pub mod chart;
+mod checklist;
+mod clock;
+mod consultations;
+pub mod demo;
+pub mod equality;
+mod error;
+mod evaluation;
+mod feedback;
+pub mod invitations;
+pub mod json;
+mod library;
+mod organisations;
+pub mod overlap;
+mod plans;
+pub mod render;
+mod residents;
+mod responses;
+mod review;
+pub mod views;
+
+pub use checklist::{ChecklistRequest, assess_plan};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use consult_store::ContactRecord;
+pub use consultations::{ImportedActivity, RegisterEntry};
+pub use equality::{ActivitySet, BaselineRequest, RecentRun, SeldomHeardReport};
+pub use error::{AppError, AppResult};
+pub use library::{DocumentContent, LibraryEntry, LibraryPage};
+pub use organisations::TokenRequest;
+pub use residents::Registration;
+pub use responses::Stored;
+pub use review::ReviewScope;
+// The store's request and result types that use cases take and return.
+pub use consult_store::{
+    AuditEntry, Backend, Baseline, ChecklistSettings, ConsultationFilter, Cursor, IssuedToken, NewToken, Order, Page,
+    PageRequest, Reader, TokenInfo,
+};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{Actor, OverlapConfig};
+use consult_store::Store;
+use std::sync::Arc;
+
+/// The application: every use case, over one store.
+///
+/// Cheap to clone and safe to share across tasks: a server keeps one for all requests.
+#[derive(Debug, Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    overlap: Arc<overlap::OverlapCache>,
+    residents: Option<Arc<audience::ResidentCache>>,
+}
+
+/// How many records the caches hold after [`App::warm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Warmed {
+    /// Activities in the overlap index.
+    pub activities: usize,
+    /// Residents in the audience index (0 for a one-off app, which keeps none).
+    pub residents: usize,
+}
+
+impl App {
+    /// A long-running application (a server) over `store`: system clock, default overlap
+    /// settings, and the residents' audience index kept in memory (invitation plans and fatigue
+    /// checks in milliseconds once [`App::warm`] has built it).
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            overlap: Arc::new(overlap::OverlapCache::new(OverlapConfig::default())),
+            residents: Some(Arc::new(audience::ResidentCache::new())),
+        }
+    }
+
+    /// An application for one command (the CLI): no residents' audience index (plans and
+    /// fatigue checks are decided in the database by the SQL twin of the core rule, so a
+    /// command need not load the register); the overlap index is built on first use.
+    pub fn one_off(store: Store) -> Self {
+        Self {
+            residents: None,
+            ..Self::new(store)
+        }
+    }
+
+    /// The same application reading time from `clock`.
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The same application with other overlap thresholds and weights.
+    pub fn with_overlap_config(mut self, config: OverlapConfig) -> Self {
+        self.overlap = Arc::new(overlap::OverlapCache::new(config));
+        self
+    }
+
+    /// Builds (or catches up) the caches, so the first request does not pay for them.
+    pub async fn warm(&self) -> AppResult<Warmed> {
+        let activities = self.overlap.sync(&self.store).await?;
+        let residents = match &self.residents {
+            Some(cache) => cache.sync(&self.store).await?,
+            None => 0,
+        };
+        Ok(Warmed { activities, residents })
+    }
+
+    /// The current instant, from the application's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Today, from the application's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// Which database the store runs on.
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// Answers when the database does (health checks).
+    pub async fn ping(&self) -> AppResult<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Closes every database connection.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// The holder of a bearer token: `None` for an unknown or revoked one.
+    pub async fn authenticate(&self, secret: &str) -> AppResult<Option<Actor>> {
+        Ok(self.store.authenticate(secret).await?.map(|t| t.actor()))
+    }
+}

@@ -1,0 +1,170 @@
+//! Responses to open activities, imports of responses collected elsewhere, and the monitoring
+//! schemes their equality answers follow.
+
+use crate::App;
+use crate::error::{AppError, AppResult};
+use crate::organisations::require_coordinator;
+use consult_core::{
+    Actor, ColumnMapping, ConsultationId, ImportMode, MonitoringScheme, Response, ResponseInput, SchemeInput,
+    ValidationErrors,
+};
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+/// A response as stored: its id, and whether this request stored it (a retry with the same
+/// idempotency key returns the first one's id).
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The stored response's id.
+    pub id: Uuid,
+    /// `false` for a retry: nothing new was stored.
+    pub new: bool,
+    /// The response as checked.
+    pub response: Response,
+}
+
+/// The built-in monitoring scheme (the Census 2021 categories).
+pub(crate) fn default_scheme() -> AppResult<&'static MonitoringScheme> {
+    static SCHEME: OnceLock<Result<MonitoringScheme, String>> = OnceLock::new();
+    SCHEME
+        .get_or_init(MonitoringScheme::census2021)
+        .as_ref()
+        .map_err(|e| AppError::Internal(format!("monitoring scheme: {e}")))
+}
+
+impl App {
+    /// Stores a response to an open activity, from the public or entered by one of its
+    /// organisation's officers. With an idempotency key a retry stores nothing and returns the
+    /// first response's id.
+    pub async fn respond(
+        &self,
+        caller: Option<&Actor>,
+        id: ConsultationId,
+        input: ResponseInput,
+        idempotency_key: Option<&str>,
+    ) -> AppResult<Stored> {
+        let c = self.readable_consultation(caller, id).await?;
+        let officer = caller.filter(|a| a.may_write(c.organisation_id));
+        if !c.status_on(self.today()).is_public() && officer.is_none() {
+            return Err(AppError::NotFound(format!("no consultation {id}")));
+        }
+        c.check_takes_responses(self.today())?;
+        let scheme = self.store.organisation_scheme(c.organisation_id).await?;
+        let response = Response::parse(
+            Uuid::now_v7(),
+            c.id,
+            input,
+            &scheme,
+            officer.map(|a| a.name.as_str()),
+            self.now(),
+        )?;
+        let (id, new) = self.store.insert_response(&response, idempotency_key).await?;
+        Ok(Stored { id, new, response })
+    }
+
+    /// Imports responses collected elsewhere (a survey tool's export, typed-up paper forms)
+    /// into an activity `actor` may change, while it is open or closed: every row checked,
+    /// then all stored in one transaction (or, in [`ImportMode::GoodRows`], the good rows, with
+    /// the others reported by line). `checked` is told how many responses will be stored once
+    /// every row is checked, before the transaction (a long import's progress).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_responses(
+        &self,
+        actor: &Actor,
+        id: ConsultationId,
+        mapping: &ColumnMapping,
+        header: &[String],
+        rows: &[Vec<String>],
+        mode: ImportMode,
+        checked: impl FnOnce(usize) + Send,
+    ) -> AppResult<(usize, ValidationErrors)> {
+        let c = self.writable_consultation(actor, id).await?;
+        c.check_takes_imported_responses(self.today())?;
+        let scheme = self.store.organisation_scheme(c.organisation_id).await?;
+        let (responses, skipped) = consult_core::import_responses(
+            &scheme,
+            mapping,
+            header,
+            rows,
+            c.id,
+            &actor.name,
+            self.now(),
+            mode,
+            Uuid::now_v7,
+        )?;
+        checked(responses.len());
+        self.store.insert_responses(&responses).await?;
+        Ok((responses.len(), skipped))
+    }
+
+    /// The monitoring scheme respondents are asked: that of a published activity's owner, or
+    /// of an organisation, or the default.
+    pub async fn scheme_for(
+        &self,
+        consultation: Option<ConsultationId>,
+        organisation: Option<&str>,
+    ) -> AppResult<MonitoringScheme> {
+        if let Some(id) = consultation {
+            let c = self.readable_consultation(None, id).await?;
+            return Ok(self.store.organisation_scheme(c.organisation_id).await?);
+        }
+        if let Some(slug) = organisation {
+            let org = self.organisation(slug).await?;
+            return Ok(self.store.organisation_scheme(org.id).await?);
+        }
+        Ok(default_scheme()?.clone())
+    }
+
+    /// The scheme an organisation asks its respondents.
+    pub async fn organisation_scheme(&self, organisation: consult_core::OrganisationId) -> AppResult<MonitoringScheme> {
+        Ok(self.store.organisation_scheme(organisation).await?)
+    }
+
+    /// Every monitoring scheme: the default first, then organisations' own, every version.
+    pub async fn monitoring_schemes(&self) -> AppResult<Vec<MonitoringScheme>> {
+        Ok(self.store.monitoring_schemes().await?)
+    }
+
+    /// A scheme by `key@version`, or by `key` for its latest version.
+    pub async fn monitoring_scheme(&self, id: &str) -> AppResult<MonitoringScheme> {
+        self.store
+            .monitoring_scheme(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no monitoring scheme `{id}`")))
+    }
+
+    /// A scheme named in a field of a request: an unknown one is that field's error.
+    pub(crate) async fn named_scheme(&self, field: &str, id: &str) -> AppResult<MonitoringScheme> {
+        self.store
+            .monitoring_scheme(id.trim())
+            .await?
+            .ok_or_else(|| AppError::field(field, format!("no monitoring scheme `{id}`")))
+    }
+
+    /// Adds an organisation's own scheme, or a new version of it (coordinators).
+    pub async fn add_monitoring_scheme(&self, actor: &Actor, input: SchemeInput) -> AppResult<MonitoringScheme> {
+        require_coordinator(actor)?;
+        let scheme = MonitoringScheme::parse_own(input, default_scheme()?, 0)?;
+        Ok(self.store.add_monitoring_scheme(&scheme, actor, self.now()).await?)
+    }
+
+    /// Adopts a stored scheme (exact version) for an organisation's future responses
+    /// (coordinators).
+    pub async fn adopt_monitoring_scheme(
+        &self,
+        actor: &Actor,
+        organisation: &str,
+        scheme: Option<&str>,
+    ) -> AppResult<MonitoringScheme> {
+        require_coordinator(actor)?;
+        let org = self.organisation(organisation).await?;
+        let id = scheme
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| AppError::field("scheme", "is required"))?;
+        let scheme = self.named_scheme("scheme", id).await?;
+        self.store
+            .set_organisation_scheme(org.id, &scheme, actor, self.now())
+            .await?;
+        Ok(scheme)
+    }
+}

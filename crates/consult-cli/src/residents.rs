@@ -1,0 +1,59 @@
+//! Targeted invitations from the residents' register, and fatigue findings.
+
+use crate::{Format, Result, parse_id, print_json, print_rows};
+use clap::Args;
+use consult_app::App;
+use consult_core::Actor;
+use std::collections::BTreeMap;
+
+/// Arguments of `consult invite`.
+#[derive(Debug, Args)]
+pub(crate) struct InviteArgs {
+    /// Consultation id.
+    id: String,
+    /// Show the plan without recording any contact.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// Arguments of `consult fatigue`.
+#[derive(Debug, Args)]
+pub(crate) struct FatigueArgs {
+    /// Consultation id.
+    id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+/// `consult invite ID [--dry-run]`: counts, never people.
+pub(crate) async fn invite(app: &App, args: InviteArgs, actor: &Actor) -> Result<()> {
+    let plan = app.invite(actor, parse_id(&args.id)?, args.dry_run).await?;
+    let summary = serde_json::json!({
+        "invited": plan.invited.len(),
+        "by_channel": plan.by_channel.iter().map(|(k, v)| (k.as_str(), v)).collect::<BTreeMap<_, _>>(),
+        "excluded": plan.excluded.iter().map(|(k, v)| (k.as_str(), v)).collect::<BTreeMap<_, _>>(),
+        "recorded": !args.dry_run,
+    });
+    print_json(&summary)
+}
+
+/// `consult fatigue ID`.
+pub(crate) async fn fatigue(app: &App, args: FatigueArgs, actor: &Actor) -> Result<()> {
+    let findings = app.fatigue(actor, parse_id(&args.id)?).await?;
+    if args.format == Format::Json {
+        return print_json(&findings);
+    }
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                format!("{:?}", f.kind).to_lowercase(),
+                f.rule.clone(),
+                f.count.to_string(),
+                f.detail.clone(),
+            ]
+        })
+        .collect();
+    print_rows(args.format, &["kind", "rule", "count", "detail"], &rows)
+}

@@ -1,0 +1,134 @@
+//! `consult serve` (the HTTP server: the REST API and the public hub) and `consult copy`.
+//! The only commands that use consult-api.
+
+use crate::{CliError, Result};
+use clap::Args;
+use consult_app::App;
+use consult_store::Store;
+use std::io::Write;
+
+/// Arguments of `consult serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CONSULT_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Load example data if the database is empty.
+    #[arg(long)]
+    demo: bool,
+    /// Behind a reverse proxy: take client addresses from X-Forwarded-For.
+    #[arg(long, env = "CONSULT_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Anonymous writes allowed per client address per minute (0: no limit).
+    #[arg(long, env = "CONSULT_ANONYMOUS_WRITES_PER_MINUTE", default_value_t = 30)]
+    anonymous_writes_per_minute: u32,
+    /// Milliseconds an anonymous read (the public register, forward plan, library, hub pages)
+    /// is answered from this instance's cache (0: never). Writes through the instance empty it.
+    #[arg(long, env = "CONSULT_PUBLIC_CACHE_MS", default_value_t = 1000)]
+    public_cache_ms: u64,
+}
+
+/// Arguments of `consult copy`.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// The SQLite database, `sqlite://PATH`.
+    #[arg(long)]
+    from: String,
+    /// The PostgreSQL database, `postgres://...` (created and migrated if new; it must hold
+    /// no data yet).
+    #[arg(long)]
+    to: String,
+}
+
+/// `consult serve`: migrate, load the demo data if asked, build the caches, then serve until
+/// interrupted.
+pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        // Colours for a terminal only: logs written to files and journals stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let limits = consult_api::Limits {
+        trust_forwarded_for: args.trust_proxy,
+        anonymous_writes_per_minute: args.anonymous_writes_per_minute,
+        public_cache: std::time::Duration::from_millis(args.public_cache_ms),
+        ..consult_api::Limits::default()
+    };
+    let store = Store::connect(database).await?;
+    let app = App::new(store);
+    if args.demo && app.load_demo_if_empty().await? {
+        tracing::info!("loaded the demo data");
+    }
+    let warmed = app.warm().await?;
+    tracing::info!(activities = warmed.activities, "overlap index built");
+    tracing::info!(residents = warmed.residents, "residents' audience index built");
+    let bind = &args.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| CliError::Input(format!("cannot listen on {bind}: {e}")))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(database), "consult listening on http://{addr}");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let state = consult_api::AppState::from_app(app.clone()).with_limits(limits);
+    consult_api::serve(listener, state, shutdown).await?;
+    app.close().await;
+    Ok(())
+}
+
+/// `consult copy --from sqlite://... --to postgres://...`.
+pub(crate) async fn copy(args: &CopyArgs) -> Result<()> {
+    let (from, to) = (args.from.as_str(), args.to.as_str());
+    if !from.starts_with("sqlite:") || !(to.starts_with("postgres:") || to.starts_with("postgresql:")) {
+        return Err(CliError::Input(
+            "copy moves a deployment from --from sqlite://PATH to --to postgres://...".into(),
+        ));
+    }
+    if from
+        .strip_prefix("sqlite://")
+        .is_some_and(|path| !std::path::Path::new(path).exists())
+    {
+        return Err(CliError::Input(format!("there is no SQLite database at {from}")));
+    }
+    let source = Store::connect(from).await?;
+    let target = Store::connect(to).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    let result = consult_store::copy::copy_deployment(&source, &target, |table, rows| {
+        bar.set_message(format!("{table}: {rows} rows"));
+        bar.tick();
+    })
+    .await;
+    bar.finish_and_clear();
+    source.close().await;
+    target.close().await;
+    let tables = result?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<32} {:>10}  checksum", "table", "rows")?;
+    for t in &tables {
+        writeln!(out, "{:<32} {:>10}  {}", t.table, t.rows, t.checksum)?;
+    }
+    let rows: u64 = tables.iter().map(|t| t.rows).sum();
+    eprintln!(
+        "consult: copied {} tables, {rows} rows, from {} to {}; counts and checksums agree",
+        tables.len(),
+        redact(from),
+        redact(to)
+    );
+    Ok(())
+}
+
+/// The URL without a password, for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => match url[s + 3..at].find(':') {
+            Some(c) => format!("{}:***{}", &url[..s + 3 + c], &url[at..]),
+            None => url.to_owned(),
+        },
+        _ => url.to_owned(),
+    }
+}
