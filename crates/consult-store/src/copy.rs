@@ -7,7 +7,8 @@
 //! (an area's containing area) always comes first. Timestamps are rounded to the microsecond
 //! PostgreSQL keeps, on both sides of the comparison.
 
-use crate::{Inner, Store, StoreError};
+use crate::db::Pools;
+use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -154,8 +155,8 @@ impl Checksum {
 }
 
 fn pools(from: &Store, to: &Store) -> Result<(sqlx::SqlitePool, sqlx::PgPool), StoreError> {
-    match (&from.inner, &to.inner) {
-        (Inner::Sqlite(s), Inner::Postgres(p)) => Ok((s.pool().clone(), p.pool().clone())),
+    match (&from.pools, &to.pools) {
+        (Pools::Sqlite(s), Pools::Postgres(p)) => Ok((s.clone(), p.clone())),
         _ => Err(StoreError::Conflict(
             "copy moves a deployment from SQLite (sqlite://...) to PostgreSQL (postgres://...)".into(),
         )),

@@ -4,10 +4,33 @@
 //! database URL: SQLite (`sqlite://consult.db`, the embedded default, created on first use, WAL and
 //! foreign keys on) and PostgreSQL (`postgres://...`, for scale). Each backend has its own
 //! migrations, run at connect. Both run the same SQL text (numbered `$n` parameters work in both),
-//! generated once by a macro, so they cannot drift.
+//! written once, so they cannot drift.
 //!
 //! Every write runs in one transaction together with its status history and audit-log entries:
 //! either all of it is stored or none.
+//!
+//! ## How one method serves two databases
+//!
+//! Each operation is one ordinary `impl Store` method in the module of its area
+//! (`organisations`, `consultations`, `checklist`, `residents`, `responses`, `library`, `audit`).
+//! The store holds an enum of the two pools (`db::Pools`). Queries are built as `db::Sql`: SQL
+//! text plus its arguments kept as owned values (`db::Arg`), bound with `.bind(..)` like sqlx's
+//! own builder, and run with `.execute`, `.fetch_all`, `.fetch_optional` or `.fetch_one` on the
+//! store (a pool) or on an open `db::Tx` (a transaction on either backend, begun by
+//! `Store::begin` with `BEGIN IMMEDIATE` on SQLite and `BEGIN` on PostgreSQL, committed by
+//! `Tx::commit`, rolled back when dropped). Only those four runners look at the backend: one
+//! small macro (`on_conn!`) expands each into one arm per backend and connection kind, so the
+//! sqlx call is type-checked against both. Rows are `#[derive(sqlx::FromRow)]` structs, decodable
+//! by both backends (`db::Record`). Helpers used inside transactions (the audit entry, the next
+//! resident change number, status history, version bumps) are methods on `db::Tx`.
+//!
+//! Chosen over a closure-running macro (`on_pool!(self, |pool| ...)` around every query) because
+//! method bodies then contain no macro at all, so rustfmt formats and rust-analyzer checks all of
+//! them; and over a generic `impl<DB: sqlx::Database>` because the bounds sqlx needs per bound
+//! type, row type and executor would be repeated on every method. The cost is that arguments are
+//! owned (a string copied per bound text value), which is small next to a database round trip.
+//! SQL differs by backend only where it must: the bulk response import (SQLite `json_each`,
+//! PostgreSQL `COPY`) and the transaction's `BEGIN`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), consult_store::StoreError> {
@@ -20,27 +43,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod backend;
+mod audit;
+mod checklist;
+mod consultations;
 pub mod copy;
+mod db;
+mod library;
+mod organisations;
+mod residents;
+mod responses;
 pub mod testing;
 mod types;
 
 pub use types::*;
 
-pub use backend::{AudienceChanges, ContactRecord};
-use backend::{PgBackend, SqliteBackend};
-use chrono::{DateTime, NaiveDate, Utc};
-use consult_core::{
-    Actor, Approval, Area, AreaCode, AreaHierarchy, Attestation, Candidate, Consultation, ConsultationId,
-    ConsultationPlan, ContactChannel, Dismissal, FatigueRules, Framework, FrameworkCatalogue, InvitationPlan, Matching,
-    MonitoringScheme, Organisation, OrganisationId, RegisterContext, Resident, Response, Slug, Status, StatusChange,
-};
+use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
+pub use residents::{AudienceChanges, ContactRecord};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
-use uuid::Uuid;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -104,22 +126,7 @@ pub enum Backend {
 /// The register's storage: a handle that is cheap to clone and safe to share across tasks.
 #[derive(Debug, Clone)]
 pub struct Store {
-    inner: Inner,
-}
-
-#[derive(Debug, Clone)]
-enum Inner {
-    Sqlite(SqliteBackend),
-    Postgres(PgBackend),
-}
-
-macro_rules! dispatch {
-    ($self:ident, $b:ident => $call:expr) => {
-        match &$self.inner {
-            Inner::Sqlite($b) => $call,
-            Inner::Postgres($b) => $call,
-        }
-    };
+    pools: db::Pools,
 }
 
 impl Store {
@@ -132,7 +139,7 @@ impl Store {
 
     /// Connects with explicit pool options.
     pub async fn connect_with(url: &str, options: ConnectOptions) -> Result<Store, StoreError> {
-        let inner = if url.starts_with("sqlite:") {
+        let pools = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
                 .create_if_missing(true)
@@ -163,7 +170,7 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Inner::Sqlite(SqliteBackend::new(pool))
+            db::Pools::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
@@ -171,11 +178,11 @@ impl Store {
                 .connect(url)
                 .await?;
             Self::migrate_postgres(&pool).await?;
-            Inner::Postgres(PgBackend::new(pool))
+            db::Pools::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Store { inner })
+        Ok(Store { pools })
     }
 
     /// Builds a PostgreSQL store on an existing pool (for tests using a private schema), running
@@ -183,7 +190,7 @@ impl Store {
     pub async fn from_pg_pool(pool: sqlx::PgPool) -> Result<Store, StoreError> {
         Self::migrate_postgres(&pool).await?;
         Ok(Store {
-            inner: Inner::Postgres(PgBackend::new(pool)),
+            pools: db::Pools::Postgres(pool),
         })
     }
 
@@ -194,706 +201,77 @@ impl Store {
 
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
-        match self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
-            Inner::Postgres(_) => Backend::Postgres,
+        match self.pools {
+            db::Pools::Sqlite(_) => Backend::Sqlite,
+            db::Pools::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        dispatch!(self, b => b.ping().await)
+        db::query("SELECT 1").execute(self).await?;
+        Ok(())
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
-        dispatch!(self, b => b.close().await)
-    }
-
-    // ----- organisations -----
-
-    /// Adds an organisation with its services. A taken slug is a [`StoreError::Conflict`].
-    pub async fn create_organisation(
-        &self,
-        org: &Organisation,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.create_organisation(org, actor, now).await)
-    }
-
-    /// Adds a service to an organisation.
-    pub async fn add_service(
-        &self,
-        org: &Slug,
-        service: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Organisation, StoreError> {
-        dispatch!(self, b => b.add_service(org, service, actor, now).await)
-    }
-
-    /// Every organisation, by slug.
-    pub async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        dispatch!(self, b => b.list_organisations().await)
-    }
-
-    /// One organisation by slug.
-    pub async fn get_organisation(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
-        Ok(self
-            .list_organisations()
-            .await?
-            .into_iter()
-            .find(|o| o.slug.as_str() == slug))
-    }
-
-    // ----- areas -----
-
-    /// Adds an area. A taken code is a [`StoreError::Conflict`].
-    pub async fn create_area(&self, area: &Area, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self, b => b.create_area(area, actor, now).await)
-    }
-
-    /// Every area, by code.
-    pub async fn list_areas(&self) -> Result<Vec<Area>, StoreError> {
-        dispatch!(self, b => b.list_areas().await)
-    }
-
-    /// The organisations and areas a plan is validated against.
-    pub async fn register_snapshot(&self) -> Result<RegisterSnapshot, StoreError> {
-        Ok(RegisterSnapshot {
-            organisations: self.list_organisations().await?,
-            areas: AreaHierarchy::new(self.list_areas().await?),
-        })
-    }
-
-    // ----- tokens -----
-
-    /// Makes a bearer token; the secret is returned once and only its SHA-256 hash is stored.
-    pub async fn create_token(
-        &self,
-        new: &NewToken,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<IssuedToken, StoreError> {
-        let secret = token::generate("cst")?;
-        let info = TokenInfo {
-            id: uuid::Uuid::now_v7(),
-            name: new.name.clone(),
-            role: new.role,
-            organisation: new.organisation,
-        };
-        dispatch!(self, b => b.insert_token(&info, &token::hash(&secret), actor, now).await)?;
-        Ok(IssuedToken { secret, info })
-    }
-
-    /// The holder of a bearer token, or `None` for an unknown or revoked token.
-    pub async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
-        dispatch!(self, b => b.find_token(&token::hash(secret)).await)
-    }
-
-    // ----- consultations -----
-
-    /// Registers a new activity (normally as a draft), with its first audit entry.
-    pub async fn insert_consultation(&self, c: &Consultation, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_consultations(std::slice::from_ref(c), actor, "consultation.create").await)
-    }
-
-    /// Registers many activities in one transaction: all or none (imports).
-    pub async fn import_consultations(&self, cs: &[Consultation], actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_consultations(cs, actor, "consultation.import").await)
-    }
-
-    /// One activity with its history.
-    pub async fn get_consultation(&self, id: ConsultationId) -> Result<Option<Consultation>, StoreError> {
-        dispatch!(self, b => b.get_consultation(id).await)
-    }
-
-    /// Replaces the plan of an activity if it is still at `expected_version`; audits the changed
-    /// fields. Returns the updated record.
-    pub async fn update_plan(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        plan: &ConsultationPlan,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Consultation, StoreError> {
-        dispatch!(self, b => b.update_plan(id, expected_version, plan, actor, now).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
-    /// Records status changes (from [`consult_core::plan_transition`]) if the activity is still at
-    /// `expected_version`; the last change's target becomes the recorded status. An approval is
-    /// stored with the assessment it was given on.
-    pub async fn record_transition(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        changes: &[StatusChange],
-        approval: Option<&Approval>,
-        actor: &Actor,
-    ) -> Result<Consultation, StoreError> {
-        let Some(last) = changes.last() else {
-            return Err(StoreError::Conflict("no status change to record".into()));
-        };
-        dispatch!(self, b => b.record_transition(id, expected_version, changes, last.to, approval, actor).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
-    /// Saves an activity's feedback if the activity is still at `expected_version`, with the
-    /// status changes publishing it makes (from [`consult_core::plan_publication`]), in one
-    /// transaction.
-    pub async fn save_feedback(
-        &self,
-        id: ConsultationId,
-        expected_version: i64,
-        feedback: &consult_core::Feedback,
-        changes: &[StatusChange],
-        actor: &Actor,
-    ) -> Result<Consultation, StoreError> {
-        dispatch!(self, b => b.save_feedback(id, expected_version, feedback, changes, actor).await)?;
-        self.get_consultation(id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("consultation {id}")))
-    }
-
-    /// How many overlap findings were dismissed (with a reason) for each of the activities.
-    pub async fn dismissal_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.dismissal_counts(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Records (or replaces) an activity's debrief.
-    pub async fn save_debrief(
-        &self,
-        id: ConsultationId,
-        debrief: &consult_core::Debrief,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_debrief(id, debrief, actor).await)
-    }
-
-    /// Marks activities for external evaluation in `year`'s sample, in one transaction.
-    pub async fn mark_external(
-        &self,
-        ids: &[ConsultationId],
-        year: i32,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        dispatch!(self, b => b.mark_external(&raw, year, actor, now).await)
-    }
-
-    /// Each activity's debrief (if recorded) and whether it is marked for external evaluation.
-    pub async fn evaluations(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, (Option<consult_core::Debrief>, bool)>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.evaluations(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Stores a comment, compliment or complaint.
-    pub async fn insert_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_remark(remark, actor).await)
-    }
-
-    /// Saves a remark's new status and reply.
-    pub async fn update_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.update_remark(remark, actor).await)
-    }
-
-    /// The remarks about an activity, oldest first (with contact details: not for the public).
-    pub async fn remarks(&self, id: ConsultationId) -> Result<Vec<consult_core::Remark>, StoreError> {
-        dispatch!(self, b => b.remarks(Some(id.0), None).await)
-    }
-
-    /// One remark.
-    pub async fn remark(&self, id: Uuid) -> Result<Option<consult_core::Remark>, StoreError> {
-        Ok(dispatch!(self, b => b.remarks(None, Some(id)).await)?.pop())
-    }
-
-    /// Counts of remarks per activity, by kind (complaints resolved apart).
-    pub async fn remark_counts(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, consult_core::RemarkCounts>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.remark_counts(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// Adds a document to an activity's results: a link, or stored content.
-    pub async fn insert_document(
-        &self,
-        document: &consult_core::Document,
-        content: Option<&[u8]>,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_document(document, content, actor).await)
-    }
-
-    /// Removes a document.
-    pub async fn delete_document(
-        &self,
-        document: &consult_core::Document,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.delete_document(document, actor, now).await)
-    }
-
-    /// The documents of each activity, oldest first.
-    pub async fn documents(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, Vec<consult_core::Document>>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let mut out: HashMap<ConsultationId, Vec<consult_core::Document>> = HashMap::new();
-        if raw.is_empty() {
-            return Ok(out);
+        match &self.pools {
+            db::Pools::Sqlite(pool) => pool.close().await,
+            db::Pools::Postgres(pool) => pool.close().await,
         }
-        for d in dispatch!(self, b => b.documents(&raw, None).await)? {
-            out.entry(d.consultation_id).or_default().push(d);
-        }
-        Ok(out)
-    }
-
-    /// One document.
-    pub async fn document(&self, id: Uuid) -> Result<Option<consult_core::Document>, StoreError> {
-        Ok(dispatch!(self, b => b.documents(&[], Some(id)).await)?.pop())
-    }
-
-    /// A stored document's content (`None` for links and unknown ids).
-    pub async fn document_content(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
-        dispatch!(self, b => b.document_content(id).await)
-    }
-
-    /// Saves a service's annual plan (replacing the previous version).
-    pub async fn save_service_plan(
-        &self,
-        org: OrganisationId,
-        plan: &consult_core::ServicePlan,
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_service_plan(org, plan, actor).await)
-    }
-
-    /// An organisation's service plans for a year, by service.
-    pub async fn service_plans(
-        &self,
-        org: &Organisation,
-        year: i32,
-    ) -> Result<Vec<consult_core::ServicePlan>, StoreError> {
-        dispatch!(self, b => b.service_plans(org.id, org.slug.as_str(), year).await)
-    }
-
-    /// Replaces an organisation's recurring programme.
-    pub async fn save_programme(
-        &self,
-        org: OrganisationId,
-        items: &[consult_core::ProgrammeItem],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.save_programme(org, items, actor, now).await)
-    }
-
-    /// An organisation's recurring programme.
-    pub async fn programme(&self, org: OrganisationId) -> Result<Vec<consult_core::ProgrammeItem>, StoreError> {
-        dispatch!(self, b => b.programme(org).await)
-    }
-
-    /// Records (or corrects) a six-monthly review of the council-wide plan.
-    pub async fn record_plan_review(
-        &self,
-        org: OrganisationId,
-        year: i32,
-        review: &consult_core::PlanReview,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_plan_review(org, year, review, actor, now).await)
-    }
-
-    /// The reviews held of a year's plan.
-    pub async fn plan_reviews(
-        &self,
-        org: OrganisationId,
-        year: i32,
-    ) -> Result<Vec<consult_core::PlanReview>, StoreError> {
-        dispatch!(self, b => b.plan_reviews(org, year).await)
-    }
-
-    /// The feedback recorded for each of the activities that has any.
-    pub async fn feedback(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<HashMap<ConsultationId, consult_core::Feedback>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let found = dispatch!(self, b => b.feedback(&raw).await)?;
-        Ok(found.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    /// A page of the register matching `filter`, as seen by `reader` on `today`.
-    pub async fn list_consultations(
-        &self,
-        filter: &ConsultationFilter,
-        reader: &Reader,
-        today: NaiveDate,
-        page: &PageRequest,
-    ) -> Result<Page<Consultation>, StoreError> {
-        dispatch!(self, b => b.list_consultations(filter, reader, today, page).await)
-    }
-
-    /// Every activity matching `filter`, as seen by `reader` on `today`: the pages of
-    /// [`Store::list_consultations`] read to the end.
-    pub async fn list_all_consultations(
-        &self,
-        filter: &ConsultationFilter,
-        reader: &Reader,
-        today: NaiveDate,
-    ) -> Result<Vec<Consultation>, StoreError> {
-        let mut page = PageRequest {
-            limit: 500,
-            cursor: None,
-        };
-        let mut out = Vec::new();
-        loop {
-            let found = self.list_consultations(filter, reader, today, &page).await?;
-            out.extend(found.items);
-            match found.next {
-                Some(next) => page.cursor = Some(next),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    /// Activities approved or open during `from..=to` on `today`, by opening date.
-    pub async fn forward_plan(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        today: NaiveDate,
-        page: &PageRequest,
-    ) -> Result<Page<Consultation>, StoreError> {
-        let filter = ConsultationFilter {
-            statuses: vec![Status::Approved, Status::Open],
-            from: Some(from),
-            to: Some(to),
-            order: Order::ByOpening,
-            ..Default::default()
-        };
-        self.list_consultations(&filter, &Reader::Public, today, page).await
-    }
-
-    /// Audit entries, newest first, optionally for one entity.
-    pub async fn audit_log(&self, entity: Option<(&str, &str)>, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        dispatch!(self, b => b.audit_log(entity, limit).await)
-    }
-
-    // ----- principles checklist -----
-
-    /// The frameworks an organisation has adopted and its pre-election periods.
-    pub async fn checklist_settings(&self, org: OrganisationId) -> Result<ChecklistSettings, StoreError> {
-        dispatch!(self, b => b.checklist_settings(org).await)
-    }
-
-    /// Replaces an organisation's checklist settings.
-    pub async fn set_checklist_settings(
-        &self,
-        org: &Organisation,
-        settings: &ChecklistSettings,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.set_checklist_settings(org, settings, actor, now).await)
-    }
-
-    /// Every version of every framework: built in and added.
-    pub async fn framework_catalogue(&self) -> Result<FrameworkCatalogue, StoreError> {
-        Ok(FrameworkCatalogue::new(
-            dispatch!(self, b => b.custom_frameworks().await)?,
-        ))
-    }
-
-    /// Stores a new version of a custom framework (version = previous + 1) and returns it.
-    pub async fn add_framework(
-        &self,
-        framework: &Framework,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Framework, StoreError> {
-        dispatch!(self, b => b.add_framework(framework, actor, now).await)
-    }
-
-    /// The answers recorded for an activity's checks.
-    pub async fn attestations(&self, id: ConsultationId) -> Result<Vec<Attestation>, StoreError> {
-        dispatch!(self, b => b.attestations(id).await)
-    }
-
-    /// Records answers (replacing earlier answers to the same checks), audited.
-    pub async fn record_attestations(
-        &self,
-        id: ConsultationId,
-        answers: &[Attestation],
-        actor: &Actor,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_attestations(id, answers, actor).await)
-    }
-
-    /// The frameworks that apply to an activity: the newest version of each its organisation has
-    /// adopted.
-    pub async fn applicable_frameworks(
-        &self,
-        org: OrganisationId,
-    ) -> Result<(FrameworkCatalogue, ChecklistSettings), StoreError> {
-        Ok((self.framework_catalogue().await?, self.checklist_settings(org).await?))
-    }
-
-    /// Activities changed after change number `after` (all when `None`), oldest change first,
-    /// without their history, with the number to pass next time: what the overlap index is
-    /// built and caught up from. Every insert or update of an activity takes the next number.
-    pub async fn changed_after(&self, after: Option<i64>) -> Result<(Vec<Consultation>, i64), StoreError> {
-        dispatch!(self, b => b.changed_after(after).await)
-    }
-
-    /// The overlap findings dismissed for an activity.
-    pub async fn dismissals(&self, id: ConsultationId) -> Result<Vec<Dismissal>, StoreError> {
-        dispatch!(self, b => b.dismissals(id).await)
-    }
-
-    /// Records (or replaces) the dismissal of one overlap finding, audited.
-    pub async fn dismiss(&self, id: ConsultationId, dismissal: &Dismissal, actor: &Actor) -> Result<(), StoreError> {
-        dispatch!(self, b => b.dismiss(id, dismissal, actor).await)
-    }
-
-    // ----- residents, invitations, fatigue -----
-
-    /// Registers a resident; returns the private management token (shown once, stored hashed).
-    pub async fn create_resident(&self, resident: &Resident, now: DateTime<Utc>) -> Result<String, StoreError> {
-        let secret = token::generate("rst")?;
-        dispatch!(self, b => b.create_resident(resident, &token::hash(&secret), now).await)?;
-        Ok(secret)
-    }
-
-    /// A resident's own record, given their id and management token; `None` if either is wrong.
-    pub async fn resident(&self, id: Uuid, secret: &str) -> Result<Option<Resident>, StoreError> {
-        dispatch!(self, b => b.resident(id, &token::hash(secret)).await)
-    }
-
-    /// Every contact-log entry about one resident (for their export).
-    pub async fn resident_contacts(&self, id: Uuid) -> Result<Vec<ContactRecord>, StoreError> {
-        dispatch!(self, b => b.resident_contacts(id).await)
-    }
-
-    /// Erases a resident and their contact log. Returns whether they existed.
-    pub async fn delete_resident(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch!(self, b => b.delete_resident(id, now).await)
-    }
-
-    /// Withdraws a resident's consent: no more invitations.
-    pub async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-        dispatch!(self, b => b.unsubscribe(id, now).await)
-    }
-
-    /// The matching residents of an activity as candidates, with their contact counts since
-    /// `window_start`: what [`consult_core::plan_invitations`] reads. Planning itself uses
-    /// [`Store::invitation_plan`], which decides in the database; this is its reference.
-    pub async fn invitation_candidates(
-        &self,
-        consultation: ConsultationId,
-        matching: &Matching,
-        window_start: NaiveDate,
-    ) -> Result<Vec<Candidate>, StoreError> {
-        dispatch!(self, b => b.invitation_candidates(consultation, matching, window_start).await)
-    }
-
-    /// Plans invitations for the matching residents of an activity under `rules` on `today`,
-    /// deciding in the database (the SQL twin of [`consult_core::invitation_for`]): only the
-    /// invited rows are read, and with `rows = false` only the counts of who is left out.
-    pub async fn invitation_plan(
-        &self,
-        consultation: ConsultationId,
-        matching: &Matching,
-        rules: &FatigueRules,
-        today: NaiveDate,
-        rows: bool,
-    ) -> Result<InvitationPlan, StoreError> {
-        dispatch!(self, b => b.invitation_plan(consultation, matching, rules, today, rows).await)
-    }
-
-    /// The residents already invited to an activity.
-    pub async fn invited_to(&self, consultation: ConsultationId) -> Result<HashSet<Uuid>, StoreError> {
-        dispatch!(self, b => b.invited_to(consultation).await)
-    }
-
-    /// The changes to the residents' register numbered after `after` (everything when `None`),
-    /// for an audience index to catch up exactly: the residents changed and those deleted, with
-    /// the number to pass next time.
-    pub async fn audience_changes(&self, after: Option<i64>) -> Result<AudienceChanges, StoreError> {
-        dispatch!(self, b => b.audience_changes(after).await)
-    }
-
-    /// Rebuilds every resident's recent invitation dates from the contact log (after contacts
-    /// were loaded by other means than [`Store::record_invitations`]). Returns residents updated.
-    pub async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
-        dispatch!(self, b => b.rebuild_recent_invitations().await)
-    }
-
-    /// Records a committed invitation plan in the contact log, all or nothing, keeping each
-    /// invited resident's recent invitation dates with them.
-    pub async fn record_invitations(
-        &self,
-        consultation: ConsultationId,
-        invited: &[(Uuid, ContactChannel)],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.record_invitations(consultation, invited, actor, now).await)
-    }
-
-    /// An organisation's fatigue rules (the defaults until set).
-    pub async fn fatigue_rules(&self, org: OrganisationId) -> Result<FatigueRules, StoreError> {
-        dispatch!(self, b => b.fatigue_rules(org).await)
-    }
-
-    /// Sets an organisation's fatigue rules.
-    pub async fn set_fatigue_rules(
-        &self,
-        org: &Organisation,
-        rules: &FatigueRules,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.set_fatigue_rules(org, rules, actor, now).await)
-    }
-
-    // ----- responses -----
-
-    /// Stores a response in one transaction with its monitoring answers. With an idempotency key,
-    /// a retry stores nothing and returns the first one's id; the flag says whether it is new.
-    pub async fn insert_response(
-        &self,
-        response: &Response,
-        idempotency_key: Option<&str>,
-    ) -> Result<(Uuid, bool), StoreError> {
-        let first = dispatch!(self, b => b.insert_response(response, idempotency_key).await);
-        match first {
-            // Two retries raced: the other one stored it.
-            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                dispatch!(self, b => b.insert_response(response, idempotency_key).await)
-            }
-            other => other,
-        }
-    }
-
-    /// Stores many responses (an import) in one transaction: all or none.
-    pub async fn insert_responses(&self, responses: &[Response]) -> Result<(), StoreError> {
-        dispatch!(self, b => b.insert_responses(responses).await)
-    }
-
-    /// Responses per activity.
-    pub async fn response_counts(&self, ids: &[ConsultationId]) -> Result<HashMap<ConsultationId, u64>, StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        let counts = dispatch!(self, b => b.response_counts(&raw).await)?;
-        Ok(counts.into_iter().map(|(k, v)| (ConsultationId(k), v)).collect())
-    }
-
-    // ----- equality monitoring -----
-
-    /// Stores (or updates) population baselines, all in one transaction: for each area, the
-    /// characteristics given replace those already held and others are kept, so several census
-    /// tables combine.
-    pub async fn put_baselines(
-        &self,
-        baselines: &[Baseline],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        dispatch!(self, b => b.put_baselines(baselines, actor, now).await)
-    }
-
-    /// The population of several areas combined (empty when none has a baseline).
-    pub async fn baseline(&self, areas: &[AreaCode]) -> Result<consult_core::BaselineCounts, StoreError> {
-        dispatch!(self, b => b.baseline(areas).await)
-    }
-
-    /// Respondents to the activities, and their monitoring answers counted per scheme answered,
-    /// characteristic and category: aggregates only, never one response's answers.
-    pub async fn monitoring_counts(
-        &self,
-        ids: &[ConsultationId],
-    ) -> Result<(u64, std::collections::BTreeMap<String, consult_core::AnswerCounts>), StoreError> {
-        let raw: Vec<Uuid> = ids.iter().map(|i| i.0).collect();
-        dispatch!(self, b => b.monitoring_counts(&raw).await)
-    }
-
-    /// Every monitoring scheme: the built-in default first, then organisations' own, every
-    /// version, by key and version.
-    pub async fn monitoring_schemes(&self) -> Result<Vec<MonitoringScheme>, StoreError> {
-        let mut all = vec![MonitoringScheme::census2021().map_err(StoreError::Corrupt)?];
-        all.extend(dispatch!(self, b => b.monitoring_schemes().await)?);
-        Ok(all)
-    }
-
-    /// A scheme by `key@version`, or by `key` for its latest version.
-    pub async fn monitoring_scheme(&self, id: &str) -> Result<Option<MonitoringScheme>, StoreError> {
-        let all = self.monitoring_schemes().await?;
-        Ok(match id.split_once('@') {
-            Some(_) => all.into_iter().find(|s| s.id() == id),
-            None => all.into_iter().filter(|s| s.key == id).max_by_key(|s| s.version),
-        })
-    }
-
-    /// Stores a new version of an organisation's own scheme (version = previous + 1).
-    pub async fn add_monitoring_scheme(
-        &self,
-        scheme: &MonitoringScheme,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<MonitoringScheme, StoreError> {
-        dispatch!(self, b => b.add_monitoring_scheme(scheme, actor, now).await)
-    }
-
-    /// The scheme an organisation asks its respondents: its own if it adopted one, else the
-    /// default.
-    pub async fn organisation_scheme(&self, org: OrganisationId) -> Result<MonitoringScheme, StoreError> {
-        let id = dispatch!(self, b => b.organisation_scheme(org).await)?;
-        match id {
-            None => MonitoringScheme::census2021().map_err(StoreError::Corrupt),
-            Some(id) => self
-                .monitoring_scheme(&id)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("organisation scheme `{id}` is not stored"))),
-        }
-    }
-
-    /// Adopts a stored scheme (exact version) for an organisation's future responses.
-    pub async fn set_organisation_scheme(
-        &self,
-        org: OrganisationId,
-        scheme: &MonitoringScheme,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let id = scheme.id();
-        dispatch!(self, b => b.set_organisation_scheme(org, &id, actor, now).await)
     }
 
     /// Counts of rows per table, for checks after copies and imports.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        dispatch!(self, b => b.counts().await)
+        let mut out = Vec::new();
+        for table in TABLES {
+            let (n,): (i64,) = db::query(format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(self)
+                .await?;
+            out.push(((*table).to_owned(), n));
+        }
+        Ok(out)
     }
 }
+
+/// Every table, for [`Store::counts`].
+const TABLES: &[&str] = &[
+    "organisations",
+    "services",
+    "areas",
+    "tokens",
+    "consultations",
+    "consultation_areas",
+    "consultation_groups",
+    "consultation_topics",
+    "status_history",
+    "audit_log",
+    "frameworks",
+    "organisation_frameworks",
+    "election_periods",
+    "attestations",
+    "approvals",
+    "overlap_dismissals",
+    "residents",
+    "resident_interests",
+    "resident_areas",
+    "resident_groups",
+    "contacts",
+    "fatigue_rules",
+    "responses",
+    "monitoring_answers",
+    "baselines",
+    "baseline_counts",
+    "monitoring_schemes",
+    "organisation_schemes",
+    "feedback",
+    "evaluations",
+    "remarks",
+    "documents",
+    "service_plans",
+    "programmes",
+    "plan_reviews",
+];
 
 /// A population baseline for one area.
 #[derive(Debug, Clone, PartialEq)]
@@ -918,7 +296,7 @@ pub struct RegisterSnapshot {
 }
 
 impl RegisterSnapshot {
-    /// The context [`ConsultationPlan::parse`] needs.
+    /// The context [`consult_core::ConsultationPlan::parse`] needs.
     pub fn context(&self) -> RegisterContext<'_> {
         RegisterContext {
             organisations: &self.organisations,
