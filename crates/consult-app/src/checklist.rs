@@ -4,11 +4,9 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use consult_core::{
-    Actor, Area, AreaCode, AreaHierarchy, Assessment, AssessmentContext, Attestation, AttestationInput, Consultation,
-    ConsultationId, ConsultationInput, ConsultationPlan, DEFAULT_FRAMEWORKS, ElectionPeriod, Framework,
-    FrameworkCatalogue, Organisation, OrganisationId, OrganisationInput, RegisterContext,
+    Actor, Assessment, AssessmentContext, Attestation, AttestationInput, Consultation, ConsultationId,
+    ConsultationInput, ConsultationPlan, DEFAULT_FRAMEWORKS, ElectionPeriod, Framework, FrameworkCatalogue,
 };
-use uuid::Uuid;
 
 impl App {
     /// The principles checklist of a stored activity today, against the frameworks its
@@ -190,37 +188,8 @@ pub fn assess_plan(
     pre_election: &[ElectionPeriod],
     today: NaiveDate,
 ) -> AppResult<Assessment> {
-    let slug = input.organisation.clone().unwrap_or_default();
-    let org = Organisation::parse(
-        OrganisationId(Uuid::nil()),
-        OrganisationInput {
-            slug: Some(slug.clone()),
-            name: Some(slug),
-            kind: Some("council".into()),
-            services: vec![],
-        },
-    )
-    .ok();
-    let areas = AreaHierarchy::new(
-        input
-            .audience
-            .areas
-            .iter()
-            .filter_map(|a| AreaCode::parse(a).ok())
-            .map(|code| Area {
-                name: code.to_string(),
-                code,
-                parent: None,
-            }),
-    );
-    let orgs: Vec<Organisation> = org.into_iter().collect();
-    let plan = ConsultationPlan::parse(
-        input,
-        RegisterContext {
-            organisations: &orgs,
-            areas: &areas,
-        },
-    )?;
+    let register = consult_core::NamedRegister::of(&input);
+    let plan = ConsultationPlan::parse(input, register.context())?;
     let catalogue = FrameworkCatalogue::new([]);
     let keys: Vec<String> = if frameworks.is_empty() {
         DEFAULT_FRAMEWORKS.iter().map(|k| (*k).to_owned()).collect()

@@ -214,8 +214,10 @@ pub struct ConsultationInput {
 }
 
 /// A validated consultation plan: every register field of REFERENCE section 5.
-/// Only [`ConsultationPlan::parse`] builds one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Only [`ConsultationPlan::parse`] builds one: reading one with serde (a stored plan) goes
+/// through it too, with the plan's own organisation and areas taken as known
+/// ([`NamedRegister`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConsultationPlan {
     organisation: Slug,
     service: Option<String>,
@@ -237,6 +239,60 @@ pub struct ConsultationPlan {
     lead_officer: Option<String>,
     accessible_formats: Option<String>,
     cost: Option<Cost>,
+}
+
+impl<'de> Deserialize<'de> for ConsultationPlan {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A plan serialises as the input that recreates it.
+        let input = ConsultationInput::deserialize(d)?;
+        let register = NamedRegister::of(&input);
+        ConsultationPlan::parse(input, register.context()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The organisation and areas a plan names, taken as known: the register to check a plan
+/// against when there is no other (a plan read back after it was checked against the register,
+/// or a plan file checked offline). Every other rule of [`ConsultationPlan::parse`] applies.
+#[derive(Debug, Clone)]
+pub struct NamedRegister {
+    organisations: Vec<Organisation>,
+    areas: AreaHierarchy,
+}
+
+impl NamedRegister {
+    /// The register `input` names: its organisation (with any service) and its audience's areas.
+    pub fn of(input: &ConsultationInput) -> Self {
+        let slug = input.organisation.as_deref().map(str::trim).unwrap_or_default();
+        let organisation = Organisation::parse(
+            OrganisationId(Uuid::nil()),
+            crate::organisation::OrganisationInput {
+                slug: Some(slug.to_owned()),
+                name: Some(slug.to_owned()),
+                kind: Some("council".into()),
+                services: vec![],
+            },
+        )
+        .ok();
+        let areas = AreaHierarchy::new(input.audience.areas.iter().filter_map(|a| AreaCode::parse(a).ok()).map(
+            |code| crate::area::Area {
+                name: code.to_string(),
+                code,
+                parent: None,
+            },
+        ));
+        Self {
+            organisations: organisation.into_iter().collect(),
+            areas,
+        }
+    }
+
+    /// The context [`ConsultationPlan::parse`] takes.
+    pub fn context(&self) -> RegisterContext<'_> {
+        RegisterContext {
+            organisations: &self.organisations,
+            areas: &self.areas,
+        }
+    }
 }
 
 /// What a plan is checked against: the organisations and areas the register knows.
@@ -699,6 +755,26 @@ mod tests {
         assert_eq!(plan.cost().unwrap().amount.pence(), 125_050);
         assert!(plan.audience().includes_general_public());
         assert_eq!(parse(plan.to_input()).unwrap(), plan);
+    }
+
+    #[test]
+    fn serde_reads_a_plan_only_through_parse() {
+        let plan = parse(valid()).unwrap();
+        let json = serde_json::to_value(&plan).unwrap();
+        let back: ConsultationPlan = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, plan);
+        // A plan no parse would build cannot be read either: closing before opening, an
+        // unknown level, a blank title.
+        for (field, value) in [
+            ("closes_on", serde_json::json!("2020-01-01")),
+            ("level", serde_json::json!("dictate")),
+            ("title", serde_json::json!("  ")),
+        ] {
+            let mut bad = json.clone();
+            bad[field] = value;
+            let err = serde_json::from_value::<ConsultationPlan>(bad).unwrap_err();
+            assert!(err.to_string().contains(field), "{field}: {err}");
+        }
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub use audience::{AudienceEntry, Matching, ResidentIndex};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
 pub use consultation::{
     Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput, Money,
-    RegisterContext,
+    NamedRegister, RegisterContext,
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use equality::{
