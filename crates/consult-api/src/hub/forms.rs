@@ -2,7 +2,8 @@
 //! repeats), reading a posted form, refusing a post (forged or over the limit), message pages,
 //! and the error summary and paging links of its lists.
 
-use super::{ENGLISH, Text, not_found, page, public_activity};
+use super::text::{ENGLISH, Text};
+use super::{not_found, page, public_activity};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;

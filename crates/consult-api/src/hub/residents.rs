@@ -1,7 +1,8 @@
 //! The residents' register: registering interests, areas, groups and contact preferences, and
 //! managing one's registration (see it, download it, stop invitations, delete it).
 
-use super::{Choice, ENGLISH, Posted, Text, csrf_for_form, form_page, message, refuse};
+use super::forms::{Choice, Posted, csrf_for_form, form_page, message, refuse};
+use super::text::{ENGLISH, Text};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;

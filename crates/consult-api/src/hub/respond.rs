@@ -1,9 +1,9 @@
 //! Forms on an activity: responding to it (comments and monitoring questions), and commenting on,
 //! complimenting or complaining about how it was run.
 
-use super::{
-    Choice, ENGLISH, Text, activity_post, csrf_for_form, form_page, message, not_found, public_activity, random_token,
-};
+use super::forms::{Choice, activity_post, csrf_for_form, form_page, message, random_token};
+use super::text::{ENGLISH, Text};
+use super::{not_found, public_activity};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;

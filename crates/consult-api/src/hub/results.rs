@@ -1,6 +1,8 @@
 //! The results library and the annual review.
 
-use super::{ENGLISH, Text, field_error, next_link, not_found, page};
+use super::forms::{field_error, next_link};
+use super::text::{ENGLISH, Text};
+use super::{not_found, page};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
