@@ -1,0 +1,225 @@
+//! What the hub's forms share: the anti-forgery token by double submit (a cookie the form
+//! repeats), reading a posted form, refusing a post (forged or over the limit), message pages,
+//! and the error summary and paging links of its lists.
+
+use super::text::{ENGLISH, Text};
+use super::{not_found, page, public_activity};
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use consult_core::Consultation;
+
+/// The cookie that carries a form's anti-forgery token (double submit: the form repeats it).
+const CSRF_COOKIE: &str = "consult_csrf";
+
+/// A new random token (128 bits, hex).
+pub(super) fn random_token() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("no randomness available: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The anti-forgery token the browser already holds, if any.
+fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == CSRF_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The token for a form being shown: the browser's own, or a new one with the cookie that sets
+/// it (`SameSite=Strict`, so another site's page cannot send it back).
+pub(super) fn csrf_for_form(headers: &HeaderMap) -> Result<(String, Option<HeaderValue>), ApiError> {
+    if let Some(token) = csrf_cookie(headers) {
+        return Ok((token, None));
+    }
+    let token = random_token()?;
+    let cookie = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((token, Some(cookie)))
+}
+
+/// True when a posted form carries the token of the browser's cookie (compared in constant time).
+fn csrf_valid(headers: &HeaderMap, posted: Option<&str>) -> bool {
+    match (csrf_cookie(headers), posted) {
+        (Some(cookie), Some(posted)) if cookie.len() == posted.len() => {
+            cookie
+                .bytes()
+                .zip(posted.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        }
+        _ => false,
+    }
+}
+
+/// A page with a status and, when the browser had none, the anti-forgery cookie.
+pub(super) fn form_page(
+    t: &impl Template,
+    status: StatusCode,
+    cookie: Option<HeaderValue>,
+) -> Result<Response, ApiError> {
+    let mut res = page(t)?;
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    if let Some(cookie) = cookie {
+        h.insert(header::SET_COOKIE, cookie);
+    }
+    // Forms hold a personal token: never cached.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// A posted hub form: its fields in the order sent (checkboxes repeat a name).
+pub(super) struct Posted(pub(super) Vec<(String, String)>);
+
+impl Posted {
+    /// A field as sent.
+    pub(super) fn raw(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A field trimmed; `None` when absent or blank.
+    pub(super) fn one(&self, name: &str) -> Option<&str> {
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a repeated field.
+    pub(super) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+}
+
+/// The refusal of a post before it is read, if any: without the anti-forgery token of the
+/// browser's cookie (403), or, for anonymous writes (`client` given), over the per-client limit
+/// (429). Either is a page saying nothing was saved, linking `back`.
+pub(super) fn refuse(
+    state: &AppState,
+    headers: &HeaderMap,
+    posted: &Posted,
+    client: Option<crate::extract::ClientAddr>,
+    back: String,
+) -> Result<Option<Response>, ApiError> {
+    let t = &ENGLISH;
+    if !csrf_valid(headers, posted.raw("csrf")) {
+        let page = message(
+            StatusCode::FORBIDDEN,
+            t.form_expired_title,
+            t.form_expired_body,
+            Some(back),
+            None,
+        )?;
+        return Ok(Some(page));
+    }
+    match client.map(|c| state.rate.check(c.0)) {
+        Some(Err(ApiError::TooManyRequests(_))) => {
+            let page = message(
+                StatusCode::TOO_MANY_REQUESTS,
+                t.too_many_title,
+                t.too_many_body,
+                Some(back),
+                None,
+            )?;
+            Ok(Some(page))
+        }
+        Some(Err(other)) => Err(other),
+        _ => Ok(None),
+    }
+}
+
+/// An anonymous post to a published activity's form, once the anti-forgery token and the
+/// per-client limit allow it: the activity, what was posted and the activity's address; or the
+/// page to answer with instead (not found, refused).
+pub(super) async fn activity_post(
+    state: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+    client: crate::extract::ClientAddr,
+    fields: Vec<(String, String)>,
+) -> Result<Result<(Consultation, Posted, String), Response>, ApiError> {
+    let Some(c) = public_activity(state, id).await? else {
+        return Ok(Err(not_found()?));
+    };
+    let posted = Posted(fields);
+    let back = format!("/activities/{}", c.id);
+    if let Some(refusal) = refuse(state, headers, &posted, Some(client), back.clone())? {
+        return Ok(Err(refusal));
+    }
+    Ok(Ok((c, posted, back)))
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    text: &'static Text,
+    title: &'static str,
+    body: String,
+    back: Option<String>,
+    reference: Option<String>,
+}
+
+/// A message page (confirmation or refusal) with a status.
+pub(super) fn message(
+    status: StatusCode,
+    title: &'static str,
+    body: &str,
+    back: Option<String>,
+    reference: Option<String>,
+) -> Result<Response, ApiError> {
+    form_page(
+        &MessagePage {
+            text: &ENGLISH,
+            title,
+            body: body.to_owned(),
+            back,
+            reference,
+        },
+        status,
+        None,
+    )
+}
+
+/// One option of a monitoring question.
+#[derive(Debug)]
+pub(super) struct Choice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) checked: bool,
+}
+
+/// A filter the core refused, as the error summary shows it (anchored at its field).
+pub(super) fn field_error(e: &consult_core::FieldError) -> (String, String) {
+    (e.field.clone(), format!("{}: {}", e.field, e.message))
+}
+
+/// The link to the next page of a list: its cursor and the filters the reader chose.
+pub(super) fn next_link(action: &str, cursor: String, filters: &[(&str, &Option<String>)]) -> String {
+    let mut params = vec![("cursor", cursor)];
+    for (k, v) in filters {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+            params.push((k, v.clone()));
+        }
+    }
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", percent(v))).collect();
+    format!("{action}?{}", query.join("&"))
+}
+
+/// Percent-encodes a query value.
+fn percent(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,125 @@
+//! The public engagement hub: server-rendered pages of the register for residents, working
+//! without JavaScript (compile-time checked askama templates; every value escaped). Strings are
+//! in [`Text`], one place to translate.
+//!
+//! - `text`: every string the hub shows ([`Text`], [`ENGLISH`]);
+//! - `forms`: what the forms share: the anti-forgery token, reading a post, refusals, messages;
+//! - `register`: the home page, the register, the forward plan and an activity's page;
+//! - `respond`: the response form and the remark form of an activity;
+//! - `residents`: registering interests and managing one's registration;
+//! - `results`: the results library and the annual review;
+//! - here: the routes, the stylesheet and the security headers (CSP) on every hub page.
+
+mod forms;
+mod register;
+mod residents;
+mod respond;
+mod results;
+mod text;
+
+pub use text::{ENGLISH, Text};
+
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use consult_core::{Consultation, ConsultationId};
+
+/// A rendered page (200).
+fn page(t: &impl Template) -> Result<Response, ApiError> {
+    let body = t.render().map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    Ok(Html(body).into_response())
+}
+
+/// The page for an address that shows nothing.
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    text: &'static Text,
+}
+
+/// The not-found page (404).
+fn not_found() -> Result<Response, ApiError> {
+    let mut res = page(&NotFoundPage { text: &ENGLISH })?;
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    Ok(res)
+}
+
+/// The activity at an address, when the public may see it.
+async fn public_activity(state: &AppState, id: &str) -> Result<Option<Consultation>, ApiError> {
+    let Ok(cid) = id.parse::<ConsultationId>() else {
+        return Ok(None);
+    };
+    match state.app.readable_consultation(None, cid).await {
+        Ok(c) => Ok(Some(c)),
+        Err(consult_app::AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The hub's stylesheet (no inline styles: the CSP allows only this).
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        include_str!("../../static/hub.css"),
+    )
+}
+
+/// Security headers on every hub page: no script at all, styles from this site only, no
+/// framing, no referrer beyond the origin.
+async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    res
+}
+
+/// The hub's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(register::home))
+        .route("/register", get(register::register))
+        .route("/forward-plan", get(register::forward_plan))
+        .route("/activities/{id}", get(register::activity))
+        .route(
+            "/activities/{id}/respond",
+            get(respond::respond_form).post(respond::respond_submit),
+        )
+        .route(
+            "/activities/{id}/remark",
+            get(respond::remark_form).post(respond::remark_submit),
+        )
+        .route("/results", get(results::results))
+        .route("/annual-review", get(results::annual_review_now))
+        .route("/annual-review/{year}", get(results::annual_review))
+        .route(
+            "/register-interests",
+            get(residents::interests_form).post(residents::interests_submit),
+        )
+        .route(
+            "/my-registration",
+            get(residents::manage_form).post(residents::manage_submit),
+        )
+        .route("/hub.css", get(stylesheet))
+        .layer(axum::middleware::from_fn(security_headers))
+}

@@ -1,0 +1,372 @@
+//! The residents' register: registering interests, areas, groups and contact preferences, and
+//! managing one's registration (see it, download it, stop invitations, delete it).
+
+use super::forms::{Choice, Posted, csrf_for_form, form_page, message, refuse};
+use super::text::{ENGLISH, Text};
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+#[derive(Template)]
+#[template(path = "interests.html")]
+struct InterestsPage {
+    text: &'static Text,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    inputs: Vec<TextInput>,
+    postal_address: String,
+    topics: String,
+    groups: Vec<CheckGroup>,
+    consent: bool,
+}
+
+/// A one-line text input.
+#[derive(Debug)]
+struct TextInput {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    value: String,
+}
+
+/// A group of checkboxes.
+#[derive(Debug)]
+struct CheckGroup {
+    name: &'static str,
+    label: &'static str,
+    anchor: String,
+    choices: Vec<Choice>,
+}
+
+impl InterestsPage {
+    /// The error shown beside a field, if any.
+    fn error(&self, anchor: &str) -> Option<&str> {
+        self.errors.iter().find(|(a, _)| a == anchor).map(|(_, m)| m.as_str())
+    }
+}
+
+/// Checkbox choices with those ticked.
+fn ticked(options: impl IntoIterator<Item = (String, String)>, chosen: &[String]) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(value, label)| Choice {
+            checked: chosen.contains(&value),
+            value,
+            label,
+        })
+        .collect()
+}
+
+/// The register-interests form, filled with what was sent.
+async fn interests_page(
+    state: &AppState,
+    input: &consult_core::ResidentInput,
+    errors: Vec<(String, String)>,
+    csrf: String,
+) -> Result<InterestsPage, ApiError> {
+    let areas = state.app.list_areas().await?;
+    let t = &ENGLISH;
+    let group = |name: &'static str, label: &'static str, choices: Vec<Choice>| CheckGroup {
+        name,
+        label,
+        anchor: format!("{name}-1"),
+        choices,
+    };
+    Ok(InterestsPage {
+        text: t,
+        errors,
+        csrf,
+        inputs: vec![
+            TextInput {
+                name: "email",
+                label: t.email_label,
+                kind: "email",
+                autocomplete: "email",
+                value: input.email.clone().unwrap_or_default(),
+            },
+            TextInput {
+                name: "phone",
+                label: t.phone_label,
+                kind: "tel",
+                autocomplete: "tel",
+                value: input.phone.clone().unwrap_or_default(),
+            },
+        ],
+        postal_address: input.postal_address.clone().unwrap_or_default(),
+        topics: input.interests.join(", "),
+        groups: vec![
+            group(
+                "areas",
+                t.areas_label,
+                ticked(areas.iter().map(|a| (a.code.to_string(), a.name.clone())), &input.areas),
+            ),
+            group(
+                "groups",
+                t.groups_label,
+                ticked(
+                    consult_core::STAKEHOLDER_GROUPS
+                        .iter()
+                        .map(|g| (g.slug.to_owned(), g.name.to_owned())),
+                    &input.groups,
+                ),
+            ),
+            group(
+                "channels",
+                t.channels_label,
+                ticked(
+                    [
+                        ("email", "Email"),
+                        ("post", "Letter"),
+                        ("phone", "Phone call"),
+                        ("sms", "Text message"),
+                    ]
+                    .map(|(v, l)| (v.to_owned(), l.to_owned())),
+                    &input.channels,
+                ),
+            ),
+        ],
+        consent: input.consent == Some(true),
+    })
+}
+
+/// The form to register interests, areas, groups and contact preferences, with consent.
+pub(super) async fn interests_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = interests_page(&state, &consult_core::ResidentInput::default(), Vec::new(), csrf).await?;
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// Where a registration error is shown: the field, or the first box of a group of them.
+fn interest_anchor(field: &str) -> String {
+    let base = field.split('[').next().unwrap_or(field);
+    match base {
+        "areas" | "groups" | "channels" => format!("{base}-1"),
+        "interests" => "topics".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// Receives the register-interests form: anti-forgery token, per-client limit, the core's
+/// validation; on success the reference and private key, shown once.
+pub(super) async fn interests_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let posted = Posted(fields);
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), "/register-interests".into())? {
+        return Ok(refusal);
+    }
+    let one = |name: &str| posted.one(name).map(str::to_owned);
+    let input = consult_core::ResidentInput {
+        email: one("email"),
+        phone: one("phone"),
+        postal_address: one("postal_address"),
+        interests: one("topics")
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_owned())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        areas: posted.all("areas"),
+        groups: posted.all("groups"),
+        channels: posted.all("channels"),
+        consent: Some(one("consent").as_deref() == Some("yes")),
+    };
+    match state.app.register_resident(input.clone()).await {
+        Ok(registration) => {
+            let page = RegisteredPage {
+                text: t,
+                reference: registration.resident.id.to_string(),
+                key: registration.key,
+            };
+            form_page(&page, StatusCode::CREATED, None)
+        }
+        Err(consult_app::AppError::Invalid(e)) => {
+            let mut errors: Vec<(String, String)> = Vec::new();
+            for x in e.errors() {
+                let anchor = interest_anchor(&x.field);
+                if !errors.iter().any(|(a, _)| *a == anchor) {
+                    errors.push((anchor, x.message.clone()));
+                }
+            }
+            let (csrf, cookie) = csrf_for_form(&headers)?;
+            let form = interests_page(&state, &input, errors, csrf).await?;
+            form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "registered.html")]
+struct RegisteredPage {
+    text: &'static Text,
+    reference: String,
+    key: String,
+}
+
+#[derive(Template)]
+#[template(path = "manage.html")]
+struct ManagePage {
+    text: &'static Text,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    reference: String,
+    key: String,
+    note: Option<&'static str>,
+    held: Option<Held>,
+    actions: [(&'static str, &'static str); 3],
+}
+
+/// What is held about a resident, as shown to them.
+#[derive(Debug)]
+struct Held {
+    details: Vec<(&'static str, String)>,
+    consent: String,
+}
+
+/// What a resident can do with their registration: (action, button).
+fn manage_actions() -> [(&'static str, &'static str); 3] {
+    let t = &ENGLISH;
+    [
+        ("export", t.export_button),
+        ("unsubscribe", t.unsubscribe_button),
+        ("delete", t.delete_button),
+    ]
+}
+
+/// The form to reach one's registration with its reference and key.
+pub(super) async fn manage_form(headers: HeaderMap) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = ManagePage {
+        text: &ENGLISH,
+        errors: Vec::new(),
+        csrf,
+        reference: String::new(),
+        key: String::new(),
+        note: None,
+        held: None,
+        actions: manage_actions(),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// One's registration, with its reference and key posted (never in an address): see it,
+/// download it, stop invitations, or delete it.
+pub(super) async fn manage_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let posted = Posted(fields);
+    // Reading one's own registration is not an anonymous write: no per-client limit.
+    if let Some(refusal) = refuse(&state, &headers, &posted, None, "/my-registration".into())? {
+        return Ok(refusal);
+    }
+    let one = |name: &str| posted.one(name).unwrap_or_default().to_owned();
+    let (reference, key) = (one("reference"), one("key"));
+    let found = match reference.parse::<Uuid>() {
+        Ok(id) if !key.is_empty() => match state.app.own_registration(id, &key).await {
+            Ok(resident) => Some(resident),
+            Err(consult_app::AppError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        _ => None,
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let Some(mut resident) = found else {
+        let form = ManagePage {
+            text: t,
+            errors: vec![("reference".into(), t.manage_not_found.into())],
+            csrf,
+            reference,
+            key: String::new(),
+            note: None,
+            held: None,
+            actions: manage_actions(),
+        };
+        return form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie);
+    };
+    let mut note = None;
+    match one("action").as_str() {
+        "export" => {
+            let (resident, contacts) = state.app.export_registration(resident.id, &key).await?;
+            let body = serde_json::to_vec_pretty(&serde_json::json!({ "resident": resident, "contacts": contacts }))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            return Ok((
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        HeaderValue::from_static("attachment; filename=\"my-registration.json\""),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                body,
+            )
+                .into_response());
+        }
+        "delete" => {
+            state.app.delete_registration(resident.id, &key).await?;
+            return message(StatusCode::OK, t.deleted_title, t.deleted_body, None, None);
+        }
+        "unsubscribe" => {
+            resident = state.app.unsubscribe(resident.id, &key).await?;
+            note = Some(t.unsubscribed);
+        }
+        _ => {}
+    }
+    let list = |v: &[String]| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
+    let held = Held {
+        details: vec![
+            (t.email_label, resident.email.clone().unwrap_or_else(|| "-".into())),
+            (t.phone_label, resident.phone.clone().unwrap_or_else(|| "-".into())),
+            (
+                t.postal_label,
+                resident.postal_address.clone().unwrap_or_else(|| "-".into()),
+            ),
+            (t.topics_label, list(&resident.interests)),
+            (
+                t.areas_label,
+                list(&resident.areas.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            ),
+            (t.groups_label, list(&resident.groups)),
+            (
+                t.channels_label,
+                list(
+                    &resident
+                        .channels
+                        .iter()
+                        .map(|c| c.as_str().to_owned())
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+        ],
+        consent: match resident.consent_at {
+            Some(at) => format!("{} {}.", t.consent_given, at.date_naive()),
+            None => t.consent_withdrawn.to_owned(),
+        },
+    };
+    let form = ManagePage {
+        text: t,
+        errors: Vec::new(),
+        csrf,
+        reference,
+        key,
+        note,
+        held: Some(held),
+        actions: manage_actions(),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}

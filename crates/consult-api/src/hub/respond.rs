@@ -1,0 +1,295 @@
+//! Forms on an activity: responding to it (comments and monitoring questions), and commenting on,
+//! complimenting or complaining about how it was run.
+
+use super::forms::{Choice, activity_post, csrf_for_form, form_page, message, random_token};
+use super::text::{ENGLISH, Text};
+use super::{not_found, public_activity};
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use consult_core::{Consultation, ResponseInput, Status};
+
+/// A monitoring question on the response form.
+#[derive(Debug)]
+struct Question {
+    key: String,
+    label: String,
+    error: Option<String>,
+    choices: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "respond.html")]
+struct RespondPage {
+    text: &'static Text,
+    id: String,
+    title: String,
+    closed: Option<String>,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    key: String,
+    comments: String,
+    comments_error: Option<String>,
+    questions: Vec<Question>,
+}
+
+/// The response form's questions, with what was chosen and any error per question.
+fn questions(
+    scheme: &consult_core::MonitoringScheme,
+    chosen: &std::collections::BTreeMap<String, String>,
+    errors: &[(String, String)],
+) -> Vec<Question> {
+    let t = &ENGLISH;
+    scheme
+        .characteristics
+        .iter()
+        .map(|c| {
+            let picked = chosen.get(&c.key).map_or("", String::as_str);
+            let mut choices = vec![Choice {
+                value: String::new(),
+                label: t.not_answered.to_owned(),
+                checked: picked.is_empty(),
+            }];
+            choices.extend(c.categories.iter().map(|k| Choice {
+                value: k.key.clone(),
+                label: k.label.clone(),
+                checked: picked == k.key,
+            }));
+            choices.push(Choice {
+                value: consult_core::PREFER_NOT_TO_SAY.to_owned(),
+                label: t.prefer_not_to_say.to_owned(),
+                checked: picked == consult_core::PREFER_NOT_TO_SAY,
+            });
+            Question {
+                error: errors
+                    .iter()
+                    .find(|(anchor, _)| *anchor == format!("m-{}-1", c.key))
+                    .map(|(_, m)| m.clone()),
+                key: c.key.clone(),
+                label: c.label.clone(),
+                choices,
+            }
+        })
+        .collect()
+}
+
+/// The response form of an open activity: comments, and the owner's monitoring questions, each
+/// with "prefer not to say".
+pub(super) async fn respond_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let open = c.status_on(state.app.today()) == Status::Open;
+    let scheme = state.app.organisation_scheme(c.organisation_id).await?;
+    let form = RespondPage {
+        text: &ENGLISH,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        closed: (!open).then(|| ENGLISH.not_open.to_owned()),
+        errors: Vec::new(),
+        csrf,
+        key: random_token()?,
+        comments: String::new(),
+        comments_error: None,
+        questions: questions(&scheme, &Default::default(), &[]),
+    };
+    form_page(&form, StatusCode::OK, cookie)
+}
+
+/// Receives the response form: checks the anti-forgery token and the per-client limit, then
+/// validates as the API does; errors are shown next to their fields with a summary, and the
+/// answers given are kept. A hidden key makes a second press of the button store nothing more.
+pub(super) async fn respond_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let (c, posted, back) = match activity_post(&state, &id, &headers, client, fields).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
+    };
+    let comments = posted.raw("comments").unwrap_or_default().to_owned();
+    let monitoring: std::collections::BTreeMap<String, String> = posted
+        .0
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let scheme = state.app.organisation_scheme(c.organisation_id).await?;
+    let key = posted
+        .one("key")
+        .filter(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned);
+    let mut open = c.status_on(state.app.today()) == Status::Open;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if open {
+        let input = ResponseInput {
+            monitoring: monitoring.clone(),
+            comments: Some(comments.clone()).filter(|s| !s.trim().is_empty()),
+            channel: None,
+        };
+        let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
+        match state.app.respond(None, c.id, input, hub_key.as_deref()).await {
+            Ok(stored) => {
+                return message(
+                    StatusCode::OK,
+                    t.thanks_title,
+                    t.thanks_body,
+                    Some(back),
+                    Some(stored.id.to_string()),
+                );
+            }
+            // Closed while the form was being filled in: the form says so.
+            Err(consult_app::AppError::Conflict(_)) => open = false,
+            Err(consult_app::AppError::Invalid(e)) => {
+                for x in e.errors() {
+                    let (anchor, text) = match x.field.strip_prefix("monitoring.") {
+                        Some(k) => (format!("m-{k}-1"), x.message.clone()),
+                        None if x.field == "comments" && comments.trim().is_empty() => {
+                            ("comments".to_owned(), t.enter_comments.to_owned())
+                        }
+                        None => ("comments".to_owned(), x.message.clone()),
+                    };
+                    if !errors.iter().any(|(a, _)| *a == anchor) {
+                        errors.push((anchor, text));
+                    }
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let form = RespondPage {
+        text: t,
+        id: c.id.to_string(),
+        title: c.plan.title().to_owned(),
+        closed: (!open).then(|| t.not_open.to_owned()),
+        comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
+        questions: questions(&scheme, &monitoring, &errors),
+        errors,
+        csrf,
+        key: key.map_or_else(random_token, Ok)?,
+        comments,
+    };
+    let status = if open {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CONFLICT
+    };
+    form_page(&form, status, cookie)
+}
+
+#[derive(Template)]
+#[template(path = "remark.html")]
+struct RemarkPage {
+    text: &'static Text,
+    id: String,
+    title: String,
+    errors: Vec<(String, String)>,
+    csrf: String,
+    kind: String,
+    body: String,
+    principle: String,
+    contact: String,
+}
+
+impl RemarkPage {
+    /// The empty form for an activity.
+    fn new(c: &Consultation, csrf: String) -> Self {
+        Self {
+            text: &ENGLISH,
+            id: c.id.to_string(),
+            title: c.plan.title().to_owned(),
+            errors: Vec::new(),
+            csrf,
+            kind: String::new(),
+            body: String::new(),
+            principle: String::new(),
+            contact: String::new(),
+        }
+    }
+
+    /// The error shown beside a field, if any.
+    fn error(&self, anchor: &str) -> Option<&str> {
+        self.errors.iter().find(|(a, _)| a == anchor).map(|(_, m)| m.as_str())
+    }
+}
+
+/// The form to comment on, compliment or complain about how an activity was run.
+pub(super) async fn remark_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    form_page(&RemarkPage::new(&c, csrf), StatusCode::OK, cookie)
+}
+
+/// Receives a remark: the anti-forgery token and per-client limit, then the core's validation
+/// (`Remark::parse`), errors beside their fields. The contact goes to the owner only.
+pub(super) async fn remark_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let (c, posted, back) = match activity_post(&state, &id, &headers, client, fields).await? {
+        Ok(accepted) => accepted,
+        Err(page) => return Ok(page),
+    };
+    let one = |name: &str| posted.one(name).map(str::to_owned);
+    let input = consult_core::RemarkInput {
+        kind: one("kind"),
+        body: one("body"),
+        principle: one("principle"),
+        contact: one("contact"),
+    };
+    let errors: Vec<(String, String)> = match state.app.post_remark(None, c.id, input).await {
+        Ok(_) => {
+            return message(
+                StatusCode::OK,
+                t.remark_thanks_title,
+                t.remark_thanks_body,
+                Some(back),
+                None,
+            );
+        }
+        Err(consult_app::AppError::Invalid(e)) => e
+            .errors()
+            .iter()
+            .map(|x| match x.field.as_str() {
+                "kind" => ("kind-1".to_owned(), t.enter_kind.to_owned()),
+                "body" if posted.one("body").is_none() => ("body".to_owned(), t.enter_body.to_owned()),
+                other => (other.to_owned(), x.message.clone()),
+            })
+            .collect(),
+        Err(other) => return Err(other.into()),
+    };
+    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let keep = |name: &str| posted.raw(name).unwrap_or_default().to_owned();
+    let form = RemarkPage {
+        errors,
+        kind: keep("kind"),
+        body: keep("body"),
+        principle: keep("principle"),
+        contact: keep("contact"),
+        ..RemarkPage::new(&c, csrf)
+    };
+    form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
+}
