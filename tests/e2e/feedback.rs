@@ -270,6 +270,30 @@ async fn annual_review_of_the_demo_data(app: &TestApp) {
     assert_eq!(not_done.len(), 2, "{review}");
     assert!(review["by_status"].get("withdrawn").is_none() && review["by_status"].get("draft").is_none());
     assert_eq!(review["equality"]["suppressed_view"], true);
+    // Who responded: the partnership's public figures for 2025, perturbed with this database's
+    // secret key (so not in the snapshot): every shown count is five or more, none of the
+    // small ones is shown, and the respondents are those of the year's closed activities.
+    for c in review["equality"]["characteristics"].as_array().unwrap() {
+        for k in c["categories"].as_array().unwrap() {
+            match k["respondents"].as_u64() {
+                Some(n) => assert!(n >= 5 && k["suppressed"] == false, "{k}"),
+                None => assert!(
+                    k["suppressed"] == true && k["flag"].is_null() && k["ratio"].is_null(),
+                    "{k}"
+                ),
+            }
+        }
+    }
+    review["equality"] = json!({
+        "respondents": review["equality"]["respondents"].clone(),
+        "characteristics": review["equality"]["characteristics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["characteristic"].clone())
+            .collect::<Vec<_>>(),
+        "suppressed_view": true,
+    });
     redact(&mut review);
     insta::assert_json_snapshot!("annual_review_demo_2025", review);
 

@@ -162,21 +162,49 @@ async fn responses_with_monitoring(app: &TestApp) {
         .unwrap();
     assert_eq!(sex["categories"][0]["respondents"], 1);
     assert_eq!(sex["categories"][0]["population_share"], 0.5132);
+    // The public sees figures once the activity has closed: while it is open anyone could add
+    // responses of their own and watch the figures move.
+    let (s, p) = app.get(&format!("/api/v1/consultations/{open}/equality"), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("once an activity has closed"),
+        "{p}"
+    );
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/consultations/{open}/transitions"),
+            Some(&app.coordinator),
+            json!({ "to": "closed", "reason": "Enough responses for the decision" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     let (s, public) = app.get(&format!("/api/v1/consultations/{open}/equality"), None).await;
-    assert_eq!(s, StatusCode::OK);
+    assert_eq!(s, StatusCode::OK, "{public}");
     let sex = public["characteristics"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["characteristic"] == "sex")
         .unwrap();
-    assert_eq!(
-        (
-            sex["categories"][0]["suppressed"].as_bool(),
-            sex["categories"][0]["respondents"].clone()
-        ),
-        (Some(true), Value::Null)
+    // The one female respondent is never shown as 1: hidden, or perturbed to five or more.
+    let female = &sex["categories"][0];
+    assert!(
+        female["respondents"].is_null() && female["suppressed"] == true
+            || female["respondents"].as_u64().is_some_and(|n| n >= 5),
+        "{female}"
     );
+    // Asking again gives the same figures: the noise cannot be averaged away.
+    let (_, again) = app.get(&format!("/api/v1/consultations/{open}/equality"), None).await;
+    assert_eq!(again, public);
+    // The public cannot choose a scheme (a merged one would give hidden cells by subtraction).
+    let (s, p) = app
+        .get(
+            &format!("/api/v1/consultations/{open}/equality?scheme=census2021@1x"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "scheme");
     assert_eq!(
         app.get(&format!("/api/v1/consultations/{draft}/equality"), None)
             .await
@@ -354,7 +382,7 @@ async fn survey_export_import(app: &TestApp) {
     let res = app
         .client
         .get(format!(
-            "{}/api/v1/equality?organisation=tamworth&baseline=E07000199&format=csv",
+            "{}/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199&format=csv",
             app.base
         ))
         .send()
@@ -367,6 +395,28 @@ async fn survey_export_import(app: &TestApp) {
         "{text}"
     );
     assert!(text.contains("sex,male,,true"), "public CSV is suppressed: {text}");
+    // The public set covers closed activities only: both are still open, so nobody is counted
+    // (the figures of an open activity would move with every response anyone adds).
+    let (_, public) = app
+        .get(
+            "/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199",
+            None,
+        )
+        .await;
+    assert_eq!(public["respondents"], 0, "{public}");
+    // Public sets are fixed ones: a list of activities (two lists differing by one give that
+    // activity's figures by subtraction) needs a coordinator, and a year is required.
+    let (s, p) = app
+        .get(&format!("/api/v1/equality?ids={id},{other}&baseline=E07000199"), None)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["ids", "year"]);
     let (s, p) = app.get("/api/v1/equality?year=soon", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = p["errors"]

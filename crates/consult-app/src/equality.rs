@@ -1,11 +1,17 @@
 //! Equality monitoring: who responded, against the population they were drawn from.
+//!
+//! Staff see exact figures: coordinators for any set, an organisation's officers for its own
+//! activities. Everyone else sees public figures (docs/DOMAIN.md, "Disclosure control"): fixed
+//! sets only (a closed activity, a service's or an organisation's year, the partnership's year),
+//! in the default scheme, every count perturbed by `consult_core::perturb`, small ones hidden.
 
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::organisations::require_coordinator;
 use consult_core::{
-    Actor, AreaCode, BaselineCounts, Consultation, ConsultationId, EqualityReport, MonitoringScheme, OrganisationKind,
-    ReportSettings, SeldomHeard, Status, Tally, ValidationErrors, equality_report,
+    Actor, AreaCode, BaselineCounts, Consultation, ConsultationId, EqualityReport, MonitoringScheme, NoiseSettings,
+    OrganisationKind, PublicSet, ReportSettings, SeldomHeard, Status, Tally, ValidationErrors, equality_report,
+    public_report,
 };
 use consult_store::{Baseline, ConsultationFilter, Order, Store, StoreError};
 
@@ -74,8 +80,56 @@ pub struct BaselineRequest {
 }
 
 /// Small numbers are hidden from everyone but coordinators.
-fn suppress_for(caller: Option<&Actor>) -> bool {
-    !caller.is_some_and(Actor::is_coordinator)
+/// Coordinators see every set's exact figures.
+fn exact_sets(caller: Option<&Actor>) -> bool {
+    caller.is_some_and(Actor::is_coordinator)
+}
+
+/// The fixed public set a public request names: a service's, an organisation's or the
+/// partnership's year. Lists of activities are for coordinators (two lists differing by one
+/// activity would give that activity's figures by subtraction).
+fn public_set(set: &ActivitySet) -> AppResult<PublicSet> {
+    let mut e = ValidationErrors::new();
+    if set.ids.is_some() {
+        e.push(
+            "ids",
+            "public figures cover an activity, a service's or an organisation's year, or the partnership's year; lists of activities need a coordinator's token",
+        );
+    }
+    if set.year.is_none() {
+        e.push("year", "is required: public figures cover a year, e.g. 2026");
+    }
+    if set.service.is_some() && set.organisation.is_none() {
+        e.push("service", "name the organisation too");
+    }
+    let (Some(year), true) = (set.year, e.is_empty()) else {
+        return Err(AppError::Invalid(e));
+    };
+    Ok(match (&set.organisation, &set.service) {
+        (Some(organisation), Some(service)) => PublicSet::Service {
+            organisation: organisation.clone(),
+            service: service.clone(),
+            year,
+        },
+        (Some(organisation), None) => PublicSet::Organisation {
+            organisation: organisation.clone(),
+            year,
+        },
+        _ => PublicSet::Partnership { year },
+    })
+}
+
+/// A public request may not choose the scheme: public figures are in the default one.
+fn public_scheme(requested: Option<&str>) -> AppResult<MonitoringScheme> {
+    let default = crate::responses::default_scheme()?;
+    match requested.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default.clone()),
+        Some(id) if id == default.key || id == default.id() => Ok(default.clone()),
+        Some(_) => Err(AppError::field(
+            "scheme",
+            "public figures are in the default scheme (census2021); other schemes need a staff token",
+        )),
+    }
 }
 
 impl App {
@@ -106,19 +160,92 @@ impl App {
         let c = self.readable_consultation(caller, id).await?;
         let areas = baseline.unwrap_or_else(|| c.plan.audience().areas.clone());
         let population = self.store.baseline(&areas).await?;
-        let scheme = match scheme.filter(|s| !s.trim().is_empty()) {
-            Some(id) => self.named_scheme("scheme", id).await?,
-            None => self.store.organisation_scheme(c.organisation_id).await?,
-        };
-        let tally = tally(&self.store, &[c.id], &scheme).await?;
-        let report = equality_report(
-            &scheme,
-            &tally,
-            &population,
-            &ReportSettings::default(),
-            suppress_for(caller),
-        );
+        // Its organisation's officers and coordinators see the exact figures, at any time.
+        if caller.is_some_and(|a| a.may_write(c.organisation_id)) {
+            let scheme = match scheme.filter(|s| !s.trim().is_empty()) {
+                Some(id) => self.named_scheme("scheme", id).await?,
+                None => self.store.organisation_scheme(c.organisation_id).await?,
+            };
+            let tally = tally(&self.store, &[c.id], &scheme).await?;
+            let report = equality_report(&scheme, &tally, &population, &ReportSettings::default(), false);
+            return Ok((c, report));
+        }
+        let scheme = public_scheme(scheme)?;
+        c.check_public_figures(self.today())?;
+        let report = self
+            .public_report(&PublicSet::Activity(c.id), &[c.id], &scheme, &population)
+            .await?;
         Ok((c, report))
+    }
+
+    /// The public report of a fixed set: its perturbed tally (disclosure.rs), small counts hidden.
+    async fn public_report(
+        &self,
+        set: &PublicSet,
+        ids: &[ConsultationId],
+        scheme: &MonitoringScheme,
+        population: &consult_core::BaselineCounts,
+    ) -> AppResult<EqualityReport> {
+        let exact = tally(&self.store, ids, scheme).await?;
+        let key = self.disclosure_key().await?;
+        Ok(public_report(
+            scheme,
+            &exact,
+            set,
+            &key,
+            population,
+            &ReportSettings::default(),
+            &NoiseSettings::default(),
+        ))
+    }
+
+    /// The activities of a fixed public set: published, closed (so their figures are public),
+    /// opened in the set's year.
+    pub(crate) async fn public_members(&self, set: &PublicSet) -> AppResult<Vec<Consultation>> {
+        let (organisation, service, year) = match set {
+            PublicSet::Activity(id) => {
+                let c = self.readable_consultation(None, *id).await?;
+                return Ok(vec![c]);
+            }
+            PublicSet::Service {
+                organisation,
+                service,
+                year,
+            } => (Some(organisation.clone()), Some(service.as_str()), *year),
+            PublicSet::Organisation { organisation, year } => (Some(organisation.clone()), None, *year),
+            PublicSet::Partnership { year } => (None, None, *year),
+        };
+        let filter = ConsultationFilter {
+            organisation,
+            from: chrono::NaiveDate::from_ymd_opt(year, 1, 1),
+            to: chrono::NaiveDate::from_ymd_opt(year, 12, 31),
+            ..Default::default()
+        };
+        let today = self.today();
+        Ok(self
+            .list_all_consultations(None, &filter)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                chrono::Datelike::year(&c.plan.opens_on()) == year
+                    && c.check_public_figures(today).is_ok()
+                    && service.is_none_or(|s| c.plan.service() == Some(s))
+            })
+            .collect())
+    }
+
+    /// The public report of a fixed set whose members are `members`, against the population of
+    /// `baseline` areas.
+    pub(crate) async fn public_set_report(
+        &self,
+        set: &PublicSet,
+        members: &[Consultation],
+        baseline: &[AreaCode],
+    ) -> AppResult<EqualityReport> {
+        let ids: Vec<ConsultationId> = members.iter().map(|c| c.id).collect();
+        let scheme = crate::responses::default_scheme()?;
+        let population = self.store.baseline(baseline).await?;
+        self.public_report(set, &ids, scheme, &population).await
     }
 
     /// One representativeness report over a set of activities the caller may read.
@@ -129,31 +256,42 @@ impl App {
         baseline: &[AreaCode],
         scheme: Option<&str>,
     ) -> AppResult<EqualityReport> {
-        let filter = ConsultationFilter {
-            organisation: set.organisation.clone(),
-            ..Default::default()
-        };
-        let chosen: Vec<ConsultationId> = self
-            .list_all_consultations(caller, &filter)
-            .await?
-            .iter()
-            .filter(|c| {
-                set.ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
-                    && set.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))
-                    && set.year.is_none_or(|y| chrono::Datelike::year(&c.plan.opens_on()) == y)
-            })
-            .map(|c| c.id)
-            .collect();
-        let population = self.store.baseline(baseline).await?;
-        let scheme = self.report_scheme(scheme, set.organisation.as_deref()).await?;
-        let tally = tally(&self.store, &chosen, &scheme).await?;
-        Ok(equality_report(
-            &scheme,
-            &tally,
-            &population,
-            &ReportSettings::default(),
-            suppress_for(caller),
-        ))
+        if exact_sets(caller) {
+            let filter = ConsultationFilter {
+                organisation: set.organisation.clone(),
+                ..Default::default()
+            };
+            let chosen: Vec<ConsultationId> = self
+                .list_all_consultations(caller, &filter)
+                .await?
+                .iter()
+                .filter(|c| {
+                    set.ids.as_ref().is_none_or(|ids| ids.contains(&c.id))
+                        && set.service.as_deref().is_none_or(|s| c.plan.service() == Some(s))
+                        && set.year.is_none_or(|y| chrono::Datelike::year(&c.plan.opens_on()) == y)
+                })
+                .map(|c| c.id)
+                .collect();
+            let population = self.store.baseline(baseline).await?;
+            let scheme = self.report_scheme(scheme, set.organisation.as_deref()).await?;
+            let tally = tally(&self.store, &chosen, &scheme).await?;
+            return Ok(equality_report(
+                &scheme,
+                &tally,
+                &population,
+                &ReportSettings::default(),
+                false,
+            ));
+        }
+        public_scheme(scheme)?;
+        let fixed = public_set(set)?;
+        if let Some(slug) = &set.organisation {
+            self.organisation(slug)
+                .await
+                .map_err(|_| AppError::field("organisation", format!("unknown organisation `{slug}`")))?;
+        }
+        let members = self.public_members(&fixed).await?;
+        self.public_set_report(&fixed, &members, baseline).await
     }
 
     /// The groups seldom heard in the last activities of a service or area that the caller
@@ -165,6 +303,10 @@ impl App {
         baseline: &[AreaCode],
         scheme: Option<&str>,
     ) -> AppResult<SeldomHeardReport> {
+        let exact = exact_sets(caller);
+        if !exact {
+            public_scheme(scheme)?;
+        }
         let areas = match &run.area {
             None => vec![],
             Some(code) => self.area_hierarchy().await?.related(code).into_iter().collect(),
@@ -190,17 +332,25 @@ impl App {
         let skip = all.len().saturating_sub(run.last);
         let activities: Vec<Consultation> = all.into_iter().skip(skip).collect();
         let population = self.store.baseline(baseline).await?;
-        let scheme = self.report_scheme(scheme, run.organisation.as_deref()).await?;
         let mut reports = Vec::new();
-        for c in &activities {
-            let tally = tally(&self.store, &[c.id], &scheme).await?;
-            reports.push(equality_report(
-                &scheme,
-                &tally,
-                &population,
-                &ReportSettings::default(),
-                suppress_for(caller),
-            ));
+        if exact {
+            let scheme = self.report_scheme(scheme, run.organisation.as_deref()).await?;
+            for c in &activities {
+                let tally = tally(&self.store, &[c.id], &scheme).await?;
+                reports.push(equality_report(
+                    &scheme,
+                    &tally,
+                    &population,
+                    &ReportSettings::default(),
+                    false,
+                ));
+            }
+        } else {
+            let scheme = crate::responses::default_scheme()?;
+            for c in &activities {
+                let set = PublicSet::Activity(c.id);
+                reports.push(self.public_report(&set, &[c.id], scheme, &population).await?);
+            }
         }
         let partners = self
             .store

@@ -76,6 +76,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     overlap: Arc<overlap::OverlapCache>,
     residents: Option<Arc<audience::ResidentCache>>,
+    /// The deployment's key for the noise of public equality figures, read once.
+    disclosure: Arc<tokio::sync::OnceCell<consult_core::DisclosureKey>>,
 }
 
 /// How many records the caches hold after [`App::warm`].
@@ -97,6 +99,7 @@ impl App {
             clock: Arc::new(SystemClock),
             overlap: Arc::new(overlap::OverlapCache::new(OverlapConfig::default())),
             residents: Some(Arc::new(audience::ResidentCache::new())),
+            disclosure: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -155,6 +158,18 @@ impl App {
     /// Closes every database connection.
     pub async fn close(&self) {
         self.store.close().await;
+    }
+
+    /// The key public equality figures' noise is drawn from (made in the store on first use).
+    pub(crate) async fn disclosure_key(&self) -> AppResult<consult_core::DisclosureKey> {
+        let key = self
+            .disclosure
+            .get_or_try_init(|| async {
+                let secret = self.store.disclosure_secret(self.now()).await?;
+                Ok::<_, AppError>(consult_core::DisclosureKey::new(secret))
+            })
+            .await?;
+        Ok(key.clone())
     }
 
     /// The holder of a bearer token: `None` for an unknown or revoked one.

@@ -4,8 +4,7 @@
 
 use chrono::NaiveDate;
 use consult_core::{
-    AreaCode, AreaHierarchy, Consultation, EngagementReview, MonitoringScheme, Period, RemarkCounts, ReportSettings,
-    ReviewInput, engagement_review, equality_report,
+    AreaCode, AreaHierarchy, Consultation, EngagementReview, Period, RemarkCounts, ReviewInput, engagement_review,
 };
 use consult_store::{ConsultationFilter, Reader, Store, StoreError};
 use std::collections::BTreeSet;
@@ -71,13 +70,15 @@ fn baseline_areas(cs: &[Consultation], hierarchy: &AreaHierarchy) -> Vec<AreaCod
         .collect()
 }
 
-/// The review of a period (a year, or a quarter for councillors) as of `today`, for the scope. A
-/// public document: published activities only, equality figures suppressed below the threshold.
+/// The review of a period (a year, or a quarter for councillors) as of `today`, for the scope, with
+/// `equality`, the public equality figures given to it. A public document: published
+/// activities only.
 pub(crate) async fn review(
     store: &Store,
     period: Period,
     scope: &ReviewScope,
     today: NaiveDate,
+    equality: consult_core::EqualityReport,
 ) -> Result<EngagementReview, StoreError> {
     let hierarchy = AreaHierarchy::new(store.list_areas().await?);
     let cs = activities(store, &period, scope, &hierarchy, today).await?;
@@ -103,10 +104,6 @@ pub(crate) async fn review(
             }
         })
         .collect();
-    let baseline = store.baseline(&baseline_areas(&cs, &hierarchy)).await?;
-    let scheme = MonitoringScheme::census2021().map_err(StoreError::Corrupt)?;
-    let tally = crate::equality::tally(store, &ids, &scheme).await?;
-    let equality = equality_report(&scheme, &tally, &baseline, &ReportSettings::default(), true);
     Ok(engagement_review(period, today, &scope.describe(), &inputs, equality))
 }
 
@@ -151,6 +148,22 @@ impl crate::App {
         if let Some(slug) = &scope.organisation {
             self.organisation(slug).await?;
         }
-        Ok(review(&self.store, period, scope, self.today()).await?)
+        // Who responded: the public figures of the fixed set the review falls in (the
+        // organisation's or the partnership's year), whatever the quarter or area asked for,
+        // so reviews of overlapping scopes cannot be subtracted from each other.
+        let year = chrono::Datelike::year(&period.from);
+        let set = match &scope.organisation {
+            Some(organisation) => consult_core::PublicSet::Organisation {
+                organisation: organisation.clone(),
+                year,
+            },
+            None => consult_core::PublicSet::Partnership { year },
+        };
+        let hierarchy = AreaHierarchy::new(self.store.list_areas().await?);
+        let members = self.public_members(&set).await?;
+        let equality = self
+            .public_set_report(&set, &members, &baseline_areas(&members, &hierarchy))
+            .await?;
+        Ok(review(&self.store, period, scope, self.today(), equality).await?)
     }
 }

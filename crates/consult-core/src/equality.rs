@@ -208,9 +208,11 @@ pub fn chi_square(observed: &[u64], expected: &[f64], min_expected: f64) -> Opti
 }
 
 /// Builds the report in `scheme` from a tally of answers and a baseline in the default scheme's
-/// categories (rolled up to `scheme`'s). With `suppress`, counts below the threshold are hidden,
+/// categories (rolled up to `scheme`'s). With `suppress`, counts below the threshold are hidden
+/// (zeros too, so an empty cell is not told apart from a small one), with their ratio and flag,
 /// and where exactly one cell of a characteristic would be hidden the next smallest is hidden
-/// too, so no hidden count can be recovered from the total.
+/// too. Public views are built from perturbed counts ([`crate::perturb`]), so no exact count can
+/// be recovered from their totals either.
 pub fn equality_report(
     scheme: &MonitoringScheme,
     tally: &Tally,
@@ -243,13 +245,13 @@ pub fn equality_report(
             // Cells to hide: small ones, then a second where only one would be hidden.
             let mut hidden: Vec<bool> = observed
                 .iter()
-                .map(|o| suppress && *o > 0 && *o < settings.suppression_threshold)
+                .map(|o| suppress && *o < settings.suppression_threshold)
                 .collect();
             if suppress && hidden.iter().filter(|h| **h).count() == 1 {
                 if let Some((i, _)) = observed
                     .iter()
                     .enumerate()
-                    .filter(|(i, o)| !hidden[*i] && **o > 0)
+                    .filter(|(i, _)| !hidden[*i])
                     .min_by_key(|(_, o)| **o)
                 {
                     hidden[i] = true;
@@ -283,7 +285,7 @@ pub fn equality_report(
                         interval: (n > 0 && !hide).then(|| wilson(*o, n).map(round)),
                         population_share: q.map(round),
                         ratio: ratio.filter(|_| !hide).map(round),
-                        flag,
+                        flag: flag.filter(|_| !hide),
                     }
                 })
                 .collect();
@@ -305,7 +307,7 @@ pub fn equality_report(
                     .sum();
                 round(1.0 - 0.5 * tv)
             });
-            let pnts_hidden = suppress && pnts > 0 && pnts < settings.suppression_threshold;
+            let pnts_hidden = suppress && pnts < settings.suppression_threshold;
             CharacteristicReport {
                 characteristic: c.key.clone(),
                 answered: if suppress && n + pnts < settings.suppression_threshold {
@@ -481,7 +483,7 @@ mod tests {
             .unwrap()
             .categories;
         assert_eq!(sex[1].respondents, Some(3));
-        // Three cells, one small: the next smallest is hidden too.
+        // Zeros are hidden like any small count, so a hidden cell is never known to be empty.
         let a = answers(&[
             ("religion", "christian", 30),
             ("religion", "no_religion", 20),
@@ -500,12 +502,44 @@ mod tests {
             .find(|c| c.characteristic == "religion")
             .unwrap()
             .categories;
-        let hidden: Vec<&str> = rel
+        let shown: Vec<&str> = rel
+            .iter()
+            .filter(|c| !c.suppressed)
+            .map(|c| c.category.as_str())
+            .collect();
+        assert_eq!(shown, ["no_religion", "christian"]);
+        // Only one cell would be hidden: the next smallest is hidden too.
+        let mut only: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for (k, n) in [
+            ("no_religion", 20),
+            ("christian", 30),
+            ("buddhist", 6),
+            ("hindu", 7),
+            ("jewish", 8),
+            ("muslim", 2),
+            ("sikh", 9),
+            ("other_religion", 10),
+        ] {
+            only.entry("religion".into()).or_default().insert(k.into(), n);
+        }
+        let r = equality_report(
+            &scheme(),
+            &Tally::new(92, only),
+            &BaselineCounts::new(),
+            &ReportSettings::default(),
+            true,
+        );
+        let hidden: Vec<&str> = r
+            .characteristics
+            .iter()
+            .find(|c| c.characteristic == "religion")
+            .unwrap()
+            .categories
             .iter()
             .filter(|c| c.suppressed)
             .map(|c| c.category.as_str())
             .collect();
-        assert_eq!(hidden, ["no_religion", "muslim"]);
+        assert_eq!(hidden, ["buddhist", "muslim"]);
     }
 }
 
@@ -654,9 +688,9 @@ mod suppression_properties {
                     prop_assert!(n == 0 || n >= 5 || hidden.len() >= 2);
                 }
             }
-            // Every shown count at or above the threshold, every small non-zero count hidden.
+            // Every shown count at or above the threshold, every small count (zero too) hidden.
             for (c, n) in rel.categories.iter().zip(&counts) {
-                if *n > 0 && *n < 5 {
+                if *n < 5 {
                     prop_assert!(c.suppressed);
                 }
             }

@@ -35,6 +35,7 @@ mod audience;
 mod catalogue;
 mod consultation;
 mod continuum;
+mod disclosure;
 mod equality;
 mod error;
 mod evaluation;
@@ -60,6 +61,7 @@ pub use consultation::{
     NamedRegister, RegisterContext,
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
+pub use disclosure::{DisclosureKey, NoiseSettings, PublicSet, noise, perturb, public_report};
 pub use equality::{
     BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, SeldomHeard,
     Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,

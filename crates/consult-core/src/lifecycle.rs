@@ -510,6 +510,17 @@ impl Consultation {
         }
     }
 
+    /// Whether the public may see the activity's equality figures today: once it has closed, so
+    /// nobody can add responses of their own and watch the figures move.
+    pub fn check_public_figures(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::Closed | Status::ResultsPublished | Status::Evaluated => Ok(()),
+            status => Err(NotNow(format!(
+                "equality figures are published once an activity has closed; this one is {status}"
+            ))),
+        }
+    }
+
     /// Whether the activity can be debriefed today: after it closes.
     pub fn check_takes_debrief(&self, today: NaiveDate) -> Result<(), NotNow> {
         match self.status_on(today) {

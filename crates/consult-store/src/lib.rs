@@ -48,6 +48,7 @@ mod checklist;
 mod consultations;
 pub mod copy;
 mod db;
+mod keys;
 mod library;
 mod organisations;
 mod residents;
@@ -271,6 +272,7 @@ const TABLES: &[&str] = &[
     "service_plans",
     "programmes",
     "plan_reviews",
+    "disclosure_keys",
 ];
 
 /// A population baseline for one area.

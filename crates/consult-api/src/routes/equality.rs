@@ -24,13 +24,17 @@ pub(crate) struct EqualityQuery {
     baseline: Option<String>,
     /// `json` (default) or `html`: a page with a bar chart of respondents against population.
     format: Option<String>,
-    /// Monitoring scheme of the report, `key@version` or `key` (default: the owner's).
+    /// Monitoring scheme of the report, `key@version` or `key` (default: the owner's). Staff
+    /// only: public figures are in the default scheme.
     scheme: Option<String>,
 }
 
 /// The representativeness report of an activity's respondents against a population baseline.
-/// Coordinators see every count; everyone else sees the public view, with counts below the
-/// suppression threshold (and a second cell where one could be derived) hidden.
+/// The owner's officers and coordinators see every count, at any time. Everyone else sees the
+/// public figures once the activity has closed (409 before): in the default scheme, every count
+/// perturbed with noise drawn from the deployment's secret key (the same figure on every
+/// request), counts below the threshold (zeros too) hidden, and every share, ratio, flag and
+/// statistic computed from the perturbed counts (docs/DOMAIN.md, "Disclosure control").
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/equality", tag = "responses",
     params(("id" = String, Path, description = "consultation id"), EqualityQuery),
     responses((status = 200, body = consult_core::EqualityReport),
@@ -74,24 +78,27 @@ pub(crate) struct SetQuery {
     organisation: Option<String>,
     /// Owning service (exact name).
     service: Option<String>,
-    /// Year the activities opened in.
+    /// Year the activities opened in (required for public figures).
     #[param(value_type = Option<i32>)]
     year: Option<String>,
-    /// Activity ids, comma separated.
+    /// Activity ids, comma separated (coordinators only).
     ids: Option<String>,
     /// GSS codes of the baseline areas, comma separated (required).
     baseline: Option<String>,
     /// `json` (default) or `csv`.
     format: Option<String>,
     /// Monitoring scheme of the report, `key@version` or `key` (default: the organisation's,
-    /// else the default scheme). Answers given under other schemes are translated where their
-    /// categories map onto it and counted as not comparable where they do not.
+    /// else the default scheme; coordinators only). Answers given under other schemes are
+    /// translated where their categories map onto it and counted as not comparable where they
+    /// do not.
     scheme: Option<String>,
 }
 
-/// The representativeness report over a set of activities: an organisation, a service, a year,
-/// or a list of ids, combined; as JSON or CSV. Public views are suppressed; coordinators see
-/// every count.
+/// The representativeness report over a set of activities combined; as JSON or CSV.
+/// Coordinators choose any set (an organisation, a service, a year, a list of ids) and see every
+/// count. The public sees fixed sets only (a service's or an organisation's year, or the
+/// partnership's year: the closed activities that opened in it) with the public figures'
+/// disclosure control (docs/DOMAIN.md, "Disclosure control").
 #[utoipa::path(get, path = "/api/v1/equality", tag = "responses", params(SetQuery),
     responses((status = 200, body = consult_core::EqualityReport),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -169,8 +176,8 @@ pub(crate) async fn equality_set(
                 None => "",
             };
             let _ = w.write_record([
-                c.characteristic.clone(),
-                k.category.clone(),
+                consult_app::render::neutralise(&c.characteristic),
+                consult_app::render::neutralise(&k.category),
                 k.respondents.map(|n| n.to_string()).unwrap_or_default(),
                 k.suppressed.to_string(),
                 cell(k.share),
