@@ -84,6 +84,7 @@ impl TestApp {
             name: name.into(),
             role,
             organisation: None,
+            expires_at: None,
         };
         let admin = store
             .create_token(&token("Ada Admin", consult_core::Role::Admin), &admin_actor, now)

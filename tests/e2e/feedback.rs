@@ -1,5 +1,6 @@
-//! You said, we did: drafting, publishing (refused before closing and without a theme),
-//! overdue feedback at its boundary, the public record, and corrections.
+//! You said, we did: drafting (owner officers), publishing (coordinators only; refused before
+//! closing and without a theme), overdue feedback at its boundary, the public record, and
+//! corrections (coordinators only).
 
 use consult_tests::{TestApp, consultation};
 use reqwest::StatusCode;
@@ -69,7 +70,7 @@ async fn you_said_we_did(app: &TestApp) {
     let (s, p) = app
         .put(
             &path,
-            Some(&tamworth),
+            Some(&app.coordinator),
             json!({ "items": [theme.clone()], "publish": true }),
         )
         .await;
@@ -149,7 +150,7 @@ async fn you_said_we_did(app: &TestApp) {
         &after,
         reqwest::Method::PUT,
         &path,
-        Some(&tamworth),
+        Some(&app.coordinator),
         Some(json!({ "items": [], "publish": true })),
     )
     .await;
@@ -160,7 +161,29 @@ async fn you_said_we_did(app: &TestApp) {
     );
     let body =
         json!({ "items": [theme, not_done], "summary": "312 responses; most wanted Sunday opening.", "publish": true });
-    let (s, published) = at(app, &after, reqwest::Method::PUT, &path, Some(&tamworth), Some(body)).await;
+    // Publishing is the coordinator's (API.md: coordinator ... publish): the owner officer is
+    // refused, and nothing changes.
+    let (s, p) = at(
+        app,
+        &after,
+        reqwest::Method::PUT,
+        &path,
+        Some(&tamworth),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (_, still) = at(app, &after, reqwest::Method::GET, &path, Some(&tamworth), None).await;
+    assert_eq!(still["status"], "closed", "{still}");
+    let (s, published) = at(
+        app,
+        &after,
+        reqwest::Method::PUT,
+        &path,
+        Some(&app.coordinator),
+        Some(body),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{published}");
     assert_eq!(
         (
@@ -194,10 +217,29 @@ async fn you_said_we_did(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(public["items"][1]["reason"], "The lease does not allow food sales");
 
-    // A correction later keeps the publication date.
+    // A correction later keeps the publication date; it changes the public record, so it is
+    // the coordinator's too.
     let later = app.later(120).await;
     let fix = json!({ "items": [ { "theme": "Sunday opening", "you_said": "Open on Sundays", "we_did": "Opening 10-4 from April" } ] });
-    let (s, fixed) = at(app, &later, reqwest::Method::PUT, &path, Some(&tamworth), Some(fix)).await;
+    let (s, p) = at(
+        app,
+        &later,
+        reqwest::Method::PUT,
+        &path,
+        Some(&tamworth),
+        Some(fix.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
+    let (s, fixed) = at(
+        app,
+        &later,
+        reqwest::Method::PUT,
+        &path,
+        Some(&app.coordinator),
+        Some(fix),
+    )
+    .await;
     assert_eq!(
         (s, fixed["published_on"].as_str()),
         (StatusCode::OK, Some("2026-04-12")),
@@ -508,7 +550,7 @@ async fn evaluation_and_remarks(app: &TestApp) {
     let (s, _) = at(
         Method::PUT,
         &format!("/api/v1/consultations/{id}/feedback"),
-        Some(&tamworth),
+        Some(&app.coordinator),
         Some(feedback),
     )
     .await;
@@ -696,7 +738,7 @@ async fn results_library(app: &TestApp) {
         &later,
         Method::PUT,
         &format!("/api/v1/consultations/{id}/feedback"),
-        Some(&tamworth),
+        Some(&app.coordinator),
         Some(feedback),
     )
     .await;

@@ -108,7 +108,7 @@ async fn hub_pages(app: &TestApp) {
     let res = app
         .client
         .put(format!("{later}/api/v1/consultations/{open}/feedback"))
-        .bearer_auth(&tamworth)
+        .bearer_auth(&app.coordinator)
         .json(&feedback)
         .send()
         .await

@@ -43,3 +43,4 @@ mod residents;
 mod responses;
 mod slow;
 mod tidy;
+mod tokens;

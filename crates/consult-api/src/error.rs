@@ -186,6 +186,7 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::Invalid(v) => Self::Invalid(v),
+            AppError::Unauthenticated(m) => Self::Unauthorized(m),
             AppError::Forbidden(m) => Self::Forbidden(m),
             AppError::NotFound(m) => Self::NotFound(m),
             AppError::Conflict(m) => Self::Conflict(m),

@@ -72,7 +72,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-/// The caller: `None` for the public (no token). A present but unknown token is a 401.
+/// The caller: `None` for the public (no token). A present but unknown, revoked or expired
+/// token is a 401, looked up in the database on every request (no cache keeps a revoked token
+/// alive).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Option<Actor>);
 
@@ -118,10 +120,8 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
-        match state.app.authenticate(token).await? {
-            Some(actor) => Ok(Caller(Some(actor))),
-            None => Err(ApiError::Unauthorized("the token is not valid".into())),
-        }
+        // Unknown, revoked or expired: a 401 saying which (`AppError::Unauthenticated`).
+        Ok(Caller(Some(state.app.authenticate(token).await?)))
     }
 }
 

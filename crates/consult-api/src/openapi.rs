@@ -63,7 +63,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(organisations::get_organisation))
         .routes(routes!(organisations::add_service))
         .routes(routes!(organisations::create_area, organisations::list_areas))
-        .routes(routes!(organisations::create_token))
+        .routes(routes!(organisations::create_token, organisations::list_tokens))
+        .routes(routes!(organisations::revoke_token))
         .routes(routes!(
             consultations::create_consultation,
             consultations::list_consultations

@@ -98,6 +98,46 @@ pub struct TokenView {
     pub role: consult_core::Role,
     /// Organisation slug, for officers.
     pub organisation: Option<String>,
+    /// When it was issued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it stops working.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token as the administrators' list shows it: never its secret or its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenSummary {
+    /// Token id.
+    pub id: String,
+    /// Holder's name.
+    pub name: String,
+    /// Role.
+    pub role: consult_core::Role,
+    /// Organisation slug.
+    pub organisation: Option<String>,
+    /// When it was issued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was last used, to the minute (null: never).
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it stops working (null: never, for tokens issued before tokens expired).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was revoked (null: not revoked).
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<consult_app::TokenRecord> for TokenSummary {
+    fn from(t: consult_app::TokenRecord) -> Self {
+        Self {
+            id: t.info.id.to_string(),
+            name: t.info.name,
+            role: t.info.role,
+            organisation: t.organisation_slug,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            expires_at: t.expires_at,
+            revoked_at: t.revoked_at,
+        }
+    }
 }
 
 /// Health.

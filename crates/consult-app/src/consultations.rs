@@ -3,10 +3,11 @@
 use crate::error::{AppError, AppResult};
 use crate::{App, json};
 use consult_core::{
-    Actor, Approval, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Organisation, Status,
-    TransitionContext, TransitionRequest, check_edit, plan_transition,
+    Actor, Approval, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Organisation, OrganisationId,
+    Status, TransitionContext, TransitionRequest, check_edit, plan_transition,
 };
 use consult_store::{AuditEntry, ConsultationFilter, Order, Page, PageRequest, Reader, RegisterSnapshot};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// An activity with what the register shows beside it: its owner and how many responded.
@@ -18,12 +19,25 @@ pub struct RegisterEntry {
     pub owner: Option<Organisation>,
     /// Responses received.
     pub responses: u64,
+    /// Every organisation's slug, to name who changed the activity in the public's view.
+    pub slugs: std::sync::Arc<HashMap<OrganisationId, String>>,
 }
 
 impl RegisterEntry {
-    /// The register's view of the entry as of `today`.
+    /// The register's view of the entry as of `today`, as staff see it (with names).
     pub fn view(&self, today: chrono::NaiveDate) -> crate::views::ConsultationView {
         crate::views::ConsultationView::new(&self.consultation, self.owner.as_ref(), self.responses, today)
+    }
+
+    /// The view `caller` sees: staff (any token holder) see who changed it by name, the
+    /// public by role and organisation ([`crate::views::ConsultationView::public`]).
+    pub fn view_for(&self, caller: Option<&Actor>, today: chrono::NaiveDate) -> crate::views::ConsultationView {
+        let view = self.view(today);
+        if caller.is_some() {
+            view
+        } else {
+            view.public(|id| self.slugs.get(&id).cloned())
+        }
     }
 }
 
@@ -67,11 +81,14 @@ impl App {
     /// The register's entries for activities: owners and response counts read once for all.
     pub async fn register_entries(&self, cs: Vec<Consultation>) -> AppResult<Vec<RegisterEntry>> {
         let orgs = self.store.list_organisations().await?;
+        let slugs: std::sync::Arc<HashMap<OrganisationId, String>> =
+            std::sync::Arc::new(orgs.iter().map(|o| (o.id, o.slug.to_string())).collect());
         let ids: Vec<ConsultationId> = cs.iter().map(|c| c.id).collect();
         let counts = self.store.response_counts(&ids).await?;
         Ok(cs
             .into_iter()
             .map(|c| RegisterEntry {
+                slugs: slugs.clone(),
                 owner: orgs.iter().find(|o| o.id == c.organisation_id).cloned(),
                 responses: counts.get(&c.id).copied().unwrap_or(0),
                 consultation: c,
@@ -198,6 +215,7 @@ impl App {
                 by: actor.name.clone(),
                 override_justification: last.override_justification.clone(),
                 assessment,
+                signer: Some(actor.signer()),
             }),
             _ => None,
         };
@@ -315,6 +333,7 @@ impl App {
                             by: actor.name.clone(),
                             reason: Some(format!("imported from {source}")),
                             override_justification: None,
+                            signer: Some(actor.signer()),
                         }]
                     };
                     items.push(Consultation {

@@ -604,6 +604,17 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
                 },
                 reason: (to == Status::Withdrawn).then(|| "Merged into the wider library strategy consultation".into()),
                 override_justification: None,
+                signer: Some(if to == Status::Submitted {
+                    consult_core::Signer {
+                        role: consult_core::Role::Officer,
+                        organisation: Some(org.id),
+                    }
+                } else {
+                    consult_core::Signer {
+                        role: consult_core::Role::Coordinator,
+                        organisation: None,
+                    }
+                }),
             });
             status = to;
         }

@@ -10,6 +10,9 @@ pub enum AppError {
     /// Some fields of the input are invalid (every one is named).
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// The bearer token presented is unknown, revoked or expired (the message says which).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The caller is known but may not do this (role or organisation).
     #[error("{0}")]
     Forbidden(String),

@@ -30,8 +30,10 @@ impl App {
     }
 
     /// Records an activity's feedback: per theme what people said and what was done, or what
-    /// was not and why. From opening on, as a draft; with `publish` once it has closed. Saving
-    /// again after publishing corrects it (and keeps it published).
+    /// was not and why. From opening on, as a draft (owner officers, coordinators); with
+    /// `publish` once it has closed (coordinators: publishing results is theirs). Saving again
+    /// after publishing corrects the public record (and keeps it published), so it is a
+    /// coordinator's too.
     pub async fn record_feedback(
         &self,
         actor: &Actor,
@@ -63,6 +65,15 @@ impl App {
         if feedback.published_on.is_none() && !insider {
             return Err(not_found());
         }
+        // The public record names no member of staff (as in the status history).
+        let feedback = if caller.is_none() {
+            Feedback {
+                updated_by: consult_core::UNKNOWN_SIGNER.to_owned(),
+                ..feedback
+            }
+        } else {
+            feedback
+        };
         Ok((c, feedback))
     }
 }

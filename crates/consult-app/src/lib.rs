@@ -52,20 +52,23 @@ pub use consultations::{ImportedActivity, RegisterEntry};
 pub use equality::{ActivitySet, BaselineRequest, RecentRun, SeldomHeardReport};
 pub use error::{AppError, AppResult};
 pub use library::{DocumentContent, LibraryEntry, LibraryPage};
-pub use organisations::TokenRequest;
+pub use organisations::{TOKEN_DAYS, TOKEN_DAYS_RANGE, TokenRequest};
 pub use residents::Registration;
 pub use responses::Stored;
 pub use review::ReviewScope;
 // The store's request and result types that use cases take and return.
 pub use consult_store::{
     AuditEntry, Backend, Baseline, ChecklistSettings, ConsultationFilter, Cursor, IssuedToken, NewToken, Order, Page,
-    PageRequest, Reader, TokenInfo,
+    PageRequest, Reader, TokenInfo, TokenRecord,
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{Actor, OverlapConfig};
 use consult_store::Store;
 use std::sync::Arc;
+
+/// How stale a token's recorded last use may be: it is written again only when older.
+pub const LAST_USED_PRECISION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
 /// The application: every use case, over one store.
 ///
@@ -172,8 +175,31 @@ impl App {
         Ok(key.clone())
     }
 
-    /// The holder of a bearer token: `None` for an unknown or revoked one.
-    pub async fn authenticate(&self, secret: &str) -> AppResult<Option<Actor>> {
-        Ok(self.store.authenticate(secret).await?.map(|t| t.actor()))
+    /// The holder of a bearer token, looked up in the database every time (no cache could
+    /// keep a revoked token alive). An unknown, revoked or expired token is
+    /// [`AppError::Unauthenticated`], saying which. The token's last use is recorded at most
+    /// once a minute ([`LAST_USED_PRECISION`]), so a busy client does not make a write of every
+    /// request.
+    pub async fn authenticate(&self, secret: &str) -> AppResult<Actor> {
+        let Some(token) = self.store.authenticate(secret).await? else {
+            return Err(AppError::Unauthenticated("the token is not valid".into()));
+        };
+        let now = self.now();
+        if token.revoked_at.is_some() {
+            return Err(AppError::Unauthenticated("the token has been revoked".into()));
+        }
+        if let Some(expired) = token.expires_at.filter(|at| *at <= now) {
+            return Err(AppError::Unauthenticated(format!(
+                "the token expired at {}; ask an administrator for a new one",
+                expired.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )));
+        }
+        let stale = token
+            .last_used_at
+            .is_none_or(|at| now.signed_duration_since(at) >= LAST_USED_PRECISION || at > now);
+        if stale {
+            self.store.touch_token(token.info.id, now).await?;
+        }
+        Ok(token.info.actor())
     }
 }

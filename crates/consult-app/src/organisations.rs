@@ -6,7 +6,7 @@ use consult_core::{
     Actor, Area, AreaHierarchy, AreaInput, Organisation, OrganisationId, OrganisationInput, Role, Slug,
     ValidationErrors,
 };
-use consult_store::{IssuedToken, NewToken};
+use consult_store::{IssuedToken, NewToken, TokenRecord};
 use uuid::Uuid;
 
 /// A token to issue, as asked for: every field checked by [`App::issue_token`].
@@ -18,7 +18,15 @@ pub struct TokenRequest {
     pub role: Option<String>,
     /// The organisation's slug (required for officers).
     pub organisation: Option<String>,
+    /// Days until it expires: [`TOKEN_DAYS`] by default, within [`TOKEN_DAYS_RANGE`].
+    pub expires_in_days: Option<i64>,
 }
+
+/// How long a token lasts unless asked otherwise: a year.
+pub const TOKEN_DAYS: i64 = 365;
+
+/// How long a token may be asked to last: a day to ten years.
+pub const TOKEN_DAYS_RANGE: std::ops::RangeInclusive<i64> = 1..=3650;
 
 /// Refuses anyone but coordinators and admins.
 pub(crate) fn require_coordinator(actor: &Actor) -> AppResult<()> {
@@ -127,15 +135,47 @@ impl App {
                 None
             }
         };
+        let days = request.expires_in_days.unwrap_or(TOKEN_DAYS);
+        if !TOKEN_DAYS_RANGE.contains(&days) {
+            errors.push(
+                "expires_in_days",
+                format!(
+                    "must be a whole number of days from {} to {}",
+                    TOKEN_DAYS_RANGE.start(),
+                    TOKEN_DAYS_RANGE.end()
+                ),
+            );
+        }
         let (Some(name), Some(role), true) = (name, role, errors.is_empty()) else {
             return Err(AppError::Invalid(errors));
         };
+        let now = self.now();
         let new = NewToken {
             name: name.to_owned(),
             role,
             organisation: org.as_ref().map(|o| o.id),
+            expires_at: Some(now + chrono::TimeDelta::days(days)),
         };
-        let issued = self.store.create_token(&new, actor, self.now()).await?;
+        let issued = self.store.create_token(&new, actor, now).await?;
         Ok((issued, org.map(|o| o.slug)))
+    }
+
+    /// Every token with its holder, organisation and life (admins): never a secret or a hash.
+    pub async fn list_tokens(&self, actor: &Actor) -> AppResult<Vec<TokenRecord>> {
+        require_admin(actor)?;
+        Ok(self.store.list_tokens().await?)
+    }
+
+    /// Revokes a token (admins): it is refused from now on, on every instance. Revoking a
+    /// revoked token changes nothing; an unknown id is not found.
+    pub async fn revoke_token(&self, actor: &Actor, id: Uuid) -> AppResult<TokenRecord> {
+        require_admin(actor)?;
+        self.store
+            .revoke_token(id, actor, self.now())
+            .await
+            .map_err(|e| match e {
+                consult_store::StoreError::NotFound(_) => AppError::NotFound(format!("no token {id}")),
+                other => other.into(),
+            })
     }
 }

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
-    Approval, Audience, Consultation, InvolvementLevel, Organisation, OrganisationKind, Status, StatusChange,
+    Approval, Audience, Consultation, InvolvementLevel, Organisation, OrganisationId, OrganisationKind, Status,
+    StatusChange, public_signature,
 };
 use serde::Serialize;
 
@@ -175,5 +176,21 @@ impl ConsultationView {
             status_history: c.history_on(today),
             approval: c.approval.clone(),
         }
+    }
+}
+
+impl ConsultationView {
+    /// The view the public sees: whoever changed the status or approved the activity is named
+    /// by role and organisation (`coordinator`, `officer, tamworth`; `staff` for changes
+    /// recorded before roles were kept), never by the token holder's name. `slug_of` gives an
+    /// organisation's slug.
+    pub fn public(mut self, slug_of: impl Fn(OrganisationId) -> Option<String>) -> Self {
+        for change in &mut self.status_history {
+            change.by = public_signature(&change.by, change.signer.as_ref(), &slug_of);
+        }
+        if let Some(a) = &mut self.approval {
+            a.by = public_signature(&a.by, a.signer.as_ref(), &slug_of);
+        }
+        self
     }
 }

@@ -24,6 +24,17 @@ pub(crate) enum TokenCommand {
         /// Holder's name, shown in the audit log.
         #[arg(long)]
         name: String,
+        /// Days until it expires: 1 to 3650.
+        #[arg(long, default_value_t = consult_app::TOKEN_DAYS)]
+        expires_in_days: i64,
+    },
+    /// List tokens: holder, role, organisation, issued, last used, expires, revoked (never a
+    /// secret).
+    List(FormatArg),
+    /// Revoke a token: it is refused from now on, by every server.
+    Revoke {
+        /// Token id (from `token list`).
+        id: String,
     },
 }
 
@@ -183,22 +194,77 @@ pub(crate) enum ImportCommand {
 
 /// `consult token ...`.
 pub(crate) async fn token(app: &App, cmd: TokenCommand, actor: &Actor) -> Result<()> {
-    let TokenCommand::Create {
-        role,
-        organisation,
-        name,
-    } = cmd;
-    if role == "officer" && organisation.is_none() {
-        return Err(CliError::Input("an officer token needs --organisation".into()));
+    match cmd {
+        TokenCommand::Create {
+            role,
+            organisation,
+            name,
+            expires_in_days,
+        } => {
+            if role == "officer" && organisation.is_none() {
+                return Err(CliError::Input("an officer token needs --organisation".into()));
+            }
+            let request = TokenRequest {
+                name: Some(name),
+                role: Some(role),
+                organisation,
+                expires_in_days: Some(expires_in_days),
+            };
+            let (issued, _) = app.issue_token(actor, request).await.map_err(|e| match e {
+                AppError::Invalid(v) => CliError::Input(format!(
+                    "invalid input: {}",
+                    v.to_string().replace("expires_in_days", "--expires-in-days")
+                )),
+                other => other.into(),
+            })?;
+            println!("{}", issued.secret);
+            Ok(())
+        }
+        TokenCommand::List(f) => {
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            };
+            let rows: Vec<Vec<String>> = app
+                .list_tokens(actor)
+                .await?
+                .into_iter()
+                .map(|t| {
+                    vec![
+                        t.info.id.to_string(),
+                        t.info.name,
+                        t.info.role.as_str().into(),
+                        t.organisation_slug.unwrap_or_default(),
+                        time(Some(t.created_at)),
+                        time(t.last_used_at),
+                        time(t.expires_at),
+                        time(t.revoked_at),
+                    ]
+                })
+                .collect();
+            print_rows(
+                f.format,
+                &[
+                    "id",
+                    "name",
+                    "role",
+                    "organisation",
+                    "created",
+                    "last_used",
+                    "expires",
+                    "revoked",
+                ],
+                &rows,
+            )
+        }
+        TokenCommand::Revoke { id } => {
+            let id = uuid::Uuid::parse_str(id.trim())
+                .map_err(|_| CliError::Input(format!("`{id}` is not a token id (a UUID from `consult token list`)")))?;
+            let t = app.revoke_token(actor, id).await?;
+            eprintln!("consult: revoked token {} ({})", t.info.id, t.info.name);
+            Ok(())
+        }
     }
-    let request = TokenRequest {
-        name: Some(name),
-        role: Some(role),
-        organisation,
-    };
-    let (issued, _) = app.issue_token(actor, request).await?;
-    println!("{}", issued.secret);
-    Ok(())
 }
 
 /// `consult org ...`.

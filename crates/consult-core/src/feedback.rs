@@ -169,10 +169,12 @@ pub fn feedback_overdue(c: &Consultation, today: NaiveDate) -> bool {
     c.status_on(today) == Status::Closed && today > feedback_due(&c.plan)
 }
 
-/// Decides publishing feedback: the actor may write the activity, it has closed, and the
-/// feedback has at least one theme. Returns the status changes to record: the scheduled opening
-/// and closing not yet in the history, then the move to `results_published` (nothing when the
-/// results were already published: a correction).
+/// Decides publishing feedback: the actor is a coordinator (publishing results is theirs, as
+/// every move to `results_published` is: API.md's transitions), it has closed, and the feedback
+/// has at least one theme. Returns the status changes to record: the scheduled opening and
+/// closing not yet in the history, then the move to `results_published` (nothing when the
+/// results were already published: a correction, which is public at once, so also a
+/// coordinator's). Officers draft feedback; they do not publish it.
 pub fn plan_publication(
     c: &Consultation,
     feedback: &Feedback,
@@ -180,9 +182,9 @@ pub fn plan_publication(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Vec<StatusChange>, TransitionError> {
-    if !actor.may_write(c.organisation_id) {
+    if !actor.is_coordinator() {
         return Err(TransitionError::Forbidden(
-            "only the owner organisation's officers and coordinators publish its feedback".into(),
+            "only a coordinator publishes results or corrects published feedback; officers save drafts".into(),
         ));
     }
     if feedback.items.is_empty() {
@@ -201,6 +203,7 @@ pub fn plan_publication(
                 by: actor.name.clone(),
                 reason: None,
                 override_justification: None,
+                signer: Some(actor.signer()),
             });
             Ok(changes)
         }
@@ -304,12 +307,13 @@ mod tests {
     }
 
     #[test]
-    fn publishing_needs_a_closed_activity_with_a_theme() {
-        let owner = Actor {
+    fn publishing_needs_a_coordinator_and_a_closed_activity_with_a_theme() {
+        let officer = Actor {
             name: "ann".into(),
             role: Role::Officer,
             organisation: Some(OWN),
         };
+        let owner = actor();
         let stranger = Actor {
             name: "bob".into(),
             role: Role::Officer,
@@ -323,6 +327,20 @@ mod tests {
         assert!(matches!(empty, Err(TransitionError::Invalid(_))), "{empty:?}");
         let other = plan_publication(&c, &published(1), &stranger, day("2026-05-01"), now);
         assert!(matches!(other, Err(TransitionError::Forbidden(_))));
+        // The owner organisation's officer drafts; publishing is the coordinator's.
+        let own = plan_publication(&c, &published(1), &officer, day("2026-05-01"), now);
+        assert!(matches!(own, Err(TransitionError::Forbidden(_))), "{own:?}");
+        let correction = plan_publication(
+            &activity(Status::ResultsPublished, None),
+            &published(2),
+            &officer,
+            day("2026-06-01"),
+            now,
+        );
+        assert!(
+            matches!(correction, Err(TransitionError::Forbidden(_))),
+            "{correction:?}"
+        );
         // The day after closing: the scheduled opening and closing, then the publication.
         let changes = plan_publication(&c, &published(1), &owner, day("2026-05-01"), now).unwrap();
         let path: Vec<(Status, Status)> = changes.iter().map(|c| (c.from, c.to)).collect();

@@ -74,8 +74,9 @@ pub use feedback::{
 };
 pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};
 pub use lifecycle::{
-    Actor, Approval, NotNow, Role, Status, StatusChange, TransitionContext, TransitionError, TransitionRequest,
-    allowed_targets, check_edit, plan_transition, scheduled_changes,
+    Actor, Approval, NotNow, Role, SCHEDULE, Signer, Status, StatusChange, TransitionContext, TransitionError,
+    TransitionRequest, UNKNOWN_SIGNER, allowed_targets, check_edit, plan_transition, public_signature,
+    scheduled_changes,
 };
 pub use monitoring::{
     AnswerCounts, Category, Characteristic, ColumnMapping, DEFAULT_SCHEME, DEFAULT_SCHEME_ID, ImportMode,

@@ -176,6 +176,56 @@ impl Actor {
     pub fn may_read(&self, org: OrganisationId, status: Status) -> bool {
         status.is_public() || self.may_write(org)
     }
+
+    /// The role and organisation the public record names this actor by.
+    pub fn signer(&self) -> Signer {
+        Signer {
+            role: self.role,
+            organisation: self.organisation,
+        }
+    }
+}
+
+/// Who made a change, as the public record names them: their role and organisation, never the
+/// token holder's name (which staff see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signer {
+    /// Role.
+    pub role: Role,
+    /// Organisation, when the token has one.
+    pub organisation: Option<OrganisationId>,
+}
+
+/// What the public record says for a change recorded before roles were kept.
+pub const UNKNOWN_SIGNER: &str = "staff";
+
+/// What the public record says for a change made by the dates.
+pub const SCHEDULE: &str = "schedule";
+
+impl Signer {
+    /// The public label: the role, then the organisation's slug when there is one
+    /// (`coordinator`, `officer, tamworth`).
+    pub fn label(&self, organisation_slug: Option<&str>) -> String {
+        match organisation_slug {
+            Some(slug) => format!("{}, {slug}", self.role.as_str()),
+            None => self.role.as_str().to_owned(),
+        }
+    }
+}
+
+/// The label the public record shows for who made a change: the schedule stays `schedule`, a
+/// person is named by role and organisation (`slug_of` gives an organisation's slug), and a
+/// change recorded before roles were kept is `staff`.
+pub fn public_signature(
+    by: &str,
+    signer: Option<&Signer>,
+    slug_of: impl Fn(OrganisationId) -> Option<String>,
+) -> String {
+    match signer {
+        Some(s) => s.label(s.organisation.and_then(slug_of).as_deref()),
+        None if by == SCHEDULE => SCHEDULE.to_owned(),
+        None => UNKNOWN_SIGNER.to_owned(),
+    }
 }
 
 /// One status change, as recorded in the history.
@@ -188,13 +238,19 @@ pub struct StatusChange {
     pub to: Status,
     /// When.
     pub at: DateTime<Utc>,
-    /// Who, by name; `schedule` for opening and closing on the dates.
+    /// Who: the token holder's name for staff, their role and organisation for the public
+    /// (`coordinator`, `officer, tamworth`; `staff` when not recorded); `schedule` for opening
+    /// and closing on the dates.
     pub by: String,
     /// The reason given.
     pub reason: Option<String>,
     /// A coordinator's recorded justification for approving despite failing checks.
     #[serde(rename = "override")]
     pub override_justification: Option<String>,
+    /// Who made it by role and organisation (`None` for the schedule and for changes recorded
+    /// before roles were kept): what the public record shows instead of `by`.
+    #[serde(skip)]
+    pub signer: Option<Signer>,
 }
 
 /// The record of an activity's approval: who approved it, any override, and the principles
@@ -204,13 +260,17 @@ pub struct StatusChange {
 pub struct Approval {
     /// When.
     pub at: DateTime<Utc>,
-    /// The approving coordinator.
+    /// The approving coordinator: the token holder's name for staff, their role and
+    /// organisation for the public (as in the status history).
     pub by: String,
     /// The justification recorded for approving despite failing blocking checks.
     #[serde(rename = "override")]
     pub override_justification: Option<String>,
     /// The assessment at approval.
     pub assessment: Assessment,
+    /// Who approved it by role and organisation (`None` when recorded before roles were kept).
+    #[serde(skip)]
+    pub signer: Option<Signer>,
 }
 
 /// A request to move an activity to another status.
@@ -304,9 +364,10 @@ pub fn scheduled_changes(
         from,
         to,
         at: at(on),
-        by: "schedule".into(),
+        by: SCHEDULE.into(),
         reason: None,
         override_justification: None,
+        signer: None,
     };
     let mut out = Vec::new();
     if recorded == Status::Approved && today >= opens_on {
@@ -451,6 +512,7 @@ pub fn plan_transition(
         by: actor.name.clone(),
         reason: reason.map(str::to_owned),
         override_justification: justification.map(str::to_owned),
+        signer: Some(actor.signer()),
     });
     Ok(changes)
 }
@@ -562,6 +624,38 @@ mod tests {
     use uuid::Uuid;
 
     const OWN: OrganisationId = OrganisationId(Uuid::from_u128(1));
+
+    #[test]
+    fn the_public_record_names_roles_not_people() {
+        let slug_of = |id: OrganisationId| (id == OWN).then(|| "tamworth".to_owned());
+        let officer = Actor {
+            name: "Olu Officer".into(),
+            role: Role::Officer,
+            organisation: Some(OWN),
+        };
+        let coordinator = Actor {
+            name: "Cora".into(),
+            role: Role::Coordinator,
+            organisation: None,
+        };
+        assert_eq!(
+            public_signature("Olu Officer", Some(&officer.signer()), slug_of),
+            "officer, tamworth"
+        );
+        assert_eq!(
+            public_signature("Cora", Some(&coordinator.signer()), slug_of),
+            "coordinator"
+        );
+        // An organisation no longer known: the role alone.
+        let stranger = Signer {
+            role: Role::Officer,
+            organisation: Some(OrganisationId(Uuid::from_u128(9))),
+        };
+        assert_eq!(public_signature("Sam", Some(&stranger), slug_of), "officer");
+        // The dates' changes stay the schedule's; rows from before roles were kept are staff.
+        assert_eq!(public_signature(SCHEDULE, None, slug_of), "schedule");
+        assert_eq!(public_signature("Olu Officer", None, slug_of), UNKNOWN_SIGNER);
+    }
     const OTHER: OrganisationId = OrganisationId(Uuid::from_u128(2));
 
     fn day(s: &str) -> NaiveDate {

@@ -6,7 +6,7 @@ use crate::{ConsultationFilter, Cursor, Order, Page, PageRequest, Reader, Store,
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, Approval, Assessment, Consultation, ConsultationId, ConsultationPlan, Debrief, Feedback, OrganisationId,
-    Status, StatusChange,
+    Role, Signer, Status, StatusChange,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -87,7 +87,7 @@ fn parse_status(s: &str) -> Result<Status, StoreError> {
 }
 
 const CONSULTATION_COLUMNS: &str = "c.id, c.organisation_id, c.status, c.version, c.plan, c.created_at, c.updated_at";
-const HISTORY_COLUMNS: &str = "consultation_id, from_status, to_status, at, actor, reason, override_justification";
+const HISTORY_COLUMNS: &str = "consultation_id, from_status, to_status, at, actor, reason, override_justification, actor_role, actor_organisation_id";
 
 /// An activity as stored, without its history and approval.
 #[derive(sqlx::FromRow)]
@@ -135,6 +135,19 @@ struct HistoryRow {
     actor: String,
     reason: Option<String>,
     override_justification: Option<String>,
+    actor_role: Option<String>,
+    actor_organisation_id: Option<Uuid>,
+}
+
+/// The role and organisation stored with a change or an approval (none before migration 0017).
+fn signer(role: Option<String>, organisation: Option<Uuid>) -> Result<Option<Signer>, StoreError> {
+    role.map(|r| {
+        Ok(Signer {
+            role: r.parse::<Role>().map_err(StoreError::Corrupt)?,
+            organisation: organisation.map(OrganisationId),
+        })
+    })
+    .transpose()
 }
 
 fn history_by_id(rows: Vec<HistoryRow>) -> Result<HashMap<Uuid, Vec<StatusChange>>, StoreError> {
@@ -147,6 +160,7 @@ fn history_by_id(rows: Vec<HistoryRow>) -> Result<HashMap<Uuid, Vec<StatusChange
             by: r.actor,
             reason: r.reason,
             override_justification: r.override_justification,
+            signer: signer(r.actor_role, r.actor_organisation_id)?,
         });
     }
     Ok(out)
@@ -160,6 +174,8 @@ struct ApprovalRow {
     actor: String,
     override_justification: Option<String>,
     assessment: String,
+    actor_role: Option<String>,
+    actor_organisation_id: Option<Uuid>,
 }
 
 fn approvals_by_id(rows: Vec<ApprovalRow>) -> Result<HashMap<Uuid, Approval>, StoreError> {
@@ -175,6 +191,7 @@ fn approvals_by_id(rows: Vec<ApprovalRow>) -> Result<HashMap<Uuid, Approval>, St
                     by: r.actor,
                     override_justification: r.override_justification,
                     assessment,
+                    signer: signer(r.actor_role, r.actor_organisation_id)?,
                 },
             ))
         })
@@ -235,8 +252,8 @@ impl Tx {
     async fn insert_history(&mut self, id: Uuid, changes: &[StatusChange]) -> Result<(), StoreError> {
         for ch in changes {
             query(
-                "INSERT INTO status_history (consultation_id, from_status, to_status, at, actor, reason, override_justification) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO status_history (consultation_id, from_status, to_status, at, actor, reason, override_justification, \
+                 actor_role, actor_organisation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id)
             .bind(ch.from.as_str())
@@ -245,6 +262,8 @@ impl Tx {
             .bind(&ch.by)
             .bind(&ch.reason)
             .bind(&ch.override_justification)
+            .bind(ch.signer.map(|s| s.role.as_str()))
+            .bind(ch.signer.and_then(|s| s.organisation).map(|o| o.0))
             .execute(&mut *self)
             .await?;
         }
@@ -347,7 +366,8 @@ impl Store {
             return Ok(HashMap::new());
         }
         let mut sql = Sql::new(
-            "SELECT consultation_id, at, actor, override_justification, assessment FROM approvals WHERE consultation_id IN (",
+            "SELECT consultation_id, at, actor, override_justification, assessment, actor_role, actor_organisation_id \
+             FROM approvals WHERE consultation_id IN (",
         );
         let list = sql.list(ids.iter().copied());
         sql.push(&list).push(")");
@@ -448,13 +468,16 @@ impl Store {
         if let Some(a) = approval {
             let assessment = serde_json::to_string(&a.assessment).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             query(
-                "INSERT INTO approvals (consultation_id, at, actor, override_justification, assessment) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO approvals (consultation_id, at, actor, override_justification, assessment, actor_role, \
+                 actor_organisation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(id.0)
             .bind(a.at)
             .bind(&a.by)
             .bind(&a.override_justification)
             .bind(assessment)
+            .bind(a.signer.map(|s| s.role.as_str()))
+            .bind(a.signer.and_then(|s| s.organisation).map(|o| o.0))
             .execute(&mut tx)
             .await?;
         }

@@ -1,7 +1,7 @@
 //! Organisations and their services, areas, and bearer tokens.
 
 use crate::db::query;
-use crate::{IssuedToken, NewToken, RegisterSnapshot, Store, StoreError, TokenInfo, token};
+use crate::{IssuedToken, NewToken, RegisterSnapshot, Store, StoreError, TokenInfo, TokenRecord, token};
 use chrono::{DateTime, Utc};
 use consult_core::{
     Actor, Area, AreaCode, AreaHierarchy, DEFAULT_FRAMEWORKS, Organisation, OrganisationId, OrganisationKind, Role,
@@ -48,12 +48,50 @@ impl TryFrom<AreaRow> for Area {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A token's holder, as stored.
 struct TokenRow {
     id: Uuid,
     name: String,
     role: String,
     organisation_id: Option<Uuid>,
+}
+
+/// A token with its organisation's slug and its life.
+#[derive(sqlx::FromRow)]
+struct TokenRecordRow {
+    id: Uuid,
+    name: String,
+    role: String,
+    organisation_id: Option<Uuid>,
+    organisation_slug: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The columns of [`TokenRecordRow`], from `tokens t` and `organisations o`.
+const TOKEN_RECORD_COLUMNS: &str = "t.id, t.name, t.role, t.organisation_id, o.slug AS organisation_slug, t.created_at, \
+     t.expires_at, t.revoked_at, t.last_used_at FROM tokens t LEFT JOIN organisations o ON o.id = t.organisation_id";
+
+impl TryFrom<TokenRecordRow> for TokenRecord {
+    type Error = StoreError;
+
+    fn try_from(r: TokenRecordRow) -> Result<Self, StoreError> {
+        Ok(TokenRecord {
+            info: TokenInfo::try_from(TokenRow {
+                id: r.id,
+                name: r.name,
+                role: r.role,
+                organisation_id: r.organisation_id,
+            })?,
+            organisation_slug: r.organisation_slug,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        })
+    }
 }
 
 impl TryFrom<TokenRow> for TokenInfo {
@@ -258,7 +296,8 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         query(
-            "INSERT INTO tokens (id, name, role, organisation_id, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO tokens (id, name, role, organisation_id, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(info.id)
         .bind(&info.name)
@@ -266,22 +305,82 @@ impl Store {
         .bind(info.organisation.map(|o| o.0))
         .bind(token::hash(&secret))
         .bind(now)
+        .bind(new.expires_at)
         .execute(&mut tx)
         .await?;
-        let detail = json!({ "name": info.name, "role": info.role.as_str(), "organisation": info.organisation });
+        let detail = json!({
+            "name": info.name,
+            "role": info.role.as_str(),
+            "organisation": info.organisation,
+            "expires_at": new.expires_at,
+        });
         tx.audit(actor, now, "token.create", "token", &info.id.to_string(), &detail)
             .await?;
         tx.commit().await?;
-        Ok(IssuedToken { secret, info })
+        Ok(IssuedToken {
+            secret,
+            info,
+            created_at: now,
+            expires_at: new.expires_at,
+        })
     }
 
-    /// The holder of a bearer token, or `None` for an unknown or revoked token.
-    pub async fn authenticate(&self, secret: &str) -> Result<Option<TokenInfo>, StoreError> {
-        let row: Option<TokenRow> =
-            query("SELECT id, name, role, organisation_id FROM tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-                .bind(token::hash(secret))
-                .fetch_optional(self)
-                .await?;
-        row.map(TokenInfo::try_from).transpose()
+    /// Every token, oldest first, revoked and expired ones included: never a secret or a hash.
+    pub async fn list_tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows: Vec<TokenRecordRow> = query(format!("SELECT {TOKEN_RECORD_COLUMNS} ORDER BY t.created_at, t.id"))
+            .fetch_all(self)
+            .await?;
+        rows.into_iter().map(TokenRecord::try_from).collect()
+    }
+
+    /// Revokes a token from `now` on; an unknown id is [`StoreError::NotFound`]. Revoking a
+    /// revoked token changes nothing (and audits nothing). Returns the token as it now stands.
+    pub async fn revoke_token(&self, id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<TokenRecord, StoreError> {
+        let mut tx = self.begin().await?;
+        let row: Option<TokenRecordRow> = query(format!("SELECT {TOKEN_RECORD_COLUMNS} WHERE t.id = $1"))
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!("no token {id}")));
+        };
+        let mut record = TokenRecord::try_from(row)?;
+        if record.revoked_at.is_some() {
+            return Ok(record);
+        }
+        query("UPDATE tokens SET revoked_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+        let detail = json!({ "name": record.info.name, "role": record.info.role.as_str() });
+        tx.audit(actor, now, "token.revoke", "token", &id.to_string(), &detail)
+            .await?;
+        tx.commit().await?;
+        record.revoked_at = Some(now);
+        Ok(record)
+    }
+
+    /// The token with this secret, revoked and expired ones included (the caller decides and
+    /// says why it is refused), or `None` when no token has it. Looked up on every request:
+    /// nothing is cached, so a revocation takes effect at once on every instance.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row: Option<TokenRecordRow> = query(format!("SELECT {TOKEN_RECORD_COLUMNS} WHERE t.token_hash = $1"))
+            .bind(token::hash(secret))
+            .fetch_optional(self)
+            .await?;
+        row.map(TokenRecord::try_from).transpose()
+    }
+
+    /// Records that a token was used at `now`. Not audited: it is usage, not a change anyone
+    /// made (like rebuilding derived data).
+    pub async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        query("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await
     }
 }

@@ -33,6 +33,8 @@ pub struct NewToken {
     pub role: Role,
     /// Organisation (required for officers).
     pub organisation: Option<OrganisationId>,
+    /// When it stops working (`None`: never).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A stored token's holder.
@@ -59,6 +61,24 @@ impl TokenInfo {
     }
 }
 
+/// A stored token as an administrator sees it: its holder and its life, never its secret or
+/// its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Its holder.
+    pub info: TokenInfo,
+    /// The holder's organisation's slug.
+    pub organisation_slug: Option<String>,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working (`None`: never, for tokens issued before expiry existed).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used, to the minute (`None`: never).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 /// A token just made: the secret is shown once.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -66,6 +86,10 @@ pub struct IssuedToken {
     pub secret: String,
     /// Its holder.
     pub info: TokenInfo,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working (`None`: never).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Order of a register listing.

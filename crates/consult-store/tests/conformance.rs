@@ -119,6 +119,7 @@ async fn tokens_are_stored_hashed(store: Store, _url: String) {
                 name: "Alice".into(),
                 role: Role::Officer,
                 organisation: Some(snap.org("tamworth")),
+                expires_at: None,
             },
             &admin(),
             now(),
@@ -127,8 +128,9 @@ async fn tokens_are_stored_hashed(store: Store, _url: String) {
         .unwrap();
     assert!(issued.secret.starts_with("cst_") && issued.secret.len() == 68);
     let found = store.authenticate(&issued.secret).await.unwrap().unwrap();
-    assert_eq!(found, issued.info);
-    assert_eq!(found.actor().organisation, Some(snap.org("tamworth")));
+    assert_eq!(found.info, issued.info);
+    assert_eq!(found.organisation_slug.as_deref(), Some("tamworth"));
+    assert_eq!(found.info.actor().organisation, Some(snap.org("tamworth")));
     assert!(store.authenticate("cst_nope").await.unwrap().is_none());
     let audit = store
         .audit_log(Some(("token", &issued.info.id.to_string())), 10)
@@ -582,6 +584,7 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
         by: "Cora".into(),
         override_justification: changes.last().unwrap().override_justification.clone(),
         assessment: a.clone(),
+        signer: Some(coord.signer()),
     };
     let approved = store
         .record_transition(c.id, 1, &changes, Some(&approval), &coord)

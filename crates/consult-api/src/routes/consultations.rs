@@ -12,26 +12,31 @@ use axum::response::IntoResponse;
 use chrono::{Days, NaiveDate};
 use consult_app::{AuditEntry, ConsultationFilter, Cursor, Order, Page, PageRequest};
 use consult_core::{
-    AreaCode, Consultation, ConsultationId, ConsultationInput, InvolvementLevel, Status, TransitionRequest,
+    Actor, AreaCode, Consultation, ConsultationId, ConsultationInput, InvolvementLevel, Status, TransitionRequest,
     ValidationErrors,
 };
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-pub(crate) async fn views(state: &AppState, cs: Vec<Consultation>) -> Result<Vec<ConsultationView>, ApiError> {
+/// The views `caller` sees (`None`: the public, who see roles, not names, of who changed them).
+pub(crate) async fn views(
+    state: &AppState,
+    caller: Option<&Actor>,
+    cs: Vec<Consultation>,
+) -> Result<Vec<ConsultationView>, ApiError> {
     let today = state.app.today();
     Ok(state
         .app
         .register_entries(cs)
         .await?
         .iter()
-        .map(|e| e.view(today))
+        .map(|e| e.view_for(caller, today))
         .collect())
 }
 
-async fn view(state: &AppState, c: Consultation) -> Result<ConsultationView, ApiError> {
-    Ok(state.app.register_entry(c).await?.view(state.app.today()))
+async fn view(state: &AppState, caller: Option<&Actor>, c: Consultation) -> Result<ConsultationView, ApiError> {
+    Ok(state.app.register_entry(c).await?.view_for(caller, state.app.today()))
 }
 
 /// Register a draft activity. Officers for their own organisation; coordinators for any.
@@ -50,7 +55,7 @@ pub(crate) async fn create_consultation(
     let actor = caller.required()?;
     let c = state.app.create_consultation(&actor, input).await?;
     let location = format!("/api/v1/consultations/{}", c.id);
-    let body = view(&state, c).await?;
+    let body = view(&state, Some(&actor), c).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(body)))
 }
 
@@ -213,15 +218,16 @@ pub(crate) async fn list_consultations(
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
     let (filter, page) = parse_register_query(&state, q, Order::ByRegistration).await?;
     let found = state.app.list_consultations(caller.0.as_ref(), &filter, &page).await?;
-    list_page(&state, found).await
+    list_page(&state, caller.0.as_ref(), found).await
 }
 
 pub(crate) async fn list_page(
     state: &AppState,
+    caller: Option<&Actor>,
     found: Page<Consultation>,
 ) -> Result<Json<ListPage<ConsultationView>>, ApiError> {
     Ok(Json(ListPage {
-        items: views(state, found.items).await?,
+        items: views(state, caller, found.items).await?,
         next_cursor: found.next.map(|c| c.encode()),
     }))
 }
@@ -280,7 +286,8 @@ pub(crate) async fn forward_plan(
         ..Default::default()
     };
     let (filter, page) = parse_register_query(&state, register, Order::ByOpening).await?;
-    list_page(&state, state.app.forward_plan(&filter, &page).await?).await
+    // The forward plan is the public's document: who changed each activity is named by role.
+    list_page(&state, None, state.app.forward_plan(&filter, &page).await?).await
 }
 
 /// One activity. Drafts, submitted and withdrawn activities are visible to their organisation's
@@ -296,7 +303,7 @@ pub(crate) async fn get_consultation(
 ) -> Result<impl IntoResponse, ApiError> {
     let c = state.app.readable_consultation(caller.0.as_ref(), id).await?;
     let etag = format!("\"{}\"", c.version);
-    Ok(([(header::ETAG, etag)], Json(view(&state, c).await?)))
+    Ok(([(header::ETAG, etag)], Json(view(&state, caller.0.as_ref(), c).await?)))
 }
 
 /// Change a draft (JSON merge patch of the consultation body). Owner officers and coordinators.
@@ -317,7 +324,7 @@ pub(crate) async fn patch_consultation(
 ) -> Result<Json<ConsultationView>, ApiError> {
     let actor = caller.required()?;
     let updated = state.app.patch_consultation(&actor, id, patch).await?;
-    Ok(Json(view(&state, updated).await?))
+    Ok(Json(view(&state, Some(&actor), updated).await?))
 }
 
 /// Move an activity through its lifecycle: submit and withdraw (owner officers), approve, reject
@@ -341,7 +348,7 @@ pub(crate) async fn transition(
 ) -> Result<Json<ConsultationView>, ApiError> {
     let actor = caller.required()?;
     let updated = state.app.transition(&actor, id, &request).await?;
-    Ok(Json(view(&state, updated).await?))
+    Ok(Json(view(&state, Some(&actor), updated).await?))
 }
 
 /// An audit-log entry.

@@ -40,11 +40,13 @@ fn feedback_view(state: &AppState, c: &Consultation, feedback: Feedback) -> Feed
 /// Record an activity's feedback: per theme what people said and what was done, or what was not
 /// and why. From opening on, as a draft; with `publish: true` once it has closed, which moves
 /// it to `results_published` and puts the feedback on the public record. Saving again after
-/// publishing corrects it (the publication date stays). Owner officers and coordinators.
+/// publishing corrects it (the publication date stays). Owner officers save drafts;
+/// publishing and correcting published feedback are a coordinator's (an officer gets 403).
 #[utoipa::path(put, path = "/api/v1/consultations/{id}/feedback", tag = "feedback",
     params(("id" = String, Path, description = "consultation id")), request_body = FeedbackInput,
     security(("bearer" = [])),
     responses((status = 200, body = FeedbackView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),

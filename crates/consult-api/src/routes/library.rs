@@ -213,7 +213,7 @@ pub(crate) async fn library(
 ) -> Result<Json<LibraryPage>, ApiError> {
     let found = find(&state, q).await?;
     let chosen: Vec<Consultation> = found.entries.iter().map(|e| e.consultation.clone()).collect();
-    let views = super::consultations::views(&state, chosen).await?;
+    let views = super::consultations::views(&state, None, chosen).await?;
     let items = found
         .entries
         .into_iter()

@@ -2,8 +2,8 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Caller};
-use crate::views::{Items, OrganisationView, TokenView};
+use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::views::{Items, ListPage, OrganisationView, TokenSummary, TokenView};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -12,6 +12,7 @@ use consult_app::TokenRequest;
 use consult_core::{Area, AreaInput, OrganisationInput, Role};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// Register an organisation (a council or partner body). Admins only.
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = OrganisationInput,
@@ -109,11 +110,15 @@ pub(crate) struct TokenInput {
     role: Option<String>,
     /// Organisation slug (required for officers).
     organisation: Option<String>,
+    /// Days until the token expires: 1 to 3650, default 365.
+    #[schema(minimum = 1, maximum = 3650, default = 365)]
+    expires_in_days: Option<i64>,
 }
 
-/// Issue a bearer token. Admins only. The secret is in the response, once.
+/// Issue a bearer token. Admins only. The secret is in the response, once; it expires after
+/// `expires_in_days` (default 365).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = TokenInput, security(("bearer" = [])),
-    responses((status = 201, body = TokenView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = TokenView), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +129,7 @@ pub(crate) async fn create_token(
         name: input.name,
         role: input.role,
         organisation: input.organisation,
+        expires_in_days: input.expires_in_days,
     };
     let (issued, organisation) = state.app.issue_token(&actor, request).await?;
     Ok((
@@ -134,6 +140,41 @@ pub(crate) async fn create_token(
             name: issued.info.name,
             role: issued.info.role,
             organisation: organisation.map(|o| o.to_string()),
+            created_at: issued.created_at,
+            expires_at: issued.expires_at,
         }),
     ))
+}
+
+/// Every token: holder, role, organisation, when issued, last used, expires and revoked.
+/// Admins only. Never a secret or its hash.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", security(("bearer" = [])),
+    responses((status = 200, body = ListPage<TokenSummary>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ListPage<TokenSummary>>, ApiError> {
+    let actor = caller.admin()?;
+    let tokens = state.app.list_tokens(&actor).await?;
+    Ok(Json(ListPage {
+        items: tokens.into_iter().map(TokenSummary::from).collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Revoke a token: from now on it is refused (401) on every instance. Admins only. Revoking a
+/// revoked token changes nothing.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", security(("bearer" = [])),
+    params(("id" = String, Path, description = "token id")),
+    responses((status = 204, description = "revoked"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.admin()?;
+    state.app.revoke_token(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
