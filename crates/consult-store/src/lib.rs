@@ -53,6 +53,7 @@ mod library;
 mod organisations;
 mod residents;
 mod responses;
+mod results;
 pub mod testing;
 mod types;
 
