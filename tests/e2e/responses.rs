@@ -224,6 +224,7 @@ async fn responses_with_monitoring(app: &TestApp) {
         "{page}"
     );
     assert!(page.contains("suppressed"), "the public page is suppressed too");
+    assert!(page.contains("random noise"), "and says how its figures are protected");
 
     // Monitoring answers are never returned one by one.
     let (_, register) = app.get("/api/v1/consultations?limit=500", Some(&app.coordinator)).await;

@@ -71,15 +71,26 @@ fn svg(characteristic: &consult_core::CharacteristicReport) -> String {
     s
 }
 
+/// How the figures are protected, in a sentence: public figures carry noise and hide small
+/// counts (docs/DOMAIN.md, "Disclosure control"); staff see exact counts.
+pub fn protection_note(report: &EqualityReport) -> &'static str {
+    if report.suppressed_view {
+        "To protect respondents, each count carries a little random noise and counts below 5 are hidden."
+    } else {
+        "Exact counts, for staff: do not publish them as they are."
+    }
+}
+
 /// The whole page.
 pub fn page(title: &str, report: &EqualityReport) -> String {
     let mut body = String::new();
     let _ = write!(
         body,
         "<h1>Who responded: {}</h1><p>{} responses. Dark bars: share of respondents who answered; light bars: share of the population. \
-         Counts below 5 are suppressed.</p>",
+         {}</p>",
         escape(title),
-        report.respondents
+        report.respondents,
+        protection_note(report)
     );
     body.push_str(&sections(report, 2));
     document(&format!("Who responded: {title}"), &body)

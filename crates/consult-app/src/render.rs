@@ -140,8 +140,9 @@ pub fn review_body(r: &EngagementReview) -> String {
     }
     let _ = write!(
         b,
-        "</section><section><h2>Who responded</h2><p>{} responses. Dark bars: share of respondents who answered; light bars: share of the population. Counts below 5 are suppressed.</p>",
-        r.equality.respondents
+        "</section><section><h2>Who responded</h2><p>{} responses. Dark bars: share of respondents who answered; light bars: share of the population. {}</p>",
+        r.equality.respondents,
+        crate::chart::protection_note(&r.equality)
     );
     b.push_str(&sections(&r.equality, 3));
     b.push_str("</section>");
