@@ -380,31 +380,16 @@ async fn survey_export_import(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{set}");
     assert_eq!(set["respondents"], 9);
-    let res = app
-        .client
-        .get(format!(
-            "{}/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199&format=csv",
-            app.base
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
-    let text = res.text().await.unwrap();
-    assert!(
-        text.starts_with("characteristic,category,respondents,suppressed"),
-        "{text}"
-    );
-    assert!(text.contains("sex,male,,true"), "public CSV is suppressed: {text}");
-    // The public set covers closed activities only: both are still open, so nobody is counted
-    // (the figures of an open activity would move with every response anyone adds).
-    let (_, public) = app
+    // The public sees a year's figures once they are final: the year over and every activity
+    // that opened in it closed (each closing would otherwise draw new noise for the same people).
+    let (s, p) = app
         .get(
-            "/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199",
+            "/api/v1/equality?organisation=tamworth&year=2026&baseline=E07000199&format=csv",
             None,
         )
         .await;
-    assert_eq!(public["respondents"], 0, "{public}");
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("published once"), "{p}");
     // Public sets are fixed ones: a list of activities (two lists differing by one give that
     // activity's figures by subtraction) needs a coordinator, and a year is required.
     let (s, p) = app
@@ -427,6 +412,77 @@ async fn survey_export_import(app: &TestApp) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["year", "baseline"]);
+}
+
+on_both!(public_year_figures);
+/// A year's public figures once final: every count perturbed, no small count shown, the same
+/// figures on every request, exact ones for coordinators; not before every activity closed.
+async fn public_year_figures(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // Opened in December 2025 (the test's today is 10 January 2026), closed early below.
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Winter gritting", -15, 30), true)
+        .await;
+    let csv = "Sex\nFemale\nFemale\nFemale\nFemale\nFemale\nFemale\nFemale\nMale\nMale\n";
+    let mapping = json!({ "columns": { "sex": "Sex" } });
+    let (s, r) = app
+        .post(
+            &format!("/api/v1/consultations/{id}/responses/import"),
+            Some(&tamworth),
+            json!({ "mapping": mapping, "csv": csv }),
+        )
+        .await;
+    assert_eq!((s, r["imported"].as_u64()), (StatusCode::CREATED, Some(9)), "{r}");
+    let url = "/api/v1/equality?organisation=tamworth&year=2025&baseline=E07000199";
+    assert_eq!(app.get(url, None).await.0, StatusCode::CONFLICT, "not while it is open");
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/consultations/{id}/transitions"),
+            Some(&app.coordinator),
+            json!({ "to": "closed", "reason": "Enough responses" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, public) = app.get(url, None).await;
+    assert_eq!(s, StatusCode::OK, "{public}");
+    assert_eq!(public["respondents"], 9);
+    let sex = public["characteristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["characteristic"] == "sex")
+        .unwrap()
+        .clone();
+    let male = sex["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["category"] == "male")
+        .unwrap();
+    assert!(
+        male["respondents"].is_null() || male["respondents"].as_u64().unwrap() >= 5,
+        "two men are never shown as 2: {male}"
+    );
+    assert_eq!(app.get(url, None).await.1, public, "the same figures on every request");
+    let (_, exact) = app.get(url, Some(&app.coordinator)).await;
+    let male = exact["characteristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["characteristic"] == "sex")
+        .unwrap()["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["category"] == "male")
+        .unwrap()
+        .clone();
+    assert_eq!(male["respondents"], 2, "coordinators see the exact count");
+    // Another 2025 activity still open (opened in December, closes in January): not final.
+    app.register_activity(&tamworth, consultation("tamworth", "Library hours", -12, 30), true)
+        .await;
+    let (s, p) = app.get(url, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
 }
 
 on_both!(seldom_heard_groups);
@@ -493,6 +549,16 @@ async fn seldom_heard_groups(app: &TestApp) {
     assert_eq!(young["trend"], json!([0.4, 0.4, 0.4]));
     assert_eq!(young["outreach_groups"], json!(["children_and_young_people"]));
     assert_eq!(v["partners"], json!(["police"]));
+    // The public sees figures of closed activities only: the three waves are still open.
+    let (s, public) = app
+        .get(
+            "/api/v1/seldom-heard?organisation=tamworth&baseline=E07000199&last=3",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{public}");
+    assert_eq!(public["activities"], json!([]), "{public}");
+    assert_eq!(public["seldom_heard"], json!([]), "{public}");
     let (s, _) = app.get("/api/v1/seldom-heard?last=1", None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -199,8 +199,8 @@ impl App {
         ))
     }
 
-    /// The activities of a fixed public set: published, closed (so their figures are public),
-    /// opened in the set's year.
+    /// The activities of a fixed public set: published, opened in the set's year, all closed;
+    /// a conflict while the set is not final (docs/DOMAIN.md, "Disclosure control").
     pub(crate) async fn public_members(&self, set: &PublicSet) -> AppResult<Vec<Consultation>> {
         let (organisation, service, year) = match set {
             PublicSet::Activity(id) => {
@@ -222,16 +222,34 @@ impl App {
             ..Default::default()
         };
         let today = self.today();
-        Ok(self
+        let members: Vec<Consultation> = self
             .list_all_consultations(None, &filter)
             .await?
             .into_iter()
             .filter(|c| {
                 chrono::Datelike::year(&c.plan.opens_on()) == year
-                    && c.check_public_figures(today).is_ok()
                     && service.is_none_or(|s| c.plan.service() == Some(s))
             })
-            .collect())
+            .collect();
+        // A year's figures are published once, when they are final: the year is over and
+        // every activity that opened in it has closed. Until then each closing would draw new
+        // noise for the same people: more looks, and the noise could be averaged away.
+        let over = chrono::NaiveDate::from_ymd_opt(year, 12, 31).is_some_and(|end| today > end);
+        if let Some(open) = members
+            .iter()
+            .find(|c| c.check_public_figures(today).is_err())
+            .map(|c| c.status_on(today))
+        {
+            return Err(AppError::Conflict(format!(
+                "the {year} figures are published once every activity that opened in {year} has closed; one is still {open}"
+            )));
+        }
+        if !over {
+            return Err(AppError::Conflict(format!(
+                "the {year} figures are published once the year is over"
+            )));
+        }
+        Ok(members)
     }
 
     /// The public report of a fixed set whose members are `members`, against the population of
@@ -286,9 +304,10 @@ impl App {
         public_scheme(scheme)?;
         let fixed = public_set(set)?;
         if let Some(slug) = &set.organisation {
-            self.organisation(slug)
-                .await
-                .map_err(|_| AppError::field("organisation", format!("unknown organisation `{slug}`")))?;
+            self.organisation(slug).await.map_err(|e| match e {
+                AppError::NotFound(_) => AppError::field("organisation", format!("unknown organisation `{slug}`")),
+                other => other,
+            })?;
         }
         let members = self.public_members(&fixed).await?;
         self.public_set_report(&fixed, &members, baseline).await
@@ -323,11 +342,14 @@ impl App {
             order: Order::ByOpening,
             ..Default::default()
         };
+        let today = self.today();
         let all: Vec<Consultation> = self
             .list_all_consultations(caller, &filter)
             .await?
             .into_iter()
             .filter(|c| run.service.as_deref().is_none_or(|s| c.plan.service() == Some(s)))
+            // The public sees figures of closed activities only.
+            .filter(|c| exact || c.check_public_figures(today).is_ok())
             .collect();
         let skip = all.len().saturating_sub(run.last);
         let activities: Vec<Consultation> = all.into_iter().skip(skip).collect();

@@ -77,7 +77,10 @@ impl App {
         let doc = self.store.document(id).await?.ok_or_else(not_found)?;
         self.readable_consultation(caller, doc.consultation_id)
             .await
-            .map_err(|_| not_found())?;
+            .map_err(|e| match e {
+                AppError::NotFound(_) => not_found(),
+                other => other,
+            })?;
         Ok(doc)
     }
 

@@ -2,6 +2,7 @@
 //! responses, feedback and dismissed overlap findings, and the equality of their respondents
 //! against the population of the areas they covered (rules in `consult_core::engagement_review`).
 
+use crate::AppError;
 use chrono::NaiveDate;
 use consult_core::{
     AreaCode, AreaHierarchy, Consultation, EngagementReview, Period, RemarkCounts, ReviewInput, engagement_review,
@@ -160,7 +161,12 @@ impl crate::App {
             None => consult_core::PublicSet::Partnership { year },
         };
         let hierarchy = AreaHierarchy::new(self.store.list_areas().await?);
-        let members = self.public_members(&set).await?;
+        // Until the year's figures are final, the review shows none (no respondents counted).
+        let members = match self.public_members(&set).await {
+            Ok(members) => members,
+            Err(AppError::Conflict(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         let equality = self
             .public_set_report(&set, &members, &baseline_areas(&members, &hierarchy))
             .await?;

@@ -299,7 +299,11 @@ pub fn equality_report(
                     df: c.df,
                     p_value: round(c.p_value),
                 });
-            let gri = (has_baseline && n > 0).then(|| {
+            // Public views withhold the statistics when a cell is hidden: they are computed
+            // over every cell, so they would say more about the hidden ones than "hidden".
+            let any_hidden = hidden.iter().any(|h| *h);
+            let chi = chi.filter(|_| !(suppress && any_hidden));
+            let gri = (has_baseline && n > 0 && !(suppress && any_hidden)).then(|| {
                 let tv: f64 = observed
                     .iter()
                     .zip(&q)

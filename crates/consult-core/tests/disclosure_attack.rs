@@ -136,8 +136,15 @@ fn seen(report: &EqualityReport) -> Seen {
 /// A quantity the attacker wants: a part's count over a group of activities.
 type Target = (BTreeSet<usize>, usize);
 
+/// Part 3 is `answered` (every part but "did not answer").
 fn truth(register: &[Activity], (group, part): &Target) -> u64 {
-    group.iter().map(|i| register[*i].counts[*part]).sum()
+    group
+        .iter()
+        .map(|i| match *part {
+            3 => register[*i].counts[..3].iter().sum(),
+            p => register[*i].counts[p],
+        })
+        .sum()
 }
 
 /// Every derivation the attacker builds from the figures of one key: (how, target, value).
@@ -159,6 +166,8 @@ fn derivations(sets: &[(PublicSet, BTreeSet<usize>)], views: &[Seen]) -> Vec<(St
                     v.answered - o,
                 ));
             }
+            // The answered total itself.
+            out.push((format!("answered {s}"), (members.clone(), 3), v.answered));
             // The respondents (exact) less those who did not answer cannot be known: not
             // answering is not published; the respondents less every other part can.
             let all_others: Option<i64> = (0..3).filter(|p| *p != part).map(|p| v.parts[p]).sum();
@@ -181,6 +190,11 @@ fn derivations(sets: &[(PublicSet, BTreeSet<usize>)], views: &[Seen]) -> Vec<(St
                     }
                 }
                 let answered_rest = v.answered - w.answered;
+                out.push((
+                    format!("difference of answered {s} {i}"),
+                    (rest.clone(), 3),
+                    answered_rest,
+                ));
                 for part in 0..3 {
                     let others: Option<i64> = (0..3)
                         .filter(|p| *p != part)
@@ -247,7 +261,7 @@ proptest! {
                 prop_assert!(
                     values.iter().any(|v| *v != t),
                     "{how}: a small count ({t}) of part {} over activities {:?} is given exactly by every key: {values:?}",
-                    PARTS[target.1],
+                    PARTS.get(target.1).copied().unwrap_or("answered"),
                     target.0
                 );
             }

@@ -39,6 +39,7 @@ pub(crate) struct EqualityQuery {
     params(("id" = String, Path, description = "consultation id"), EqualityQuery),
     responses((status = 200, body = consult_core::EqualityReport),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the public asked before the activity closed"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn equality(
     State(state): State<AppState>,
@@ -101,6 +102,7 @@ pub(crate) struct SetQuery {
 /// disclosure control (docs/DOMAIN.md, "Disclosure control").
 #[utoipa::path(get, path = "/api/v1/equality", tag = "responses", params(SetQuery),
     responses((status = 200, body = consult_core::EqualityReport),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the public asked for a year whose figures are not final"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn equality_set(
     State(state): State<AppState>,

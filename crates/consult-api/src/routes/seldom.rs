@@ -25,7 +25,8 @@ pub(crate) struct SeldomQuery {
     /// GSS codes of the baseline areas, comma separated (required).
     baseline: Option<String>,
     /// Monitoring scheme compared in, `key@version` or `key` (default: the organisation's, else
-    /// the default scheme).
+    /// the default scheme; coordinators only: the public compares closed activities' public
+    /// figures, in the default scheme).
     scheme: Option<String>,
 }
 
