@@ -216,6 +216,8 @@ async fn export_and_import_round_trip(app: &TestApp) {
     let mut hostile = consultation("tamworth", "=HYPERLINK(\"http://evil\")", 2, 30);
     hostile["can_change"] = json!(["Opening hours", "Which sites; and when"]);
     hostile["topics"] = json!(["parks", "open spaces"]);
+    // A value that starts with an apostrophe comes back as typed (the export escapes it too).
+    hostile["summary"] = json!("'=1+1' is text");
     for body in [consultation("tamworth", "Budget 2027", 5, 60), hostile] {
         let (s, b) = app.post("/api/v1/consultations", Some(&tamworth), body).await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
@@ -232,6 +234,7 @@ async fn export_and_import_round_trip(app: &TestApp) {
     ]));
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv.contains("'=HYPERLINK"), "formula cells are neutralised: {csv}");
+    assert!(csv.contains("''=1+1' is text"), "apostrophes are escaped: {csv}");
     let exported_json: Value =
         serde_json::from_str(&ok(&app.cli(&["export", "register", "--format", "json"]))).unwrap();
     assert_eq!(exported_json["items"].as_array().unwrap().len(), 2);
@@ -274,6 +277,16 @@ async fn export_and_import_round_trip(app: &TestApp) {
     assert_eq!(empty.as_array().unwrap().len(), 0, "nothing was imported");
 
     ok(&cli(&target, &["import", "register", csv_path.to_str().unwrap()]));
+    let imported: Value =
+        serde_json::from_str(&ok(&cli(&target, &["export", "register", "--format", "json"]))).unwrap();
+    assert!(
+        imported["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["summary"] == "'=1+1' is text"),
+        "{imported}"
+    );
     let again = dir.path().join("again.csv");
     ok(&cli(
         &target,

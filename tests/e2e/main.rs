@@ -37,6 +37,7 @@ mod errors;
 mod faults;
 mod feedback;
 mod hub;
+mod input;
 mod overlap;
 mod plans;
 mod residents;

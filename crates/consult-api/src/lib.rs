@@ -22,6 +22,7 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 mod openapi;
+mod query;
 pub mod rate;
 mod routes;
 pub mod views;
@@ -124,9 +125,11 @@ impl AppState {
 /// The whole application: API routes, health, OpenAPI document, error fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, _) = openapi::api_router().split_for_parts();
+    let known_queries = std::sync::Arc::new(query::KnownQueries::from_openapi(&openapi::openapi()));
     let x_request_id = HeaderName::from_static("x-request-id");
     let limits = state.limits.clone();
     api.route("/openapi.json", axum::routing::get(openapi::serve_openapi))
+        .route_layer(axum::middleware::from_fn_with_state(known_queries, query::api_layer))
         .merge(hub::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

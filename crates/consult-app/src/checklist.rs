@@ -138,23 +138,21 @@ impl App {
         for (i, (name, starts_on, ends_on)) in request.election_periods.into_iter().enumerate() {
             let f = format!("election_periods[{i}]");
             let date = |e: &mut consult_core::ValidationErrors, field: &str, v: Option<&str>| match v
-                .map(|v| chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d"))
+                .map(consult_core::parse_date)
             {
                 Some(Ok(d)) => Some(d),
-                _ => {
+                Some(Err(m)) => {
+                    e.push(format!("{f}.{field}"), m);
+                    None
+                }
+                None => {
                     e.push(format!("{f}.{field}"), "must be a date in the form YYYY-MM-DD");
                     None
                 }
             };
             let starts = date(&mut e, "starts_on", starts_on.as_deref());
             let ends = date(&mut e, "ends_on", ends_on.as_deref());
-            let name = name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty() && n.chars().count() <= 200);
-            if name.is_none() {
-                e.push(format!("{f}.name"), "is required (at most 200 characters)");
-            }
+            let name = consult_core::text::required_line(&mut e, &format!("{f}.name"), name.as_deref(), 200);
             match (name, starts, ends) {
                 (Some(name), Some(s), Some(end)) if end >= s => periods.push(consult_core::ElectionPeriod {
                     name: name.to_owned(),

@@ -411,20 +411,9 @@ impl App {
                 None
             }
         };
-        let name = input
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or_default()
-            .to_owned();
-        let source = input
-            .source
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .unwrap_or("unstated")
-            .to_owned();
+        let name = consult_core::text::optional_line(&mut e, "name", input.name.as_deref(), 200).unwrap_or_default();
+        let source = consult_core::text::optional_line(&mut e, "source", input.source.as_deref(), 500)
+            .unwrap_or_else(|| "unstated".to_owned());
         if input.counts.is_empty() {
             e.push("counts", "give counts for at least one characteristic");
         }

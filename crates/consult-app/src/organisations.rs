@@ -105,14 +105,7 @@ impl App {
     pub async fn issue_token(&self, actor: &Actor, request: TokenRequest) -> AppResult<(IssuedToken, Option<Slug>)> {
         require_admin(actor)?;
         let mut errors = ValidationErrors::new();
-        let name = request
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty() && n.len() <= 200);
-        if name.is_none() {
-            errors.push("name", "is required (at most 200 characters)");
-        }
+        let name = consult_core::text::required_line(&mut errors, "name", request.name.as_deref(), 200);
         let role = match request.role.as_deref() {
             Some(r) => r.parse::<Role>().map_err(|e| errors.push("role", e)).ok(),
             None => {

@@ -124,7 +124,11 @@ impl App {
         match notes {
             None => e.push("notes", "is required: what the review found and decided"),
             Some(n) if n.chars().count() > 5000 => e.push("notes", "must be at most 5000 characters"),
-            _ => {}
+            Some(n) => {
+                if let Some(problem) = consult_core::text_problem(n) {
+                    e.push("notes", problem);
+                }
+            }
         }
         let (Some(half), Some(notes)) = (half, notes.filter(|_| e.is_empty())) else {
             return Err(AppError::Invalid(e));

@@ -15,13 +15,10 @@ pub fn review_csv(review: &EngagementReview) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// Prefixes a cell a spreadsheet would read as a formula with an apostrophe.
+/// Prefixes a cell a spreadsheet would read as a formula (or one starting with an apostrophe)
+/// with an apostrophe: [`consult_core::spreadsheet::neutralise`].
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
+    consult_core::spreadsheet::neutralise(cell).into_owned()
 }
 
 fn table(out: &mut String, caption: &str, map: &std::collections::BTreeMap<String, u64>) {

@@ -76,8 +76,8 @@ pub(crate) struct OrgChecklistArgs {
 fn parse_period(name: &str, range: &str) -> Result<ElectionPeriod> {
     let bad = || CliError::Input(format!("`{range}` is not a period START..END with dates YYYY-MM-DD"));
     let (s, e) = range.split_once("..").ok_or_else(bad)?;
-    let starts_on = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| bad())?;
-    let ends_on = NaiveDate::parse_from_str(e.trim(), "%Y-%m-%d").map_err(|_| bad())?;
+    let date = |v: &str| consult_core::parse_date(v).map_err(|m| CliError::Input(format!("`{range}`: {m}")));
+    let (starts_on, ends_on) = (date(s)?, date(e)?);
     if ends_on < starts_on {
         return Err(CliError::Input(format!("`{range}` ends before it starts")));
     }

@@ -38,21 +38,13 @@ pub const COLUMNS: &[&str] = &[
 const SLUG_SEP: &str = ";";
 const TEXT_SEP: &str = "\n";
 
-/// A cell a spreadsheet would run as a formula gets a leading apostrophe.
+/// A cell a spreadsheet would run as a formula, or one starting with an apostrophe, gets a
+/// leading apostrophe ([`consult_core::spreadsheet::neutralise`]); import reverses it exactly.
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
+    consult_core::spreadsheet::neutralise(cell).into_owned()
 }
 
-fn restore(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
-        _ => cell,
-    }
-}
+use consult_core::spreadsheet::restore;
 
 /// Writes the register as CSV.
 pub fn write(
@@ -215,7 +207,7 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised_and_restored() {
-        for cell in ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)"] {
+        for cell in ["=HYPERLINK(\"x\")", "+1+1", "-x", "@SUM(A1)", "'already quoted"] {
             let n = neutralise(cell);
             assert!(n.starts_with('\''));
             assert_eq!(restore(&n), cell);

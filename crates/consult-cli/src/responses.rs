@@ -84,17 +84,21 @@ pub(crate) async fn responses(app: &App, cmd: ResponsesCommand, actor: &Actor) -
     c.check_takes_imported_responses(app.today())
         .map_err(|e| CliError::Input(e.0))?;
     let mapping: ColumnMapping = crate::json_file(&mapping)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(&file)
-        .map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    let bytes = std::fs::read(&file).map_err(|e| CliError::Input(format!("cannot read {}: {e}", file.display())))?;
+    if let Some(line) = consult_core::spreadsheet::unclosed_quote(&bytes) {
+        return Err(CliError::Input(format!(
+            "{}: line {line}: a quoted field opens here and never closes (an unbalanced `\"`); nothing imported",
+            file.display()
+        )));
+    }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| CliError::Input(format!("{}: {e}", file.display())))?
         .iter()
         .map(str::to_owned)
         .collect();
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let size = bytes.len() as u64;
     let bar = indicatif::ProgressBar::new(size);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {bytes}/{total_bytes} {eta}") {
         bar.set_style(style);

@@ -306,13 +306,7 @@ pub struct RegisterContext<'a> {
 
 fn parse_date(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<NaiveDate> {
     let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-    match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) if v.len() == 10 => Some(d),
-        _ => {
-            errors.push(field, format!("`{v}` is not a date in the form YYYY-MM-DD"));
-            None
-        }
-    }
+    crate::date::parse_date(v).map_err(|m| errors.push(field, m)).ok()
 }
 
 fn required_date(errors: &mut ValidationErrors, field: &str, value: Option<&str>) -> Option<NaiveDate> {

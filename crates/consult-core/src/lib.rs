@@ -35,6 +35,7 @@ mod audience;
 mod catalogue;
 mod consultation;
 mod continuum;
+mod date;
 mod disclosure;
 mod equality;
 mod error;
@@ -51,7 +52,8 @@ mod principles;
 mod remarks;
 mod residents;
 mod review;
-mod text;
+pub mod spreadsheet;
+pub mod text;
 
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};
@@ -61,6 +63,7 @@ pub use consultation::{
     NamedRegister, RegisterContext,
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
+pub use date::{FIRST_DATE, LAST_DATE, check_date, parse_date, valid_year};
 pub use disclosure::{DisclosureKey, NoiseSettings, PublicSet, noise, perturb, public_report};
 pub use equality::{
     BaselineCounts, CategoryLine, CharacteristicReport, ChiSquare, EqualityReport, Flag, ReportSettings, SeldomHeard,
@@ -106,7 +109,8 @@ pub use review::{
     engagement_review, review_rows,
 };
 
-/// Re-exported so embedders name the same date and time types.
 pub use chrono;
+/// Re-exported so embedders name the same date and time types.
+pub use text::{has_visible, is_invisible, line_problem, text_problem};
 /// Re-exported so embedders name the same identifier type.
 pub use uuid;

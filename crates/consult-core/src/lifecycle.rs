@@ -398,11 +398,17 @@ pub fn plan_transition(
     if reason.is_some_and(|r| r.chars().count() > 2000) {
         errors.push("reason", "must be at most 2000 characters");
     }
+    if let Some(problem) = reason.and_then(crate::text::text_problem) {
+        errors.push("reason", problem);
+    }
     let justification = request
         .override_justification
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
+    if let Some(problem) = justification.and_then(crate::text::text_problem) {
+        errors.push("override_justification", problem);
+    }
     let Some(to) = to else {
         return Err(TransitionError::Invalid(errors));
     };

@@ -48,6 +48,48 @@ fn not_found() -> Result<Response, ApiError> {
     Ok(res)
 }
 
+/// The page for an address whose query string the page refuses.
+#[derive(Template)]
+#[template(path = "bad_address.html")]
+struct BadAddressPage {
+    text: &'static Text,
+    detail: String,
+    path: String,
+}
+
+/// The hub's check of query strings ([`crate::query`]): a parameter a page does not know, or a
+/// value with control characters, is a 400 page naming it, with a link to the page without its
+/// query, never silently ignored (an anonymous page with made-up parameters would bypass the
+/// public cache).
+async fn query_layer(
+    matched: Option<axum::extract::MatchedPath>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = matched.as_ref().map_or("", axum::extract::MatchedPath::as_str);
+    let known = crate::query::HUB_QUERIES
+        .iter()
+        .find(|(page, _)| *page == route)
+        .map_or(&[][..], |(_, names)| *names);
+    match crate::query::check(req.uri(), known, None) {
+        Ok(()) => next.run(req).await,
+        Err(refusal) => {
+            let page = BadAddressPage {
+                text: &ENGLISH,
+                detail: refusal.message(),
+                path: req.uri().path().to_owned(),
+            };
+            match crate::hub::page(&page) {
+                Ok(mut res) => {
+                    *res.status_mut() = StatusCode::BAD_REQUEST;
+                    res
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+    }
+}
+
 /// The activity at an address, when the public may see it.
 async fn public_activity(state: &AppState, id: &str) -> Result<Option<Consultation>, ApiError> {
     let Ok(cid) = id.parse::<ConsultationId>() else {
@@ -121,5 +163,6 @@ pub fn router() -> Router<AppState> {
             get(residents::manage_form).post(residents::manage_submit),
         )
         .route("/hub.css", get(stylesheet))
+        .route_layer(axum::middleware::from_fn(query_layer))
         .layer(axum::middleware::from_fn(security_headers))
 }

@@ -99,9 +99,7 @@ pub(crate) struct RegisterQuery {
 
 fn parse_date_param(errors: &mut ValidationErrors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
     let v = v.map(str::trim).filter(|v| !v.is_empty())?;
-    NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| errors.push(field, format!("`{v}` is not a date in the form YYYY-MM-DD")))
-        .ok()
+    consult_core::parse_date(v).map_err(|m| errors.push(field, m)).ok()
 }
 
 pub(crate) async fn parse_register_query(

@@ -123,6 +123,12 @@ pub(crate) async fn import(
     c.check_takes_imported_responses(state.app.today())
         .map_err(|e| ApiError::Conflict(e.0))?;
     let text = input.csv.ok_or_else(|| ApiError::field("csv", "is required"))?;
+    if let Some(line) = consult_core::spreadsheet::unclosed_quote(text.as_bytes()) {
+        return Err(ApiError::field(
+            "csv",
+            format!("line {line}: a quoted field opens here and never closes (an unbalanced `\"`); nothing imported"),
+        ));
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()

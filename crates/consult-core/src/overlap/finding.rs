@@ -87,6 +87,9 @@ impl Dismissal {
                 format!("is required (at most {} characters)", Self::REASON_MAX),
             ));
         }
+        if let Some(problem) = crate::text::text_problem(reason) {
+            return Err(ValidationErrors::single("reason", problem));
+        }
         Ok(Self {
             other,
             reason: reason.to_owned(),
