@@ -103,6 +103,7 @@ impl TestApp {
         // Tests write a lot from one address: the per-client limit has its own test.
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
             public_cache: std::time::Duration::ZERO,
             ..consult_api::Limits::default()
         };
@@ -203,7 +204,11 @@ impl TestApp {
     /// Starts a second server on the same database (a second instance behind a load balancer);
     /// returns its base URL. It stops when the test process ends.
     pub async fn second_instance(&self) -> String {
-        self.instance_with(consult_api::Limits::default()).await
+        self.instance_with(consult_api::Limits {
+            anonymous_reads_per_minute: 0,
+            ..consult_api::Limits::default()
+        })
+        .await
     }
 
     /// Starts another server on the same database with these limits (and no public cache:
@@ -223,6 +228,7 @@ impl TestApp {
         let day = self.today.checked_add_days(chrono::Days::new(days)).unwrap();
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
             public_cache: std::time::Duration::ZERO,
             ..consult_api::Limits::default()
         };
@@ -235,6 +241,7 @@ impl TestApp {
     pub async fn cached_instance(&self, ttl: std::time::Duration) -> String {
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
             public_cache: ttl,
             ..consult_api::Limits::default()
         };
@@ -243,6 +250,17 @@ impl TestApp {
     }
 
     async fn instance(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> String {
+        self.instance_at(limits, now).await.0
+    }
+
+    /// Starts another server on the same database with exactly these limits; returns its base
+    /// URL and its state (to look at its public cache).
+    pub async fn instance_with_state(&self, limits: consult_api::Limits) -> (String, AppState) {
+        self.instance_at(limits, self.today.and_hms_opt(9, 30, 0).unwrap().and_utc())
+            .await
+    }
+
+    async fn instance_at(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> (String, AppState) {
         let store = match &self.schema {
             Some((url, schema)) => {
                 let options = sqlx::postgres::PgConnectOptions::from_str(url)
@@ -259,8 +277,8 @@ impl TestApp {
         let state = AppState::new(store).with_clock(FixedClock(now)).with_limits(limits);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(consult_api::serve(listener, state, std::future::pending()));
-        base
+        tokio::spawn(consult_api::serve(listener, state.clone(), std::future::pending()));
+        (base, state)
     }
 
     /// Registers an activity and, if asked, has a coordinator submit and approve it (with an
@@ -398,7 +416,12 @@ impl ServerProcess {
         use std::io::BufRead;
         let mut child = Command::new(binary())
             .args(["--database", database_url, "serve", "--bind", "127.0.0.1:0"])
-            .args(["--anonymous-writes-per-minute", "0"])
+            .args([
+                "--anonymous-writes-per-minute",
+                "0",
+                "--anonymous-reads-per-minute",
+                "0",
+            ])
             .env_remove("CONSULT_DATABASE_URL")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

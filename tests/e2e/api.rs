@@ -232,17 +232,18 @@ async fn roles_and_organisation_scoping(app: &TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
     let id = create(app, &tamworth, consultation("tamworth", "Parks", 1, 30)).await;
     let path = format!("/api/v1/consultations/{id}");
+    // Another organisation's draft is not theirs to see: not found, as if it did not exist.
     assert_eq!(
         app.patch(&path, Some(&police), json!({ "title": "Hijacked" })).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         move_to(app, &police, &id, "submitted", None).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         move_to(app, &police, &id, "withdrawn", Some("no")).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
     // An officer cannot move their own activity to another organisation.
     let (s, _) = app

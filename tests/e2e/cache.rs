@@ -115,3 +115,52 @@ async fn personal_data_is_never_cached(app: &TestApp) {
         assert!(!res.text().await.unwrap().contains("ann@example.org"));
     }
 }
+
+on_both!(a_refill_runs_once_per_key);
+async fn a_refill_runs_once_per_key(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    app.register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let (base, state) = app
+        .instance_with_state(consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
+            public_cache: Duration::from_secs(60),
+            ..consult_api::Limits::default()
+        })
+        .await;
+    // Each computation waits a while first: every request below arrives while the first one's
+    // refill is under way.
+    state.public_cache.pause_refills(Duration::from_millis(1500));
+    let url = format!("{base}/api/v1/consultations?status=open");
+    let requests = (0..12).map(|_| {
+        let (client, url) = (app.client.clone(), url.clone());
+        tokio::spawn(async move {
+            let res = client.get(url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        })
+    });
+    let answers: Vec<(StatusCode, String)> = futures_join(requests).await;
+    assert!(answers.iter().all(|(s, b)| *s == StatusCode::OK && *b == answers[0].1));
+    assert_eq!(state.public_cache.computed(), 1, "one refill for twelve readers");
+    // Another key is its own refill; a page that may not be shared (a form with the reader's own
+    // token) is computed for each reader, waiting or not.
+    let form = format!("{base}/register-interests");
+    let forms = (0..3).map(|_| {
+        let (client, url) = (app.client.clone(), form.clone());
+        tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() })
+    });
+    let forms: Vec<String> = futures_join(forms).await;
+    assert!(forms[0] != forms[1] && forms[1] != forms[2]);
+    assert_eq!(state.public_cache.computed(), 4);
+}
+
+/// Waits for every spawned task, in order.
+async fn futures_join<T>(tasks: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let tasks: Vec<_> = tasks.collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}

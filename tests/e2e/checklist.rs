@@ -47,9 +47,10 @@ async fn approval_gate_fix_and_override(app: &TestApp) {
         (Some(false), Some(false))
     );
     assert_eq!(app.get(&path("/assessment"), None).await.0, StatusCode::UNAUTHORIZED);
+    // Another organisation's draft: not found for its officers.
     assert_eq!(
         app.get(&path("/assessment"), Some(&police)).await.0,
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
 
     // Submitted, then refused with the failing blocking checks.

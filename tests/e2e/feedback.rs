@@ -368,6 +368,11 @@ async fn annual_review_of_the_demo_data(app: &TestApp) {
         .send()
         .await
         .unwrap();
+    // The API's HTML pages have the hub's security headers; its JSON needs none.
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["referrer-policy"], "strict-origin-when-cross-origin");
     let page = res.text().await.unwrap();
     assert!(
         page.contains("<h1>Consultation and engagement: annual review 2025</h1>")
@@ -377,6 +382,25 @@ async fn annual_review_of_the_demo_data(app: &TestApp) {
     );
 
     // The quarterly update for a ward or division: the same review for a quarter.
+    let res = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/quarterly?year=2026&quarter=1&area=E07000199&format=html",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let res = app
+        .send(reqwest::Method::GET, "/api/v1/reports/annual?year=2025", None, None)
+        .await;
+    assert!(!res.headers().contains_key("content-security-policy"));
     let (s, q1) = app
         .get("/api/v1/reports/quarterly?year=2026&quarter=1&area=E07000199", None)
         .await;

@@ -174,7 +174,19 @@ async fn post_form(app: &TestApp, path: &str, cookie: Option<&str>, fields: &[(&
 /// The value of a hidden input.
 fn hidden(html: &str, name: &str) -> String {
     let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
-    html[at..at + 32].to_owned()
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+/// The value a `Set-Cookie` header sets.
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
 }
 
 on_both!(hub_respond_form);
@@ -204,7 +216,13 @@ async fn hub_respond_form(app: &TestApp) {
         "{cookie}"
     );
     let token = hidden(&form, "csrf");
-    assert!(cookie.starts_with(&format!("consult_csrf={token};")), "{cookie}");
+    assert!(
+        cookie.starts_with("consult_csrf=") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+    // The form repeats a keyed hash of the cookie's value, not the value itself.
+    let value = cookie_value(cookie);
+    assert!(token.len() == 64 && !token.contains(&value), "{token} {cookie}");
     let key = hidden(&form, "key");
     assert!(form.contains("<label for=\"comments\">") && form.contains("name=\"m.sex\""));
     assert!(
@@ -219,7 +237,7 @@ async fn hub_respond_form(app: &TestApp) {
     let (s, _) = post_form(
         app,
         &path,
-        Some(&token),
+        Some(&value),
         &[("csrf", "0".repeat(32).as_str()), ("comments", "x")],
     )
     .await;
@@ -230,7 +248,7 @@ async fn hub_respond_form(app: &TestApp) {
     let (s, body) = post_form(
         app,
         &path,
-        Some(&token),
+        Some(&value),
         &[("csrf", &token), ("key", &key), ("comments", "  ")],
     )
     .await;
@@ -251,7 +269,7 @@ async fn hub_respond_form(app: &TestApp) {
         ("comments", "More <b>benches</b> & shade"),
         ("m.sex", "martian"),
     ];
-    let (s, body) = post_form(app, &path, Some(&token), &fields).await;
+    let (s, body) = post_form(app, &path, Some(&value), &fields).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body.contains("href=\"#m-sex-1\"") && body.contains("id=\"m-sex-error\""),
@@ -272,10 +290,10 @@ async fn hub_respond_form(app: &TestApp) {
         ("m.age_band", "prefer_not_to_say"),
         ("m.ethnic_group", ""),
     ];
-    let (s, first) = post_form(app, &path, Some(&token), &fields).await;
+    let (s, first) = post_form(app, &path, Some(&value), &fields).await;
     assert_eq!(s, StatusCode::OK, "{first}");
     assert!(first.contains("Response received"), "{first}");
-    let (_, again) = post_form(app, &path, Some(&token), &fields).await;
+    let (_, again) = post_form(app, &path, Some(&value), &fields).await;
     let reference = |html: &str| {
         html.split("<strong>")
             .nth(1)
@@ -303,7 +321,7 @@ async fn hub_respond_form(app: &TestApp) {
         body.contains("not taking responses") && !body.contains("<form"),
         "{body}"
     );
-    let (s, _) = post_form(app, &path, Some(&token), &[("csrf", &token), ("comments", "Early")]).await;
+    let (s, _) = post_form(app, &path, Some(&value), &[("csrf", &token), ("comments", "Early")]).await;
     assert_eq!(s, StatusCode::CONFLICT);
 }
 
@@ -319,7 +337,7 @@ async fn hub_register_and_manage(app: &TestApp) {
     let (s, h, form) = page(app, &app.base, "/register-interests").await;
     assert_eq!(s, StatusCode::OK);
     let token = hidden(&form, "csrf");
-    assert!(h["set-cookie"].to_str().unwrap().contains(&token));
+    let value = cookie_value(h["set-cookie"].to_str().unwrap());
     let area = form
         .split("name=\"areas\" value=\"")
         .nth(1)
@@ -334,7 +352,7 @@ async fn hub_register_and_manage(app: &TestApp) {
     let (s, body) = post_form(
         app,
         "/register-interests",
-        Some(&token),
+        Some(&value),
         &[("csrf", &token), ("topics", "parks")],
     )
     .await;
@@ -361,18 +379,18 @@ async fn hub_register_and_manage(app: &TestApp) {
         ("channels", "email"),
         ("consent", "yes"),
     ];
-    let (s, done) = post_form(app, "/register-interests", Some(&token), &fields).await;
+    let (s, done) = post_form(app, "/register-interests", Some(&value), &fields).await;
     assert_eq!(s, StatusCode::CREATED, "{done}");
     let (reference, key) = (by_id(&done, "reference"), by_id(&done, "key"));
 
     // See what is held, with the reference and key posted; a wrong key shows nothing.
     let manage = |action: &'static str, key: String| {
-        let (reference, token) = (reference.clone(), token.clone());
+        let (reference, token, value) = (reference.clone(), token.clone(), value.clone());
         async move {
             post_form(
                 app,
                 "/my-registration",
-                Some(&token),
+                Some(&value),
                 &[
                     ("csrf", &token),
                     ("reference", &reference),
@@ -398,7 +416,7 @@ async fn hub_register_and_manage(app: &TestApp) {
     let res = app
         .client
         .post(format!("{}/my-registration", app.base))
-        .header("cookie", format!("consult_csrf={token}"))
+        .header("cookie", format!("consult_csrf={value}"))
         .form(&[
             ("csrf", token.as_str()),
             ("reference", &reference),
@@ -449,6 +467,7 @@ async fn hub_remark_form(app: &TestApp) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(h["cache-control"], "no-store");
     let token = hidden(&form, "csrf");
+    let value = cookie_value(h["set-cookie"].to_str().unwrap());
     assert!(form.contains("name=\"kind\" value=\"complaint\"") && form.contains("<label for=\"contact\">"));
 
     // A forged post stores nothing.
@@ -466,7 +485,7 @@ async fn hub_remark_form(app: &TestApp) {
     let (s, body) = post_form(
         app,
         &path,
-        Some(&token),
+        Some(&value),
         &[("csrf", &token), ("body", " "), ("contact", "ann@example.org")],
     )
     .await;
@@ -487,7 +506,7 @@ async fn hub_remark_form(app: &TestApp) {
     let (s, body) = post_form(
         app,
         &path,
-        Some(&token),
+        Some(&value),
         &[
             ("csrf", &token),
             ("kind", "complaint"),
@@ -507,4 +526,64 @@ async fn hub_remark_form(app: &TestApp) {
     assert_eq!(stored[0]["contact"], "ann@example.org");
     let (_, _, public) = page(app, &app.base, &format!("/activities/{open}")).await;
     assert!(!public.contains("ann@example.org"));
+}
+
+on_both!(hub_anti_forgery_cookie);
+async fn hub_anti_forgery_cookie(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let path = format!("/activities/{open}/respond");
+    let post = |base: String, cookie: String, token: String| {
+        let path = path.clone();
+        async move {
+            app.client
+                .post(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .form(&[("csrf", token.as_str()), ("comments", "Planted")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // A cookie planted by a sibling domain, whose value the planter chose, with that value as
+    // the token: refused, since the token is a keyed hash of the cookie, not the cookie.
+    let planted = "ab".repeat(16);
+    let s = post(app.base.clone(), format!("consult_csrf={planted}"), planted.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Over HTTPS the cookie is `__Host-` and `Secure`; the plain name is not read there.
+    let https = app
+        .instance_with(consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            public_url: Some("https://consult.example.gov.uk".into()),
+            ..consult_api::Limits::default()
+        })
+        .await;
+    let (s, h, form) = page(app, &https, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    let cookie = h["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("__Host-consult_csrf=")
+            && cookie.contains("; Secure")
+            && cookie.contains("Path=/")
+            && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let (value, token) = (cookie_value(cookie), hidden(&form, "csrf"));
+    let s = post(https.clone(), format!("consult_csrf={value}"), token.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the plain cookie does not count over HTTPS");
+    // The token is the same on every instance (the secret is in the database): a form shown by
+    // one instance posts to another.
+    let other = app
+        .instance_with(consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            public_url: Some("https://consult.example.gov.uk".into()),
+            ..consult_api::Limits::default()
+        })
+        .await;
+    let s = post(other, format!("__Host-consult_csrf={value}"), token).await;
+    assert_eq!(s, StatusCode::OK);
 }

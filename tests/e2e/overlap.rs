@@ -138,8 +138,9 @@ async fn overlaps_across_the_partnership(app: &TestApp) {
         (s, p["errors"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
     );
+    // Another organisation's draft: not found for its officers.
     let (s, _) = app.put(&path, Some(&police), json!({ "reason": "not mine" })).await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let reason = "Agreed with the county: a joint leaflet, separate questions on district services";
     let (s, after) = app.put(&path, Some(&tamworth), json!({ "reason": reason })).await;
     assert_eq!(s, StatusCode::OK, "{after}");

@@ -218,6 +218,14 @@ async fn responses_with_monitoring(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.headers()["content-type"], "text/html; charset=utf-8");
+    // An HTML page of the API has the hub's security headers.
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(res.headers()["referrer-policy"], "strict-origin-when-cross-origin");
     let page = res.text().await.unwrap();
     assert!(
         page.contains("<svg role=\"img\"") && page.contains("Who responded: Library hours"),
@@ -776,4 +784,182 @@ async fn own_monitoring_schemes(app: &TestApp) {
     assert_eq!(asked["key"], "census2021");
     let out = app.cli(&["scheme", "adopt", "tamworth", "nowhere"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+on_both!(anonymous_reads_are_rate_limited);
+async fn anonymous_reads_are_rate_limited(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let base = app
+        .instance_with(consult_api::Limits {
+            anonymous_reads_per_minute: 3,
+            ..consult_api::Limits::default()
+        })
+        .await;
+    let get = |path: &str, token: Option<&str>| {
+        let mut req = app.client.get(format!("{base}{path}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    // The API and the hub count together.
+    for path in ["/api/v1/consultations", "/register", "/api/v1/continuum"] {
+        assert_eq!(get(path, None).await.unwrap().status(), StatusCode::OK, "{path}");
+    }
+    let res = get("/api/v1/consultations", None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let (_, problem) = consult_tests::into_json(res).await;
+    assert_eq!(problem["type"], "/problems/too-many-requests");
+    // Staff are not limited this way, nor is the health check.
+    for _ in 0..5 {
+        assert_eq!(
+            get("/api/v1/consultations", Some(&tamworth)).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(get("/healthz", None).await.unwrap().status(), StatusCode::OK);
+    // 0: no limit.
+    let open = app
+        .instance_with(consult_api::Limits {
+            anonymous_reads_per_minute: 0,
+            ..consult_api::Limits::default()
+        })
+        .await;
+    for _ in 0..10 {
+        let res = app.client.get(format!("{open}/api/v1/continuum")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+}
+
+/// Posts an anonymous response through `base` with an `X-Forwarded-For` header.
+async fn forwarded(app: &TestApp, base: &str, id: &str, forwarded_for: &str) -> StatusCode {
+    app.client
+        .post(format!("{base}/api/v1/consultations/{id}/responses"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "comments": "Via the proxy" }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+on_both!(clients_behind_proxies_and_ipv6_networks);
+async fn clients_behind_proxies_and_ipv6_networks(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let proxied = |trusted: &[&str]| {
+        let trusted_proxies = trusted.iter().map(|c| c.parse().unwrap()).collect();
+        app.instance_with(consult_api::Limits {
+            anonymous_writes_per_minute: 1,
+            trust_forwarded_for: true,
+            trusted_proxies,
+            ..consult_api::Limits::default()
+        })
+    };
+    // The left-most address is the client's own claim: changing it buys no new allowance. The
+    // client is the right-most address not of a trusted proxy.
+    let base = proxied(&["127.0.0.1/32", "10.0.0.0/8"]).await;
+    assert_eq!(
+        forwarded(app, &base, &id, "198.51.100.1, 203.0.113.5, 10.0.0.1").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        forwarded(app, &base, &id, "198.51.100.2, 203.0.113.5, 10.0.0.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        forwarded(app, &base, &id, "203.0.113.5").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        forwarded(app, &base, &id, "203.0.113.6, 10.0.0.1").await,
+        StatusCode::CREATED
+    );
+    // IPv6 clients count per /64: another address of the same network is the same client.
+    assert_eq!(forwarded(app, &base, &id, "2001:db8:1:2::1").await, StatusCode::CREATED);
+    assert_eq!(
+        forwarded(app, &base, &id, "2001:db8:1:2:abcd::9").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(forwarded(app, &base, &id, "2001:db8:1:3::1").await, StatusCode::CREATED);
+    // A peer that is not a trusted proxy: its header is not read at all.
+    let untrusted = proxied(&["10.0.0.0/8"]).await;
+    assert_eq!(
+        forwarded(app, &untrusted, &id, "203.0.113.7").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        forwarded(app, &untrusted, &id, "203.0.113.8").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+on_both!(idempotency_keys_are_bound_to_caller_and_body);
+async fn idempotency_keys_are_bound_to_caller_and_body(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 30), true)
+        .await;
+    let body = json!({ "comments": "Open on Sundays", "monitoring": { "sex": "female", "age_band": "25-34" } });
+    let (s, first, _) = respond(app, &id, None, Some("k-1"), body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    // A true retry: the same caller, key and body (answers in another order are the same body).
+    let same = json!({ "monitoring": { "age_band": "25-34", "sex": "female" }, "comments": "Open on Sundays" });
+    let (s, again, replayed) = respond(app, &id, None, Some("k-1"), same).await;
+    assert_eq!((s, replayed, &again["id"]), (StatusCode::OK, true, &first["id"]));
+    // Another body under the same key: refused, naming the header, and no id told.
+    let (s, problem, _) = respond(app, &id, None, Some("k-1"), json!({ "comments": "Something else" })).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+    assert!(!problem.to_string().contains(first["id"].as_str().unwrap()));
+    // Another caller with the same key and body: refused too.
+    let (s, problem, _) = respond(app, &id, Some(&tamworth), Some("k-1"), body.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+    // A staff token's key is its own: a retry with it replays, another token's use is refused.
+    let (s, staff, _) = respond(
+        app,
+        &id,
+        Some(&tamworth),
+        Some("k-2"),
+        json!({ "comments": "Paper", "channel": "paper" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{staff}");
+    let (s, _, replayed) = respond(
+        app,
+        &id,
+        Some(&tamworth),
+        Some("k-2"),
+        json!({ "comments": "Paper", "channel": "paper" }),
+    )
+    .await;
+    assert_eq!((s, replayed), (StatusCode::OK, true));
+    let (s, _, _) = respond(
+        app,
+        &id,
+        Some(&police),
+        Some("k-2"),
+        json!({ "comments": "Paper", "channel": "paper" }),
+    )
+    .await;
+    assert!(
+        s == StatusCode::UNPROCESSABLE_ENTITY || s == StatusCode::FORBIDDEN,
+        "{s}"
+    );
+    let (s, _, _) = respond(
+        app,
+        &id,
+        Some(&app.coordinator),
+        Some("k-2"),
+        json!({ "comments": "Paper", "channel": "paper" }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
+    assert_eq!(c["response_count"], 2);
 }

@@ -131,7 +131,12 @@ fn api_conformance() -> Result<(), String> {
     let database = format!("sqlite://{}", dir.join("consult.db").display());
     let mut server = Command::new(&consult)
         .args(["--database", &database, "serve", "--demo", "--bind", "127.0.0.1:0"])
-        .args(["--anonymous-writes-per-minute", "0"])
+        .args([
+            "--anonymous-writes-per-minute",
+            "0",
+            "--anonymous-reads-per-minute",
+            "0",
+        ])
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())

@@ -9,6 +9,11 @@
 //! [`MAX_ENTRY_BYTES`]. A successful write through this instance empties the cache, so
 //! a writer reads their own change at once; another instance's reader sees it within the
 //! lifetime of an entry. The cache is bounded by [`MAX_TOTAL_BYTES`].
+//!
+//! A refill happens once per key however many readers ask for it (single flight): the first
+//! reader of a missing or stale key computes the answer; readers of the same key meanwhile wait
+//! for it and are answered with it. If it cannot be shared (not a 200, `no-store`...) or the
+//! first reader gives up (its client went away), each waiting reader computes its own.
 
 use crate::AppState;
 use axum::body::{Body, Bytes, HttpBody as _};
@@ -17,8 +22,10 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// Largest response body kept.
 pub const MAX_ENTRY_BYTES: u64 = 1024 * 1024;
@@ -33,10 +40,54 @@ struct Entry {
     body: Bytes,
 }
 
+/// What the readers waiting on a refill are told: `None` while it runs, then the entry, or
+/// `Some(None)` when the answer is not to be shared.
+type Refill = watch::Receiver<Option<Option<Entry>>>;
+
 /// The cached responses of one server instance.
 #[derive(Debug, Default)]
 pub struct PublicCache {
     entries: RwLock<(HashMap<String, Entry>, usize)>,
+    /// Refills under way, by key.
+    refilling: Mutex<HashMap<String, Refill>>,
+    /// Answers computed for anonymous reads (misses), for tests and metrics.
+    computed: AtomicU64,
+    /// A pause before every computation, in milliseconds (tests of the single flight).
+    pause_ms: AtomicU64,
+}
+
+/// The reader computing a key's refill: takes it off the list of refills under way when done,
+/// or when dropped half-way (its client went away), so the next reader is not kept waiting.
+struct Leader<'a> {
+    cache: &'a PublicCache,
+    key: String,
+    tx: watch::Sender<Option<Option<Entry>>>,
+}
+
+impl Leader<'_> {
+    fn finish(self, entry: Option<Entry>) {
+        // Waiting readers may all have gone: nobody to tell is fine.
+        let _ = self.tx.send(Some(entry));
+    }
+}
+
+impl Drop for Leader<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut refilling) = self.cache.refilling.lock() {
+            if refilling
+                .get(&self.key)
+                .is_some_and(|rx| rx.same_channel(&self.tx.subscribe()))
+            {
+                refilling.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Either the reader who computes a key's answer, or one who waits for it.
+enum Turn<'a> {
+    Lead(Leader<'a>),
+    Wait(Refill),
 }
 
 impl PublicCache {
@@ -62,6 +113,42 @@ impl PublicCache {
                 *bytes -= old.body.len();
             }
         }
+    }
+
+    /// Whose turn it is to refill `key`.
+    fn turn(&self, key: &str) -> Turn<'_> {
+        let Ok(mut refilling) = self.refilling.lock() else {
+            // A poisoned list: everyone computes, as without single flight.
+            let (tx, _) = watch::channel(None);
+            return Turn::Lead(Leader {
+                cache: self,
+                key: key.to_owned(),
+                tx,
+            });
+        };
+        if let Some(rx) = refilling.get(key) {
+            return Turn::Wait(rx.clone());
+        }
+        let (tx, rx) = watch::channel(None);
+        refilling.insert(key.to_owned(), rx);
+        Turn::Lead(Leader {
+            cache: self,
+            key: key.to_owned(),
+            tx,
+        })
+    }
+
+    /// How many answers to anonymous reads were computed rather than taken from the cache (or
+    /// from another reader's refill).
+    pub fn computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    /// Pauses every computation of an anonymous read by `pause` first: for tests, to have many
+    /// readers arrive while one refill runs.
+    pub fn pause_refills(&self, pause: Duration) {
+        self.pause_ms
+            .store(u64::try_from(pause.as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// Forgets everything (after a write through this instance).
@@ -124,12 +211,56 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return res;
     }
     let key = req.uri().to_string();
-    if let Some(hit) = state.public_cache.get(&key, ttl) {
-        return (hit.headers, hit.body).into_response();
+    let cache = Arc::clone(&state.public_cache);
+    loop {
+        if let Some(hit) = cache.get(&key, ttl) {
+            return hit.into_response();
+        }
+        match cache.turn(&key) {
+            Turn::Lead(leader) => {
+                // Another refill may have finished between the look-up and taking the turn.
+                if let Some(hit) = cache.get(&key, ttl) {
+                    leader.finish(Some(hit.clone()));
+                    return hit.into_response();
+                }
+                let (res, entry) = compute(&cache, req, next).await;
+                if let Some(entry) = &entry {
+                    cache.put(key, entry.clone());
+                }
+                leader.finish(entry);
+                return res;
+            }
+            Turn::Wait(mut rx) => match rx.wait_for(Option::is_some).await.map(|v| v.clone()) {
+                Ok(Some(Some(entry))) => return entry.into_response(),
+                // Not to be shared: this reader's own answer.
+                Ok(_) => {
+                    let (res, _) = compute(&cache, req, next).await;
+                    return res;
+                }
+                // The leader gave up: take the turn again.
+                Err(_) => continue,
+            },
+        }
+    }
+}
+
+impl IntoResponse for Entry {
+    fn into_response(self) -> Response {
+        (self.headers, self.body).into_response()
+    }
+}
+
+/// Runs the handler for an anonymous read: its response, and the entry to keep when it may be
+/// shared.
+async fn compute(cache: &PublicCache, req: Request, next: Next) -> (Response, Option<Entry>) {
+    cache.computed.fetch_add(1, Ordering::Relaxed);
+    let pause = cache.pause_ms.load(Ordering::Relaxed);
+    if pause > 0 {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
     let res = next.run(req).await;
     if !shareable(&res) {
-        return res;
+        return (res, None);
     }
     let (parts, body) = res.into_parts();
     match axum::body::to_bytes(body, MAX_ENTRY_BYTES as usize).await {
@@ -138,16 +269,16 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             headers.remove(header::CONTENT_LENGTH);
             headers.remove(header::DATE);
             headers.remove("x-request-id");
-            state.public_cache.put(
-                key,
-                Entry {
-                    at: Instant::now(),
-                    headers,
-                    body: bytes.clone(),
-                },
-            );
-            Response::from_parts(parts, Body::from(bytes))
+            let entry = Entry {
+                at: Instant::now(),
+                headers,
+                body: bytes.clone(),
+            };
+            (Response::from_parts(parts, Body::from(bytes)), Some(entry))
         }
-        Err(e) => crate::error::ApiError::Internal(format!("reading a response to cache: {e}")).into_response(),
+        Err(e) => (
+            crate::error::ApiError::Internal(format!("reading a response to cache: {e}")).into_response(),
+            None,
+        ),
     }
 }

@@ -55,11 +55,21 @@ pub struct Limits {
     /// Longest a client may take to send a request's head (method, path, headers) before the
     /// connection is closed.
     pub header_read_timeout: Duration,
-    /// Anonymous writes (responses, registrations) allowed per client address per minute
-    /// (0: no limit).
+    /// Anonymous writes (responses, registrations) allowed per client per minute (0: no limit;
+    /// a client is an IPv4 address or an IPv6 /64, see [`rate::client_key`]).
     pub anonymous_writes_per_minute: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
+    /// Anonymous reads (`GET`s without a bearer token, cached or not) allowed per client per
+    /// minute (0: no limit).
+    pub anonymous_reads_per_minute: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it),
+    /// as [`extract::client_address`] reads it.
     pub trust_forwarded_for: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (empty: loopback and the private
+    /// ranges, [`extract::DEFAULT_TRUSTED_PROXIES`]).
+    pub trusted_proxies: Vec<extract::Cidr>,
+    /// The address the public reaches this server at (`--public-url`). When it is `https://`,
+    /// the hub's anti-forgery cookie is `__Host-` prefixed and `Secure`.
+    pub public_url: Option<String>,
     /// How long an anonymous read is answered from this instance's cache (zero: never); see
     /// [`cache`].
     pub public_cache: Duration,
@@ -73,7 +83,10 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             anonymous_writes_per_minute: 30,
+            anonymous_reads_per_minute: 600,
             trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
+            public_url: None,
             public_cache: Duration::from_secs(1),
         }
     }
@@ -88,6 +101,8 @@ pub struct AppState {
     pub limits: Limits,
     /// The per-client limit on anonymous writes.
     pub rate: Arc<rate::RateLimiter>,
+    /// The per-client limit on anonymous reads.
+    pub read_rate: Arc<rate::RateLimiter>,
     /// Anonymous reads answered recently, for `limits.public_cache`.
     pub public_cache: Arc<cache::PublicCache>,
 }
@@ -104,6 +119,7 @@ impl AppState {
             app,
             limits: Limits::default(),
             rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_writes_per_minute)),
+            read_rate: Arc::new(rate::RateLimiter::new(Limits::default().anonymous_reads_per_minute)),
             public_cache: Arc::new(cache::PublicCache::new()),
         }
     }
@@ -111,6 +127,7 @@ impl AppState {
     /// The same state with other limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.rate = Arc::new(rate::RateLimiter::new(limits.anonymous_writes_per_minute));
+        self.read_rate = Arc::new(rate::RateLimiter::new(limits.anonymous_reads_per_minute));
         self.limits = limits;
         self
     }
@@ -134,6 +151,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate::reads))
+        // The API's HTML pages (reports with `format=html`) get the hub's headers.
+        .layer(axum::middleware::from_fn(hub::html_security_headers))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {

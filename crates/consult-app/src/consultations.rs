@@ -62,14 +62,15 @@ impl App {
         if readable { Ok(c) } else { Err(not_found()) }
     }
 
-    /// An activity `actor` may change: not found, or forbidden when their organisation does
-    /// not own it.
+    /// An activity `actor` may change: not found when unknown or when `actor` may not even read
+    /// it (another organisation's draft does not leak by a 403), forbidden when they may read
+    /// it but their organisation does not own it.
     pub async fn writable_consultation(&self, actor: &Actor, id: ConsultationId) -> AppResult<Consultation> {
-        let c = self
-            .store
-            .get_consultation(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no consultation {id}")))?;
+        let not_found = || AppError::NotFound(format!("no consultation {id}"));
+        let c = self.store.get_consultation(id).await?.ok_or_else(not_found)?;
+        if !actor.may_read(c.organisation_id, c.status_on(self.today())) {
+            return Err(not_found());
+        }
         if !actor.may_write(c.organisation_id) {
             return Err(AppError::Forbidden(
                 "officers can only change their own organisation's activities".into(),

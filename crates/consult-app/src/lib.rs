@@ -40,6 +40,7 @@ mod organisations;
 pub mod overlap;
 mod plans;
 pub mod render;
+mod requests;
 mod residents;
 mod responses;
 mod review;
@@ -54,7 +55,7 @@ pub use error::{AppError, AppResult};
 pub use library::{DocumentContent, LibraryEntry, LibraryPage};
 pub use organisations::{TOKEN_DAYS, TOKEN_DAYS_RANGE, TokenRequest};
 pub use residents::Registration;
-pub use responses::Stored;
+pub use responses::{Idempotency, Stored};
 pub use review::ReviewScope;
 // The store's request and result types that use cases take and return.
 pub use consult_store::{
@@ -81,6 +82,8 @@ pub struct App {
     residents: Option<Arc<audience::ResidentCache>>,
     /// The deployment's key for the noise of public equality figures, read once.
     disclosure: Arc<tokio::sync::OnceCell<consult_core::DisclosureKey>>,
+    /// The deployment's request secret (anti-forgery tokens, idempotency bindings), read once.
+    request: Arc<tokio::sync::OnceCell<requests::RequestKey>>,
 }
 
 /// How many records the caches hold after [`App::warm`].
@@ -103,6 +106,7 @@ impl App {
             overlap: Arc::new(overlap::OverlapCache::new(OverlapConfig::default())),
             residents: Some(Arc::new(audience::ResidentCache::new())),
             disclosure: Arc::new(tokio::sync::OnceCell::new()),
+            request: Arc::new(tokio::sync::OnceCell::new()),
         }
     }
 
@@ -128,8 +132,10 @@ impl App {
         self
     }
 
-    /// Builds (or catches up) the caches, so the first request does not pay for them.
+    /// Builds (or catches up) the caches and reads the request secret (made in the database
+    /// on first use), so the first request does not pay for them.
     pub async fn warm(&self) -> AppResult<Warmed> {
+        self.request_key().await?;
         let activities = self.overlap.sync(&self.store).await?;
         let residents = match &self.residents {
             Some(cache) => cache.sync(&self.store).await?,

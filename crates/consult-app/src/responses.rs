@@ -32,16 +32,28 @@ pub(crate) fn default_scheme() -> AppResult<&'static MonitoringScheme> {
         .map_err(|e| AppError::Internal(format!("monitoring scheme: {e}")))
 }
 
+/// An idempotency key as sent, and who sent it.
+#[derive(Debug, Clone, Copy)]
+pub struct Idempotency<'a> {
+    /// The key (`Idempotency-Key`; the hub's hidden key is prefixed `hub:`).
+    pub key: &'a str,
+    /// Who sent it, as the adapter knows them: a token (`token:` and its hash) or the public at
+    /// a client address (`public:` and the address, an IPv6 client by its /64).
+    pub caller: &'a str,
+}
+
 impl App {
     /// Stores a response to an open activity, from the public or entered by one of its
-    /// organisation's officers. With an idempotency key a retry stores nothing and returns the
-    /// first response's id.
+    /// organisation's officers. With an idempotency key a retry (the same key, caller and
+    /// response) stores nothing and returns the first response's id; the same key from another
+    /// caller or with another response is invalid (`Idempotency-Key`), and tells nothing of
+    /// the response stored under it.
     pub async fn respond(
         &self,
         caller: Option<&Actor>,
         id: ConsultationId,
         input: ResponseInput,
-        idempotency_key: Option<&str>,
+        idempotency: Option<Idempotency<'_>>,
     ) -> AppResult<Stored> {
         let c = self.readable_consultation(caller, id).await?;
         let officer = caller.filter(|a| a.may_write(c.organisation_id));
@@ -49,6 +61,15 @@ impl App {
             return Err(AppError::NotFound(format!("no consultation {id}")));
         }
         c.check_takes_responses(self.today())?;
+        let binding = match idempotency {
+            Some(i) => {
+                // `ResponseInput` serialises the same way every time (fields in order, answers
+                // in a sorted map): equal bodies, equal bytes.
+                let body = serde_json::to_vec(&input).map_err(|e| AppError::Internal(format!("response body: {e}")))?;
+                Some(self.idempotency_binding(i.caller, &body).await?)
+            }
+            None => None,
+        };
         let scheme = self.store.organisation_scheme(c.organisation_id).await?;
         let response = Response::parse(
             Uuid::now_v7(),
@@ -58,7 +79,20 @@ impl App {
             officer.map(|a| a.name.as_str()),
             self.now(),
         )?;
-        let (id, new) = self.store.insert_response(&response, idempotency_key).await?;
+        let key = idempotency
+            .zip(binding.as_deref())
+            .map(|(i, binding)| consult_store::IdempotencyKey { key: i.key, binding });
+        let (id, new) = match self.store.insert_response(&response, key).await? {
+            consult_store::Stored::New(id) => (id, true),
+            consult_store::Stored::Replayed(id) => (id, false),
+            consult_store::Stored::KeyReused => {
+                return Err(AppError::Invalid(ValidationErrors::single(
+                    "Idempotency-Key",
+                    "this key was already used for another response (another body or another caller); \
+                     send a new key for a new response",
+                )));
+            }
+        };
         Ok(Stored { id, new, response })
     }
 

@@ -16,16 +16,44 @@ pub(crate) struct ServeArgs {
     /// Load example data if the database is empty.
     #[arg(long)]
     demo: bool,
-    /// Behind a reverse proxy: take client addresses from X-Forwarded-For.
+    /// Behind a reverse proxy: take client addresses from X-Forwarded-For (the right-most
+    /// address that is not a trusted proxy, when the connection comes from a trusted proxy).
     #[arg(long, env = "CONSULT_TRUST_PROXY")]
     trust_proxy: bool,
-    /// Anonymous writes allowed per client address per minute (0: no limit).
+    /// A trusted reverse proxy, as an address or a network in CIDR notation (repeatable;
+    /// implies --trust-proxy). Without any, loopback and the private ranges are trusted.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "CONSULT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<consult_api::extract::Cidr>,
+    /// Anonymous writes allowed per client per minute (0: no limit). A client is an IPv4
+    /// address or an IPv6 /64.
     #[arg(long, env = "CONSULT_ANONYMOUS_WRITES_PER_MINUTE", default_value_t = 30)]
     anonymous_writes_per_minute: u32,
+    /// Anonymous reads allowed per client per minute, cached or not (0: no limit).
+    #[arg(long, env = "CONSULT_ANONYMOUS_READS_PER_MINUTE", default_value_t = 600)]
+    anonymous_reads_per_minute: u32,
+    /// The address the public reaches the server at, e.g. https://consult.example.gov.uk.
+    /// When it is https://, the hub's anti-forgery cookie is `__Host-` prefixed and `Secure`.
+    #[arg(long, env = "CONSULT_PUBLIC_URL", value_parser = public_url)]
+    public_url: Option<String>,
     /// Milliseconds an anonymous read (the public register, forward plan, library, hub pages)
     /// is answered from this instance's cache (0: never). Writes through the instance empty it.
     #[arg(long, env = "CONSULT_PUBLIC_CACHE_MS", default_value_t = 1000)]
     public_cache_ms: u64,
+}
+
+/// `--public-url`: an http:// or https:// address.
+fn public_url(s: &str) -> std::result::Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    if (lower.starts_with("https://") || lower.starts_with("http://")) && !s.contains(char::is_whitespace) {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err("the public URL starts with https:// (or http:// for local use)".into())
+    }
 }
 
 /// Arguments of `consult copy`.
@@ -53,8 +81,11 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let limits = consult_api::Limits {
-        trust_forwarded_for: args.trust_proxy,
+        trust_forwarded_for: args.trust_proxy || !args.trusted_proxies.is_empty(),
+        trusted_proxies: args.trusted_proxies.clone(),
         anonymous_writes_per_minute: args.anonymous_writes_per_minute,
+        anonymous_reads_per_minute: args.anonymous_reads_per_minute,
+        public_url: args.public_url.clone(),
         public_cache: std::time::Duration::from_millis(args.public_cache_ms),
         ..consult_api::Limits::default()
     };

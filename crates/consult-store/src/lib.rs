@@ -61,6 +61,7 @@ pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
 pub use residents::{AudienceChanges, ContactRecord};
+pub use responses::{IdempotencyKey, Stored};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;

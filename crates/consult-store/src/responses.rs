@@ -31,18 +31,39 @@ struct AnswerCountRow {
     n: i64,
 }
 
+/// An idempotency key and what it is bound to.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKey<'a> {
+    /// The key the client sent.
+    pub key: &'a str,
+    /// Who sent it and what they sent, as a keyed hash: the same for a true retry only.
+    pub binding: &'a str,
+}
+
+/// What [`Store::insert_response`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored, with this id.
+    New(Uuid),
+    /// A retry of a stored response (the same key, caller and body): nothing stored.
+    Replayed(Uuid),
+    /// The key was already used by another caller or with another body: nothing stored.
+    KeyReused,
+}
+
 impl Tx {
     /// Writes one response and its monitoring answers.
-    async fn write_response(&mut self, r: &Response, key: Option<&str>) -> Result<(), StoreError> {
+    async fn write_response(&mut self, r: &Response, key: Option<IdempotencyKey<'_>>) -> Result<(), StoreError> {
         query(
-            "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, idempotency_binding, \
+             received_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(r.id)
         .bind(r.consultation_id.0)
         .bind(r.channel.as_str())
         .bind(&r.comments)
-        .bind(key)
+        .bind(key.map(|k| k.key))
+        .bind(key.map(|k| k.binding))
         .bind(r.received_at)
         .bind(&r.recorded_by)
         .execute(&mut *self)
@@ -68,39 +89,45 @@ impl Store {
 
     /// Stores a response in one transaction with its monitoring answers. With an idempotency key,
     /// a retry stores nothing and returns the first one's id; the flag says whether it is new.
+    /// The key is bound to `binding` (who sent it and what they sent, as a keyed hash): a key
+    /// already stored with another binding is [`Stored::KeyReused`], and its response's id is
+    /// not told.
     pub async fn insert_response(
         &self,
         response: &Response,
-        idempotency_key: Option<&str>,
-    ) -> Result<(Uuid, bool), StoreError> {
-        let first = self.insert_response_once(response, idempotency_key).await;
+        idempotency: Option<IdempotencyKey<'_>>,
+    ) -> Result<Stored, StoreError> {
+        let first = self.insert_response_once(response, idempotency).await;
         match first {
             // Two retries raced: the other one stored it.
-            Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                self.insert_response_once(response, idempotency_key).await
+            Err(StoreError::Conflict(_)) if idempotency.is_some() => {
+                self.insert_response_once(response, idempotency).await
             }
             other => other,
         }
     }
 
     /// Stores a response unless one with the same idempotency key was stored for this
-    /// activity; returns the stored response's id and whether it was new.
-    async fn insert_response_once(&self, r: &Response, key: Option<&str>) -> Result<(Uuid, bool), StoreError> {
+    /// activity.
+    async fn insert_response_once(&self, r: &Response, key: Option<IdempotencyKey<'_>>) -> Result<Stored, StoreError> {
         let mut tx = self.begin().await?;
         if let Some(key) = key {
-            let existing: Option<(Uuid,)> =
-                query("SELECT id FROM responses WHERE consultation_id = $1 AND idempotency_key = $2")
-                    .bind(r.consultation_id.0)
-                    .bind(key)
-                    .fetch_optional(&mut tx)
-                    .await?;
-            if let Some((id,)) = existing {
-                return Ok((id, false));
+            let existing: Option<(Uuid, Option<String>)> = query(
+                "SELECT id, idempotency_binding FROM responses WHERE consultation_id = $1 AND idempotency_key = $2",
+            )
+            .bind(r.consultation_id.0)
+            .bind(key.key)
+            .fetch_optional(&mut tx)
+            .await?;
+            match existing {
+                Some((id, Some(binding))) if binding == key.binding => return Ok(Stored::Replayed(id)),
+                Some(_) => return Ok(Stored::KeyReused),
+                None => {}
             }
         }
         tx.write_response(r, key).await?;
         tx.commit().await?;
-        Ok((r.id, true))
+        Ok(Stored::New(r.id))
     }
 
     /// Stores many responses (an import) in one transaction: all or none.

@@ -11,8 +11,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use consult_core::Consultation;
 
-/// The cookie that carries a form's anti-forgery token (double submit: the form repeats it).
+/// The cookie that holds a browser's anti-forgery value, over plain HTTP (local use).
 const CSRF_COOKIE: &str = "consult_csrf";
+
+/// The same cookie over HTTPS: `__Host-` prefixed, so a browser takes it only from this very
+/// host, sent over HTTPS, for the whole site (no sibling domain can set it).
+const CSRF_COOKIE_HOST: &str = "__Host-consult_csrf";
 
 /// A new random token (128 bits, hex).
 pub(super) fn random_token() -> Result<String, ApiError> {
@@ -21,41 +25,62 @@ pub(super) fn random_token() -> Result<String, ApiError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The anti-forgery token the browser already holds, if any.
-fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
+/// True when the public reaches the server over HTTPS (`--public-url https://...`).
+fn over_https(state: &AppState) -> bool {
+    state
+        .limits
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")))
+}
+
+/// The anti-forgery cookie's name for this deployment.
+fn csrf_cookie_name(state: &AppState) -> &'static str {
+    if over_https(state) {
+        CSRF_COOKIE_HOST
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+/// The anti-forgery value the browser already holds, if any.
+fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let name = csrf_cookie_name(state);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, v)| *k == CSRF_COOKIE && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .find(|(k, v)| *k == name && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(|(_, v)| v.to_owned())
 }
 
-/// The token for a form being shown: the browser's own, or a new one with the cookie that sets
-/// it (`SameSite=Strict`, so another site's page cannot send it back).
-pub(super) fn csrf_for_form(headers: &HeaderMap) -> Result<(String, Option<HeaderValue>), ApiError> {
-    if let Some(token) = csrf_cookie(headers) {
-        return Ok((token, None));
+/// The token for a form being shown and, when the browser had no cookie, the cookie that sets
+/// one (`HttpOnly`, `SameSite=Strict`, so another site's page cannot send it back; `__Host-`
+/// and `Secure` over HTTPS). The token is not the cookie's value but a keyed hash of it
+/// ([`consult_app::App::form_token`]): a cookie planted by a sibling domain, whose value the
+/// planter knows, does not give them the token.
+pub(super) async fn csrf_for_form(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(String, Option<HeaderValue>), ApiError> {
+    if let Some(value) = csrf_cookie(state, headers) {
+        return Ok((state.app.form_token(&value).await?, None));
     }
-    let token = random_token()?;
-    let cookie = HeaderValue::from_str(&format!("{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"))
+    let value = random_token()?;
+    let secure = if over_https(state) { "; Secure" } else { "" };
+    let name = csrf_cookie_name(state);
+    let cookie = HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}"))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((token, Some(cookie)))
+    Ok((state.app.form_token(&value).await?, Some(cookie)))
 }
 
 /// True when a posted form carries the token of the browser's cookie (compared in constant time).
-fn csrf_valid(headers: &HeaderMap, posted: Option<&str>) -> bool {
-    match (csrf_cookie(headers), posted) {
-        (Some(cookie), Some(posted)) if cookie.len() == posted.len() => {
-            cookie
-                .bytes()
-                .zip(posted.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-        }
-        _ => false,
+async fn csrf_valid(state: &AppState, headers: &HeaderMap, posted: Option<&str>) -> Result<bool, ApiError> {
+    match (csrf_cookie(state, headers), posted) {
+        (Some(cookie), Some(posted)) => Ok(state.app.form_token_valid(&cookie, posted).await?),
+        _ => Ok(false),
     }
 }
 
@@ -103,7 +128,7 @@ impl Posted {
 /// The refusal of a post before it is read, if any: without the anti-forgery token of the
 /// browser's cookie (403), or, for anonymous writes (`client` given), over the per-client limit
 /// (429). Either is a page saying nothing was saved, linking `back`.
-pub(super) fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     headers: &HeaderMap,
     posted: &Posted,
@@ -111,7 +136,7 @@ pub(super) fn refuse(
     back: String,
 ) -> Result<Option<Response>, ApiError> {
     let t = &ENGLISH;
-    if !csrf_valid(headers, posted.raw("csrf")) {
+    if !csrf_valid(state, headers, posted.raw("csrf")).await? {
         let page = message(
             StatusCode::FORBIDDEN,
             t.form_expired_title,
@@ -152,7 +177,7 @@ pub(super) async fn activity_post(
     };
     let posted = Posted(fields);
     let back = format!("/activities/{}", c.id);
-    if let Some(refusal) = refuse(state, headers, &posted, Some(client), back.clone())? {
+    if let Some(refusal) = refuse(state, headers, &posted, Some(client), back.clone()).await? {
         return Ok(Err(refusal));
     }
     Ok(Ok((c, posted, back)))

@@ -120,7 +120,27 @@ async fn stylesheet() -> impl IntoResponse {
 /// framing, no referrer beyond the origin.
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    secure(res.headers_mut());
+    res
+}
+
+/// The hub's security headers on any HTML page of the server (the API's reports with
+/// `format=html` too); other responses are left as they are.
+pub async fn html_security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if html {
+        secure(res.headers_mut());
+    }
+    res
+}
+
+/// Sets the hub's security headers.
+fn secure(h: &mut axum::http::HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -133,7 +153,6 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    res
 }
 
 /// The hub's routes.

@@ -136,7 +136,7 @@ async fn interests_page(
 
 /// The form to register interests, areas, groups and contact preferences, with consent.
 pub(super) async fn interests_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let form = interests_page(&state, &consult_core::ResidentInput::default(), Vec::new(), csrf).await?;
     form_page(&form, StatusCode::OK, cookie)
 }
@@ -161,7 +161,7 @@ pub(super) async fn interests_submit(
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
     let posted = Posted(fields);
-    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), "/register-interests".into())? {
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), "/register-interests".into()).await? {
         return Ok(refusal);
     }
     let one = |name: &str| posted.one(name).map(str::to_owned);
@@ -199,7 +199,7 @@ pub(super) async fn interests_submit(
                     errors.push((anchor, x.message.clone()));
                 }
             }
-            let (csrf, cookie) = csrf_for_form(&headers)?;
+            let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
             let form = interests_page(&state, &input, errors, csrf).await?;
             form_page(&form, StatusCode::UNPROCESSABLE_ENTITY, cookie)
         }
@@ -246,8 +246,8 @@ fn manage_actions() -> [(&'static str, &'static str); 3] {
 }
 
 /// The form to reach one's registration with its reference and key.
-pub(super) async fn manage_form(headers: HeaderMap) -> Result<Response, ApiError> {
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+pub(super) async fn manage_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let form = ManagePage {
         text: &ENGLISH,
         errors: Vec::new(),
@@ -271,7 +271,7 @@ pub(super) async fn manage_submit(
     let t = &ENGLISH;
     let posted = Posted(fields);
     // Reading one's own registration is not an anonymous write: no per-client limit.
-    if let Some(refusal) = refuse(&state, &headers, &posted, None, "/my-registration".into())? {
+    if let Some(refusal) = refuse(&state, &headers, &posted, None, "/my-registration".into()).await? {
         return Ok(refusal);
     }
     let one = |name: &str| posted.one(name).unwrap_or_default().to_owned();
@@ -284,7 +284,7 @@ pub(super) async fn manage_submit(
         },
         _ => None,
     };
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let Some(mut resident) = found else {
         let form = ManagePage {
             text: t,

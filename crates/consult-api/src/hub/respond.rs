@@ -86,7 +86,7 @@ pub(super) async fn respond_form(
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let open = c.status_on(state.app.today()) == Status::Open;
     let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let form = RespondPage {
@@ -140,7 +140,11 @@ pub(super) async fn respond_submit(
             channel: None,
         };
         let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
-        match state.app.respond(None, c.id, input, hub_key.as_deref()).await {
+        let who = crate::extract::Caller::identity(&headers, client);
+        let idempotency = hub_key
+            .as_deref()
+            .map(|key| consult_app::Idempotency { key, caller: &who });
+        match state.app.respond(None, c.id, input, idempotency).await {
             Ok(stored) => {
                 return message(
                     StatusCode::OK,
@@ -169,7 +173,7 @@ pub(super) async fn respond_submit(
             Err(other) => return Err(other.into()),
         }
     }
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let form = RespondPage {
         text: t,
         id: c.id.to_string(),
@@ -235,7 +239,7 @@ pub(super) async fn remark_form(
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     form_page(&RemarkPage::new(&c, csrf), StatusCode::OK, cookie)
 }
 
@@ -281,7 +285,7 @@ pub(super) async fn remark_submit(
             .collect(),
         Err(other) => return Err(other.into()),
     };
-    let (csrf, cookie) = csrf_for_form(&headers)?;
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let keep = |name: &str| posted.raw(name).unwrap_or_default().to_owned();
     let form = RemarkPage {
         errors,

@@ -26,7 +26,8 @@ pub(crate) struct Receipt {
 /// Respond to an open activity: comments and optional monitoring answers. Anyone, online;
 /// officers of the owner organisation (and coordinators) also enter paper, email, event and phone
 /// responses. An `Idempotency-Key` header makes a retry store the response once (the retry gets
-/// 200 and the first response's id).
+/// 200 and the first response's id); the key is bound to its caller and body, so the same key
+/// from another caller or with another body is a 422 naming `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/responses", tag = "responses",
     params(("id" = String, Path, description = "consultation id"),
         ("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
@@ -59,7 +60,9 @@ pub(crate) async fn respond(
                 .to_owned(),
         ),
     };
-    let stored = state.app.respond(caller.0.as_ref(), id, input, key.as_deref()).await?;
+    let who = Caller::identity(&headers, client);
+    let idempotency = key.as_deref().map(|key| consult_app::Idempotency { key, caller: &who });
+    let stored = state.app.respond(caller.0.as_ref(), id, input, idempotency).await?;
     let receipt = Receipt {
         id: stored.id.to_string(),
         consultation_id: id.to_string(),
