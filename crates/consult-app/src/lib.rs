@@ -47,7 +47,7 @@ pub mod views;
 
 pub use checklist::{ChecklistRequest, assess_plan};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use consult_store::ContactRecord;
+pub use consult_store::{ContactRecord, Verified};
 pub use consultations::{ImportedActivity, RegisterEntry};
 pub use equality::{ActivitySet, BaselineRequest, RecentRun, SeldomHeardReport};
 pub use error::{AppError, AppResult};
@@ -81,7 +81,12 @@ pub struct App {
     residents: Option<Arc<audience::ResidentCache>>,
     /// The deployment's key for the noise of public equality figures, read once.
     disclosure: Arc<tokio::sync::OnceCell<consult_core::DisclosureKey>>,
+    /// Days an unverified registration waits for its code before it is deleted.
+    unverified_days: u32,
 }
+
+/// Days an unverified registration waits for its code before it is deleted, unless configured.
+pub const DEFAULT_UNVERIFIED_DAYS: u32 = 7;
 
 /// How many records the caches hold after [`App::warm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +108,7 @@ impl App {
             overlap: Arc::new(overlap::OverlapCache::new(OverlapConfig::default())),
             residents: Some(Arc::new(audience::ResidentCache::new())),
             disclosure: Arc::new(tokio::sync::OnceCell::new()),
+            unverified_days: DEFAULT_UNVERIFIED_DAYS,
         }
     }
 
@@ -120,6 +126,19 @@ impl App {
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// The same application keeping unverified registrations `days` days (at least one) before
+    /// they are deleted (default [`DEFAULT_UNVERIFIED_DAYS`]); a code older than that no longer
+    /// verifies.
+    pub fn with_unverified_days(mut self, days: u32) -> Self {
+        self.unverified_days = days.max(1);
+        self
+    }
+
+    /// Days an unverified registration waits for its code before it is deleted.
+    pub fn unverified_days(&self) -> u32 {
+        self.unverified_days
     }
 
     /// The same application with other overlap thresholds and weights.

@@ -59,7 +59,7 @@ mod types;
 pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
-pub use residents::{AudienceChanges, ContactRecord};
+pub use residents::{AudienceChanges, ContactRecord, Verified};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
