@@ -570,6 +570,23 @@ async fn residents_are_verified_one_person_one_record(app: &TestApp) {
     assert_eq!((p["invited"].as_u64(), people(&p)), (Some(1), 1), "{p}");
     let counts = app.store.counts().await.unwrap();
     assert_eq!(counts.iter().find(|(n, _)| n == "residents").unwrap().1, 1);
+
+    // One code posted twice at once (a double click, two instances): verified once, kept.
+    let (cat, cat_token) = register_pending(app, &app.base, ann("cat@example.org", json!(["parks"]))).await;
+    let code = code_for(app, &cat).await;
+    let other = app.second_instance().await;
+    let (a, b) = tokio::join!(verify(app, &app.base, &code), verify(app, &other, &code));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY],
+        "{a:?} {b:?}"
+    );
+    let (s, record) = as_resident(app, Method::GET, &format!("/api/v1/residents/{cat}"), Some(&cat_token)).await;
+    assert_eq!(s, StatusCode::OK, "{record}");
+    assert!(record["verified_at"].is_string(), "{record}");
+    assert_eq!(people(&plan().await), 2);
 }
 
 on_both!(verification_is_rate_limited_like_anonymous_writes);

@@ -238,8 +238,7 @@ fn browser_tests() -> Result<(), String> {
             .is_ok_and(|o| o.status.success())
     };
     if !Path::new(&chromium).exists() || !have("node") || !have("npm") || !have("sqlite3") {
-        let missing =
-            format!("Chromium ({chromium}), Node.js with npm, and sqlite3 are needed for the browser tests");
+        let missing = format!("Chromium ({chromium}), Node.js with npm, and sqlite3 are needed for the browser tests");
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             return Err(format!("{missing}; .ci/run installs them"));
         }

@@ -385,6 +385,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Verified>, StoreError> {
         let mut tx = self.begin().await?;
+        // The counter's row lock first: the pending record and the holders read below cannot
+        // change before this commits (two verifications of one code: the second finds nothing).
+        // A wrong code rolls back, so the counter does not move.
+        let change = tx.next_resident_change().await?;
         let pending: Option<PendingRow> = query(
             "SELECT id, email, phone, postal_address, channels, consent_at, token_hash FROM residents \
              WHERE verification_hash = $1 AND verified_at IS NULL AND pending_since > $2",
@@ -394,8 +398,6 @@ impl Store {
         .fetch_optional(&mut tx)
         .await?;
         let Some(p) = pending else { return Ok(None) };
-        // The counter's row lock first: holders read below cannot change before this commits.
-        let change = tx.next_resident_change().await?;
         let holders: Vec<(Uuid,)> = query(
             "SELECT id FROM residents WHERE verified_at IS NOT NULL AND (email_key = $1 OR phone_key = $2) ORDER BY id",
         )
