@@ -1,6 +1,7 @@
 // The public hub in headless Chromium, as a resident uses it: from the home page to an activity
-// and its response form (an error, then success), registering interests and unsubscribing,
-// keyboard-only submission, a hostile title shown as text, and an axe-core audit of every page
+// and its response form (an error, then success), registering interests, confirming with the
+// code (a wrong one, then the one waiting in the database) and unsubscribing, keyboard-only
+// submission, a hostile title shown as text, and an axe-core audit of every page
 // type with no serious or critical violation. Screenshots of each page are kept as artefacts in
 // target/browser-artefacts (never committed).
 //
@@ -38,6 +39,14 @@ let hostileId;
 /** Runs the `consult` binary against the test database and returns what it printed. */
 function consult(...args) {
   return execFileSync(BIN, args, { env, encoding: 'utf8' }).trim();
+}
+
+/** The verification code waiting in the store for the newest pending registration (the
+ * delivery of codes is not this test's: it reads the code where it waits, as the e2e tests do). */
+function pendingCode() {
+  return execFileSync('sqlite3', [join(dir, 'hub.db'),
+    'SELECT verification_code FROM residents WHERE verified_at IS NULL AND verification_code IS NOT NULL ORDER BY created_at DESC LIMIT 1'],
+  { encoding: 'utf8' }).trim();
 }
 
 function day(offset) {
@@ -158,12 +167,25 @@ test('register interests with an error, then see, unsubscribe and delete the reg
   await page.getByRole('group', { name: 'How should we contact you?' }).getByRole('checkbox').first().check();
   await page.getByLabel(/I agree to be contacted/).check();
   await page.getByRole('button', { name: 'Register' }).click();
-  assert.equal(await page.locator('h1').textContent(), 'You are registered');
+  assert.equal(await page.locator('h1').textContent(), 'Check your contact details to finish registering');
+  assert.match(await page.locator('main').textContent(), /We have sent a code to your email address/);
   const reference = await page.locator('#reference').textContent();
   const key = await page.locator('#key').textContent();
+  await shot(page, 'registered-pending');
+
+  // A wrong code is shown beside the field; the one waiting in the store confirms.
+  await page.getByLabel('Code').fill('WRONG-CODE');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  assert.match(await page.title(), /^Error:/);
+  assert.match(await page.locator('#code-error').textContent(), /is not a code we sent/);
+  await shot(page, 'verify-error');
+  await page.getByLabel('Code').fill(pendingCode());
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'You are registered');
+  assert.match(await page.locator('main').textContent(), new RegExp(reference));
   await shot(page, 'registered');
 
-  await page.getByRole('link', { name: 'Your registration' }).click();
+  await page.goto(`${base}/my-registration`);
   await page.getByLabel('Reference').fill(reference);
   await page.getByLabel('Key').fill(key);
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -219,6 +241,7 @@ test('every page type passes an axe-core audit with no serious or critical viola
     ['annual-review', `/annual-review`],
     ['interests', '/register-interests'],
     ['my-registration', '/my-registration'],
+    ['verify', '/verify-registration?code=7KD29XQ4M3HP'],
     ['not-found', '/activities/nothing-here'],
   ];
   // Pages reached by posting a form: errors beside fields, and a confirmation.
@@ -227,6 +250,7 @@ test('every page type passes an axe-core audit with no serious or critical viola
     ['remark-error', `/activities/${hostileId}/remark`, 'Send'],
     ['interests-error', '/register-interests', 'Register'],
     ['my-registration-error', '/my-registration', 'Continue'],
+    ['verify-error', '/verify-registration', 'Confirm'],
   ];
   const failures = [];
   const violations = async () => {

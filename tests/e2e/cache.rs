@@ -95,7 +95,7 @@ async fn personal_data_is_never_cached(app: &TestApp) {
                 "channels": ["email"], "consent": true }),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     let me = format!("{cached}/api/v1/residents/{}", r["id"].as_str().unwrap());
     let token = r["token"].as_str().unwrap();
     for path in [me.clone(), format!("{me}/export")] {

@@ -370,7 +370,7 @@ async fn hub_register_and_manage(app: &TestApp) {
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
-    // Registered: a reference and a key, shown once.
+    // Registered, pending: a reference and a key, shown once, and where the code went.
     let fields = [
         ("csrf", token.as_str()),
         ("email", "Resident@Example.org"),
@@ -380,8 +380,10 @@ async fn hub_register_and_manage(app: &TestApp) {
         ("consent", "yes"),
     ];
     let (s, done) = post_form(app, "/register-interests", Some(&value), &fields).await;
-    assert_eq!(s, StatusCode::CREATED, "{done}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{done}");
     let (reference, key) = (by_id(&done, "reference"), by_id(&done, "key"));
+    assert!(done.contains("sent a code to your email address"), "{done}");
+    assert!(done.contains("action=\"/verify-registration\"") && done.contains("id=\"code\""));
 
     // See what is held, with the reference and key posted; a wrong key shows nothing.
     let manage = |action: &'static str, key: String| {
@@ -403,14 +405,60 @@ async fn hub_register_and_manage(app: &TestApp) {
     };
     let (s, body) = manage("view", "wrong".into()).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body.contains("There is no registration") && !body.contains("resident@example.org"));
+    assert!(body.contains("There is no registration") && !body.contains("Resident@example.org"));
     let (s, body) = manage("view", key.clone()).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        body.contains("resident@example.org") && body.contains("libraries, parks"),
+        body.contains("Resident@example.org") && body.contains("libraries, parks"),
         "{body}"
     );
     assert!(body.contains("You agreed to be contacted on"));
+    assert!(body.contains("Waiting for the code we sent you"), "{body}");
+
+    // Confirm with the code: a wrong one is shown beside the field, a forged post is refused,
+    // a link fills the form in without confirming anything.
+    let (s, body) = post_form(
+        app,
+        "/verify-registration",
+        Some(&value),
+        &[("csrf", &token), ("code", "WRONG-CODE")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("id=\"code-error\"") && body.contains("href=\"#code\""),
+        "{body}"
+    );
+    assert!(body.contains("value=\"WRONG-CODE\""), "what was typed is kept");
+    let id: uuid::Uuid = reference.parse().unwrap();
+    let code = app.store.verification_code(id).await.unwrap().unwrap();
+    let (s, _) = post_form(app, "/verify-registration", None, &[("csrf", &token), ("code", &code)]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, body) = page(app, &app.base, &format!("/verify-registration?code={code}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains(&format!("value=\"{code}\"")), "{body}");
+    assert!(
+        app.store.verification_code(id).await.unwrap().is_some(),
+        "a link alone confirms nothing"
+    );
+    let typed = format!("{} {}", &code[..6], code[6..].to_lowercase());
+    let (s, body) = post_form(
+        app,
+        "/verify-registration",
+        Some(&value),
+        &[("csrf", &token), ("code", &typed)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert!(
+        body.contains("You are registered") && body.contains(&reference),
+        "{body}"
+    );
+    let (_, body) = manage("view", key.clone()).await;
+    assert!(
+        body.contains("Confirmed") && !body.contains("Waiting for the code"),
+        "{body}"
+    );
 
     // Download it all, as JSON.
     let res = app
@@ -433,7 +481,7 @@ async fn hub_register_and_manage(app: &TestApp) {
             .contains("attachment")
     );
     let export: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(export["resident"]["email"], "resident@example.org");
+    assert_eq!(export["resident"]["email"], "Resident@example.org");
 
     // Stop invitations, then delete: afterwards the reference and key find nothing.
     let (s, body) = manage("unsubscribe", key.clone()).await;

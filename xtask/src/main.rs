@@ -242,12 +242,12 @@ fn browser_tests() -> Result<(), String> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !Path::new(&chromium).exists() || !have("node") || !have("npm") {
-        let missing = format!("Chromium ({chromium}) and Node.js with npm are needed for the browser tests");
+    if !Path::new(&chromium).exists() || !have("node") || !have("npm") || !have("sqlite3") {
+        let missing = format!("Chromium ({chromium}), Node.js with npm, and sqlite3 are needed for the browser tests");
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             return Err(format!("{missing}; .ci/run installs them"));
         }
-        eprintln!("xtask: {missing}; skipping them (apt-get install chromium nodejs npm)");
+        eprintln!("xtask: {missing}; skipping them (apt-get install chromium nodejs npm sqlite3)");
         return Ok(());
     }
     let dir = root().join("tests/browser");

@@ -85,6 +85,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(overlap::overlaps))
         .routes(routes!(overlap::dismiss))
         .routes(routes!(residents::register))
+        .routes(routes!(residents::verify))
         .routes(routes!(residents::show, residents::delete))
         .routes(routes!(residents::export))
         .routes(routes!(residents::unsubscribe))

@@ -75,6 +75,8 @@ pub(crate) const HUB_QUERIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("/results", &["q", "topic", "year", "cursor"]),
+    // A link in the message with the code fills in the confirmation form.
+    ("/verify-registration", &["code"]),
 ];
 
 /// A query string or path the route refuses.

@@ -48,7 +48,7 @@ pub mod views;
 
 pub use checklist::{ChecklistRequest, assess_plan};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use consult_store::ContactRecord;
+pub use consult_store::{ContactRecord, Verified};
 pub use consultations::{ImportedActivity, RegisterEntry};
 pub use equality::{ActivitySet, BaselineRequest, RecentRun, SeldomHeardReport};
 pub use error::{AppError, AppResult};
@@ -84,7 +84,12 @@ pub struct App {
     disclosure: Arc<tokio::sync::OnceCell<consult_core::DisclosureKey>>,
     /// The deployment's request secret (anti-forgery tokens, idempotency bindings), read once.
     request: Arc<tokio::sync::OnceCell<requests::RequestKey>>,
+    /// Days an unverified registration waits for its code before it is deleted.
+    unverified_days: u32,
 }
+
+/// Days an unverified registration waits for its code before it is deleted, unless configured.
+pub const DEFAULT_UNVERIFIED_DAYS: u32 = 7;
 
 /// How many records the caches hold after [`App::warm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +112,7 @@ impl App {
             residents: Some(Arc::new(audience::ResidentCache::new())),
             disclosure: Arc::new(tokio::sync::OnceCell::new()),
             request: Arc::new(tokio::sync::OnceCell::new()),
+            unverified_days: DEFAULT_UNVERIFIED_DAYS,
         }
     }
 
@@ -124,6 +130,19 @@ impl App {
     pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// The same application keeping unverified registrations `days` days (at least one) before
+    /// they are deleted (default [`DEFAULT_UNVERIFIED_DAYS`]); a code older than that no longer
+    /// verifies.
+    pub fn with_unverified_days(mut self, days: u32) -> Self {
+        self.unverified_days = days.max(1);
+        self
+    }
+
+    /// Days an unverified registration waits for its code before it is deleted.
+    pub fn unverified_days(&self) -> u32 {
+        self.unverified_days
     }
 
     /// The same application with other overlap thresholds and weights.

@@ -77,6 +77,7 @@ async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String
     let mut rng = Lcg(7);
     let codes = ["E10000028", "E07000199", "E07000243"];
     let mut residents = Vec::new();
+    let mut people = Vec::new();
     for i in 0..80u128 {
         let pick = |rng: &mut Lcg, from: &[&str]| -> Vec<String> {
             from.iter()
@@ -102,17 +103,24 @@ async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String
             groups: pick(&mut rng, &["residents", "tenants"]),
             channels,
             consent_at: Some(now()),
+            // One in six never verified their contact: never matched, invited or counted.
+            verified_at: (i % 6 != 5).then(now),
         };
         store.create_resident(&resident, now()).await.unwrap();
         if rng.below(8) == 0 {
             store.unsubscribe(resident.id, now()).await.unwrap();
         }
         residents.push(resident.id);
+        people.push(resident);
     }
     // The server's path: the audience index, loaded now and caught up with the invitations
-    // recorded below (and the rebuild of recent dates) before each plan.
+    // recorded below (and the rebuild of recent dates) before each plan. It reads every record
+    // and keeps the verified ones.
     let cache = std::sync::Arc::new(ResidentCache::new());
     assert_eq!(cache.sync(&store).await.unwrap(), 80);
+    let verified = people.iter().filter(|r| r.verified_at.is_some()).count();
+    assert!(verified < 80);
+    assert_eq!(cache.len(), verified);
     // Invitation histories: up to nine invitations each, over two years, some to the target.
     let start = day("2024-06-01");
     let mut rounds = Vec::new();
@@ -142,7 +150,9 @@ async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String
     let topics = vec!["budget".to_owned()];
     let groups = vec!["residents".to_owned()];
     let everywhere: Vec<AreaCode> = vec![];
+    let people = std::sync::Arc::new(people);
     let check = |rebuilt: bool| {
+        let people = people.clone();
         let store = store.clone();
         let cache = cache.clone();
         let (areas, topics, groups, everywhere, target, rounds) = (
@@ -184,6 +194,20 @@ async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String
                     .invitation_candidates(target.id, &matching, rules.window_start(today))
                     .await
                     .unwrap();
+                // People, not records: exactly the verified residents the core rule matches.
+                let matched: std::collections::BTreeSet<Uuid> = people
+                    .iter()
+                    .filter(|r| r.verified_at.is_some() && matching.matches_resident(r))
+                    .map(|r| r.id)
+                    .collect();
+                assert_eq!(
+                    candidates
+                        .iter()
+                        .map(|c| c.id)
+                        .collect::<std::collections::BTreeSet<_>>(),
+                    matched,
+                    "case {case}"
+                );
                 let mut expected = plan_invitations(candidates, &rules, today);
                 let mut got = store
                     .invitation_plan(target.id, &matching, &rules, today, true)
@@ -238,6 +262,7 @@ async fn the_audience_index_catches_up_with_the_register(store: Store, _url: Str
         groups: vec![],
         channels: vec![ContactChannel::Email],
         consent_at: Some(now()),
+        verified_at: Some(now()),
     };
     let at = |minutes: i64| now() + chrono::Duration::minutes(minutes);
     for n in 1..=4 {
@@ -297,6 +322,73 @@ async fn the_audience_index_catches_up_with_the_register(store: Store, _url: Str
     assert_eq!(sql, plan);
     // Nothing changed since: nothing is read again.
     assert_eq!(cache.sync(&store).await.unwrap(), 0);
+
+    // Registrations pending verification: a new person, and resident 1's address again.
+    let counts = |p: &InvitationPlan| p.invited.len() as u64 + p.excluded.values().sum::<u64>();
+    let newcomer = Resident {
+        verified_at: None,
+        ..resident(6)
+    };
+    store.register_resident(&newcomer, at(20)).await.unwrap();
+    let again = Resident {
+        id: Uuid::from_u128(7),
+        interests: vec!["parks".into(), "play".into()],
+        verified_at: None,
+        ..resident(1)
+    };
+    let again_key = store.register_resident(&again, at(21)).await.unwrap();
+    let before = cache.plan(&store, other.id, &matching, &rules, today).await.unwrap();
+    assert_eq!(counts(&before), 4, "pending registrations are nobody yet");
+    assert_eq!(cache.len(), 4);
+    let mut sql = store
+        .invitation_plan(other.id, &matching, &rules, today, true)
+        .await
+        .unwrap();
+    sql.invited.sort();
+    let mut indexed = before.clone();
+    indexed.invited.sort();
+    assert_eq!(sql, indexed);
+    // Verified: the newcomer is one more person; resident 1's address updates resident 1.
+    let code = store.verification_code(newcomer.id).await.unwrap().unwrap();
+    let v = store.verify_resident(&code, at(0), at(22)).await.unwrap().unwrap();
+    assert_eq!((v.id, v.updated), (newcomer.id, false));
+    let code = store.verification_code(again.id).await.unwrap().unwrap();
+    let v = store.verify_resident(&code, at(0), at(23)).await.unwrap().unwrap();
+    assert_eq!((v.id, v.updated), (Uuid::from_u128(1), true));
+    assert!(
+        store.verify_resident(&code, at(0), at(24)).await.unwrap().is_none(),
+        "once"
+    );
+    let after = cache.plan(&store, other.id, &matching, &rules, today).await.unwrap();
+    assert_eq!(counts(&after), 5);
+    assert_eq!(cache.len(), 5);
+    let one = store.resident(Uuid::from_u128(1), &again_key).await.unwrap().unwrap();
+    assert_eq!(one.interests, ["parks", "play"]);
+    // A pending registration past its time is purged, and the index never held it.
+    let stale = Resident {
+        id: Uuid::from_u128(8),
+        email: Some("r8@example.org".into()),
+        verified_at: None,
+        ..resident(8)
+    };
+    store.register_resident(&stale, at(25)).await.unwrap();
+    assert_eq!(store.purge_unverified(at(25), &admin(), at(30)).await.unwrap(), 1);
+    assert_eq!(store.purge_unverified(at(25), &admin(), at(30)).await.unwrap(), 0);
+    assert_eq!(cache.sync(&store).await.unwrap(), 1, "the removal is a change");
+    assert_eq!(cache.len(), 5);
+    let mut fresh = ResidentCache::new()
+        .plan(&store, other.id, &matching, &rules, today)
+        .await
+        .unwrap();
+    let mut sql = store
+        .invitation_plan(other.id, &matching, &rules, today, true)
+        .await
+        .unwrap();
+    let mut after = after;
+    for p in [&mut fresh, &mut sql, &mut after] {
+        p.invited.sort();
+    }
+    assert_eq!((&fresh, &sql), (&after, &after));
 }
 
 both!(the_overlap_index_reads_each_change_once);

@@ -101,6 +101,9 @@ enum Command {
     Invite(residents::InviteArgs),
     /// Fatigue findings for an activity: people asked too often, audiences with too much at once.
     Fatigue(residents::FatigueArgs),
+    /// The residents' register: delete registrations never verified.
+    #[command(subcommand)]
+    Residents(residents::ResidentsCommand),
     /// Population baselines for equality monitoring.
     #[command(subcommand)]
     Baseline(responses::BaselineCommand),
@@ -228,6 +231,7 @@ async fn command(app: &App, command: Command) -> Result<()> {
         Command::Feedback(args) => results::feedback(app, args, &actor).await,
         Command::Invite(args) => residents::invite(app, args, &actor).await,
         Command::Fatigue(args) => residents::fatigue(app, args, &actor).await,
+        Command::Residents(cmd) => residents::residents(app, cmd, &actor).await,
         Command::Baseline(cmd) => responses::baseline(app, cmd, &actor).await,
         Command::Scheme(cmd) => responses::scheme(app, cmd, &actor).await,
         Command::Responses(cmd) => responses::responses(app, cmd, &actor).await,

@@ -1,4 +1,5 @@
-//! Targeted invitations from the residents' register, and fatigue findings.
+//! Targeted invitations from the residents' register, fatigue findings, and the deletion of
+//! registrations never verified.
 
 use crate::{Format, Result, parse_id, print_json, print_rows};
 use clap::Args;
@@ -24,6 +25,30 @@ pub(crate) struct FatigueArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+}
+
+/// `consult residents ...`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum ResidentsCommand {
+    /// Delete registrations left unverified for longer than the given days (the server does
+    /// this hourly); prints how many were deleted.
+    Purge {
+        /// Days an unverified registration waits for its code.
+        #[arg(long, env = "CONSULT_UNVERIFIED_DAYS", default_value_t = consult_app::DEFAULT_UNVERIFIED_DAYS,
+            value_parser = clap::value_parser!(u32).range(1..=365))]
+        unverified_days: u32,
+    },
+}
+
+/// `consult residents purge [--unverified-days N]`.
+pub(crate) async fn residents(app: &App, cmd: ResidentsCommand, actor: &Actor) -> Result<()> {
+    match cmd {
+        ResidentsCommand::Purge { unverified_days } => {
+            let app = app.clone().with_unverified_days(unverified_days);
+            let deleted = app.purge_unverified(actor).await?;
+            print_json(&serde_json::json!({ "deleted": deleted, "unverified_days": unverified_days }))
+        }
+    }
 }
 
 /// `consult invite ID [--dry-run]`: counts, never people.

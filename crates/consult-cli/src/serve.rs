@@ -44,6 +44,32 @@ pub(crate) struct ServeArgs {
     /// is answered from this instance's cache (0: never). Writes through the instance empty it.
     #[arg(long, env = "CONSULT_PUBLIC_CACHE_MS", default_value_t = 1000)]
     public_cache_ms: u64,
+    /// Days a resident's registration waits for its verification code before it is deleted
+    /// (swept hourly).
+    #[arg(long, env = "CONSULT_UNVERIFIED_DAYS", default_value_t = consult_app::DEFAULT_UNVERIFIED_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..=365))]
+    unverified_days: u32,
+}
+
+/// Deletes unverified registrations older than the configured days, now and then every hour,
+/// for as long as the server runs. A failed sweep is logged (its count, never a person) and
+/// tried again an hour later.
+async fn sweep_unverified(app: App) {
+    let actor = consult_core::Actor {
+        name: "consult serve (hourly sweep)".into(),
+        role: consult_core::Role::Admin,
+        organisation: None,
+    };
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match app.purge_unverified(&actor).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted unverified registrations"),
+            Err(e) => tracing::warn!(error = %e, "sweeping unverified registrations failed"),
+        }
+    }
 }
 
 /// `--public-url`: an http:// or https:// address.
@@ -90,7 +116,7 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
         ..consult_api::Limits::default()
     };
     let store = Store::connect(database).await?;
-    let app = App::new(store);
+    let app = App::new(store).with_unverified_days(args.unverified_days);
     if args.demo && app.load_demo_if_empty().await? {
         tracing::info!("loaded the demo data");
     }
@@ -106,8 +132,11 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
+    let sweep = tokio::spawn(sweep_unverified(app.clone()));
     let state = consult_api::AppState::from_app(app.clone()).with_limits(limits);
-    consult_api::serve(listener, state, shutdown).await?;
+    let served = consult_api::serve(listener, state, shutdown).await;
+    sweep.abort();
+    served?;
     app.close().await;
     Ok(())
 }

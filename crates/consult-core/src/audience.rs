@@ -77,6 +77,9 @@ pub struct AudienceEntry {
     pub channel: Option<ContactChannel>,
     /// Whether consent is in force.
     pub consented: bool,
+    /// Whether the contact was verified: an unverified resident is never indexed, so never
+    /// matched, invited or counted.
+    pub verified: bool,
     /// Recent invitation dates, newest first (as many as any fatigue rule needs).
     pub recent_invitations: Vec<NaiveDate>,
 }
@@ -161,8 +164,13 @@ impl ResidentIndex {
         })
     }
 
-    /// Adds a resident, or brings one up to date.
+    /// Adds a resident, or brings one up to date; an unverified one is removed (a pending
+    /// registration is nobody to invite yet).
     pub fn upsert(&mut self, entry: AudienceEntry) {
+        if !entry.verified {
+            self.remove(entry.id);
+            return;
+        }
         let terms = entry
             .areas
             .into_iter()
@@ -377,6 +385,7 @@ mod tests {
             groups: groups.iter().map(|s| (*s).to_owned()).collect(),
             channel: Some(ContactChannel::Email),
             consented: true,
+            verified: true,
             recent_invitations: vec![],
         }
     }
@@ -439,11 +448,13 @@ mod tests {
             proptest::option::of(prop::sample::select(vec![ContactChannel::Email, ContactChannel::Post])),
             any::<bool>(),
             proptest::collection::btree_set(0i64..400, 0..6),
+            prop::bool::weighted(0.8),
         )
-            .prop_map(|(id, areas, interests, groups, channel, consented, days)| {
+            .prop_map(|(id, areas, interests, groups, channel, consented, days, verified)| {
                 let mut e = entry(id, &areas, &interests, &groups);
                 e.channel = channel;
                 e.consented = consented;
+                e.verified = verified;
                 // Newest first.
                 e.recent_invitations = days.into_iter().map(day).collect();
                 e
@@ -483,9 +494,17 @@ mod tests {
             let mut model: BTreeMap<Uuid, AudienceEntry> = BTreeMap::new();
             for op in ops {
                 match op {
-                    Op::Upsert(e) => {
+                    // An unverified resident leaves the index (a pending registration, or a
+                    // record about to be purged), so the model keeps only verified ones.
+                    Op::Upsert(e) if e.verified => {
                         model.insert(e.id, e.clone());
                         index.upsert(e);
+                    }
+                    Op::Upsert(e) => {
+                        let id = e.id;
+                        model.remove(&id);
+                        index.upsert(e);
+                        prop_assert!(!index.contains(id));
                     }
                     Op::Remove(id) => {
                         let id = Uuid::from_u128(id);

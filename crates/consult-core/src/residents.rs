@@ -97,6 +97,116 @@ pub struct Resident {
     pub channels: Vec<ContactChannel>,
     /// When consent was given; `None` once withdrawn (unsubscribed).
     pub consent_at: Option<DateTime<Utc>>,
+    /// When the contact was verified with the code sent to it; `None` while the registration is
+    /// pending (never invited, deleted after the configured days).
+    #[serde(default)]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// An e-mail address as the register keys it: trimmed, the domain lower-cased, the local part as
+/// given (how each provider treats case and dots in it is not ours to guess).
+pub fn normalise_email(s: &str) -> String {
+    let s = s.trim();
+    match s.rsplit_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+        None => s.to_owned(),
+    }
+}
+
+/// A phone number in E.164 (`+447700900123`): UK numbers written nationally (`07700 900123`,
+/// `(01827) 709 709`), internationally (`+44 7700 900123`, `+44 (0)7700 900123`,
+/// `0044 7700 900123`) with spaces, dashes, dots or brackets; other countries' numbers written
+/// with `+` or `00` and their country code. `None` when it is not a phone number.
+///
+/// ```
+/// use consult_core::normalise_phone;
+/// assert_eq!(normalise_phone("07700 900-123").as_deref(), Some("+447700900123"));
+/// assert_eq!(normalise_phone("+44 (0)7700 900123").as_deref(), Some("+447700900123"));
+/// assert_eq!(normalise_phone("0044 1827 709709").as_deref(), Some("+441827709709"));
+/// assert_eq!(normalise_phone("call me"), None);
+/// ```
+pub fn normalise_phone(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+        return None;
+    }
+    // A `+` only in front; `(0)` after a country code is the national trunk prefix.
+    let plus = s.starts_with('+');
+    if s[usize::from(plus)..].contains('+') {
+        return None;
+    }
+    let international_form = plus || s.starts_with("00");
+    let compact = if international_form {
+        s.replace("(0)", "")
+    } else {
+        s.to_owned()
+    };
+    let digits: String = compact.chars().filter(char::is_ascii_digit).collect();
+    let international = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        // A UK national number: 9 or 10 digits after the trunk 0.
+        if !(9..=10).contains(&rest.len()) {
+            return None;
+        }
+        format!("44{rest}")
+    } else {
+        return None;
+    };
+    // UK numbers written +44 0... keep the trunk 0 by mistake: drop it.
+    let international = match international.strip_prefix("440") {
+        Some(rest) => format!("44{rest}"),
+        None => international,
+    };
+    if international.starts_with('0') || !(8..=15).contains(&international.len()) {
+        return None;
+    }
+    if let Some(uk) = international.strip_prefix("44") {
+        if !(9..=10).contains(&uk.len()) {
+            return None;
+        }
+    }
+    Some(format!("+{international}"))
+}
+
+impl Resident {
+    /// The keys by which one contact is one resident: `email:<normalised address>` and
+    /// `phone:<E.164>`. A postal address is free text, kept as given, and is no key.
+    pub fn contact_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(e) = &self.email {
+            keys.push(format!("email:{e}"));
+        }
+        if let Some(p) = &self.phone {
+            keys.push(format!("phone:{p}"));
+        }
+        keys
+    }
+
+    /// Where the verification code goes: the e-mail address if given, else the phone (by text
+    /// message), else the postal address (by letter).
+    pub fn verification_channel(&self) -> ContactChannel {
+        if self.email.is_some() {
+            ContactChannel::Email
+        } else if self.phone.is_some() {
+            ContactChannel::Sms
+        } else {
+            ContactChannel::Post
+        }
+    }
+}
+
+/// A verification code as typed: upper-cased, spaces and dashes dropped. `None` when it cannot
+/// be a code (empty, too long, or other characters), so a lookup is never made for it.
+pub fn normalise_code(s: &str) -> Option<String> {
+    let code: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (!code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
 }
 
 fn valid_email(s: &str) -> bool {
@@ -110,14 +220,10 @@ fn valid_email(s: &str) -> bool {
         && !s.contains(char::is_whitespace)
 }
 
-fn valid_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (7..=15).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
-}
-
 impl Resident {
-    /// Validates a registration: at least one contact detail, each well formed; known areas and
-    /// groups; channels that have the contact detail they need; consent given.
+    /// Validates a registration: at least one contact detail, each well formed and normalised
+    /// ([`normalise_email`], [`normalise_phone`]); known areas and groups; channels that have the
+    /// contact detail they need; consent given. The result is pending (`verified_at` `None`).
     pub fn parse(
         id: Uuid,
         input: ResidentInput,
@@ -125,14 +231,23 @@ impl Resident {
         now: DateTime<Utc>,
     ) -> Result<Resident, ValidationErrors> {
         let mut e = ValidationErrors::new();
-        let email = optional_line(&mut e, "email", input.email.as_deref(), 254).map(|s| s.to_lowercase());
+        let email = optional_line(&mut e, "email", input.email.as_deref(), 254).map(|s| normalise_email(&s));
         if email.as_deref().is_some_and(|m| !valid_email(m)) {
             e.push("email", "is not an email address");
         }
-        let phone = optional_line(&mut e, "phone", input.phone.as_deref(), 32);
-        if phone.as_deref().is_some_and(|p| !valid_phone(p)) {
-            e.push("phone", "is not a phone number");
-        }
+        let phone = match optional_line(&mut e, "phone", input.phone.as_deref(), 32) {
+            Some(p) => {
+                let n = normalise_phone(&p);
+                if n.is_none() {
+                    e.push(
+                        "phone",
+                        "is not a phone number: a UK number (07700 900123) or one starting + and the country code",
+                    );
+                }
+                n
+            }
+            None => None,
+        };
         let postal_address = crate::text::optional_text(&mut e, "postal_address", input.postal_address.as_deref(), 500);
         if email.is_none()
             && phone.is_none()
@@ -212,6 +327,7 @@ impl Resident {
             groups,
             channels,
             consent_at: Some(now),
+            verified_at: None,
         })
     }
 }
@@ -443,7 +559,12 @@ mod tests {
             now(),
         )
         .unwrap();
-        assert_eq!(ok.email.as_deref(), Some("ann@example.org"));
+        assert_eq!(
+            ok.email.as_deref(),
+            Some("Ann@example.org"),
+            "the domain lower-cased only"
+        );
+        assert_eq!(ok.verified_at, None, "pending until verified");
         assert_eq!(ok.interests, ["parks"]);
         let bad = Resident::parse(
             Uuid::nil(),
@@ -473,6 +594,55 @@ mod tests {
                 "consent"
             ]
         );
+    }
+
+    #[test]
+    fn contacts_are_normalised_into_keys() {
+        for (given, e164) in [
+            ("07700 900123", Some("+447700900123")),
+            ("07700-900-123", Some("+447700900123")),
+            ("(01827) 709709", Some("+441827709709")),
+            ("+44 7700 900123", Some("+447700900123")),
+            ("+44 (0)7700 900123", Some("+447700900123")),
+            ("+4407700900123", Some("+447700900123")),
+            ("0044 7700 900123", Some("+447700900123")),
+            (" 0044-1827-709709 ", Some("+441827709709")),
+            ("+33 1 23 45 67 89", Some("+33123456789")),
+            ("7700900123", None),
+            ("0770090", None),
+            ("+44 77", None),
+            ("077009001234567", None),
+            ("07700 9001 23 ext 4", None),
+            ("+44+7700900123", None),
+            ("", None),
+        ] {
+            assert_eq!(normalise_phone(given).as_deref(), e164, "{given}");
+        }
+        assert_eq!(normalise_email("  Ann.Lee@Example.ORG "), "Ann.Lee@example.org");
+        let r = |email: &str, phone: &str| {
+            Resident::parse(
+                Uuid::nil(),
+                ResidentInput {
+                    email: (!email.is_empty()).then(|| email.to_owned()),
+                    phone: (!phone.is_empty()).then(|| phone.to_owned()),
+                    channels: vec!["sms".into()],
+                    consent: Some(true),
+                    ..Default::default()
+                },
+                &hierarchy(),
+                now(),
+            )
+            .unwrap()
+        };
+        let a = r(" ann@EXAMPLE.org", "07700 900123");
+        let b = r("ann@example.org", "+44 (0)7700-900-123");
+        assert_eq!(a.contact_keys(), b.contact_keys());
+        assert_eq!(a.contact_keys(), ["email:ann@example.org", "phone:+447700900123"]);
+        assert_eq!(a.verification_channel(), ContactChannel::Email);
+        assert_eq!(r("", "07700900123").verification_channel(), ContactChannel::Sms);
+        assert_eq!(normalise_code(" ab12-cd34 ").as_deref(), Some("AB12CD34"));
+        assert_eq!(normalise_code("ab;12"), None);
+        assert_eq!(normalise_code("  "), None);
     }
 
     fn candidate(contacts: u32, last: Option<i64>) -> Candidate {

@@ -20,16 +20,17 @@ const RECENT_INVITATION_DAYS: i64 = 3650;
 /// for the highest `max_contacts`.
 const RECENT_INVITATIONS_TEXT: i64 = FatigueRules::MOST_CONTACTS as i64 * 11 - 1;
 
-/// `AND ...` conditions on `r` (residents) selecting the residents `m` matches (the SQL twin of
-/// [`Matching::matches`]); `None` when the activity names neither topics nor groups, so nobody
-/// matches.
+/// `AND ...` conditions on `r` (residents) selecting the verified residents `m` matches (the
+/// SQL twin of [`Matching::matches`] over the residents an audience index holds: a pending
+/// registration is nobody yet); `None` when the activity names neither topics nor groups, so
+/// nobody matches.
 fn matching_conditions(m: &Matching, sql: &mut Sql) -> Option<String> {
     if m.matches_nobody() {
         return None;
     }
     // Set-based semi-joins on the area, interest and group indexes: the databases hash them
     // (or drive from the smallest) rather than probing per resident.
-    let mut out = String::new();
+    let mut out = String::from(" AND r.verified_at IS NOT NULL");
     if !m.areas.is_empty() {
         let l = sql.list(m.areas.iter().map(|a| a.to_string()));
         out.push_str(&format!(
@@ -143,6 +144,28 @@ struct ResidentRow {
     postal_address: Option<String>,
     channels: String,
     consent_at: Option<DateTime<Utc>>,
+    verified_at: Option<DateTime<Utc>>,
+}
+
+/// A pending registration being verified.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    id: Uuid,
+    email: Option<String>,
+    phone: Option<String>,
+    postal_address: Option<String>,
+    channels: String,
+    consent_at: Option<DateTime<Utc>>,
+    token_hash: String,
+}
+
+/// A registration verified by its code (see [`crate::Store::verify_resident`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    /// The resident: the registration itself, or the verified resident it updated.
+    pub id: Uuid,
+    /// True when it updated a verified resident who already held its contact.
+    pub updated: bool,
 }
 
 /// What invitation planning and audience indexes read of a resident.
@@ -151,6 +174,7 @@ struct AudienceRow {
     id: Uuid,
     channels: String,
     consent_at: Option<DateTime<Utc>>,
+    verified_at: Option<DateTime<Utc>>,
     recent_invitations: String,
 }
 
@@ -214,68 +238,320 @@ impl Tx {
     }
 }
 
+/// The actor a resident's own writes are audited as (by record id, with an empty detail).
+fn resident_actor() -> Actor {
+    Actor {
+        name: "resident".into(),
+        role: Role::Officer,
+        organisation: None,
+    }
+}
+
+/// The alphabet of verification codes: Crockford's base 32 (no I, L, O or U to misread).
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new verification code: 12 characters of [`CODE_ALPHABET`] (60 random bits), short enough to
+/// type from a letter or a text message, long enough that guessing one among every pending code
+/// at the rate limit of anonymous writes is hopeless.
+fn verification_code() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Corrupt(format!("no randomness available: {e}")))?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
+        .collect())
+}
+
+/// Inserts a resident with its lists, taking the next change number, and audits the
+/// registration by id: verified (holding its contacts as keys) when `verified_at` is set, else
+/// pending since `now` with `code` (stored as given for delivery and hashed for lookup).
+async fn insert_resident(
+    tx: &mut Tx,
+    r: &Resident,
+    token_hash: &str,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let change = tx.next_resident_change().await?;
+    let verified = r.verified_at.is_some();
+    query(
+        "INSERT INTO residents (id, email, phone, postal_address, channels, consent_at, token_hash, created_at, change_seq, \
+         verified_at, pending_since, verification_code, verification_hash, email_key, phone_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(r.id)
+    .bind(&r.email)
+    .bind(&r.phone)
+    .bind(&r.postal_address)
+    .bind(channels_text(&r.channels))
+    .bind(r.consent_at)
+    .bind(token_hash)
+    .bind(now)
+    .bind(change)
+    .bind(r.verified_at)
+    .bind((!verified).then_some(now))
+    .bind(code)
+    .bind(code.map(token::hash))
+    .bind(if verified { r.email.clone() } else { None })
+    .bind(if verified { r.phone.clone() } else { None })
+    .execute(&mut *tx)
+    .await?;
+    for (table, column, values) in [
+        ("resident_interests", "topic", r.interests.clone()),
+        (
+            "resident_areas",
+            "code",
+            r.areas.iter().map(|a| a.to_string()).collect(),
+        ),
+        ("resident_groups", "slug", r.groups.clone()),
+    ] {
+        for v in values {
+            query(format!("INSERT INTO {table} (resident_id, {column}) VALUES ($1, $2)"))
+                .bind(r.id)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    let public = Actor {
+        name: "public".into(),
+        role: Role::Officer,
+        organisation: None,
+    };
+    // The audit log names the record, never the person's details.
+    tx.audit(
+        &public,
+        now,
+        "resident.register",
+        "resident",
+        &r.id.to_string(),
+        &json!({}),
+    )
+    .await
+}
+
 impl Store {
-    /// Registers a resident; returns the private management token (shown once, stored hashed).
+    /// Stores a resident as given, with a new private management token (returned once, stored
+    /// hashed): verified when `verified_at` is set (holding its contacts as keys: a contact
+    /// another verified resident holds is a conflict), else pending since `now` without a code.
+    /// Registrations go through [`Store::register_resident`]; this is for imports and tests.
     pub async fn create_resident(&self, resident: &Resident, now: DateTime<Utc>) -> Result<String, StoreError> {
         let secret = token::generate("rst")?;
-        let r = resident;
         let mut tx = self.begin().await?;
+        insert_resident(&mut tx, resident, &token::hash(&secret), None, now).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Registers a resident as pending verification: stores them with a new private management
+    /// token (returned once, stored hashed) and a new verification code that waits here for
+    /// delivery to the contact (see [`Store::verification_code`]); neither is ever logged. The
+    /// record is never invited until [`Store::verify_resident`] is given the code.
+    pub async fn register_resident(&self, resident: &Resident, now: DateTime<Utc>) -> Result<String, StoreError> {
+        let secret = token::generate("rst")?;
+        let code = verification_code()?;
+        let pending = Resident {
+            verified_at: None,
+            ..resident.clone()
+        };
+        let mut tx = self.begin().await?;
+        insert_resident(&mut tx, &pending, &token::hash(&secret), Some(&code), now).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// The verification code waiting for delivery to a pending resident's contact (`None` once
+    /// verified, or for nobody). For the delivery of codes and for tests; never log it.
+    pub async fn verification_code(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> =
+            query("SELECT verification_code FROM residents WHERE id = $1 AND verified_at IS NULL")
+                .bind(id)
+                .fetch_optional(self)
+                .await?;
+        Ok(row.and_then(|(c,)| c))
+    }
+
+    /// Verifies the pending registration whose code is `code` (normalised, see
+    /// [`consult_core::normalise_code`]) if it is pending since after `pending_after`, in one
+    /// transaction. When a verified resident already holds its e-mail address or phone number,
+    /// the registration updates that resident (contacts, interests, areas, groups, channels,
+    /// consent, and the management token, which becomes the registration's) and the pending
+    /// record goes; otherwise the record itself becomes verified and holds its contacts.
+    /// `None` for a wrong or expired code; a conflict when its contacts belong to two residents.
+    pub async fn verify_resident(
+        &self,
+        code: &str,
+        pending_after: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Verified>, StoreError> {
+        let mut tx = self.begin().await?;
+        // The counter's row lock first: the pending record and the holders read below cannot
+        // change before this commits (two verifications of one code: the second finds nothing).
+        // A wrong code rolls back, so the counter does not move.
         let change = tx.next_resident_change().await?;
-        query(
-            "INSERT INTO residents (id, email, phone, postal_address, channels, consent_at, token_hash, created_at, change_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        let pending: Option<PendingRow> = query(
+            "SELECT id, email, phone, postal_address, channels, consent_at, token_hash FROM residents \
+             WHERE verification_hash = $1 AND verified_at IS NULL AND pending_since > $2",
         )
-        .bind(r.id)
-        .bind(&r.email)
-        .bind(&r.phone)
-        .bind(&r.postal_address)
-        .bind(channels_text(&r.channels))
-        .bind(r.consent_at)
-        .bind(token::hash(&secret))
-        .bind(now)
-        .bind(change)
-        .execute(&mut tx)
+        .bind(token::hash(code))
+        .bind(pending_after)
+        .fetch_optional(&mut tx)
         .await?;
-        for (table, column, values) in [
-            ("resident_interests", "topic", r.interests.clone()),
-            (
-                "resident_areas",
-                "code",
-                r.areas.iter().map(|a| a.to_string()).collect(),
-            ),
-            ("resident_groups", "slug", r.groups.clone()),
-        ] {
-            for v in values {
-                query(format!("INSERT INTO {table} (resident_id, {column}) VALUES ($1, $2)"))
-                    .bind(r.id)
-                    .bind(v)
+        let Some(p) = pending else { return Ok(None) };
+        let holders: Vec<(Uuid,)> = query(
+            "SELECT id FROM residents WHERE verified_at IS NOT NULL AND (email_key = $1 OR phone_key = $2) ORDER BY id",
+        )
+        .bind(&p.email)
+        .bind(&p.phone)
+        .fetch_all(&mut tx)
+        .await?;
+        let resident = match holders.as_slice() {
+            [] => {
+                query(
+                    "UPDATE residents SET verified_at = $2, pending_since = NULL, verification_code = NULL, \
+                     verification_hash = NULL, email_key = email, phone_key = phone, change_seq = $3 WHERE id = $1",
+                )
+                .bind(p.id)
+                .bind(now)
+                .bind(change)
+                .execute(&mut tx)
+                .await?;
+                tx.audit(
+                    &resident_actor(),
+                    now,
+                    "resident.verify",
+                    "resident",
+                    &p.id.to_string(),
+                    &json!({}),
+                )
+                .await?;
+                Verified {
+                    id: p.id,
+                    updated: false,
+                }
+            }
+            [(holder,)] => {
+                let holder = *holder;
+                // The registration's lists replace the holder's; the pending record goes.
+                for table in ["resident_interests", "resident_areas", "resident_groups"] {
+                    query(format!("DELETE FROM {table} WHERE resident_id = $1"))
+                        .bind(holder)
+                        .execute(&mut tx)
+                        .await?;
+                    query(format!("UPDATE {table} SET resident_id = $1 WHERE resident_id = $2"))
+                        .bind(holder)
+                        .bind(p.id)
+                        .execute(&mut tx)
+                        .await?;
+                }
+                query("DELETE FROM residents WHERE id = $1")
+                    .bind(p.id)
                     .execute(&mut tx)
                     .await?;
+                query("INSERT INTO resident_removals (id, change_seq) VALUES ($1, $2)")
+                    .bind(p.id)
+                    .bind(change)
+                    .execute(&mut tx)
+                    .await?;
+                query(
+                    "UPDATE residents SET email = $2, phone = $3, postal_address = $4, channels = $5, consent_at = $6, \
+                     token_hash = $7, email_key = $2, phone_key = $3, change_seq = $8 WHERE id = $1",
+                )
+                .bind(holder)
+                .bind(&p.email)
+                .bind(&p.phone)
+                .bind(&p.postal_address)
+                .bind(&p.channels)
+                .bind(p.consent_at)
+                .bind(&p.token_hash)
+                .bind(change)
+                .execute(&mut tx)
+                .await?;
+                tx.audit(
+                    &resident_actor(),
+                    now,
+                    "resident.update",
+                    "resident",
+                    &holder.to_string(),
+                    &json!({}),
+                )
+                .await?;
+                Verified {
+                    id: holder,
+                    updated: true,
+                }
             }
-        }
-        let public = Actor {
-            name: "public".into(),
-            role: Role::Officer,
-            organisation: None,
+            _ => {
+                return Err(StoreError::Conflict(
+                    "this e-mail address and phone number belong to two different registrations: \
+                     register each on its own, or delete one of them first"
+                        .into(),
+                ));
+            }
         };
-        // The audit log names the record, never the person's details.
+        tx.commit().await?;
+        Ok(Some(resident))
+    }
+
+    /// Deletes every registration still unverified that has been pending since `pending_before`
+    /// or earlier, in one transaction counted as a change to the register (so audience indexes
+    /// drop them) and audited as one entry with the count. Returns how many were deleted.
+    pub async fn purge_unverified(
+        &self,
+        pending_before: DateTime<Utc>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        const STALE: &str = "SELECT id FROM residents WHERE verified_at IS NULL AND pending_since <= $1";
+        let (n,): (i64,) = query(format!("SELECT COUNT(*) FROM ({STALE}) s"))
+            .bind(pending_before)
+            .fetch_one(self)
+            .await?;
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let change = tx.next_resident_change().await?;
+        for table in ["contacts", "resident_interests", "resident_areas", "resident_groups"] {
+            query(format!("DELETE FROM {table} WHERE resident_id IN ({STALE})"))
+                .bind(pending_before)
+                .execute(&mut tx)
+                .await?;
+        }
+        let gone: Vec<(Uuid,)> =
+            query("DELETE FROM residents WHERE verified_at IS NULL AND pending_since <= $1 RETURNING id")
+                .bind(pending_before)
+                .fetch_all(&mut tx)
+                .await?;
+        for chunk in gone.chunks(400) {
+            let mut sql = Sql::new("INSERT INTO resident_removals (id, change_seq) VALUES ");
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (id,) in chunk {
+                let i = sql.arg(*id);
+                let c = sql.arg(change);
+                rows.push(format!("({i}, {c})"));
+            }
+            sql.push(&rows.join(", "));
+            sql.execute(&mut tx).await?;
+        }
+        let deleted = gone.len() as u64;
         tx.audit(
-            &public,
+            actor,
             now,
-            "resident.register",
+            "resident.purge_unverified",
             "resident",
-            &r.id.to_string(),
-            &json!({}),
+            "unverified",
+            &json!({ "deleted": deleted }),
         )
         .await?;
         tx.commit().await?;
-        Ok(secret)
+        Ok(deleted)
     }
 
     /// A resident's own record, given their id and management token; `None` if either is wrong.
     pub async fn resident(&self, id: Uuid, secret: &str) -> Result<Option<Resident>, StoreError> {
         let row: Option<ResidentRow> = query(
-            "SELECT email, phone, postal_address, channels, consent_at FROM residents WHERE id = $1 AND token_hash = $2",
+            "SELECT email, phone, postal_address, channels, consent_at, verified_at FROM residents WHERE id = $1 AND token_hash = $2",
         )
         .bind(id)
         .bind(token::hash(secret))
@@ -301,6 +577,7 @@ impl Store {
             groups,
             channels: channels_from(&row.channels),
             consent_at: row.consent_at,
+            verified_at: row.verified_at,
         }))
     }
 
@@ -405,8 +682,9 @@ impl Store {
         matching: &Matching,
         window_start: NaiveDate,
     ) -> Result<Vec<Candidate>, StoreError> {
-        let mut sql =
-            Sql::new("SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r WHERE 1 = 1");
+        let mut sql = Sql::new(
+            "SELECT r.id, r.channels, r.consent_at, r.verified_at, r.recent_invitations FROM residents r WHERE 1 = 1",
+        );
         let Some(conditions) = matching_conditions(matching, &mut sql) else {
             return Ok(Vec::new());
         };
@@ -532,7 +810,7 @@ impl Store {
         }
         let everyone = after < 0;
         let rows: Vec<AudienceRow> = query(
-            "SELECT r.id, r.channels, r.consent_at, r.recent_invitations FROM residents r \
+            "SELECT r.id, r.channels, r.consent_at, r.verified_at, r.recent_invitations FROM residents r \
              WHERE r.change_seq > $1 AND r.change_seq <= $2",
         )
         .bind(after)
@@ -587,6 +865,7 @@ impl Store {
                     groups,
                     channel: channels_from(&r.channels).first().copied(),
                     consented: r.consent_at.is_some(),
+                    verified: r.verified_at.is_some(),
                     recent_invitations: recent_dates(&r.recent_invitations)?,
                 })
             })

@@ -178,6 +178,10 @@ pub fn router() -> Router<AppState> {
             get(residents::interests_form).post(residents::interests_submit),
         )
         .route(
+            "/verify-registration",
+            get(residents::verify_form).post(residents::verify_submit),
+        )
+        .route(
             "/my-registration",
             get(residents::manage_form).post(residents::manage_submit),
         )

@@ -1,5 +1,6 @@
-//! The residents' register: registering interests, areas, groups and contact preferences, and
-//! managing one's registration (see it, download it, stop invitations, delete it).
+//! The residents' register: registering interests, areas, groups and contact preferences,
+//! confirming the registration with the code sent to the contact, and managing one's
+//! registration (see it, download it, stop invitations, delete it).
 
 use super::forms::{Choice, Posted, csrf_for_form, form_page, message, refuse};
 use super::text::{ENGLISH, Text};
@@ -9,6 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use consult_core::ContactChannel;
 use uuid::Uuid;
 
 #[derive(Template)]
@@ -184,12 +186,21 @@ pub(super) async fn interests_submit(
     };
     match state.app.register_resident(input.clone()).await {
         Ok(registration) => {
+            let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
             let page = RegisteredPage {
                 text: t,
                 reference: registration.resident.id.to_string(),
                 key: registration.key,
+                check: match registration.code_sent_by {
+                    ContactChannel::Email => t.check_email,
+                    ContactChannel::Phone | ContactChannel::Sms => t.check_phone,
+                    ContactChannel::Post => t.check_post,
+                },
+                csrf,
+                code: String::new(),
+                errors: Vec::new(),
             };
-            form_page(&page, StatusCode::CREATED, None)
+            form_page(&page, StatusCode::ACCEPTED, cookie)
         }
         Err(consult_app::AppError::Invalid(e)) => {
             let mut errors: Vec<(String, String)> = Vec::new();
@@ -213,6 +224,90 @@ struct RegisteredPage {
     text: &'static Text,
     reference: String,
     key: String,
+    /// Where to look for the code.
+    check: &'static str,
+    csrf: String,
+    code: String,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    text: &'static Text,
+    csrf: String,
+    code: String,
+    errors: Vec<(String, String)>,
+}
+
+/// The code a link in a message carries, to fill in the form (following a link never verifies
+/// by itself: mail scanners follow links too).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct CodeQuery {
+    code: Option<String>,
+}
+
+/// The form to confirm a registration with the code sent to its contact; `?code=` fills it in.
+pub(super) async fn verify_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<CodeQuery>,
+) -> Result<Response, ApiError> {
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
+    let code = query.code.unwrap_or_default().chars().take(64).collect();
+    let page = VerifyPage {
+        text: &ENGLISH,
+        csrf,
+        code,
+        errors: Vec::new(),
+    };
+    form_page(&page, StatusCode::OK, cookie)
+}
+
+/// Receives the code: anti-forgery token, per-client limit (like any anonymous write), then
+/// the same use case as the API; a wrong or expired code is shown beside the field.
+pub(super) async fn verify_submit(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    headers: HeaderMap,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let t = &ENGLISH;
+    let posted = Posted(fields);
+    if let Some(refusal) = refuse(&state, &headers, &posted, Some(client), "/verify-registration".into()).await? {
+        return Ok(refusal);
+    }
+    let code = posted.one("code").unwrap_or_default().to_owned();
+    let (status, error) = match state.app.verify_resident(&code).await {
+        Ok(verified) => {
+            let body = if verified.updated {
+                t.verified_updated_body
+            } else {
+                t.verified_body
+            };
+            return message(
+                StatusCode::OK,
+                t.verified_title,
+                body,
+                None,
+                Some(verified.id.to_string()),
+            );
+        }
+        Err(consult_app::AppError::Invalid(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.errors().first().map(|x| x.message.clone()).unwrap_or_default(),
+        ),
+        Err(consult_app::AppError::Conflict(m)) => (StatusCode::CONFLICT, m),
+        Err(other) => return Err(other.into()),
+    };
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
+    let page = VerifyPage {
+        text: t,
+        csrf,
+        code: code.chars().take(64).collect(),
+        errors: vec![("code".into(), error)],
+    };
+    form_page(&page, status, cookie)
 }
 
 #[derive(Template)]
@@ -330,6 +425,15 @@ pub(super) async fn manage_submit(
     let list = |v: &[String]| if v.is_empty() { "-".to_owned() } else { v.join(", ") };
     let held = Held {
         details: vec![
+            (
+                t.status_label,
+                if resident.verified_at.is_some() {
+                    t.status_verified
+                } else {
+                    t.status_pending
+                }
+                .to_owned(),
+            ),
             (t.email_label, resident.email.clone().unwrap_or_else(|| "-".into())),
             (t.phone_label, resident.phone.clone().unwrap_or_else(|| "-".into())),
             (

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use consult_app::ContactRecord;
-use consult_core::{ConsultationId, FatigueFinding, FatigueRules, Resident, ResidentInput};
+use consult_core::{ConsultationId, ContactChannel, FatigueFinding, FatigueRules, Resident, ResidentInput};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,18 @@ use uuid::Uuid;
 /// The header carrying a resident's private management token.
 pub(crate) const RESIDENT_TOKEN: &str = "x-resident-token";
 
-/// A new registration: the id and the private token to see, export, delete or unsubscribe.
+/// Where a registration stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RegistrationStatus {
+    /// Waiting for the code sent to the contact: never invited, deleted if not verified in time.
+    PendingVerification,
+    /// The contact is verified: invitations may follow.
+    Verified,
+}
+
+/// A new registration, pending verification: the id and the private token to see, export,
+/// delete or unsubscribe, and where the code to verify it was sent.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct Registered {
     /// The registration's id.
@@ -27,11 +38,25 @@ pub(crate) struct Registered {
     token: String,
     /// Where to manage the registration.
     manage: String,
+    /// `pending_verification` until the code sent to the contact is posted to `verify`.
+    status: RegistrationStatus,
+    /// How the code is sent: `email`, `sms` (to the phone) or `post` (to the postal address).
+    code_sent_by: ContactChannel,
+    /// Where to post the code.
+    verify: String,
+    /// Days the code stays valid; the registration is deleted after them if not verified.
+    expires_in_days: u32,
 }
 
-/// Register interests, areas, groups and contact channels, with consent. Anyone.
+/// Personal data and secrets: never kept by any cache, ours or on the way.
+const PERSONAL: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store, private")];
+
+/// Register interests, areas, groups and contact channels, with consent. Anyone. The answer is
+/// 202 `pending_verification`: nothing is invited until the code sent to the contact (e-mail,
+/// text message, or letter for a postal address alone) is posted to `/api/v1/residents/verify`.
+/// Registering a contact that a resident already holds updates that resident once verified.
 #[utoipa::path(post, path = "/api/v1/residents", tag = "residents", request_body = ResidentInput,
-    responses((status = 201, body = Registered),
+    responses((status = 202, body = Registered),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json")))]
@@ -44,11 +69,67 @@ pub(crate) async fn register(
     let registration = state.app.register_resident(input).await?;
     let id = registration.resident.id;
     Ok((
-        StatusCode::CREATED,
+        StatusCode::ACCEPTED,
+        PERSONAL,
         Json(Registered {
             id: id.to_string(),
             manage: format!("/api/v1/residents/{id}"),
             token: registration.key,
+            status: RegistrationStatus::PendingVerification,
+            code_sent_by: registration.code_sent_by,
+            verify: "/api/v1/residents/verify".into(),
+            expires_in_days: state.app.unverified_days(),
+        }),
+    ))
+}
+
+/// A verification code, as sent to the contact (case, spaces and dashes do not matter).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyRequest {
+    /// The code.
+    code: String,
+}
+
+/// A verified registration.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct VerifiedView {
+    /// The resident: the registration's own id, or that of the resident who already held the
+    /// contact and was updated by it.
+    id: String,
+    /// `verified`.
+    status: RegistrationStatus,
+    /// True when a resident already held the contact and was updated (one contact, one
+    /// resident); the token given with this registration now manages that resident, and the
+    /// one given before no longer does.
+    updated: bool,
+    /// Where to manage the registration.
+    manage: String,
+}
+
+/// Verify a registration with the code sent to its contact. Anyone, rate-limited like other
+/// anonymous writes; a wrong or expired code is 422 naming `code`.
+#[utoipa::path(post, path = "/api/v1/residents/verify", tag = "residents", request_body = VerifyRequest,
+    responses((status = 200, body = VerifiedView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    client: crate::extract::ClientAddr,
+    ApiJson(input): ApiJson<VerifyRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.rate.check(client.0)?;
+    let verified = state.app.verify_resident(&input.code).await?;
+    let id = verified.id;
+    Ok((
+        PERSONAL,
+        Json(VerifiedView {
+            id: id.to_string(),
+            status: RegistrationStatus::Verified,
+            updated: verified.updated,
+            manage: format!("/api/v1/residents/{id}"),
         }),
     ))
 }
@@ -82,9 +163,6 @@ pub(crate) async fn show(
     let (id, key) = own(&id, &headers)?;
     Ok((PERSONAL, Json(state.app.own_registration(id, &key).await?)))
 }
-
-/// Personal data: never kept by any cache, ours or on the way.
-const PERSONAL: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store, private")];
 
 /// Everything held about a resident, for export.
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,9 +210,9 @@ pub(crate) async fn unsubscribe(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Resident>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let (id, key) = own(&id, &headers)?;
-    Ok(Json(state.app.unsubscribe(id, &key).await?))
+    Ok((PERSONAL, Json(state.app.unsubscribe(id, &key).await?)))
 }
 
 /// Whether to record the plan.
