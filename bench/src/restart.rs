@@ -20,6 +20,7 @@ pub fn run(pg: &str, restart: &str) {
         let store = Store::connect(&url).await.unwrap();
         let limits = consult_api::Limits {
             anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
             ..consult_api::Limits::default()
         };
         let state = consult_api::AppState::new(store.clone()).with_limits(limits);
