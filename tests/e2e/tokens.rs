@@ -248,6 +248,23 @@ async fn the_public_record_names_roles_not_holders(app: &TestApp) {
             .map(|h| h["by"].as_str().unwrap().to_owned())
             .collect()
     };
+    // The answer depends on the token: no shared cache may give one caller's to another.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/consultations/{id}", app.base))
+        .send()
+        .await
+        .unwrap();
+    let vary: Vec<&str> = res
+        .headers()
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.to_ascii_lowercase().contains("authorization")),
+        "{vary:?}"
+    );
     // Staff see the holders' names.
     let (_, staff) = app.get(&format!("/api/v1/consultations/{id}"), Some(&tamworth)).await;
     assert_eq!(by(&staff), ["Officer of tamworth", "Cora Coordinator"]);

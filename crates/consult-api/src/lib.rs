@@ -154,6 +154,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate::reads))
         // The API's HTML pages (reports with `format=html`) get the hub's headers.
         .layer(axum::middleware::from_fn(hub::html_security_headers))
+        // What a caller sees depends on their token (staff see names and exact figures), so
+        // no cache between client and server may give one caller's answer to another.
+        .layer(axum::middleware::map_response(
+            |mut res: axum::response::Response| async move {
+                res.headers_mut().append(
+                    axum::http::header::VARY,
+                    axum::http::HeaderValue::from_static("authorization"),
+                );
+                res
+            },
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
