@@ -61,6 +61,8 @@ async fn bulk_responses_keep_every_character_and_answer(store: Store, url: Strin
             scheme: "census2021@1".into(),
             received_at: now(),
             recorded_by: (i % 2 == 1).then(|| "Officer\tName".to_owned()),
+            questionnaire_version: None,
+            answers: Default::default(),
         })
         .collect();
     store.insert_responses(&responses).await.unwrap();
