@@ -555,7 +555,7 @@ impl Questionnaire {
                 if duplicate {
                     e.push(format!("{qf}.key"), format!("`{key}` is used by another question"));
                 }
-                if let Some(q) = parse_question(&mut e, &qf, q, &earlier) {
+                if let Some(q) = parse_question(&mut e, &qf, q, &earlier, &keys) {
                     if !duplicate {
                         earlier.insert(
                             q.key.clone(),
@@ -775,6 +775,7 @@ fn parse_question(
     qf: &str,
     q: &QuestionInput,
     earlier: &BTreeMap<String, (QuestionType, Vec<String>)>,
+    keys: &BTreeSet<String>,
 ) -> Option<Question> {
     let key = parse_key(e, &format!("{qf}.key"), q.key.as_deref());
     let text = text::required_line(e, &format!("{qf}.text"), q.text.as_deref(), 1_000);
@@ -803,6 +804,10 @@ fn parse_question(
         let f = format!("{qf}.show_if");
         let question = parse_key(e, &format!("{f}.question"), c.question.as_deref())?;
         let Some((t, options)) = earlier.get(&question) else {
+            if keys.contains(&question) && q.key.as_deref().map(str::trim) != Some(question.as_str()) {
+                // An earlier question with errors of its own, already named.
+                return None;
+            }
             e.push(
                 format!("{f}.question"),
                 format!("`{question}` is not an earlier question of this questionnaire"),
@@ -1376,7 +1381,6 @@ mod tests {
             "sections[0].questions[1].type",
             "sections[0].questions[2].scale.max",
             "sections[0].questions[3].text",
-            "sections[0].questions[3].show_if.question",
             "sections[0].questions[4].max_length",
             "sections[0].questions[4].show_if.question",
             "sections[0].questions[5].options[0].key",
@@ -1384,6 +1388,11 @@ mod tests {
         ] {
             assert!(f.iter().any(|x| x == expected), "{expected} missing from {f:?}");
         }
+        // A condition on a question with errors of its own is not named again.
+        assert!(
+            !f.iter().any(|x| x == "sections[0].questions[3].show_if.question"),
+            "{f:?}"
+        );
     }
 
     #[test]
