@@ -40,6 +40,7 @@ mod hub;
 mod input;
 mod overlap;
 mod plans;
+mod questionnaire;
 mod residents;
 mod responses;
 mod slow;

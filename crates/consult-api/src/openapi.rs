@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::routes::{
     baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, overlap, plans,
-    reports, residents, responses, schemes, seldom,
+    questionnaires, reports, residents, responses, schemes, seldom,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -93,6 +93,10 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(responses::respond))
+        .routes(routes!(
+            questionnaires::put_questionnaire,
+            questionnaires::get_questionnaire
+        ))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
         .routes(routes!(reports::quarterly))

@@ -495,6 +495,8 @@ fn demo_responses(c: &Consultation, n: usize, seed: u64, now: DateTime<Utc>) -> 
                 scheme: consult_core::DEFAULT_SCHEME_ID.into(),
                 received_at: now,
                 recorded_by: (channel != consult_core::ResponseChannel::Online).then(|| "Customer services".into()),
+                questionnaire_version: None,
+                answers: consult_core::CheckedAnswers::default(),
             }
         })
         .collect()

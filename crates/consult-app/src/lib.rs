@@ -39,6 +39,7 @@ mod library;
 mod organisations;
 pub mod overlap;
 mod plans;
+mod questionnaires;
 pub mod render;
 mod requests;
 mod residents;

@@ -71,11 +71,13 @@ impl App {
             None => None,
         };
         let scheme = self.store.organisation_scheme(c.organisation_id).await?;
-        let response = Response::parse(
+        let questionnaire = self.store.questionnaire(c.id).await?;
+        let response = Response::parse_answered(
             Uuid::now_v7(),
             c.id,
             input,
             &scheme,
+            questionnaire.as_ref(),
             officer.map(|a| a.name.as_str()),
             self.now(),
         )?;

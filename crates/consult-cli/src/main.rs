@@ -10,6 +10,7 @@ mod csv_register;
 mod output;
 mod overlap;
 mod plans;
+mod questionnaire;
 mod register;
 mod residents;
 mod responses;
@@ -114,6 +115,9 @@ enum Command {
     /// Responses.
     #[command(subcommand)]
     Responses(responses::ResponsesCommand),
+    /// An activity's questionnaire: set it from a JSON or TOML file, or show it.
+    #[command(subcommand)]
+    Questionnaire(questionnaire::QuestionnaireCommand),
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap(overlap::OverlapArgs),
@@ -235,6 +239,7 @@ async fn command(app: &App, command: Command) -> Result<()> {
         Command::Baseline(cmd) => responses::baseline(app, cmd, &actor).await,
         Command::Scheme(cmd) => responses::scheme(app, cmd, &actor).await,
         Command::Responses(cmd) => responses::responses(app, cmd, &actor).await,
+        Command::Questionnaire(cmd) => questionnaire::questionnaire(app, cmd, &actor).await,
         Command::Overlap(args) => overlap::overlap(app, args, &actor).await,
     }
 }

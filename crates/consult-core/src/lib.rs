@@ -49,6 +49,7 @@ mod organisation;
 mod overlap;
 mod plans;
 mod principles;
+mod questionnaire;
 mod remarks;
 mod residents;
 mod review;
@@ -98,6 +99,11 @@ pub use principles::{
     Assessment, AssessmentContext, Attestation, AttestationInput, Check, CheckResult, DEFAULT_FRAMEWORKS,
     ElectionPeriod, Framework, FrameworkCatalogue, FrameworkRef, Outcome, Principle, Rule, ScopeField, Severity,
     assess, builtin_frameworks,
+};
+pub use questionnaire::{
+    Answer, AnswerRow, CheckedAnswers, Choice, ChoiceInput, OTHER, Question, QuestionInput, QuestionKind, QuestionType,
+    Questionnaire, QuestionnaireInput, Scale, ScaleInput, Section, SectionInput, ShowIf, ShowIfInput, Statement,
+    StatementInput, standard_questions,
 };
 pub use remarks::{Remark, RemarkCounts, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate};
 pub use residents::{

@@ -5,6 +5,7 @@
 use crate::consultation::ConsultationId;
 use crate::equality::BaselineCounts;
 use crate::error::ValidationErrors;
+use crate::questionnaire::{CheckedAnswers, Questionnaire};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -335,6 +336,12 @@ pub struct ResponseInput {
     /// How it arrived (default online; other channels are recorded by officers).
     #[cfg_attr(feature = "openapi", schema(value_type = Option<ResponseChannel>))]
     pub channel: Option<String>,
+    /// Answers to the activity's questionnaire, `{ "<question key>": value }`: an option key, a
+    /// list of option keys, a number, text, a date, `{ "<statement>": n }` for a grid or
+    /// `{ "option": "other", "text": "..." }`. Empty when the activity has no questionnaire.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: BTreeMap<String, serde_json::Value>,
 }
 
 /// A stored response: no contact details, ever; the monitoring answers as given, with the
@@ -357,11 +364,18 @@ pub struct Response {
     pub received_at: DateTime<Utc>,
     /// The officer who entered it, for offline channels.
     pub recorded_by: Option<String>,
+    /// The version of the questionnaire answered, if the activity has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questionnaire_version: Option<u32>,
+    /// The answers to it, checked (stored one row per part, see [`CheckedAnswers::rows`]).
+    #[serde(skip)]
+    pub answers: CheckedAnswers,
 }
 
 impl Response {
-    /// Validates a response. `officer` is the name of the officer entering it, if any: only
-    /// officers may record channels other than online.
+    /// Validates a response to an activity without a questionnaire (any answers are invalid).
+    /// `officer` is the name of the officer entering it, if any: only officers may record
+    /// channels other than online.
     pub fn parse(
         id: Uuid,
         consultation_id: ConsultationId,
@@ -370,7 +384,39 @@ impl Response {
         officer: Option<&str>,
         received_at: DateTime<Utc>,
     ) -> Result<Response, ValidationErrors> {
+        Self::parse_answered(id, consultation_id, input, scheme, None, officer, received_at)
+    }
+
+    /// Validates a response, its answers against `questionnaire` (the activity's current one;
+    /// with none, `answers` must be empty).
+    pub fn parse_answered(
+        id: Uuid,
+        consultation_id: ConsultationId,
+        input: ResponseInput,
+        scheme: &MonitoringScheme,
+        questionnaire: Option<&Questionnaire>,
+        officer: Option<&str>,
+        received_at: DateTime<Utc>,
+    ) -> Result<Response, ValidationErrors> {
         let mut e = ValidationErrors::new();
+        let sent_answers = !input.answers.is_empty();
+        let answers = match questionnaire {
+            Some(q) => match q.check_answers(&input.answers) {
+                Ok(a) => a,
+                Err(errors) => {
+                    for err in errors.into_errors() {
+                        e.push(err.field, err.message);
+                    }
+                    CheckedAnswers::default()
+                }
+            },
+            None => {
+                if !input.answers.is_empty() {
+                    e.push("answers", "this activity has no questionnaire; send no answers");
+                }
+                CheckedAnswers::default()
+            }
+        };
         let channel = match input.channel.as_deref() {
             None => Some(ResponseChannel::Online),
             Some(c) => match ResponseChannel::parse(c) {
@@ -402,8 +448,8 @@ impl Response {
                 BTreeMap::new()
             }
         };
-        if comments.is_none() && monitoring.is_empty() {
-            e.push("comments", "a response needs comments or monitoring answers");
+        if comments.is_none() && monitoring.is_empty() && !sent_answers {
+            e.push("comments", "a response needs answers, comments or monitoring answers");
         }
         match channel {
             Some(channel) if e.is_empty() => Ok(Response {
@@ -417,6 +463,8 @@ impl Response {
                 recorded_by: officer
                     .filter(|_| channel != ResponseChannel::Online)
                     .map(str::to_owned),
+                questionnaire_version: questionnaire.map(|q| q.version),
+                answers,
             }),
             _ => Err(e),
         }
@@ -658,6 +706,7 @@ impl MonitoringScheme {
                     .cloned()
                     .filter(|c| !c.trim().is_empty()),
                 channel: Some(mapping.channel.clone().unwrap_or_else(|| "online".into())),
+                answers: BTreeMap::new(),
             });
         }
         e.into_result(out)

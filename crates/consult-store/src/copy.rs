@@ -45,6 +45,7 @@ enum Kind {
     Date,
     Time,
     Bytes,
+    Float,
 }
 
 impl Kind {
@@ -58,6 +59,7 @@ impl Kind {
             "date" => Kind::Date,
             "timestamp with time zone" => Kind::Time,
             "bytea" => Kind::Bytes,
+            "double precision" => Kind::Float,
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "copy: column type `{other}` is not handled"
@@ -78,6 +80,7 @@ enum Cell {
     Date(NaiveDate),
     Time(DateTime<Utc>),
     Bytes(Vec<u8>),
+    Float(f64),
 }
 
 /// PostgreSQL keeps microseconds.
@@ -100,6 +103,7 @@ impl Cell {
         Option<NaiveDate>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     {
         Ok(match kind {
             Kind::Uuid => row.try_get::<Option<Uuid>, _>(i)?.map_or(Cell::Null, Cell::Uuid),
@@ -114,6 +118,7 @@ impl Cell {
                 .try_get::<Option<DateTime<Utc>>, _>(i)?
                 .map_or(Cell::Null, |t| Cell::Time(to_micros(t))),
             Kind::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.map_or(Cell::Null, Cell::Bytes),
+            Kind::Float => row.try_get::<Option<f64>, _>(i)?.map_or(Cell::Null, Cell::Float),
         })
     }
 
@@ -128,6 +133,7 @@ impl Cell {
             Cell::Date(d) => out.extend_from_slice(d.to_string().as_bytes()),
             Cell::Time(t) => out.extend_from_slice(t.timestamp_micros().to_string().as_bytes()),
             Cell::Bytes(b) => out.extend_from_slice(b),
+            Cell::Float(f) => out.extend_from_slice(&f.to_bits().to_be_bytes()),
         }
         out.push(0x1f);
     }
@@ -246,6 +252,7 @@ fn bind<'q>(
             Kind::Date => q.bind(None::<NaiveDate>),
             Kind::Time => q.bind(None::<DateTime<Utc>>),
             Kind::Bytes => q.bind(None::<Vec<u8>>),
+            Kind::Float => q.bind(None::<f64>),
         },
         Cell::Uuid(u) => q.bind(u),
         Cell::Text(s) => q.bind(s),
@@ -257,6 +264,7 @@ fn bind<'q>(
         Cell::Date(d) => q.bind(d),
         Cell::Time(t) => q.bind(t),
         Cell::Bytes(b) => q.bind(b),
+        Cell::Float(f) => q.bind(f),
     }
 }
 

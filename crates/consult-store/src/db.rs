@@ -96,6 +96,7 @@ pub(crate) enum Arg {
     Date(Option<NaiveDate>),
     Time(Option<DateTime<Utc>>),
     Bytes(Option<Vec<u8>>),
+    Float(Option<f64>),
 }
 
 macro_rules! arg_from {
@@ -127,6 +128,7 @@ arg_from! {
     Option<DateTime<Utc>> => Time(std::convert::identity),
     Option<&[u8]> => Bytes(|v: Option<&[u8]>| v.map(<[u8]>::to_vec)),
     &Value => Text(|v: &Value| Some(v.to_string())),
+    Option<f64> => Float(std::convert::identity),
 }
 
 /// The backend's arguments for a list of values.
@@ -140,6 +142,7 @@ where
     Option<NaiveDate>: Encode<'q, DB> + Type<DB>,
     Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
     Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    Option<f64>: Encode<'q, DB> + Type<DB>,
 {
     let mut out = DB::Arguments::<'q>::default();
     for a in args {
@@ -152,6 +155,7 @@ where
             Arg::Date(v) => out.add(v),
             Arg::Time(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
+            Arg::Float(v) => out.add(v),
         }?;
     }
     Ok(out)

@@ -51,6 +51,7 @@ mod db;
 mod keys;
 mod library;
 mod organisations;
+mod questionnaires;
 mod residents;
 mod responses;
 mod results;
@@ -60,6 +61,7 @@ mod types;
 pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
+pub use questionnaires::QuestionnaireChange;
 pub use residents::{AudienceChanges, ContactRecord, Verified};
 pub use responses::{IdempotencyKey, Stored};
 use sqlx::postgres::PgPoolOptions;

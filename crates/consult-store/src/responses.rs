@@ -56,7 +56,7 @@ impl Tx {
     async fn write_response(&mut self, r: &Response, key: Option<IdempotencyKey<'_>>) -> Result<(), StoreError> {
         query(
             "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, idempotency_binding, \
-             received_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             received_at, recorded_by, questionnaire_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.id)
         .bind(r.consultation_id.0)
@@ -66,8 +66,10 @@ impl Tx {
         .bind(key.map(|k| k.binding))
         .bind(r.received_at)
         .bind(&r.recorded_by)
+        .bind(r.questionnaire_version.map(i64::from))
         .execute(&mut *self)
         .await?;
+        self.write_answers(r).await?;
         for (characteristic, category) in &r.monitoring {
             query(
                 "INSERT INTO monitoring_answers (response_id, consultation_id, scheme, characteristic, category) VALUES ($1, $2, $3, $4, $5)",

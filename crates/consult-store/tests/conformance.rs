@@ -61,6 +61,8 @@ async fn bulk_responses_keep_every_character_and_answer(store: Store, url: Strin
             scheme: "census2021@1".into(),
             received_at: now(),
             recorded_by: (i % 2 == 1).then(|| "Officer\tName".to_owned()),
+            questionnaire_version: None,
+            answers: Default::default(),
         })
         .collect();
     store.insert_responses(&responses).await.unwrap();
@@ -601,4 +603,76 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
         .await
         .unwrap();
     assert_eq!(listed.items[0].approval, Some(approval));
+}
+
+both!(questionnaire_versions_and_answer_rows);
+async fn questionnaire_versions_and_answer_rows(store: Store, _url: String) {
+    let snap = seed(&store).await;
+    let c = snap.consultation("tamworth", "Park survey", "2026-01-01", "2026-03-31", Status::Approved);
+    store
+        .import_consultations(std::slice::from_ref(&c), &admin())
+        .await
+        .unwrap();
+    assert_eq!(store.questionnaire(c.id).await.unwrap(), None);
+    let input: QuestionnaireInput = serde_json::from_value(serde_json::json!({ "sections": [ { "title": "Park",
+        "questions": [
+            { "key": "uses", "type": "multiple_choice", "text": "What for?", "other": true,
+              "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
+            { "key": "rate", "type": "number", "text": "Rate", "min": 0, "max": 10 },
+            { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
+              "statements": [ { "key": "safe", "text": "Safe" } ] }
+        ] } ] }))
+    .unwrap();
+    let q = Questionnaire::parse(input).unwrap();
+    let change = consult_store::QuestionnaireChange::Set;
+    let v1 = store
+        .save_questionnaire(&admin(), now(), c.id, &q, 0, change)
+        .await
+        .unwrap();
+    assert_eq!(v1.version, 1);
+    // A writer that read no questionnaire lost the race.
+    let lost = store.save_questionnaire(&admin(), now(), c.id, &q, 0, change).await;
+    assert!(matches!(lost, Err(StoreError::Conflict(_))), "{lost:?}");
+    let v2 = store
+        .save_questionnaire(&admin(), now(), c.id, &q, 1, change)
+        .await
+        .unwrap();
+    assert_eq!(v2.version, 2);
+    let read = store.questionnaire(c.id).await.unwrap().unwrap();
+    assert_eq!((read.version, &read.sections), (2, &q.sections));
+    let audit = store
+        .audit_log(Some(("consultation", &c.id.to_string())), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "questionnaire.set").count(), 2);
+
+    let answers = serde_json::from_value(serde_json::json!({
+        "uses": ["walk", { "option": "other", "text": "Picnics\tand tea" }], "rate": 7.5, "agree": { "safe": 4 }
+    }))
+    .unwrap();
+    let input = ResponseInput {
+        answers,
+        ..Default::default()
+    };
+    let scheme = MonitoringScheme::census2021().unwrap();
+    let r = Response::parse_answered(Uuid::now_v7(), c.id, input, &scheme, Some(&read), None, now()).unwrap();
+    assert_eq!(r.questionnaire_version, Some(2));
+    store.insert_response(&r, None).await.unwrap();
+    let rows = store.response_answers(r.id).await.unwrap();
+    assert_eq!(rows, r.answers.rows().into_iter().collect::<Vec<_>>().tap_sort());
+}
+
+/// Sorts rows as the store returns them (question, then item).
+trait TapSort {
+    fn tap_sort(self) -> Self;
+}
+
+impl TapSort for Vec<AnswerRow> {
+    fn tap_sort(mut self) -> Self {
+        self.sort_by(|a, b| {
+            (a.question.as_str(), a.item.as_deref().unwrap_or(""))
+                .cmp(&(b.question.as_str(), b.item.as_deref().unwrap_or("")))
+        });
+        self
+    }
 }

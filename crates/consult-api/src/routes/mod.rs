@@ -11,6 +11,7 @@ pub(crate) mod meta;
 pub(crate) mod organisations;
 pub(crate) mod overlap;
 pub(crate) mod plans;
+pub(crate) mod questionnaires;
 pub(crate) mod reports;
 pub(crate) mod residents;
 pub(crate) mod responses;
