@@ -92,7 +92,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::invitations))
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
-        .routes(routes!(responses::respond))
+        .routes(routes!(responses::respond, responses::list_responses))
+        .routes(routes!(responses::get_response))
         .routes(routes!(
             questionnaires::put_questionnaire,
             questionnaires::get_questionnaire

@@ -56,7 +56,7 @@ pub use error::{AppError, AppResult};
 pub use library::{DocumentContent, LibraryEntry, LibraryPage};
 pub use organisations::{TOKEN_DAYS, TOKEN_DAYS_RANGE, TokenRequest};
 pub use residents::Registration;
-pub use responses::{Idempotency, Stored};
+pub use responses::{Idempotency, ResponseView, Stored};
 pub use review::ReviewScope;
 // The store's request and result types that use cases take and return.
 pub use consult_store::{

@@ -5,9 +5,11 @@ use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::organisations::require_coordinator;
 use consult_core::{
-    Actor, ColumnMapping, ConsultationId, ImportMode, MonitoringScheme, Response, ResponseInput, SchemeInput,
-    ValidationErrors,
+    Actor, CheckedAnswers, ColumnMapping, ConsultationId, ImportMode, MonitoringScheme, Questionnaire, Response,
+    ResponseChannel, ResponseInput, SchemeInput, ValidationErrors,
 };
+use consult_store::{Page, PageRequest, ResponseRecord};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
@@ -202,5 +204,115 @@ impl App {
             .set_organisation_scheme(org.id, &scheme, actor, self.now())
             .await?;
         Ok(scheme)
+    }
+}
+
+/// A response as staff read it: its answers, comments, channel and date, never its monitoring
+/// answers.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResponseView {
+    /// Its id.
+    pub id: Uuid,
+    /// When it was received.
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// How it arrived.
+    pub channel: consult_core::ResponseChannel,
+    /// The officer who entered it, for staff-entered ones.
+    pub entered_by: Option<String>,
+    /// The respondent's comments.
+    pub comments: Option<String>,
+    /// The version of the questionnaire answered, if the activity has one.
+    pub questionnaire_version: Option<u32>,
+    /// The answers, in the shape the respondent sent them (a multiple choice in the
+    /// questionnaire's option order).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl App {
+    /// An activity's responses, a page at a time, optionally only those whose comments or text
+    /// answers contain `q`. Officers of the owner and coordinators; each call is audited
+    /// (`responses.list`).
+    pub async fn responses(
+        &self,
+        actor: &Actor,
+        id: ConsultationId,
+        q: Option<&str>,
+        page: &PageRequest,
+    ) -> AppResult<Page<ResponseView>> {
+        let c = self.writable_consultation(actor, id).await?;
+        let found = self.store.list_responses(c.id, q, page).await?;
+        let items = self.response_views(c.id, found.items).await?;
+        let detail = serde_json::json!({ "q": q, "count": items.len() });
+        self.store
+            .audit_read(actor, self.now(), "responses.list", &c.id.to_string(), &detail)
+            .await?;
+        Ok(Page {
+            items,
+            next: found.next,
+        })
+    }
+
+    /// One response of an activity (not found for a response of another activity). Officers of
+    /// the owner and coordinators; audited (`responses.show`).
+    pub async fn response(&self, actor: &Actor, id: ConsultationId, response: Uuid) -> AppResult<ResponseView> {
+        let c = self.writable_consultation(actor, id).await?;
+        let record = self
+            .store
+            .get_response(c.id, response)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no response {response} to {id}")))?;
+        let view = self
+            .response_views(c.id, vec![record])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal("a response went missing".into()))?;
+        let detail = serde_json::json!({ "response": response });
+        self.store
+            .audit_read(actor, self.now(), "responses.show", &c.id.to_string(), &detail)
+            .await?;
+        Ok(view)
+    }
+
+    /// Responses with their answers rebuilt (the answers of all read in one query).
+    async fn response_views(&self, id: ConsultationId, records: Vec<ResponseRecord>) -> AppResult<Vec<ResponseView>> {
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+        let mut answers = self.store.answers_of(&ids).await?;
+        let mut questionnaires: HashMap<u32, Option<Questionnaire>> = HashMap::new();
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let version = r
+                .questionnaire_version
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|e| AppError::Internal(format!("questionnaire version: {e}")))?;
+            let rows = answers.remove(&r.id).unwrap_or_default();
+            let rebuilt = match version {
+                Some(v) if !rows.is_empty() => {
+                    if !questionnaires.contains_key(&v) {
+                        let q = self.store.questionnaire_version(id, v).await?;
+                        questionnaires.insert(v, q);
+                    }
+                    match questionnaires.get(&v).and_then(Option::as_ref) {
+                        Some(q) => CheckedAnswers::from_rows(q, &rows).to_json(),
+                        None => Default::default(),
+                    }
+                }
+                _ => Default::default(),
+            };
+            let channel = ResponseChannel::parse(&r.channel)
+                .ok_or_else(|| AppError::Internal(format!("unknown channel {}", r.channel)))?;
+            out.push(ResponseView {
+                id: r.id,
+                received_at: r.received_at,
+                channel,
+                entered_by: r.recorded_by,
+                comments: r.comments,
+                questionnaire_version: version,
+                answers: rebuilt,
+            });
+        }
+        Ok(out)
     }
 }

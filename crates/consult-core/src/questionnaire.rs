@@ -1067,6 +1067,67 @@ impl CheckedAnswers {
         out
     }
 
+    /// Rebuilds answers from their stored rows (the inverse of [`CheckedAnswers::rows`]), the
+    /// questionnaire answered deciding each question's shape. A multiple choice comes back in
+    /// the questionnaire's option order (its rows keep no order), a ranking by rank; rows of a
+    /// question the questionnaire does not have, or that do not fit its type, are skipped.
+    pub fn from_rows(questionnaire: &Questionnaire, rows: &[AnswerRow]) -> CheckedAnswers {
+        let mut by_question: BTreeMap<&str, Vec<&AnswerRow>> = BTreeMap::new();
+        for r in rows {
+            by_question.entry(r.question.as_str()).or_default().push(r);
+        }
+        let mut out = BTreeMap::new();
+        for (key, rows) in by_question {
+            let Some(q) = questionnaire.question(key) else { continue };
+            let other = rows
+                .iter()
+                .find(|r| r.item.as_deref() == Some(OTHER))
+                .and_then(|r| r.text.clone());
+            let first = rows.first();
+            let answer = match q.kind.question_type() {
+                QuestionType::SingleChoice => match other {
+                    Some(t) => Some(Answer::Other(t)),
+                    None => first.and_then(|r| r.item.clone()).map(Answer::Choice),
+                },
+                QuestionType::MultipleChoice => {
+                    let chosen: Vec<String> = q
+                        .kind
+                        .options()
+                        .iter()
+                        .filter(|o| rows.iter().any(|r| r.item.as_deref() == Some(o.key.as_str())))
+                        .map(|o| o.key.clone())
+                        .collect();
+                    Some(match other {
+                        Some(t) => Answer::ChoicesAndOther(chosen, t),
+                        None => Answer::Choices(chosen),
+                    })
+                }
+                QuestionType::Ranking => {
+                    let mut ranked: Vec<(f64, String)> =
+                        rows.iter().filter_map(|r| Some((r.number?, r.item.clone()?))).collect();
+                    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Some(Answer::Ranking(ranked.into_iter().map(|(_, k)| k).collect()))
+                }
+                QuestionType::Scale => first.and_then(|r| r.number).map(|n| Answer::Point(n as i64)),
+                QuestionType::Number => first.and_then(|r| r.number).map(Answer::Number),
+                QuestionType::Date => first
+                    .and_then(|r| r.text.as_deref())
+                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+                    .map(Answer::Date),
+                QuestionType::FreeText => first.and_then(|r| r.text.clone()).map(Answer::Text),
+                QuestionType::Grid => Some(Answer::Grid(
+                    rows.iter()
+                        .filter_map(|r| Some((r.item.clone()?, r.number? as i64)))
+                        .collect(),
+                )),
+            };
+            if let Some(a) = answer {
+                out.insert(key.to_owned(), a);
+            }
+        }
+        CheckedAnswers(out)
+    }
+
     /// The answers as the API's `answers` object.
     pub fn to_json(&self) -> BTreeMap<String, Value> {
         let other = |t: &str| serde_json::json!({ "option": OTHER, "text": t });

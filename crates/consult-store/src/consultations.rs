@@ -21,7 +21,7 @@ fn effective_status(today: &str) -> String {
     )
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('%');
     for ch in s.to_lowercase().chars() {

@@ -5,11 +5,13 @@
 //! document per response: analysis counts, averages and cross-tabulations then run in SQL over
 //! the `response_answers_analysis` index (activity, question, item, number) on both backends.
 
-use crate::db::{Tx, query};
-use crate::{Store, StoreError};
+use crate::consultations::escape_like;
+use crate::db::{Sql, Tx, query};
+use crate::{Cursor, Page, PageRequest, Store, StoreError};
 use chrono::{DateTime, Utc};
 use consult_core::{Actor, AnswerRow, ConsultationId, Questionnaire, Response};
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What a questionnaire write is, for its audit entry.
@@ -139,5 +141,147 @@ impl Store {
                 text: r.text,
             })
             .collect())
+    }
+}
+
+/// One stored response as staff read it: never its monitoring answers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResponseRecord {
+    /// Its id (UUID v7: time-ordered, the key of the listing's pages).
+    pub id: Uuid,
+    /// When it was received.
+    pub received_at: DateTime<Utc>,
+    /// How it arrived (`online`, `paper`, ...).
+    pub channel: String,
+    /// The respondent's comments.
+    pub comments: Option<String>,
+    /// The officer who entered it, for staff-entered ones.
+    pub recorded_by: Option<String>,
+    /// The version of the questionnaire answered.
+    pub questionnaire_version: Option<i64>,
+}
+
+const RESPONSE_COLUMNS: &str = "r.id, r.received_at, r.channel, r.comments, r.recorded_by, r.questionnaire_version";
+
+#[derive(sqlx::FromRow)]
+struct PageAnswerRow {
+    response_id: Uuid,
+    question: String,
+    item: String,
+    number: Option<f64>,
+    text: Option<String>,
+}
+
+impl Store {
+    /// One version of an activity's questionnaire.
+    pub async fn questionnaire_version(
+        &self,
+        id: ConsultationId,
+        version: u32,
+    ) -> Result<Option<Questionnaire>, StoreError> {
+        let row: Option<(String,)> =
+            query("SELECT definition FROM questionnaires WHERE consultation_id = $1 AND version = $2")
+                .bind(id.0)
+                .bind(i64::from(version))
+                .fetch_optional(self)
+                .await?;
+        row.map(|(definition,)| {
+            let mut q: Questionnaire = serde_json::from_str(&definition)
+                .map_err(|e| StoreError::Corrupt(format!("questionnaire of {id}: {e}")))?;
+            q.version = version;
+            Ok(q)
+        })
+        .transpose()
+    }
+
+    /// An activity's responses in the order received (by id), a page at a time; with `text`,
+    /// only those whose comments or a text answer contain it (case-insensitive, `%` and `_`
+    /// literal).
+    pub async fn list_responses(
+        &self,
+        id: ConsultationId,
+        text: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ResponseRecord>, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.consultation_id = "
+        ));
+        let c = sql.arg(id.0);
+        sql.push(&c);
+        if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
+            let a = sql.arg(escape_like(t));
+            let b = sql.arg(escape_like(t));
+            sql.push(&format!(
+                " AND (LOWER(r.comments) LIKE {a} ESCAPE '\\' OR EXISTS (SELECT 1 FROM response_answers x \
+                 WHERE x.response_id = r.id AND LOWER(x.text) LIKE {b} ESCAPE '\\'))"
+            ));
+        }
+        if let Some(cursor) = &page.cursor {
+            let i = sql.arg(cursor.id);
+            sql.push(&format!(" AND r.id > {i}"));
+        }
+        let limit = sql.arg(i64::from(page.limit) + 1);
+        sql.push(&format!(" ORDER BY r.id LIMIT {limit}"));
+        let mut items: Vec<ResponseRecord> = sql.fetch_all(self).await?;
+        let more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next = if more {
+            items.last().map(|r| Cursor {
+                opens_on: None,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    /// One response of an activity (none for a response of another activity).
+    pub async fn get_response(&self, id: ConsultationId, response: Uuid) -> Result<Option<ResponseRecord>, StoreError> {
+        query(format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.consultation_id = $1 AND r.id = $2"
+        ))
+        .bind(id.0)
+        .bind(response)
+        .fetch_optional(self)
+        .await
+    }
+
+    /// The answer rows of several responses, read in one query, by response.
+    pub async fn answers_of(&self, responses: &[Uuid]) -> Result<HashMap<Uuid, Vec<AnswerRow>>, StoreError> {
+        let mut out: HashMap<Uuid, Vec<AnswerRow>> = HashMap::new();
+        if responses.is_empty() {
+            return Ok(out);
+        }
+        let mut sql =
+            Sql::new("SELECT response_id, question, item, number, text FROM response_answers WHERE response_id IN (");
+        let list = sql.list(responses.iter().copied());
+        sql.push(&list);
+        sql.push(") ORDER BY response_id, question, item");
+        let rows: Vec<PageAnswerRow> = sql.fetch_all(self).await?;
+        for r in rows {
+            out.entry(r.response_id).or_default().push(AnswerRow {
+                question: r.question,
+                item: Some(r.item).filter(|i| !i.is_empty()),
+                number: r.number,
+                text: r.text,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records that `actor` read responses (an audit entry of its own: reading respondents'
+    /// free text is worth a trace).
+    pub async fn audit_read(
+        &self,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        action: &str,
+        entity_id: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.audit(actor, at, action, "consultation", entity_id, detail).await?;
+        tx.commit().await
     }
 }

@@ -4,13 +4,19 @@
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::routes::ApiQuery;
+use crate::views::ListPage;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
+use consult_app::ResponseView;
+use consult_core::ValidationErrors;
 use consult_core::{ConsultationId, ResponseInput};
+use consult_store::{Cursor, PageRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// A stored response's receipt.
 #[derive(Debug, Serialize, ToSchema)]
@@ -160,4 +166,95 @@ pub(crate) async fn import(
             skipped: skipped.into_errors(),
         }),
     ))
+}
+
+/// The responses listing's query.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ResponsesQuery {
+    /// Only responses whose comments or text answers contain this (case-insensitive).
+    q: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+fn parse_responses_query(q: &ResponsesQuery) -> Result<PageRequest, ApiError> {
+    let mut e = ValidationErrors::new();
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 50,
+        Some(l) => match l.parse::<u32>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                e.push("limit", "must be a whole number from 1 to 500");
+                50
+            }
+        },
+    };
+    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => match Cursor::decode(c) {
+            Some(cur) if cur.opens_on.is_none() => Some(cur),
+            _ => {
+                e.push(
+                    "cursor",
+                    "is not a cursor from this listing; pass next_cursor unchanged",
+                );
+                None
+            }
+        },
+    };
+    if e.is_empty() {
+        Ok(PageRequest { limit, cursor })
+    } else {
+        Err(ApiError::Invalid(e))
+    }
+}
+
+/// An activity's responses, in the order received, a page at a time: answers (in the shape
+/// they were sent), comments, channel and date, never the monitoring answers. `q` keeps those
+/// whose comments or text answers contain it. Officers of the owner organisation and
+/// coordinators; each read is audited.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/responses", tag = "responses",
+    params(("id" = String, Path, description = "consultation id"), ResponsesQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = ListPage<ResponseView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list_responses(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<ConsultationId>,
+    ApiQuery(q): ApiQuery<ResponsesQuery>,
+) -> Result<Json<ListPage<ResponseView>>, ApiError> {
+    let actor = caller.required()?;
+    let page = parse_responses_query(&q)?;
+    let found = state.app.responses(&actor, id, q.q.as_deref(), &page).await?;
+    Ok(Json(ListPage {
+        items: found.items,
+        next_cursor: found.next.map(|c| c.encode()),
+    }))
+}
+
+/// One response of an activity (404 for a response of another activity). Officers of the owner
+/// organisation and coordinators; audited.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/responses/{response_id}", tag = "responses",
+    params(("id" = String, Path, description = "consultation id"),
+        ("response_id" = String, Path, description = "response id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = ResponseView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get_response(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, response_id)): ApiPath<(ConsultationId, Uuid)>,
+) -> Result<Json<ResponseView>, ApiError> {
+    let actor = caller.required()?;
+    Ok(Json(state.app.response(&actor, id, response_id).await?))
 }
