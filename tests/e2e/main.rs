@@ -41,6 +41,7 @@ mod input;
 mod overlap;
 mod plans;
 mod questionnaire;
+mod reading;
 mod residents;
 mod responses;
 mod slow;

@@ -23,6 +23,25 @@ pub(crate) enum ResponsesCommand {
         #[arg(long)]
         skip_invalid: bool,
     },
+    /// List an activity's responses (answers, comments, channel, date; never the monitoring
+    /// answers), optionally only those whose comments or text answers contain --q. Audited.
+    List {
+        /// Consultation id.
+        id: String,
+        /// Only responses containing this text (case-insensitive).
+        #[arg(long)]
+        q: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Print one response as JSON. Audited.
+    Show {
+        /// Consultation id.
+        id: String,
+        /// Response id.
+        response_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,12 +91,21 @@ pub(crate) enum SchemeCommand {
 
 /// `consult responses import ID FILE --mapping M [--skip-invalid]`.
 pub(crate) async fn responses(app: &App, cmd: ResponsesCommand, actor: &Actor) -> Result<()> {
-    let ResponsesCommand::Import {
-        id,
-        file,
-        mapping,
-        skip_invalid,
-    } = cmd;
+    let (id, file, mapping, skip_invalid) = match cmd {
+        ResponsesCommand::Import {
+            id,
+            file,
+            mapping,
+            skip_invalid,
+        } => (id, file, mapping, skip_invalid),
+        ResponsesCommand::List { id, q, format } => return list_responses(app, actor, &id, q.as_deref(), format).await,
+        ResponsesCommand::Show { id, response_id } => {
+            let id = parse_id(&id)?;
+            let response_id = uuid::Uuid::parse_str(&response_id)
+                .map_err(|_| CliError::Input(format!("`{response_id}` is not a response id (a UUID)")))?;
+            return print_json(&app.response(actor, id, response_id).await?);
+        }
+    };
     let id = parse_id(&id)?;
     // Whether the activity takes imports now, before a large file is read.
     let c = app.writable_consultation(actor, id).await?;
@@ -235,4 +263,43 @@ pub(crate) async fn scheme(app: &App, cmd: SchemeCommand, actor: &Actor) -> Resu
             Ok(())
         }
     }
+}
+
+/// Every response of an activity, read a page at a time.
+async fn list_responses(app: &App, actor: &Actor, id: &str, q: Option<&str>, format: Format) -> Result<()> {
+    let id = parse_id(id)?;
+    let mut page = consult_store::PageRequest {
+        limit: 500,
+        cursor: None,
+    };
+    let mut all = Vec::new();
+    loop {
+        let found = app.responses(actor, id, q, &page).await?;
+        all.extend(found.items);
+        match found.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    if format == Format::Json {
+        return print_json(&all);
+    }
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.received_at.to_rfc3339(),
+                r.channel.as_str().to_owned(),
+                r.entered_by.clone().unwrap_or_default(),
+                r.comments.clone().unwrap_or_default(),
+                serde_json::to_string(&r.answers).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_rows(
+        format,
+        &["id", "received_at", "channel", "entered_by", "comments", "answers"],
+        &rows,
+    )
 }
