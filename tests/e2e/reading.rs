@@ -141,7 +141,7 @@ async fn officers_read_responses(app: &TestApp) {
         .collect();
     assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(p2["items"][0]["channel"], "paper");
-    assert_eq!(p2["items"][0]["entered_by"].is_string(), true);
+    assert!(p2["items"][0]["entered_by"].is_string());
 
     // Answers as sent, for every type; never monitoring.
     assert_eq!(p1["items"][0]["answers"], full);

@@ -290,9 +290,8 @@ impl App {
             let rows = answers.remove(&r.id).unwrap_or_default();
             let rebuilt = match version {
                 Some(v) if !rows.is_empty() => {
-                    if !questionnaires.contains_key(&v) {
-                        let q = self.store.questionnaire_version(id, v).await?;
-                        questionnaires.insert(v, q);
+                    if let std::collections::hash_map::Entry::Vacant(slot) = questionnaires.entry(v) {
+                        slot.insert(self.store.questionnaire_version(id, v).await?);
                     }
                     match questionnaires.get(&v).and_then(Option::as_ref) {
                         Some(q) => CheckedAnswers::from_rows(q, &rows).to_json(),
