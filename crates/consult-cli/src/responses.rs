@@ -268,7 +268,7 @@ pub(crate) async fn scheme(app: &App, cmd: SchemeCommand, actor: &Actor) -> Resu
 /// Every response of an activity, read a page at a time.
 async fn list_responses(app: &App, actor: &Actor, id: &str, q: Option<&str>, format: Format) -> Result<()> {
     let id = parse_id(id)?;
-    let mut page = consult_store::PageRequest {
+    let mut page = consult_app::PageRequest {
         limit: 500,
         cursor: None,
     };
