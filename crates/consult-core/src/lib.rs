@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod analysis;
 mod area;
 mod audience;
 mod catalogue;
@@ -56,6 +57,10 @@ mod review;
 pub mod spreadsheet;
 pub mod text;
 
+pub use analysis::{
+    Analysis, AnalysisCounts, AnswerCell, OptionCount, QuestionAnalysis, RankCount, StatementAnalysis, ThemeCount,
+    ValueCount, analyse,
+};
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};

@@ -1,0 +1,523 @@
+//! Analysis per question (issue 16): counts and shares with 95% Wilson intervals for choices,
+//! mean, median and distribution for scales and numbers, average rank and first-choice counts
+//! for rankings, mean and distribution per statement for grids, and only how many answered free
+//! text and dates.
+//!
+//! The counting is done by the store (`GROUP BY question, item, number` over the answer rows);
+//! [`analyse`] shapes those counts against the questionnaire and computes the statistics. Counts
+//! of a question, option or statement the questionnaire does not have are ignored.
+
+use crate::equality::wilson;
+use crate::questionnaire::{OTHER, QuestionKind, QuestionType, Questionnaire, Scale};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The counts one activity's answers give, as the store counts them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AnalysisCounts {
+    /// The activity's responses.
+    pub respondents: u64,
+    /// How many responses answered each question, by question key.
+    pub answered: BTreeMap<String, u64>,
+    /// The answer rows counted by (question, item, number).
+    pub cells: Vec<AnswerCell>,
+}
+
+/// How many answer rows have one (question, item, number).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerCell {
+    /// The question's key.
+    pub question: String,
+    /// The option (or `other`) of a choice or ranking, the statement of a grid; none otherwise.
+    pub item: Option<String>,
+    /// A scale point, a number, a rank or a grid point; none for choices, text and dates.
+    pub number: Option<f64>,
+    /// The rows counted.
+    pub count: u64,
+}
+
+/// The analysis of one activity's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Analysis {
+    /// The activity's responses (whether or not they answered the questionnaire).
+    pub respondents: u64,
+    /// Each question of the questionnaire, in its order.
+    pub questions: Vec<QuestionAnalysis>,
+}
+
+/// The analysis of one question. Fields that do not apply to its type are absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuestionAnalysis {
+    /// The question's key.
+    pub key: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    /// Its text.
+    pub text: String,
+    /// How many responses answered it.
+    pub answered: u64,
+    /// Choices: each option (and `other` where offered) with its count among those who answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<OptionCount>>,
+    /// Scales and numbers: the mean answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    /// Scales and numbers: the median answer (the mean of the two middle answers for an even
+    /// count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    /// Scales: the count of every point of the scale; numbers: the count of every value given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Vec<ValueCount>>,
+    /// Rankings: each option's average rank (1 first) and first-choice count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Vec<RankCount>>,
+    /// Grids: each statement's answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statements: Option<Vec<StatementAnalysis>>,
+    /// Theme counts for free text (empty until free text is coded).
+    #[serde(default)]
+    pub themes: Vec<ThemeCount>,
+}
+
+/// One option's count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OptionCount {
+    /// The option's key (`other` for "other, please specify").
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// The responses that chose it.
+    pub count: u64,
+    /// `count` over those who answered the question (0 when none did), to 4 places.
+    pub share: f64,
+    /// The 95% Wilson interval of the share, to 4 places.
+    pub interval: [f64; 2],
+}
+
+/// How many gave one value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ValueCount {
+    /// The value (a scale point or a number).
+    pub value: f64,
+    /// The answers giving it.
+    pub count: u64,
+}
+
+/// One option of a ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RankCount {
+    /// The option's key.
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// Its average rank (1 is first), to 4 places; none when nobody ranked it.
+    pub mean_rank: Option<f64>,
+    /// The responses that ranked it first.
+    pub first: u64,
+}
+
+/// One statement of a grid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatementAnalysis {
+    /// The statement's key.
+    pub key: String,
+    /// Its text.
+    pub text: String,
+    /// The answers giving it a point.
+    pub answered: u64,
+    /// The mean point, to 4 places; none when nobody answered.
+    pub mean: Option<f64>,
+    /// The median point; none when nobody answered.
+    pub median: Option<f64>,
+    /// The count of every point of the scale.
+    pub distribution: Vec<ValueCount>,
+}
+
+/// A theme's count among a free-text question's answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThemeCount {
+    /// The theme's key.
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// The answers coded with it.
+    pub count: u64,
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// Mean and median of a distribution given as (value, count), sorted by value.
+fn mean_median(values: &[(f64, u64)]) -> (Option<f64>, Option<f64>) {
+    let n: u64 = values.iter().map(|(_, c)| c).sum();
+    if n == 0 {
+        return (None, None);
+    }
+    let sum: f64 = values.iter().map(|(v, c)| v * *c as f64).sum();
+    // The value at 0-based position `i` of the sorted answers.
+    let at = |i: u64| {
+        let mut seen = 0;
+        for (v, c) in values {
+            seen += c;
+            if i < seen {
+                return *v;
+            }
+        }
+        values.last().map_or(0.0, |(v, _)| *v)
+    };
+    let median = if n % 2 == 1 {
+        at(n / 2)
+    } else {
+        (at(n / 2 - 1) + at(n / 2)) / 2.0
+    };
+    (Some(round(sum / n as f64)), Some(round(median)))
+}
+
+/// The counts of every point of `scale` (zero included) from (point, count) cells.
+fn scale_distribution(scale: &Scale, cells: &[(f64, u64)]) -> Vec<(f64, u64)> {
+    (scale.min..=scale.max)
+        .map(|p| {
+            let count = cells.iter().filter(|(v, _)| *v == p as f64).map(|(_, c)| c).sum();
+            (p as f64, count)
+        })
+        .collect()
+}
+
+fn to_values(d: &[(f64, u64)]) -> Vec<ValueCount> {
+    d.iter()
+        .map(|(value, count)| ValueCount {
+            value: *value,
+            count: *count,
+        })
+        .collect()
+}
+
+/// Shapes the store's counts into the analysis of each question of `questionnaire`.
+pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analysis {
+    let questions = questionnaire
+        .questions()
+        .map(|q| {
+            let answered = counts.answered.get(&q.key).copied().unwrap_or(0);
+            let cells: Vec<&AnswerCell> = counts.cells.iter().filter(|c| c.question == q.key).collect();
+            let item_count = |item: &str| -> u64 {
+                cells
+                    .iter()
+                    .filter(|c| c.item.as_deref() == Some(item))
+                    .map(|c| c.count)
+                    .sum()
+            };
+            // (number, count) of the cells of one item (or of no item), sorted by number.
+            let numbers = |item: Option<&str>| -> Vec<(f64, u64)> {
+                let mut v: Vec<(f64, u64)> = Vec::new();
+                for c in cells.iter().filter(|c| c.item.as_deref() == item) {
+                    let Some(n) = c.number else { continue };
+                    match v.iter_mut().find(|(x, _)| *x == n) {
+                        Some((_, k)) => *k += c.count,
+                        None => v.push((n, c.count)),
+                    }
+                }
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                v
+            };
+            let mut out = QuestionAnalysis {
+                key: q.key.clone(),
+                kind: q.kind.question_type(),
+                text: q.text.clone(),
+                answered,
+                options: None,
+                mean: None,
+                median: None,
+                distribution: None,
+                ranking: None,
+                statements: None,
+                themes: Vec::new(),
+            };
+            match &q.kind {
+                QuestionKind::SingleChoice { options, other } | QuestionKind::MultipleChoice { options, other, .. } => {
+                    let mut keys: Vec<(&str, &str)> =
+                        options.iter().map(|o| (o.key.as_str(), o.label.as_str())).collect();
+                    if *other {
+                        keys.push((OTHER, "Other"));
+                    }
+                    out.options = Some(
+                        keys.into_iter()
+                            .map(|(key, label)| {
+                                let count = item_count(key);
+                                OptionCount {
+                                    key: key.to_owned(),
+                                    label: label.to_owned(),
+                                    count,
+                                    share: if answered == 0 {
+                                        0.0
+                                    } else {
+                                        round(count as f64 / answered as f64)
+                                    },
+                                    interval: wilson(count.min(answered), answered).map(round),
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                QuestionKind::Scale(scale) => {
+                    let d = scale_distribution(scale, &numbers(None));
+                    (out.mean, out.median) = mean_median(&d);
+                    out.distribution = Some(to_values(&d));
+                }
+                QuestionKind::Number { .. } => {
+                    let d = numbers(None);
+                    (out.mean, out.median) = mean_median(&d);
+                    out.distribution = Some(to_values(&d));
+                }
+                QuestionKind::Ranking { options } => {
+                    out.ranking = Some(
+                        options
+                            .iter()
+                            .map(|o| {
+                                let ranks = numbers(Some(&o.key));
+                                let (n, sum) = ranks
+                                    .iter()
+                                    .fold((0u64, 0.0), |(n, s), (r, c)| (n + c, s + r * *c as f64));
+                                RankCount {
+                                    key: o.key.clone(),
+                                    label: o.label.clone(),
+                                    mean_rank: (n > 0).then(|| round(sum / n as f64)),
+                                    first: ranks.iter().filter(|(r, _)| *r == 1.0).map(|(_, c)| c).sum(),
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                QuestionKind::Grid { statements, scale } => {
+                    out.statements = Some(
+                        statements
+                            .iter()
+                            .map(|s| {
+                                let d = scale_distribution(scale, &numbers(Some(&s.key)));
+                                let (mean, median) = mean_median(&d);
+                                StatementAnalysis {
+                                    key: s.key.clone(),
+                                    text: s.text.clone(),
+                                    answered: d.iter().map(|(_, c)| c).sum(),
+                                    mean,
+                                    median,
+                                    distribution: to_values(&d),
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                QuestionKind::Date | QuestionKind::FreeText { .. } => {}
+            }
+            out
+        })
+        .collect();
+    Analysis {
+        respondents: counts.respondents,
+        questions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::questionnaire::QuestionnaireInput;
+
+    fn questionnaire() -> Questionnaire {
+        let input: QuestionnaireInput = serde_json::from_value(serde_json::json!({
+            "sections": [{ "title": "All", "questions": [
+                { "key": "colour", "type": "single_choice", "text": "Colour?",
+                  "options": [{ "key": "red", "label": "Red" }, { "key": "blue", "label": "Blue" }], "other": true },
+                { "key": "uses", "type": "multiple_choice", "text": "Uses?",
+                  "options": [{ "key": "walk", "label": "Walk" }, { "key": "play", "label": "Play" }] },
+                { "key": "happy", "type": "scale", "text": "Happy?", "scale": { "min": 1, "max": 5 } },
+                { "key": "age", "type": "number", "text": "Age?" },
+                { "key": "order", "type": "ranking", "text": "Order?",
+                  "options": [{ "key": "a", "label": "A" }, { "key": "b", "label": "B" }, { "key": "c", "label": "C" }] },
+                { "key": "grid", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 3 },
+                  "statements": [{ "key": "s1", "text": "One" }, { "key": "s2", "text": "Two" }] },
+                { "key": "when", "type": "date", "text": "When?" },
+                { "key": "why", "type": "free_text", "text": "Why?" }
+            ]}]
+        }))
+        .unwrap();
+        Questionnaire::parse(input).unwrap()
+    }
+
+    fn cell(q: &str, item: Option<&str>, number: Option<f64>, count: u64) -> AnswerCell {
+        AnswerCell {
+            question: q.into(),
+            item: item.map(Into::into),
+            number,
+            count,
+        }
+    }
+
+    fn analysed(answered: &[(&str, u64)], cells: Vec<AnswerCell>) -> Analysis {
+        let counts = AnalysisCounts {
+            respondents: 5,
+            answered: answered.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect(),
+            cells,
+        };
+        analyse(&questionnaire(), &counts)
+    }
+
+    fn question<'a>(a: &'a Analysis, key: &str) -> &'a QuestionAnalysis {
+        a.questions.iter().find(|q| q.key == key).unwrap()
+    }
+
+    #[test]
+    fn single_choice_counts_shares_and_intervals() {
+        // 4 answered: red 2, blue 1, other 1.
+        let a = analysed(
+            &[("colour", 4)],
+            vec![
+                cell("colour", Some("red"), None, 2),
+                cell("colour", Some("blue"), None, 1),
+                cell("colour", Some("other"), None, 1),
+            ],
+        );
+        let q = question(&a, "colour");
+        assert_eq!(a.respondents, 5);
+        assert_eq!(q.answered, 4);
+        let o = q.options.as_ref().unwrap();
+        assert_eq!(
+            o.iter().map(|o| (o.key.as_str(), o.count)).collect::<Vec<_>>(),
+            [("red", 2), ("blue", 1), ("other", 1)]
+        );
+        assert_eq!(o[0].share, 0.5);
+        assert_eq!(o[1].share, 0.25);
+        assert_eq!(o[0].interval, wilson(2, 4).map(round));
+        // Wilson 2 of 4: 0.1500..0.8500.
+        assert_eq!(o[0].interval, [0.15, 0.85]);
+        assert!(q.mean.is_none() && q.distribution.is_none() && q.ranking.is_none());
+    }
+
+    #[test]
+    fn multiple_choice_shares_are_of_those_who_answered() {
+        // 3 answered: walk 3, play 2 (shares add up to more than 1).
+        let a = analysed(
+            &[("uses", 3)],
+            vec![cell("uses", Some("walk"), None, 3), cell("uses", Some("play"), None, 2)],
+        );
+        let o = question(&a, "uses").options.clone().unwrap();
+        assert_eq!((o[0].count, o[0].share), (3, 1.0));
+        assert_eq!((o[1].count, o[1].share), (2, 0.6667));
+        assert_eq!(o.len(), 2, "no other where not offered");
+    }
+
+    #[test]
+    fn scale_mean_median_and_every_point() {
+        // Answers 1, 4, 4, 5: mean 3.5, median (4 + 4) / 2 = 4.
+        let a = analysed(
+            &[("happy", 4)],
+            vec![
+                cell("happy", None, Some(1.0), 1),
+                cell("happy", None, Some(4.0), 2),
+                cell("happy", None, Some(5.0), 1),
+            ],
+        );
+        let q = question(&a, "happy");
+        assert_eq!((q.mean, q.median), (Some(3.5), Some(4.0)));
+        let d: Vec<(f64, u64)> = q
+            .distribution
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|v| (v.value, v.count))
+            .collect();
+        assert_eq!(d, [(1.0, 1), (2.0, 0), (3.0, 0), (4.0, 2), (5.0, 1)]);
+    }
+
+    #[test]
+    fn number_distribution_is_over_observed_values() {
+        // Answers 20, 30, 30, 70, 10: mean 32, median 30; even count 20, 30: median 25.
+        let a = analysed(
+            &[("age", 5)],
+            vec![
+                cell("age", None, Some(30.0), 2),
+                cell("age", None, Some(20.0), 1),
+                cell("age", None, Some(70.0), 1),
+                cell("age", None, Some(10.0), 1),
+            ],
+        );
+        let q = question(&a, "age");
+        assert_eq!((q.mean, q.median), (Some(32.0), Some(30.0)));
+        let d: Vec<f64> = q.distribution.as_ref().unwrap().iter().map(|v| v.value).collect();
+        assert_eq!(d, [10.0, 20.0, 30.0, 70.0]);
+        assert_eq!(mean_median(&[(20.0, 1), (30.0, 1)]), (Some(25.0), Some(25.0)));
+        assert_eq!(mean_median(&[]), (None, None));
+    }
+
+    #[test]
+    fn ranking_average_rank_and_first_choices() {
+        // Rankings: a b c, a c b, b a c. a: ranks 1 1 2 = 1.3333, first 2; b: 2 3 1 = 2, first 1;
+        // c: 3 2 3 = 2.6667, first 0.
+        let a = analysed(
+            &[("order", 3)],
+            vec![
+                cell("order", Some("a"), Some(1.0), 2),
+                cell("order", Some("a"), Some(2.0), 1),
+                cell("order", Some("b"), Some(1.0), 1),
+                cell("order", Some("b"), Some(2.0), 1),
+                cell("order", Some("b"), Some(3.0), 1),
+                cell("order", Some("c"), Some(2.0), 1),
+                cell("order", Some("c"), Some(3.0), 2),
+            ],
+        );
+        let r = question(&a, "order").ranking.clone().unwrap();
+        let got: Vec<(&str, Option<f64>, u64)> = r.iter().map(|r| (r.key.as_str(), r.mean_rank, r.first)).collect();
+        assert_eq!(
+            got,
+            [("a", Some(1.3333), 2), ("b", Some(2.0), 1), ("c", Some(2.6667), 0)]
+        );
+    }
+
+    #[test]
+    fn grid_per_statement() {
+        // s1: 1, 3, 3 (mean 2.3333, median 3); s2: 2, 2, 3 (mean 2.3333, median 2).
+        let a = analysed(
+            &[("grid", 3)],
+            vec![
+                cell("grid", Some("s1"), Some(1.0), 1),
+                cell("grid", Some("s1"), Some(3.0), 2),
+                cell("grid", Some("s2"), Some(2.0), 2),
+                cell("grid", Some("s2"), Some(3.0), 1),
+            ],
+        );
+        let s = question(&a, "grid").statements.clone().unwrap();
+        assert_eq!((s[0].answered, s[0].mean, s[0].median), (3, Some(2.3333), Some(3.0)));
+        assert_eq!((s[1].mean, s[1].median), (Some(2.3333), Some(2.0)));
+        let d: Vec<u64> = s[0].distribution.iter().map(|v| v.count).collect();
+        assert_eq!(d, [1, 0, 2]);
+    }
+
+    #[test]
+    fn free_text_and_dates_only_count_answers() {
+        let a = analysed(
+            &[("why", 2), ("when", 1)],
+            vec![cell("why", None, None, 2), cell("when", None, None, 1)],
+        );
+        for (key, n) in [("why", 2), ("when", 1)] {
+            let q = question(&a, key);
+            assert_eq!(q.answered, n);
+            assert!(q.options.is_none() && q.mean.is_none() && q.distribution.is_none());
+            assert!(q.themes.is_empty());
+        }
+        // Unanswered questions are zero, with every scale point present.
+        let happy = question(&a, "happy");
+        assert_eq!((happy.answered, happy.mean), (0, None));
+        assert_eq!(happy.distribution.as_ref().unwrap().len(), 5);
+        let json = serde_json::to_value(question(&a, "why")).unwrap();
+        assert!(json.get("mean").is_none() && json["themes"] == serde_json::json!([]));
+    }
+}
