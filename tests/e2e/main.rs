@@ -27,6 +27,7 @@ macro_rules! on_both {
     };
 }
 
+mod analysis;
 mod api;
 mod authz;
 mod cache;

@@ -98,6 +98,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             questionnaires::put_questionnaire,
             questionnaires::get_questionnaire
         ))
+        .routes(routes!(questionnaires::analysis))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
         .routes(routes!(reports::quarterly))

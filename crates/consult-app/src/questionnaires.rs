@@ -3,7 +3,7 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use consult_core::{Actor, ConsultationId, Questionnaire, QuestionnaireInput, Status};
+use consult_core::{Actor, Analysis, ConsultationId, Questionnaire, QuestionnaireInput, Status};
 use consult_store::QuestionnaireChange;
 
 impl App {
@@ -58,5 +58,21 @@ impl App {
             .questionnaire(c.id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("consultation {id} has no questionnaire")))
+    }
+
+    /// The analysis per question of an activity's answers (officers of the owner and
+    /// coordinators): counted in SQL by the store, shaped by [`consult_core::analyse`] against
+    /// the current questionnaire (whose keys cannot change once the activity opens). An activity
+    /// without a questionnaire has its respondents and no questions.
+    pub async fn analysis(&self, actor: &Actor, id: ConsultationId) -> AppResult<Analysis> {
+        let c = self.writable_consultation(actor, id).await?;
+        let counts = self.store.analysis_counts(c.id).await?;
+        Ok(match self.store.questionnaire(c.id).await? {
+            Some(q) => consult_core::analyse(&q, &counts),
+            None => Analysis {
+                respondents: counts.respondents,
+                questions: Vec::new(),
+            },
+        })
     }
 }

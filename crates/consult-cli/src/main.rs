@@ -5,6 +5,7 @@
 //! usage or input (one line on stderr).
 #![forbid(unsafe_code)]
 
+mod analysis;
 mod checklist;
 mod csv_register;
 mod output;
@@ -118,6 +119,9 @@ enum Command {
     /// An activity's questionnaire: set it from a JSON or TOML file, or show it.
     #[command(subcommand)]
     Questionnaire(questionnaire::QuestionnaireCommand),
+    /// The analysis per question of an activity's answers: counts, shares and intervals for
+    /// choices, means and medians for scales and numbers, average ranks, grids per statement.
+    Analysis(analysis::AnalysisArgs),
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap(overlap::OverlapArgs),
@@ -241,6 +245,7 @@ async fn command(app: &App, command: Command) -> Result<()> {
         Command::Responses(cmd) => responses::responses(app, cmd, &actor).await,
         Command::Questionnaire(cmd) => questionnaire::questionnaire(app, cmd, &actor).await,
         Command::Overlap(args) => overlap::overlap(app, args, &actor).await,
+        Command::Analysis(args) => analysis::analysis(app, args, &actor).await,
     }
 }
 

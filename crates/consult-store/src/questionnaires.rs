@@ -9,7 +9,7 @@ use crate::consultations::escape_like;
 use crate::db::{Sql, Tx, query};
 use crate::{Cursor, Page, PageRequest, Store, StoreError};
 use chrono::{DateTime, Utc};
-use consult_core::{Actor, AnswerRow, ConsultationId, Questionnaire, Response};
+use consult_core::{Actor, AnalysisCounts, AnswerCell, AnswerRow, ConsultationId, Questionnaire, Response};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -283,5 +283,57 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.audit(actor, at, action, "consultation", entity_id, detail).await?;
         tx.commit().await
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CellRow {
+    question: String,
+    item: String,
+    number: Option<f64>,
+    n: i64,
+}
+
+impl Store {
+    /// The counts an activity's analysis needs, counted in SQL: its responses, the responses
+    /// answering each question, and the answer rows by (question, item, number).
+    pub async fn analysis_counts(&self, id: ConsultationId) -> Result<AnalysisCounts, StoreError> {
+        let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let (respondents,): (i64,) = query("SELECT COUNT(*) FROM responses WHERE consultation_id = $1")
+            .bind(id.0)
+            .fetch_one(self)
+            .await?;
+        let answered: Vec<(String, i64)> = query(
+            "SELECT question, COUNT(DISTINCT response_id) FROM response_answers WHERE consultation_id = $1 \
+             GROUP BY question",
+        )
+        .bind(id.0)
+        .fetch_all(self)
+        .await?;
+        let cells: Vec<CellRow> = query(
+            "SELECT question, item, number, COUNT(*) AS n FROM response_answers WHERE consultation_id = $1 \
+             GROUP BY question, item, number",
+        )
+        .bind(id.0)
+        .fetch_all(self)
+        .await?;
+        Ok(AnalysisCounts {
+            respondents: count(respondents)?,
+            answered: answered
+                .into_iter()
+                .map(|(q, n)| Ok((q, count(n)?)))
+                .collect::<Result<_, StoreError>>()?,
+            cells: cells
+                .into_iter()
+                .map(|c| {
+                    Ok(AnswerCell {
+                        question: c.question,
+                        item: Some(c.item).filter(|i| !i.is_empty()),
+                        number: c.number,
+                        count: count(c.n)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        })
     }
 }

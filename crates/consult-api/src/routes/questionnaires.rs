@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use consult_core::{ConsultationId, Questionnaire, QuestionnaireInput};
+use consult_core::{Analysis, ConsultationId, Questionnaire, QuestionnaireInput};
 
 /// The questionnaire as JSON, with its version as the ETag.
 fn view(q: Questionnaire) -> Response {
@@ -57,4 +57,25 @@ pub(crate) async fn get_questionnaire(
     ApiPath(id): ApiPath<ConsultationId>,
 ) -> Result<Response, ApiError> {
     Ok(view(state.app.questionnaire(caller.0.as_ref(), id).await?))
+}
+
+/// The analysis per question of an activity's answers, for staff (officers of the owner
+/// organisation and coordinators): counts, shares and 95% Wilson intervals for choices (shares of
+/// those who answered the question), mean, median and distribution for scales (every point) and
+/// numbers (every value given), average rank and first-choice counts for rankings, mean and
+/// distribution per statement for grids, and only how many answered free text and dates.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/analysis", tag = "responses",
+    params(("id" = String, Path, description = "consultation id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Analysis),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn analysis(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<ConsultationId>,
+) -> Result<Json<Analysis>, ApiError> {
+    let actor = caller.required()?;
+    Ok(Json(state.app.analysis(&actor, id).await?))
 }

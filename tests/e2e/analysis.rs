@@ -1,0 +1,271 @@
+//! Staff analysis per question: counts, shares and intervals for choices, means, medians and
+//! distributions for scales and numbers, average ranks and first choices for rankings, grids
+//! per statement, only counts for dates and free text; the write guard; the CLI's json.
+
+use consult_tests::{TestApp, consultation};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn definition() -> Value {
+    json!({ "sections": [ { "title": "Your park", "questions": [
+        { "key": "visit", "type": "single_choice", "text": "Do you visit?", "other": true,
+          "options": [ { "key": "yes", "label": "Yes" }, { "key": "no", "label": "No" } ] },
+        { "key": "uses", "type": "multiple_choice", "text": "Uses?", "other": true,
+          "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
+        { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "scale": { "min": 1, "max": 5 } },
+        { "key": "priorities", "type": "ranking", "text": "Rank",
+          "options": [ { "key": "lights", "label": "Lighting" }, { "key": "bins", "label": "Bins" },
+                       { "key": "seats", "label": "Seats" } ] },
+        { "key": "age", "type": "number", "text": "Age", "min": 16, "max": 120 },
+        { "key": "last", "type": "date", "text": "Last visit?" },
+        { "key": "ideas", "type": "free_text", "text": "Ideas?" },
+        { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
+          "statements": [ { "key": "safe", "text": "Safe" }, { "key": "clean", "text": "Clean" } ] }
+    ] } ] })
+}
+
+async fn at(
+    app: &TestApp,
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = app.client.request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    consult_tests::into_json(req.send().await.unwrap()).await
+}
+
+fn question<'a>(a: &'a Value, key: &str) -> &'a Value {
+    a["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == key)
+        .unwrap()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// (key, count, share) of each option.
+fn options(q: &Value) -> Vec<(String, u64, f64)> {
+    q["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["key"].as_str().unwrap().to_owned(),
+                o["count"].as_u64().unwrap(),
+                f(&o["share"]),
+            )
+        })
+        .collect()
+}
+
+/// (value, count) of a distribution.
+fn distribution(d: &Value) -> Vec<(f64, u64)> {
+    d.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (f(&v["value"]), v["count"].as_u64().unwrap()))
+        .collect()
+}
+
+on_both!(staff_analyse_answers);
+async fn staff_analyse_answers(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 10, 30), true)
+        .await;
+    let (s, q) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/questionnaire"),
+            Some(&tamworth),
+            definition(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let later = app.later(12).await;
+    let path = format!("/api/v1/consultations/{id}/responses");
+    let sent = [
+        json!({ "answers": { "visit": "yes", "uses": ["walk", "play"], "satisfaction": 4,
+            "priorities": ["bins", "lights", "seats"], "age": 40, "last": "2026-05-01",
+            "ideas": "More benches", "agree": { "safe": 5, "clean": 3 } } }),
+        json!({ "answers": { "visit": "no", "uses": ["walk", { "option": "other", "text": "Dogs" }],
+            "satisfaction": 2, "priorities": ["lights", "bins", "seats"], "age": 30,
+            "agree": { "safe": 4, "clean": 3 } } }),
+        json!({ "answers": { "visit": "yes", "uses": ["play"], "satisfaction": 5,
+            "priorities": ["bins", "seats", "lights"], "age": 20, "ideas": "Quieter mornings" } }),
+        json!({ "answers": { "visit": { "option": "other", "text": "Rarely" } } }),
+        json!({ "comments": "No answers, only a comment" }),
+    ];
+    for body in &sent {
+        let (s, r) = at(app, &later, Method::POST, &path, None, Some(body.clone())).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    let analysis = format!("/api/v1/consultations/{id}/analysis");
+
+    // The guard: the public and another organisation's officer are refused.
+    assert_eq!(
+        at(app, &later, Method::GET, &analysis, None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, _) = at(app, &later, Method::GET, &analysis, Some(&police), None).await;
+    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+
+    let (s, coordinator) = at(app, &later, Method::GET, &analysis, Some(&app.coordinator), None).await;
+    assert_eq!(s, StatusCode::OK, "{coordinator}");
+    let (s, a) = at(app, &later, Method::GET, &analysis, Some(&tamworth), None).await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(a, coordinator);
+    assert_eq!(a["respondents"], 5);
+    let keys: Vec<&str> = a["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "visit",
+            "uses",
+            "satisfaction",
+            "priorities",
+            "age",
+            "last",
+            "ideas",
+            "agree"
+        ]
+    );
+
+    // Single choice: 4 answered; yes 2, no 1, other 1; Wilson 2 of 4 is 0.15..0.85.
+    let visit = question(&a, "visit");
+    assert_eq!(
+        (visit["type"].as_str(), visit["answered"].as_u64()),
+        (Some("single_choice"), Some(4))
+    );
+    assert_eq!(
+        options(visit),
+        [
+            ("yes".into(), 2, 0.5),
+            ("no".into(), 1, 0.25),
+            ("other".into(), 1, 0.25)
+        ]
+    );
+    assert_eq!(
+        (
+            f(&visit["options"][0]["interval"][0]),
+            f(&visit["options"][0]["interval"][1])
+        ),
+        (0.15, 0.85)
+    );
+    assert!(visit.get("mean").is_none() && visit.get("ranking").is_none());
+
+    // Multiple choice: shares of the 3 who answered.
+    let uses = question(&a, "uses");
+    assert_eq!(uses["answered"], 3);
+    assert_eq!(
+        options(uses),
+        [
+            ("walk".into(), 2, 0.6667),
+            ("play".into(), 2, 0.6667),
+            ("other".into(), 1, 0.3333)
+        ]
+    );
+
+    // Scale: 4, 2, 5.
+    let sat = question(&a, "satisfaction");
+    assert_eq!(sat["answered"], 3);
+    assert_eq!((f(&sat["mean"]), f(&sat["median"])), (3.6667, 4.0));
+    assert_eq!(
+        distribution(&sat["distribution"]),
+        [(1.0, 0), (2.0, 1), (3.0, 0), (4.0, 1), (5.0, 1)]
+    );
+    assert!(sat.get("options").is_none());
+
+    // Ranking: bins 1, 2, 1; lights 2, 1, 3; seats 3, 3, 2.
+    let ranking: Vec<(String, f64, u64)> = question(&a, "priorities")["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                f(&r["mean_rank"]),
+                r["first"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranking,
+        [
+            ("lights".into(), 2.0, 1),
+            ("bins".into(), 1.3333, 2),
+            ("seats".into(), 2.6667, 0)
+        ]
+    );
+
+    // Number: 40, 30, 20; the distribution is over the values given.
+    let age = question(&a, "age");
+    assert_eq!((f(&age["mean"]), f(&age["median"])), (30.0, 30.0));
+    assert_eq!(distribution(&age["distribution"]), [(20.0, 1), (30.0, 1), (40.0, 1)]);
+
+    // Date and free text: only how many answered; no text at all.
+    assert_eq!(question(&a, "last")["answered"], 1);
+    assert_eq!(question(&a, "ideas")["answered"], 2);
+    assert_eq!(question(&a, "ideas")["themes"], json!([]));
+    for text in ["benches", "mornings", "Dogs", "Rarely", "2026-05-01"] {
+        assert!(!a.to_string().contains(text), "{text} in {a}");
+    }
+
+    // Grid: safe 5, 4; clean 3, 3.
+    let agree = question(&a, "agree");
+    assert_eq!(agree["answered"], 2);
+    let safe = &agree["statements"][0];
+    assert_eq!(safe["key"], "safe");
+    assert_eq!((f(&safe["mean"]), f(&safe["median"])), (4.5, 4.5));
+    assert_eq!(
+        distribution(&safe["distribution"]),
+        [(1.0, 0), (2.0, 0), (3.0, 0), (4.0, 1), (5.0, 1)]
+    );
+    let clean = &agree["statements"][1];
+    assert_eq!(
+        (clean["answered"].as_u64(), f(&clean["mean"]), f(&clean["median"])),
+        (Some(2), 3.0, 3.0)
+    );
+
+    // An activity without a questionnaire: its respondents, no questions.
+    let bare = app
+        .register_activity(&tamworth, consultation("tamworth", "Bare", 10, 30), true)
+        .await;
+    let (s, b) = at(
+        app,
+        &later,
+        Method::GET,
+        &format!("/api/v1/consultations/{bare}/analysis"),
+        Some(&tamworth),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b, json!({ "respondents": 0, "questions": [] }));
+
+    // The CLI: the same analysis as JSON, and a table.
+    let out = app.cli(&["analysis", &id.to_string(), "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli, a);
+    let out = app.cli(&["analysis", &id.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("priorities"));
+}
