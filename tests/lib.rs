@@ -44,6 +44,26 @@ pub struct TestApp {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// A questionnaire with one question of every type (the park survey of the reading and
+/// analysis scenarios).
+pub fn park_questionnaire() -> Value {
+    json!({ "sections": [ { "title": "Your park", "questions": [
+        { "key": "visit", "type": "single_choice", "text": "Do you visit?", "other": true,
+          "options": [ { "key": "yes", "label": "Yes" }, { "key": "no", "label": "No" } ] },
+        { "key": "uses", "type": "multiple_choice", "text": "Uses?", "other": true,
+          "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
+        { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "scale": { "min": 1, "max": 5 } },
+        { "key": "priorities", "type": "ranking", "text": "Rank",
+          "options": [ { "key": "lights", "label": "Lighting" }, { "key": "bins", "label": "Bins" },
+                       { "key": "seats", "label": "Seats" } ] },
+        { "key": "age", "type": "number", "text": "Age", "min": 16, "max": 120 },
+        { "key": "last", "type": "date", "text": "Last visit?" },
+        { "key": "ideas", "type": "free_text", "text": "Ideas?" },
+        { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
+          "statements": [ { "key": "safe", "text": "Safe" }, { "key": "clean", "text": "Clean" } ] }
+    ] } ] })
+}
+
 /// The day the test server believes it is.
 pub fn test_today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()
@@ -132,7 +152,31 @@ impl TestApp {
 
     /// Sends a request with an optional bearer token and JSON body.
     pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        self.send_to(&self.base, method, path, token, body).await
+    }
+
+    /// A request to another instance of the server on the same database (`base`, from
+    /// `instance_with` and the like), returning status and JSON body.
+    pub async fn at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        into_json(self.send_to(base, method, path, token, body.as_ref()).await).await
+    }
+
+    async fn send_to(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }

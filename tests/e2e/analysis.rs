@@ -6,42 +6,6 @@ use consult_tests::{TestApp, consultation};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn definition() -> Value {
-    json!({ "sections": [ { "title": "Your park", "questions": [
-        { "key": "visit", "type": "single_choice", "text": "Do you visit?", "other": true,
-          "options": [ { "key": "yes", "label": "Yes" }, { "key": "no", "label": "No" } ] },
-        { "key": "uses", "type": "multiple_choice", "text": "Uses?", "other": true,
-          "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
-        { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "scale": { "min": 1, "max": 5 } },
-        { "key": "priorities", "type": "ranking", "text": "Rank",
-          "options": [ { "key": "lights", "label": "Lighting" }, { "key": "bins", "label": "Bins" },
-                       { "key": "seats", "label": "Seats" } ] },
-        { "key": "age", "type": "number", "text": "Age", "min": 16, "max": 120 },
-        { "key": "last", "type": "date", "text": "Last visit?" },
-        { "key": "ideas", "type": "free_text", "text": "Ideas?" },
-        { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
-          "statements": [ { "key": "safe", "text": "Safe" }, { "key": "clean", "text": "Clean" } ] }
-    ] } ] })
-}
-
-async fn at(
-    app: &TestApp,
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    consult_tests::into_json(req.send().await.unwrap()).await
-}
-
 fn question<'a>(a: &'a Value, key: &str) -> &'a Value {
     a["questions"]
         .as_array()
@@ -90,7 +54,7 @@ async fn staff_analyse_answers(app: &TestApp) {
         .put(
             &format!("/api/v1/consultations/{id}/questionnaire"),
             Some(&tamworth),
-            definition(),
+            consult_tests::park_questionnaire(),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{q}");
@@ -109,22 +73,24 @@ async fn staff_analyse_answers(app: &TestApp) {
         json!({ "comments": "No answers, only a comment" }),
     ];
     for body in &sent {
-        let (s, r) = at(app, &later, Method::POST, &path, None, Some(body.clone())).await;
+        let (s, r) = app.at(&later, Method::POST, &path, None, Some(body.clone())).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
     }
     let analysis = format!("/api/v1/consultations/{id}/analysis");
 
     // The guard: the public and another organisation's officer are refused.
     assert_eq!(
-        at(app, &later, Method::GET, &analysis, None, None).await.0,
+        app.at(&later, Method::GET, &analysis, None, None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (s, _) = at(app, &later, Method::GET, &analysis, Some(&police), None).await;
+    let (s, _) = app.at(&later, Method::GET, &analysis, Some(&police), None).await;
     assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
 
-    let (s, coordinator) = at(app, &later, Method::GET, &analysis, Some(&app.coordinator), None).await;
+    let (s, coordinator) = app
+        .at(&later, Method::GET, &analysis, Some(&app.coordinator), None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{coordinator}");
-    let (s, a) = at(app, &later, Method::GET, &analysis, Some(&tamworth), None).await;
+    let (s, a) = app.at(&later, Method::GET, &analysis, Some(&tamworth), None).await;
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(a, coordinator);
     assert_eq!(a["respondents"], 5);
@@ -248,15 +214,15 @@ async fn staff_analyse_answers(app: &TestApp) {
     let bare = app
         .register_activity(&tamworth, consultation("tamworth", "Bare", 10, 30), true)
         .await;
-    let (s, b) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("/api/v1/consultations/{bare}/analysis"),
-        Some(&tamworth),
-        None,
-    )
-    .await;
+    let (s, b) = app
+        .at(
+            &later,
+            Method::GET,
+            &format!("/api/v1/consultations/{bare}/analysis"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b, json!({ "respondents": 0, "questions": [] }));
 

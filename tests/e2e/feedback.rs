@@ -6,24 +6,6 @@ use consult_tests::{TestApp, consultation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn at(
-    app: &TestApp,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    consult_tests::into_json(req.send().await.unwrap()).await
-}
-
 on_both!(you_said_we_did);
 async fn you_said_we_did(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
@@ -82,40 +64,40 @@ async fn you_said_we_did(app: &TestApp) {
 
     // Due on 11 April: not overdue that day, overdue the next, and listed as such in the register.
     let due = app.later(91).await;
-    let (_, c) = at(
-        app,
-        &due,
-        reqwest::Method::GET,
-        &format!("/api/v1/consultations/{id}"),
-        None,
-        None,
-    )
-    .await;
+    let (_, c) = app
+        .at(
+            &due,
+            reqwest::Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(
         (c["status"].as_str(), c["feedback_overdue"].as_bool()),
         (Some("closed"), Some(false)),
         "{c}"
     );
     let after = app.later(92).await;
-    let (_, c) = at(
-        app,
-        &after,
-        reqwest::Method::GET,
-        &format!("/api/v1/consultations/{id}"),
-        None,
-        None,
-    )
-    .await;
+    let (_, c) = app
+        .at(
+            &after,
+            reqwest::Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(c["feedback_overdue"], true, "{c}");
-    let (_, overdue) = at(
-        app,
-        &after,
-        reqwest::Method::GET,
-        "/api/v1/consultations?feedback_overdue=true",
-        None,
-        None,
-    )
-    .await;
+    let (_, overdue) = app
+        .at(
+            &after,
+            reqwest::Method::GET,
+            "/api/v1/consultations?feedback_overdue=true",
+            None,
+            None,
+        )
+        .await;
     let listed: Vec<&str> = overdue["items"]
         .as_array()
         .unwrap()
@@ -123,37 +105,37 @@ async fn you_said_we_did(app: &TestApp) {
         .map(|c| c["id"].as_str().unwrap())
         .collect();
     assert_eq!(listed, [id.as_str()]);
-    let (_, none) = at(
-        app,
-        &due,
-        reqwest::Method::GET,
-        "/api/v1/consultations?feedback_overdue=true",
-        None,
-        None,
-    )
-    .await;
+    let (_, none) = app
+        .at(
+            &due,
+            reqwest::Method::GET,
+            "/api/v1/consultations?feedback_overdue=true",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(none["items"].as_array().unwrap().len(), 0);
-    let (s, _) = at(
-        app,
-        &after,
-        reqwest::Method::GET,
-        "/api/v1/consultations?feedback_overdue=maybe",
-        None,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .at(
+            &after,
+            reqwest::Method::GET,
+            "/api/v1/consultations?feedback_overdue=maybe",
+            None,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Publishing with no theme is refused; with themes it moves the activity to results_published.
-    let (s, p) = at(
-        app,
-        &after,
-        reqwest::Method::PUT,
-        &path,
-        Some(&app.coordinator),
-        Some(json!({ "items": [], "publish": true })),
-    )
-    .await;
+    let (s, p) = app
+        .at(
+            &after,
+            reqwest::Method::PUT,
+            &path,
+            Some(&app.coordinator),
+            Some(json!({ "items": [], "publish": true })),
+        )
+        .await;
     assert_eq!(
         (s, p["errors"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("items")),
@@ -163,27 +145,15 @@ async fn you_said_we_did(app: &TestApp) {
         json!({ "items": [theme, not_done], "summary": "312 responses; most wanted Sunday opening.", "publish": true });
     // Publishing is the coordinator's (API.md: coordinator ... publish): the owner officer is
     // refused, and nothing changes.
-    let (s, p) = at(
-        app,
-        &after,
-        reqwest::Method::PUT,
-        &path,
-        Some(&tamworth),
-        Some(body.clone()),
-    )
-    .await;
+    let (s, p) = app
+        .at(&after, reqwest::Method::PUT, &path, Some(&tamworth), Some(body.clone()))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
-    let (_, still) = at(app, &after, reqwest::Method::GET, &path, Some(&tamworth), None).await;
+    let (_, still) = app.at(&after, reqwest::Method::GET, &path, Some(&tamworth), None).await;
     assert_eq!(still["status"], "closed", "{still}");
-    let (s, published) = at(
-        app,
-        &after,
-        reqwest::Method::PUT,
-        &path,
-        Some(&app.coordinator),
-        Some(body),
-    )
-    .await;
+    let (s, published) = app
+        .at(&after, reqwest::Method::PUT, &path, Some(&app.coordinator), Some(body))
+        .await;
     assert_eq!(s, StatusCode::OK, "{published}");
     assert_eq!(
         (
@@ -193,15 +163,15 @@ async fn you_said_we_did(app: &TestApp) {
         ),
         (Some("results_published"), Some("2026-04-12"), Some(false))
     );
-    let (_, c) = at(
-        app,
-        &after,
-        reqwest::Method::GET,
-        &format!("/api/v1/consultations/{id}"),
-        None,
-        None,
-    )
-    .await;
+    let (_, c) = app
+        .at(
+            &after,
+            reqwest::Method::GET,
+            &format!("/api/v1/consultations/{id}"),
+            None,
+            None,
+        )
+        .await;
     let history: Vec<&str> = c["status_history"]
         .as_array()
         .unwrap()
@@ -213,7 +183,7 @@ async fn you_said_we_did(app: &TestApp) {
         ["submitted", "approved", "open", "closed", "results_published"]
     );
     // On the public record, with the reason for what was not done.
-    let (s, public) = at(app, &after, reqwest::Method::GET, &path, None, None).await;
+    let (s, public) = app.at(&after, reqwest::Method::GET, &path, None, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(public["items"][1]["reason"], "The lease does not allow food sales");
 
@@ -221,25 +191,13 @@ async fn you_said_we_did(app: &TestApp) {
     // the coordinator's too.
     let later = app.later(120).await;
     let fix = json!({ "items": [ { "theme": "Sunday opening", "you_said": "Open on Sundays", "we_did": "Opening 10-4 from April" } ] });
-    let (s, p) = at(
-        app,
-        &later,
-        reqwest::Method::PUT,
-        &path,
-        Some(&tamworth),
-        Some(fix.clone()),
-    )
-    .await;
+    let (s, p) = app
+        .at(&later, reqwest::Method::PUT, &path, Some(&tamworth), Some(fix.clone()))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{p}");
-    let (s, fixed) = at(
-        app,
-        &later,
-        reqwest::Method::PUT,
-        &path,
-        Some(&app.coordinator),
-        Some(fix),
-    )
-    .await;
+    let (s, fixed) = app
+        .at(&later, reqwest::Method::PUT, &path, Some(&app.coordinator), Some(fix))
+        .await;
     assert_eq!(
         (s, fixed["published_on"].as_str()),
         (StatusCode::OK, Some("2026-04-12")),
@@ -558,7 +516,7 @@ async fn evaluation_and_remarks(app: &TestApp) {
         let path = path.to_owned();
         let token = token.map(str::to_owned);
         let later = later.clone();
-        async move { self::at(app, &later, method, &path, token.as_deref(), body).await }
+        async move { app.at(&later, method, &path, token.as_deref(), body).await }
     };
     let (s, e) = at(Method::PUT, &evaluation, Some(&tamworth), Some(debrief)).await;
     assert_eq!(s, StatusCode::OK, "{e}");
@@ -757,20 +715,20 @@ async fn results_library(app: &TestApp) {
     let later = app.later(30).await;
     let feedback = json!({ "items": [ { "theme": "Waiting lists", "you_said": "Shorter waits", "we_did": "Split large plots" } ],
         "summary": "412 responses; most wanted shorter waiting lists.", "publish": true });
-    let (s, _) = at(
-        app,
-        &later,
-        Method::PUT,
-        &format!("/api/v1/consultations/{id}/feedback"),
-        Some(&app.coordinator),
-        Some(feedback),
-    )
-    .await;
+    let (s, _) = app
+        .at(
+            &later,
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/feedback"),
+            Some(&app.coordinator),
+            Some(feedback),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let search = |query: &'static str| {
         let later = later.clone();
         async move {
-            at(app, &later, Method::GET, &format!("/api/v1/library{query}"), None, None)
+            app.at(&later, Method::GET, &format!("/api/v1/library{query}"), None, None)
                 .await
                 .1
         }
@@ -791,7 +749,9 @@ async fn results_library(app: &TestApp) {
         1
     );
     assert_eq!(search("?year=2025").await["items"].as_array().unwrap().len(), 0);
-    let (s, p) = at(app, &later, Method::GET, "/api/v1/library?year=soon", None, None).await;
+    let (s, p) = app
+        .at(&later, Method::GET, "/api/v1/library?year=soon", None, None)
+        .await;
     assert_eq!(
         (s, p["errors"][0]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("year"))

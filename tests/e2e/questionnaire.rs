@@ -39,25 +39,6 @@ fn fields(problem: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A request to another instance of the server (`base`), returning status and JSON.
-async fn at(
-    app: &TestApp,
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    consult_tests::into_json(req.send().await.unwrap()).await
-}
-
 on_both!(questionnaire_set_read_and_lock);
 async fn questionnaire_set_read_and_lock(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
@@ -134,12 +115,14 @@ async fn questionnaire_set_read_and_lock(app: &TestApp) {
     let later = app.later(12).await;
     let mut structural = v2.clone();
     structural["sections"][0]["questions"][0]["options"][1]["key"] = json!("never");
-    let (s, p) = at(app, &later, Method::PUT, &path, Some(&tamworth), Some(structural)).await;
+    let (s, p) = app
+        .at(&later, Method::PUT, &path, Some(&tamworth), Some(structural))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT, "{p}");
     let mut wording = v2.clone();
     wording["sections"][0]["questions"][0]["text"] = json!("Have you visited the park this year?");
     wording["sections"][0]["questions"][2]["scale"]["max_label"] = json!("Very happy");
-    let (s, v3) = at(app, &later, Method::PUT, &path, Some(&tamworth), Some(wording)).await;
+    let (s, v3) = app.at(&later, Method::PUT, &path, Some(&tamworth), Some(wording)).await;
     assert_eq!((s, v3["version"].as_u64()), (StatusCode::OK, Some(3)), "{v3}");
     let (_, audit) = app
         .get(&format!("/api/v1/consultations/{id}/audit"), Some(&tamworth))
@@ -198,8 +181,7 @@ async fn questionnaire_answers_are_checked(app: &TestApp) {
     let respond = |answers: Value| {
         let (later, responses) = (later.clone(), responses.clone());
         async move {
-            at(
-                app,
+            app.at(
                 &later,
                 Method::POST,
                 &responses,

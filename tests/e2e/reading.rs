@@ -6,42 +6,6 @@ use consult_tests::{TestApp, consultation};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn definition() -> Value {
-    json!({ "sections": [ { "title": "Your park", "questions": [
-        { "key": "visit", "type": "single_choice", "text": "Do you visit?", "other": true,
-          "options": [ { "key": "yes", "label": "Yes" }, { "key": "no", "label": "No" } ] },
-        { "key": "uses", "type": "multiple_choice", "text": "Uses?", "other": true,
-          "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
-        { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "scale": { "min": 1, "max": 5 } },
-        { "key": "priorities", "type": "ranking", "text": "Rank",
-          "options": [ { "key": "lights", "label": "Lighting" }, { "key": "bins", "label": "Bins" },
-                       { "key": "seats", "label": "Seats" } ] },
-        { "key": "age", "type": "number", "text": "Age", "min": 16, "max": 120 },
-        { "key": "last", "type": "date", "text": "Last visit?" },
-        { "key": "ideas", "type": "free_text", "text": "Ideas?" },
-        { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
-          "statements": [ { "key": "safe", "text": "Safe" }, { "key": "clean", "text": "Clean" } ] }
-    ] } ] })
-}
-
-async fn at(
-    app: &TestApp,
-    base: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = app.client.request(method, format!("{base}{path}"));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    consult_tests::into_json(req.send().await.unwrap()).await
-}
-
 on_both!(officers_read_responses);
 async fn officers_read_responses(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
@@ -52,7 +16,7 @@ async fn officers_read_responses(app: &TestApp) {
         .put(
             &format!("/api/v1/consultations/{id}/questionnaire"),
             Some(&tamworth),
-            definition(),
+            consult_tests::park_questionnaire(),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{q}");
@@ -73,62 +37,56 @@ async fn officers_read_responses(app: &TestApp) {
     ];
     let mut ids = Vec::new();
     for body in &sent {
-        let (s, r) = at(app, &later, Method::POST, &path, None, Some(body.clone())).await;
+        let (s, r) = app.at(&later, Method::POST, &path, None, Some(body.clone())).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         ids.push(r["id"].as_str().unwrap().to_owned());
     }
     // A paper response entered by an officer.
-    let (s, r) = at(
-        app,
-        &later,
-        Method::POST,
-        &path,
-        Some(&tamworth),
-        Some(json!({ "comments": "Posted form", "channel": "paper" })),
-    )
-    .await;
+    let (s, r) = app
+        .at(
+            &later,
+            Method::POST,
+            &path,
+            Some(&tamworth),
+            Some(json!({ "comments": "Posted form", "channel": "paper" })),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     ids.push(r["id"].as_str().unwrap().to_owned());
 
     // Guards: the public and other organisations' officers do not read them.
     assert_eq!(
-        at(app, &later, Method::GET, &path, None, None).await.0,
+        app.at(&later, Method::GET, &path, None, None).await.0,
         StatusCode::UNAUTHORIZED
     );
     let one = format!("{path}/{}", ids[0]);
     assert_eq!(
-        at(app, &later, Method::GET, &one, None, None).await.0,
+        app.at(&later, Method::GET, &one, None, None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (s, _) = at(app, &later, Method::GET, &path, Some(&police), None).await;
+    let (s, _) = app.at(&later, Method::GET, &path, Some(&police), None).await;
     assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
     assert_ne!(
-        at(app, &later, Method::GET, &one, Some(&police), None).await.0,
+        app.at(&later, Method::GET, &one, Some(&police), None).await.0,
         StatusCode::OK
     );
 
     // Owner officer and coordinator; two pages.
-    let (s, p1) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("{path}?limit=3"),
-        Some(&tamworth),
-        None,
-    )
-    .await;
+    let (s, p1) = app
+        .at(&later, Method::GET, &format!("{path}?limit=3"), Some(&tamworth), None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{p1}");
     assert_eq!(p1["items"].as_array().unwrap().len(), 3);
     let cursor = p1["next_cursor"].as_str().unwrap().to_owned();
-    let (s, p2) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("{path}?limit=3&cursor={cursor}"),
-        Some(&app.coordinator),
-        None,
-    )
-    .await;
+    let (s, p2) = app
+        .at(
+            &later,
+            Method::GET,
+            &format!("{path}?limit=3&cursor={cursor}"),
+            Some(&app.coordinator),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{p2}");
     assert_eq!(p2["items"].as_array().unwrap().len(), 1);
     assert!(p2["next_cursor"].is_null());
@@ -149,7 +107,7 @@ async fn officers_read_responses(app: &TestApp) {
     assert_eq!(p1["items"][0]["questionnaire_version"], 1);
     assert_eq!(p1["items"][1]["answers"], sent[1]["answers"]);
     assert_eq!(p1["items"][2]["answers"], sent[2]["answers"]);
-    let (s, shown) = at(app, &later, Method::GET, &one, Some(&tamworth), None).await;
+    let (s, shown) = app.at(&later, Method::GET, &one, Some(&tamworth), None).await;
     assert_eq!(s, StatusCode::OK, "{shown}");
     assert_eq!(shown["answers"], full);
     assert_eq!(shown["channel"], "online");
@@ -164,15 +122,15 @@ async fn officers_read_responses(app: &TestApp) {
     let other = app
         .register_activity(&tamworth, consultation("tamworth", "Other survey", -2, 30), true)
         .await;
-    let (s, _) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("/api/v1/consultations/{other}/responses/{}", ids[0]),
-        Some(&tamworth),
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .at(
+            &later,
+            Method::GET,
+            &format!("/api/v1/consultations/{other}/responses/{}", ids[0]),
+            Some(&tamworth),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Search: comments and text answers, case-insensitive, `%` and `_` literal.
@@ -181,7 +139,7 @@ async fn officers_read_responses(app: &TestApp) {
         let later = later.clone();
         let tamworth = tamworth.clone();
         async move {
-            let (s, b) = at(app, &later, Method::GET, &url, Some(&tamworth), None).await;
+            let (s, b) = app.at(&later, Method::GET, &url, Some(&tamworth), None).await;
             assert_eq!(s, StatusCode::OK, "{b}");
             b["items"]
                 .as_array()
@@ -199,26 +157,26 @@ async fn officers_read_responses(app: &TestApp) {
     assert_eq!(search("rarely").await, vec![ids[1].clone()]);
 
     // Bad input is named.
-    let (s, p) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("{path}?cursor=nonsense"),
-        Some(&tamworth),
-        None,
-    )
-    .await;
+    let (s, p) = app
+        .at(
+            &later,
+            Method::GET,
+            &format!("{path}?cursor=nonsense"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
     assert!(p.to_string().contains("cursor"));
-    let (s, _) = at(
-        app,
-        &later,
-        Method::GET,
-        &format!("{path}?colour=red"),
-        Some(&tamworth),
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .at(
+            &later,
+            Method::GET,
+            &format!("{path}?colour=red"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
     // The CLI.

@@ -6,7 +6,7 @@ use consult_core::{
     Actor, Approval, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Organisation, OrganisationId,
     Status, TransitionContext, TransitionRequest, check_edit, plan_transition,
 };
-use consult_store::{AuditEntry, ConsultationFilter, Order, Page, PageRequest, Reader, RegisterSnapshot};
+use consult_store::{AuditEntry, ConsultationFilter, Page, PageRequest, Reader, RegisterSnapshot};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -254,15 +254,7 @@ impl App {
     /// A page of the forward plan: published activities approved or open in the filter's
     /// window, by opening date, as the public sees them whoever asks.
     pub async fn forward_plan(&self, filter: &ConsultationFilter, page: &PageRequest) -> AppResult<Page<Consultation>> {
-        let filter = ConsultationFilter {
-            statuses: vec![Status::Approved, Status::Open],
-            order: Order::ByOpening,
-            ..filter.clone()
-        };
-        Ok(self
-            .store
-            .list_consultations(&filter, &Reader::Public, self.today(), page)
-            .await?)
+        Ok(self.store.forward_plan(filter, self.today(), page).await?)
     }
 
     /// The audit trail of an activity, newest first: for those who may change it.

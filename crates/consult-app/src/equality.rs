@@ -205,6 +205,7 @@ impl App {
         let (organisation, service, year) = match set {
             PublicSet::Activity(id) => {
                 let c = self.readable_consultation(None, *id).await?;
+                c.check_public_figures(self.today())?;
                 return Ok(vec![c]);
             }
             PublicSet::Service {

@@ -104,13 +104,13 @@ fn tally(register: &[Activity], members: &BTreeSet<usize>) -> Tally {
     Tally::new(respondents, answers)
 }
 
-/// What a client sees of one set: each part's figure (`None` hidden), the answered total, and
-/// the set's respondents (exact: response counts are public in the register).
+/// What a client sees of one set: each part's figure (`None` hidden) and the answered total.
+/// (The set's respondents are exact and public, but every derivation from them goes through
+/// `answered` or the parts, so they add nothing here.)
 #[derive(Debug, Clone)]
 struct Seen {
     parts: [Option<i64>; 3],
     answered: i64,
-    respondents: i64,
 }
 
 fn seen(report: &EqualityReport) -> Seen {
@@ -129,7 +129,6 @@ fn seen(report: &EqualityReport) -> Seen {
     Seen {
         parts: [shown("female"), shown("male"), sex.prefer_not_to_say.map(|n| n as i64)],
         answered: sex.answered as i64,
-        respondents: report.respondents as i64,
     }
 }
 
@@ -166,20 +165,9 @@ fn derivations(sets: &[(PublicSet, BTreeSet<usize>)], views: &[Seen]) -> Vec<(St
                     v.answered - o,
                 ));
             }
-            // The answered total itself.
-            out.push((format!("answered {s}"), (members.clone(), 3), v.answered));
-            // The respondents (exact) less those who did not answer cannot be known: not
-            // answering is not published; the respondents less every other part can.
-            let all_others: Option<i64> = (0..3).filter(|p| *p != part).map(|p| v.parts[p]).sum();
-            if let Some(o) = all_others {
-                let not_answered = v.respondents - v.answered;
-                out.push((
-                    format!("respondents less others {s} {part}"),
-                    (members.clone(), part),
-                    v.respondents - not_answered - o,
-                ));
-            }
         }
+        // The answered total itself.
+        out.push((format!("answered {s}"), (members.clone(), 3), v.answered));
         // Differences with every set inside this one.
         for (i, ((_, inner), w)) in sets.iter().zip(views).enumerate() {
             if inner.len() < members.len() && inner.is_subset(members) {

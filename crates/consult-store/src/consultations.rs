@@ -623,20 +623,18 @@ impl Store {
         }
     }
 
-    /// Activities approved or open during `from..=to` on `today`, by opening date.
+    /// A page of the forward plan: activities approved or open on `today` that match `filter`
+    /// (its dates are the window), by opening date, as the public sees them.
     pub async fn forward_plan(
         &self,
-        from: NaiveDate,
-        to: NaiveDate,
+        filter: &ConsultationFilter,
         today: NaiveDate,
         page: &PageRequest,
     ) -> Result<Page<Consultation>, StoreError> {
         let filter = ConsultationFilter {
             statuses: vec![Status::Approved, Status::Open],
-            from: Some(from),
-            to: Some(to),
             order: Order::ByOpening,
-            ..Default::default()
+            ..filter.clone()
         };
         self.list_consultations(&filter, &Reader::Public, today, page).await
     }

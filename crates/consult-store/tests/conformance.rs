@@ -440,7 +440,15 @@ async fn filters_visibility_and_pagination(store: Store, _url: String) {
     }
 
     let plan = store
-        .forward_plan(day("2026-01-01"), day("2026-12-31"), day(today), &page(50))
+        .forward_plan(
+            &ConsultationFilter {
+                from: Some(day("2026-01-01")),
+                to: Some(day("2026-12-31")),
+                ..Default::default()
+            },
+            day(today),
+            &page(50),
+        )
         .await
         .unwrap();
     assert_eq!(
