@@ -400,6 +400,8 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
             ("religion".to_owned(), "Religion".to_owned()),
             ("disability".to_owned(), "Disability".to_owned()),
         ]),
+        values: BTreeMap::new(),
+        questions: BTreeMap::new(),
     };
     let target = activities[ACTIVITIES].id;
     let t = Instant::now();
@@ -412,6 +414,7 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
     let read = t.elapsed();
     let (responses, skipped) = import_responses(
         &scheme,
+        None,
         &mapping,
         &header,
         &rows,

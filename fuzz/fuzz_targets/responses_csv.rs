@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
         comments: header.first().cloned(),
         channel: None,
         columns: Default::default(),
+        values: Default::default(),
+        questions: Default::default(),
     };
     for (column, characteristic) in header
         .iter()
@@ -29,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let mut n = 0u128;
     if let Ok((stored, _skipped)) = import_responses(
         &scheme,
+        None,
         &mapping,
         &header,
         &rows,

@@ -235,3 +235,150 @@ async fn staff_analyse_answers(app: &TestApp) {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("priorities"));
 }
+
+on_both!(survey_exports_are_imported_question_by_question);
+async fn survey_exports_are_imported_question_by_question(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // The questionnaire is set before the activity opens (tomorrow); the import comes once open.
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
+        .await;
+    let (s, q) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/questionnaire"),
+            Some(&tamworth),
+            consult_tests::park_questionnaire(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let open = app.later(2).await;
+    // A survey tool's words, one column per question part, its own labels for options.
+    let header = "Respondent,Visit?,Visit other,Walking,Play,Uses other,Satisfaction,Rank lighting,Rank bins,Rank seats,Age,Last visit,Ideas,Safe,Clean,Sex";
+    let rows = [
+        "1,Yes,,1,,,Very satisfied,1,2,3,34,03/01/2026,More benches,5,4,F",
+        "2,No,,,1,Dog walking,Dissatisfied,3,1,2,71,2026-01-05,,2,2,M",
+        "3,,Sometimes,1,1,,3,2,3,1,,,Fix the lights,4,4,",
+        "4,yes,,1,,,Very satisfied,1,3,2,19,,,5,5,F",
+    ];
+    let mapping = json!({
+        "comments": "Ideas",
+        "columns": { "sex": "Sex" },
+        "values": { "sex": { "F": "female", "M": "male" } },
+        "questions": {
+            "visit": { "column": "Visit?", "other": "Visit other" },
+            "uses": { "columns": { "walk": "Walking", "play": "Play" }, "other": "Uses other" },
+            "satisfaction": { "column": "Satisfaction",
+                              "values": { "Very satisfied": "5", "Satisfied": "4", "Dissatisfied": "2" } },
+            "priorities": { "columns": { "lights": "Rank lighting", "bins": "Rank bins", "seats": "Rank seats" } },
+            "age": "Age",
+            "last": "Last visit",
+            "ideas": "Ideas",
+            "agree": { "columns": { "safe": "Safe", "clean": "Clean" } }
+        }
+    });
+    let csv = std::iter::once(header).chain(rows).collect::<Vec<_>>().join("\n");
+    let path = format!("/api/v1/consultations/{id}/responses/import");
+    let (s, r) = app
+        .at(
+            &open,
+            Method::POST,
+            &path,
+            Some(&tamworth),
+            Some(json!({ "mapping": mapping, "csv": csv })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["imported"], 4);
+
+    // What the analysis counts is what the file said, recounted here from the rows.
+    let (s, a) = app
+        .at(
+            &open,
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/analysis"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(a["respondents"], 4);
+    let visit = options(question(&a, "visit"));
+    let count = |k: &str| visit.iter().find(|o| o.0 == k).unwrap().1;
+    assert_eq!((count("yes"), count("no"), count("other")), (2, 1, 1));
+    let uses = options(question(&a, "uses"));
+    let used = |k: &str| uses.iter().find(|o| o.0 == k).unwrap().1;
+    assert_eq!((used("walk"), used("play"), used("other")), (3, 2, 1));
+    let sat = question(&a, "satisfaction");
+    assert_eq!(sat["answered"], 4);
+    assert_eq!(f(&sat["mean"]), (5.0 + 2.0 + 3.0 + 5.0) / 4.0);
+    let ranking = question(&a, "priorities")["ranking"].as_array().unwrap().clone();
+    let first = |k: &str| {
+        ranking.iter().find(|o| o["key"] == k).unwrap()["first"]
+            .as_u64()
+            .unwrap()
+    };
+    // Firsts by the rank columns: lighting in rows 1 and 4, bins in row 2, seats in row 3.
+    assert_eq!((first("lights"), first("bins"), first("seats")), (2, 1, 1));
+    assert_eq!(question(&a, "age")["answered"], 3);
+    assert_eq!(question(&a, "last")["answered"], 2);
+    assert_eq!(question(&a, "ideas")["answered"], 2);
+    assert_eq!(question(&a, "agree")["answered"], 4);
+
+    // A bad cell is named by its line and column, and nothing of the file is stored.
+    let bad = format!("{header}\n5,Maybe,,1,,,5,1,2,3,34,,,5,5,\n6,No,,,,,Very satisfied,1,2,3,300,,,5,5,");
+    let (s, p) = app
+        .at(
+            &open,
+            Method::POST,
+            &path,
+            Some(&tamworth),
+            Some(json!({ "mapping": mapping, "csv": bad })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let errors: Vec<(String, String)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(errors[0].0, "line[2].answers.visit", "{errors:?}");
+    assert!(errors[0].1.contains("column `Visit?`"), "{errors:?}");
+    assert_eq!(errors[1].0, "line[3].answers.age", "{errors:?}");
+    assert!(errors[1].1.contains("column `Age`"), "{errors:?}");
+    let (_, a) = app
+        .at(
+            &open,
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/analysis"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    assert_eq!(a["respondents"], 4);
+
+    // A mapping naming what the questionnaire or the file does not have is refused whole.
+    let wrong = json!({ "questions": { "nope": "Age", "age": "Years" } });
+    let (s, p) = app
+        .at(
+            &open,
+            Method::POST,
+            &path,
+            Some(&tamworth),
+            Some(json!({ "mapping": wrong, "csv": csv })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["mapping.questions.age.column", "mapping.questions.nope"]);
+}

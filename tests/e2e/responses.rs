@@ -2,7 +2,7 @@
 //! retries, counts, and answers that are never returned one by one.
 
 use consult_tests::{TestApp, consultation};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn respond(
@@ -962,4 +962,61 @@ async fn idempotency_keys_are_bound_to_caller_and_body(app: &TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, c) = app.get(&format!("/api/v1/consultations/{id}"), None).await;
     assert_eq!(c["response_count"], 2);
+}
+
+on_both!(offline_responses_are_keyed_for_days_after_closing);
+async fn offline_responses_are_keyed_for_days_after_closing(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // Open from two days ago for ten days; a second plan allows 30 days for late post.
+    let body = consultation("tamworth", "Bin collections", -2, 10);
+    let closes = chrono::NaiveDate::parse_from_str(body["closes_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let default = app.register_activity(&tamworth, body.clone(), true).await;
+    let mut longer_body = body.clone();
+    longer_body["title"] = json!("Bin collections, by post");
+    longer_body["late_responses_days"] = json!(30);
+    let longer = app.register_activity(&tamworth, longer_body.clone(), true).await;
+    let (_, view) = app.get(&format!("/api/v1/consultations/{longer}"), None).await;
+    assert_eq!(view["late_responses_days"], 30);
+    assert_eq!(
+        view["late_responses_until"],
+        (closes + chrono::Days::new(30)).to_string()
+    );
+    let (_, view) = app.get(&format!("/api/v1/consultations/{default}"), None).await;
+    assert_eq!(
+        view["late_responses_until"],
+        (closes + chrono::Days::new(14)).to_string()
+    );
+    assert!(view.get("late_responses_days").is_none(), "{view}");
+    longer_body["late_responses_days"] = json!(91);
+    let (s, p) = app.post("/api/v1/consultations", Some(&tamworth), longer_body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(p["errors"][0]["field"], "late_responses_days", "{p}");
+
+    let letter = json!({ "comments": "Posted before the deadline", "channel": "paper" });
+    let key = |base: &str, id: &str, token: Option<&str>, body: &Value| {
+        let (base, path, token, body) = (
+            base.to_owned(),
+            format!("/api/v1/consultations/{id}/responses"),
+            token.map(str::to_owned),
+            body.clone(),
+        );
+        async move { app.at(&base, Method::POST, &path, token.as_deref(), Some(body)).await }
+    };
+    // Ten days after closing (day 18 from now): the post is still keyed, online is over.
+    let day18 = app.later(18).await;
+    let (s, r) = key(&day18, &default, Some(&tamworth), &letter).await;
+    assert_eq!((s, r["channel"].as_str()), (StatusCode::CREATED, Some("paper")), "{r}");
+    let (s, p) = key(&day18, &default, Some(&tamworth), &json!({ "comments": "Too late" })).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    let (s, _) = key(&day18, &default, None, &json!({ "comments": "Too late" })).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Twenty days after closing: past the default window (its last day named), not the longer.
+    let day28 = app.later(28).await;
+    let (s, p) = key(&day28, &default, Some(&tamworth), &letter).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{p}");
+    let until = closes + chrono::Days::new(14);
+    assert!(p["detail"].as_str().unwrap().contains(&until.to_string()), "{p}");
+    let (s, r) = key(&day28, &longer, Some(&tamworth), &letter).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
 }

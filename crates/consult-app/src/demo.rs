@@ -559,6 +559,7 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
             opens_on: Some(opens_on.to_string()),
             closes_on: Some(closes_on.to_string()),
             feedback_due_on: Some(shift(closes_on, 84).to_string()),
+            late_responses_days: None,
             legal_basis: None,
             lead_officer: Some("Corporate Consultation Officer".into()),
             accessible_formats: Some("Paper copies, large print and other languages on request; help by phone.".into()),

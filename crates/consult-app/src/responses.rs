@@ -61,7 +61,20 @@ impl App {
         // officers and coordinators, who may also enter responses on paper and the like.
         let c = self.readable_consultation(caller, id).await?;
         let officer = caller.filter(|a| a.may_write(c.organisation_id));
-        c.check_takes_responses(self.today())?;
+        // A response that came by post, e-mail, telephone or at an event may still be keyed by
+        // an officer for some days after closing (the post arrives late); online ones only
+        // while open.
+        let keyed = officer.is_some()
+            && input
+                .channel
+                .as_deref()
+                .and_then(ResponseChannel::parse)
+                .is_some_and(|ch| ch != ResponseChannel::Online);
+        if keyed {
+            c.check_takes_keyed_responses(self.today())?;
+        } else {
+            c.check_takes_responses(self.today())?;
+        }
         let binding = match idempotency {
             Some(i) => {
                 // `ResponseInput` serialises the same way every time (fields in order, answers
@@ -118,8 +131,10 @@ impl App {
         let c = self.writable_consultation(actor, id).await?;
         c.check_takes_imported_responses(self.today())?;
         let scheme = self.store.organisation_scheme(c.organisation_id).await?;
+        let questionnaire = self.store.questionnaire(c.id).await?;
         let (responses, skipped) = consult_core::import_responses(
             &scheme,
+            questionnaire.as_ref(),
             mapping,
             header,
             rows,

@@ -93,6 +93,12 @@ pub struct ConsultationView {
     pub closes_on: NaiveDate,
     /// When feedback is due, as planned (write field).
     pub feedback_due_on: Option<NaiveDate>,
+    /// Days after closing that officers may still key offline responses, as planned (write
+    /// field; 14 when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_responses_days: Option<u32>,
+    /// The last day officers may key offline responses (closing + the late-response days).
+    pub late_responses_until: NaiveDate,
     /// When feedback is due in effect: `feedback_due_on`, else closing + 12 weeks.
     pub feedback_due: NaiveDate,
     /// Closed without published feedback past its due date.
@@ -158,6 +164,8 @@ impl ConsultationView {
             opens_on: p.opens_on(),
             closes_on: p.closes_on(),
             feedback_due_on: p.feedback_due_on(),
+            late_responses_days: p.planned_late_responses_days(),
+            late_responses_until: p.late_responses_until(),
             feedback_due: consult_core::feedback_due(p),
             feedback_overdue: consult_core::feedback_overdue(c, today),
             legal_basis: p.legal_basis().map(str::to_owned),

@@ -25,6 +25,7 @@ pub const COLUMNS: &[&str] = &[
     "opens_on",
     "closes_on",
     "feedback_due_on",
+    "late_responses_days",
     "legal_basis",
     "lead_officer",
     "accessible_formats",
@@ -82,6 +83,7 @@ pub fn write(
             opt(&i.opens_on),
             opt(&i.closes_on),
             opt(&i.feedback_due_on),
+            i.late_responses_days.map(|d| d.to_string()).unwrap_or_default(),
             opt(&i.legal_basis),
             opt(&i.lead_officer),
             opt(&i.accessible_formats),
@@ -166,6 +168,13 @@ pub fn read(input: impl Read) -> Result<Vec<Row>, String> {
                 currency: Some("GBP".into()),
             }),
         };
+        let late_responses_days = match get("late_responses_days") {
+            None => None,
+            Some(v) => Some(
+                v.parse::<u32>()
+                    .map_err(|_| format!("line {line}: late_responses_days `{v}` is not a whole number of days"))?,
+            ),
+        };
         rows.push(Row {
             line,
             id: get("id"),
@@ -191,6 +200,7 @@ pub fn read(input: impl Read) -> Result<Vec<Row>, String> {
                 opens_on: get("opens_on"),
                 closes_on: get("closes_on"),
                 feedback_due_on: get("feedback_due_on"),
+                late_responses_days,
                 legal_basis: get("legal_basis"),
                 lead_officer: get("lead_officer"),
                 accessible_formats: get("accessible_formats"),

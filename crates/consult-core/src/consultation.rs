@@ -155,6 +155,12 @@ pub struct AudienceInput {
     pub equality_groups: Vec<String>,
 }
 
+/// Days after closing that officers may key responses that came by post, e-mail, telephone or
+/// at an event, when the plan does not say (the post arrives late).
+pub const DEFAULT_LATE_RESPONSE_DAYS: u32 = 14;
+/// The most days after closing a plan may allow for keying offline responses.
+pub const MAX_LATE_RESPONSE_DAYS: u32 = 90;
+
 /// A consultation as given by a client (REST body, CLI file, CSV row), before validation.
 /// Every field is optional here so that [`ConsultationPlan::parse`] can report every problem at once.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -203,6 +209,10 @@ pub struct ConsultationInput {
     /// When feedback ("you said, we did") is due.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub feedback_due_on: Option<String>,
+    /// Days after closing that officers may still key responses that came by post, e-mail,
+    /// telephone or at an event (0 to 90; 14 when not given: the post arrives late).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_responses_days: Option<u32>,
     /// Statutory or policy basis.
     pub legal_basis: Option<String>,
     /// Named lead officer.
@@ -235,6 +245,7 @@ pub struct ConsultationPlan {
     opens_on: NaiveDate,
     closes_on: NaiveDate,
     feedback_due_on: Option<NaiveDate>,
+    late_responses_days: Option<u32>,
     legal_basis: Option<String>,
     lead_officer: Option<String>,
     accessible_formats: Option<String>,
@@ -444,6 +455,13 @@ impl ConsultationPlan {
                 e.push("feedback_due_on", format!("must be on or after the closing date {c}"));
             }
         }
+        if input.late_responses_days.is_some_and(|d| d > MAX_LATE_RESPONSE_DAYS) {
+            e.push(
+                "late_responses_days",
+                format!("at most {MAX_LATE_RESPONSE_DAYS} days after closing"),
+            );
+        }
+        let late_responses_days = input.late_responses_days;
         let legal_basis = optional_text(&mut e, "legal_basis", input.legal_basis.as_deref(), TEXT_MAX);
         let lead_officer = optional_line(&mut e, "lead_officer", input.lead_officer.as_deref(), 200);
         let accessible_formats = optional_text(
@@ -480,6 +498,7 @@ impl ConsultationPlan {
                 opens_on,
                 closes_on,
                 feedback_due_on,
+                late_responses_days,
                 legal_basis,
                 lead_officer,
                 accessible_formats,
@@ -514,6 +533,7 @@ impl ConsultationPlan {
             opens_on: Some(date(self.opens_on)),
             closes_on: Some(date(self.closes_on)),
             feedback_due_on: self.feedback_due_on.map(date),
+            late_responses_days: self.late_responses_days,
             legal_basis: self.legal_basis.clone(),
             lead_officer: self.lead_officer.clone(),
             accessible_formats: self.accessible_formats.clone(),
@@ -591,6 +611,20 @@ impl ConsultationPlan {
     /// Feedback due date.
     pub fn feedback_due_on(&self) -> Option<NaiveDate> {
         self.feedback_due_on
+    }
+    /// Days after closing that officers may still key offline responses, as the plan gives them.
+    pub fn planned_late_responses_days(&self) -> Option<u32> {
+        self.late_responses_days
+    }
+    /// Days after closing that officers may still key offline responses (given, or
+    /// [`DEFAULT_LATE_RESPONSE_DAYS`]).
+    pub fn late_responses_days(&self) -> u32 {
+        self.late_responses_days.unwrap_or(DEFAULT_LATE_RESPONSE_DAYS)
+    }
+    /// The last day officers may key offline responses: closing plus
+    /// [`Self::late_responses_days`].
+    pub fn late_responses_until(&self) -> NaiveDate {
+        self.closes_on + chrono::Days::new(u64::from(self.late_responses_days()))
     }
     /// Legal basis.
     pub fn legal_basis(&self) -> Option<&str> {

@@ -42,6 +42,7 @@ mod equality;
 mod error;
 mod evaluation;
 mod feedback;
+mod import;
 mod library;
 mod lifecycle;
 mod monitoring;
@@ -65,8 +66,8 @@ pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
 pub use consultation::{
-    Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput, Money,
-    NamedRegister, RegisterContext,
+    Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput,
+    DEFAULT_LATE_RESPONSE_DAYS, MAX_LATE_RESPONSE_DAYS, Money, NamedRegister, RegisterContext,
 };
 pub use continuum::{ContinuumError, ContinuumModel, InvolvementLevel, Stage};
 pub use date::{FIRST_DATE, LAST_DATE, check_date, parse_date, valid_year};
@@ -81,6 +82,7 @@ pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
     plan_publication,
 };
+pub use import::{QuestionColumns, QuestionMapping, ResolvedQuestions, resolve_questions};
 pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};
 pub use lifecycle::{
     Actor, Approval, NotNow, Role, SCHEDULE, Signer, Status, StatusChange, TransitionContext, TransitionError,

@@ -557,6 +557,23 @@ impl Consultation {
         }
     }
 
+    /// Whether an officer can key a response that came by post, e-mail, telephone or at an event
+    /// today: while open, and after closing for the plan's late-response days (14 by default).
+    pub fn check_takes_keyed_responses(&self, today: NaiveDate) -> Result<(), NotNow> {
+        let until = self.plan.late_responses_until();
+        match self.status_on(today) {
+            Status::Open => Ok(()),
+            Status::Closed if today <= until => Ok(()),
+            status => Err(NotNow(format!(
+                "this activity is {status}; officers key offline responses while it is open ({} to {}) \
+                 and until {until}, {} days after it closes",
+                self.plan.opens_on(),
+                self.plan.closes_on(),
+                self.plan.late_responses_days()
+            ))),
+        }
+    }
+
     /// Whether responses collected elsewhere (paper, a survey tool) can be imported today: while
     /// open, and after closing until the results are published.
     pub fn check_takes_imported_responses(&self, today: NaiveDate) -> Result<(), NotNow> {

@@ -5,6 +5,7 @@
 use crate::consultation::ConsultationId;
 use crate::equality::BaselineCounts;
 use crate::error::ValidationErrors;
+use crate::import::QuestionColumns;
 use crate::questionnaire::{CheckedAnswers, Questionnaire};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -538,9 +539,12 @@ mod tests {
                 ("age_band".to_owned(), "Age".to_owned()),
             ]
             .into(),
+            values: BTreeMap::new(),
+            questions: BTreeMap::new(),
         };
         let ok = import_responses(
             &scheme(),
+            None,
             &mapping,
             &header,
             &[
@@ -559,6 +563,7 @@ mod tests {
         assert_eq!(fields, ["line[3].monitoring.age_band"], "{err}");
         let good = import_responses(
             &scheme(),
+            None,
             &mapping,
             &header,
             &[
@@ -619,6 +624,15 @@ pub struct ColumnMapping {
     /// Characteristic to column, e.g. `{ "sex": "Q12 What is your sex?" }`.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
+    /// What a monitoring column's words mean, per characteristic, before they are read:
+    /// `{ "sex": { "F": "female", "M": "male" } }` (matched ignoring case and surrounding
+    /// spaces).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Question key to where its answer is: a column name, or columns and a value map
+    /// ([`QuestionColumns`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub questions: BTreeMap<String, QuestionColumns>,
 }
 
 fn normalise_answer(s: &str) -> String {
@@ -684,14 +698,35 @@ impl MonitoringScheme {
                 );
             }
         }
+        for characteristic in mapping.values.keys() {
+            if !mapping.columns.contains_key(characteristic) {
+                e.push(
+                    format!("mapping.values.{characteristic}"),
+                    format!("`{characteristic}` is not one of the mapped `columns`"),
+                );
+            }
+        }
         if !e.is_empty() {
             return Err(e);
         }
+        let values: BTreeMap<&str, BTreeMap<String, &str>> = mapping
+            .values
+            .iter()
+            .map(|(c, m)| {
+                let m = m.iter().map(|(k, v)| (normalise_answer(k), v.as_str())).collect();
+                (c.as_str(), m)
+            })
+            .collect();
         let mut out = Vec::with_capacity(rows.len());
         for (r, row) in rows.iter().enumerate() {
             let mut monitoring = BTreeMap::new();
             for (characteristic, i) in &columns {
-                match self.category_for(characteristic, row.get(*i).map(String::as_str).unwrap_or_default()) {
+                let cell = row.get(*i).map(String::as_str).unwrap_or_default();
+                let cell = values
+                    .get(characteristic.as_str())
+                    .and_then(|m| m.get(&normalise_answer(cell)).copied())
+                    .unwrap_or(cell);
+                match self.category_for(characteristic, cell) {
                     Ok(Some(k)) => {
                         monitoring.insert(characteristic.clone(), k);
                     }
@@ -723,13 +758,16 @@ pub enum ImportMode {
     GoodRows,
 }
 
-/// Validates a survey export as responses to one activity, entered by `officer`. Every bad row
-/// is reported with its line (`line[n]...`, the header being line 1). In `AllOrNothing` mode any
-/// bad row is an error; in `GoodRows` mode the valid responses come back with the report of the
-/// others. `next_id` makes each response's id (core makes no ids itself).
+/// Validates a survey export as responses to one activity, entered by `officer`: comments and
+/// monitoring answers from their columns, answers to `questionnaire` (the activity's current
+/// one) from the question mappings ([`crate::import`]). Every bad row is reported with its
+/// line (`line[n]...`, the header being line 1) and a bad answer with its column too. In
+/// `AllOrNothing` mode any bad row is an error; in `GoodRows` mode the valid responses come back
+/// with the report of the others. `next_id` makes each response's id (core makes no ids itself).
 #[allow(clippy::too_many_arguments)]
 pub fn import_responses(
     scheme: &MonitoringScheme,
+    questionnaire: Option<&Questionnaire>,
     mapping: &ColumnMapping,
     header: &[String],
     rows: &[Vec<String>],
@@ -739,10 +777,18 @@ pub fn import_responses(
     mode: ImportMode,
     mut next_id: impl FnMut() -> Uuid,
 ) -> Result<(Vec<Response>, ValidationErrors), ValidationErrors> {
+    let questions = crate::import::resolve_questions(&mapping.questions, questionnaire, header)?;
     let mut e = ValidationErrors::new();
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         let line = format!("line[{}]", i + 2);
+        let answers = match questions.answers(row) {
+            Ok(a) => Some(a),
+            Err(errors) => {
+                e.extend_prefixed(&line, errors);
+                None
+            }
+        };
         let input = match scheme.responses_from_table(mapping, header, std::slice::from_ref(row)) {
             Ok(mut one) => one.pop(),
             Err(errors) => {
@@ -756,10 +802,34 @@ pub fn import_responses(
                 None
             }
         };
-        let Some(input) = input else { continue };
-        match Response::parse(next_id(), consultation_id, input, scheme, Some(officer), received_at) {
+        let (Some(mut input), Some(answers)) = (input, answers) else {
+            continue;
+        };
+        input.answers = answers;
+        match Response::parse_answered(
+            next_id(),
+            consultation_id,
+            input,
+            scheme,
+            questionnaire,
+            Some(officer),
+            received_at,
+        ) {
             Ok(r) => out.push(r),
-            Err(errors) => e.extend_prefixed(&line, errors),
+            Err(errors) => {
+                for x in errors.into_errors() {
+                    // Name the columns an answer came from beside what is wrong with it.
+                    let columns = x
+                        .field
+                        .strip_prefix("answers.")
+                        .and_then(|rest| questions.columns_of(rest.split('.').next().unwrap_or(rest)));
+                    let message = match columns {
+                        Some(c) => format!("{} (from column {c})", x.message),
+                        None => x.message,
+                    };
+                    e.push(format!("{line}.{}", x.field), message);
+                }
+            }
         }
     }
     if mode == ImportMode::AllOrNothing && !e.is_empty() {

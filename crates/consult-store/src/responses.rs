@@ -144,7 +144,7 @@ impl Store {
                 // statistics now (a sample, well under a second) rather than plan reports on
                 // stale ones until autovacuum comes round.
                 if responses.len() >= 10_000 {
-                    sqlx::query("ANALYZE responses, monitoring_answers")
+                    sqlx::query("ANALYZE responses, monitoring_answers, response_answers")
                         .execute(pool)
                         .await?;
                 }
@@ -170,13 +170,16 @@ impl Store {
                             r.channel.as_str(),
                             r.comments,
                             stored_time(r.received_at),
-                            r.recorded_by
+                            r.recorded_by,
+                            r.questionnaire_version
                         ])
                     })
                     .collect();
                 query(
-                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) \
-                     SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4 FROM json_each($2)",
+                    "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by, \
+                     questionnaire_version) \
+                     SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4, value ->> 5 \
+                     FROM json_each($2)",
                 )
                 .bind(cid)
                 .bind(Value::Array(rows).to_string())
@@ -198,6 +201,26 @@ impl Store {
                     .bind(cid)
                     .bind(&scheme)
                     .bind(Value::Array(answers).to_string())
+                    .execute(&mut tx)
+                    .await?;
+                }
+                let parts: Vec<Value> = part
+                    .iter()
+                    .flat_map(|r| {
+                        let id = r.id.simple().to_string();
+                        r.answers
+                            .rows()
+                            .into_iter()
+                            .map(move |a| json!([id, a.question, a.item.unwrap_or_default(), a.number, a.text]))
+                    })
+                    .collect();
+                if !parts.is_empty() {
+                    query(
+                        "INSERT INTO response_answers (response_id, consultation_id, question, item, number, text) \
+                         SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each($2)",
+                    )
+                    .bind(cid)
+                    .bind(Value::Array(parts).to_string())
                     .execute(&mut tx)
                     .await?;
                 }
@@ -414,7 +437,8 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
     let mut tx = pool.begin_with("BEGIN").await?;
     let mut copy = tx
         .copy_in_raw(
-            "COPY responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by) FROM STDIN",
+            "COPY responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by, \
+             questionnaire_version) FROM STDIN",
         )
         .await?;
     let mut buf = String::with_capacity(CHUNK + 4096);
@@ -429,6 +453,7 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
                 None,
                 Some(&stored_time(r.received_at)),
                 r.recorded_by.as_deref(),
+                r.questionnaire_version.map(|v| v.to_string()).as_deref(),
             ],
         );
         if buf.len() >= CHUNK {
@@ -462,6 +487,34 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
     }
     copy.send(std::mem::take(&mut buf).into_bytes()).await?;
     copy.finish().await?;
+    if responses.iter().any(|r| !r.answers.is_empty()) {
+        let mut copy = tx
+            .copy_in_raw(
+                "COPY response_answers (response_id, consultation_id, question, item, number, text) FROM STDIN",
+            )
+            .await?;
+        for r in responses {
+            let (id, cid) = (r.id.to_string(), r.consultation_id.0.to_string());
+            for a in r.answers.rows() {
+                copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id),
+                        Some(&cid),
+                        Some(&a.question),
+                        Some(a.item.as_deref().unwrap_or("")),
+                        a.number.map(|n| n.to_string()).as_deref(),
+                        a.text.as_deref(),
+                    ],
+                );
+            }
+            if buf.len() >= CHUNK {
+                copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+            }
+        }
+        copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+        copy.finish().await?;
+    }
     tx.commit().await?;
     Ok(())
 }
