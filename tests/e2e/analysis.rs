@@ -78,13 +78,14 @@ async fn staff_analyse_answers(app: &TestApp) {
     }
     let analysis = format!("/api/v1/consultations/{id}/analysis");
 
-    // The guard: the public and another organisation's officer are refused.
+    // The public and another organisation's officer see nothing until the results are
+    // published (and then only public figures).
     assert_eq!(
         app.at(&later, Method::GET, &analysis, None, None).await.0,
-        StatusCode::UNAUTHORIZED
+        StatusCode::CONFLICT
     );
     let (s, _) = app.at(&later, Method::GET, &analysis, Some(&police), None).await;
-    assert!(s == StatusCode::NOT_FOUND || s == StatusCode::FORBIDDEN, "{s}");
+    assert_eq!(s, StatusCode::CONFLICT);
 
     let (s, coordinator) = app
         .at(&later, Method::GET, &analysis, Some(&app.coordinator), None)
@@ -224,7 +225,7 @@ async fn staff_analyse_answers(app: &TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(b, json!({ "respondents": 0, "questions": [] }));
+    assert_eq!(b, json!({ "respondents": 0, "public": false, "questions": [] }));
 
     // The CLI: the same analysis as JSON, and a table.
     let out = app.cli(&["analysis", &id.to_string(), "--format", "json"]);
@@ -381,4 +382,170 @@ async fn survey_exports_are_imported_question_by_question(app: &TestApp) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["mapping.questions.age.column", "mapping.questions.nope"]);
+}
+
+on_both!(cross_tabs_and_the_public_analysis);
+async fn cross_tabs_and_the_public_analysis(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // Opens tomorrow for ten days; the answers come while open, the results after closing.
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 10), true)
+        .await;
+    let (s, q) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/questionnaire"),
+            Some(&tamworth),
+            consult_tests::park_questionnaire(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let open = app.later(2).await;
+    let path = format!("/api/v1/consultations/{id}/responses");
+    // 40 respondents: (visit, satisfaction, sex) varied so some cells are large and some small.
+    let mut sent: Vec<(String, i64, Option<&str>)> = Vec::new();
+    for i in 0..40 {
+        let visit = if i % 10 == 9 { "no" } else { "yes" };
+        let satisfaction = [4, 5, 4, 3][i % 4];
+        let sex = match i % 5 {
+            0..=2 => Some("female"),
+            3 => Some("male"),
+            _ => None,
+        };
+        let mut body = json!({ "answers": { "visit": visit, "satisfaction": satisfaction, "age": 20 + i } });
+        if let Some(sex) = sex {
+            body["monitoring"] = json!({ "sex": sex });
+        }
+        let (s, r) = app.at(&open, Method::POST, &path, None, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        sent.push((visit.to_owned(), satisfaction, sex));
+    }
+    let analysis = format!("/api/v1/consultations/{id}/analysis");
+
+    // Staff: each question broken down by sex, every group checked against the test's count.
+    let (s, a) = app
+        .at(&open, Method::GET, &format!("{analysis}?by=sex"), Some(&tamworth), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(a["by"], "sex");
+    let groups: Vec<&str> = a["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap())
+        .collect();
+    assert!(groups.contains(&"female") && groups.contains(&"prefer_not_to_say") && groups.ends_with(&["not_answered"]));
+    let visit = question(&a, "visit");
+    for g in visit["breakdown"].as_array().unwrap() {
+        let group = g["group"].as_str().unwrap();
+        let in_group = |s: &Option<&str>| match group {
+            "not_answered" => s.is_none(),
+            other => *s == Some(other),
+        };
+        let expected_yes = sent.iter().filter(|(v, _, s)| v == "yes" && in_group(s)).count() as u64;
+        let expected_answered = sent.iter().filter(|(_, _, s)| in_group(s)).count() as u64;
+        let yes = g["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == "yes")
+            .unwrap();
+        assert_eq!(
+            (g["answered"].as_u64(), yes["count"].as_u64()),
+            (Some(expected_answered), Some(expected_yes)),
+            "{group}: {g}"
+        );
+    }
+    let sat = question(&a, "satisfaction");
+    let female = sat["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "female")
+        .unwrap();
+    let female_points: Vec<i64> = sent
+        .iter()
+        .filter(|(_, _, s)| *s == Some("female"))
+        .map(|(_, p, _)| *p)
+        .collect();
+    let mean = female_points.iter().sum::<i64>() as f64 / female_points.len() as f64;
+    assert!((f(&female["mean"]) - mean).abs() < 1e-3, "{female}");
+    // An unknown characteristic is refused, naming `by`.
+    let (s, p) = app
+        .at(
+            &open,
+            Method::GET,
+            &format!("{analysis}?by=star_sign"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "by");
+
+    // The public: nothing until the results are published.
+    let (s, _) = app.at(&open, Method::GET, &analysis, None, None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let closed = app.later(13).await;
+    let (s, _) = app.at(&closed, Method::GET, &analysis, None, None).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let feedback = json!({ "items": [ { "theme": "Benches", "you_said": "More benches", "we_did": "Ordered ten" } ], "publish": true });
+    let (s, r) = app
+        .at(
+            &closed,
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/feedback"),
+            Some(&app.coordinator),
+            Some(feedback),
+        )
+        .await;
+    assert!(s.is_success(), "{r}");
+    let (s, public) = app
+        .at(&closed, Method::GET, &format!("{analysis}?by=sex"), None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{public}");
+    assert_eq!(public["public"], true);
+    assert_eq!(public["respondents"], 40);
+    // Every count shown is at least 5 and near the true one; the small ones are hidden.
+    let exact_visit = |k: &str| sent.iter().filter(|(v, _, _)| v == k).count() as i64;
+    let pv = question(&public, "visit");
+    for o in pv["options"].as_array().unwrap() {
+        match o["count"].as_i64() {
+            Some(n) => {
+                assert!(n >= 5, "{o}");
+                assert!((n - exact_visit(o["key"].as_str().unwrap())).abs() <= 12, "{o}");
+            }
+            None => assert!(o["share"].is_null() && o["interval"].is_null(), "{o}"),
+        }
+    }
+    // `other` (nobody) cannot be shown; a count of 0 never is.
+    let other = pv["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["key"] == "other")
+        .unwrap();
+    assert!(other["count"].is_null(), "{other}");
+    // Numbers are only counted in public; a hidden point hides the mean.
+    let age = question(&public, "age");
+    assert!(age.get("distribution").is_none() && age.get("mean").is_none(), "{age}");
+    let psat = question(&public, "satisfaction");
+    let d = psat["distribution"].as_array().unwrap();
+    assert!(
+        d.iter().any(|v| v["count"].is_null()),
+        "points 1 and 2 were never given: {psat}"
+    );
+    assert!(psat.get("mean").is_none(), "{psat}");
+    // No shown count anywhere in the breakdown is below 5.
+    let text = public.to_string();
+    for g in pv["breakdown"].as_array().unwrap() {
+        for o in g["options"].as_array().unwrap() {
+            assert!(o["count"].as_u64().is_none_or(|n| n >= 5), "{g}");
+        }
+    }
+    assert!(!text.contains("More benches"), "no free text in public");
+    // The same figures on every read (the noise is fixed).
+    let (_, again) = app
+        .at(&closed, Method::GET, &format!("{analysis}?by=sex"), None, None)
+        .await;
+    assert_eq!(public, again);
 }

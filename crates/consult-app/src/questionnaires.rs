@@ -3,7 +3,10 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use consult_core::{Actor, Analysis, ConsultationId, Questionnaire, QuestionnaireInput, Status};
+use consult_core::{
+    Actor, Analysis, AnalysisCounts, ConsultationId, GroupCounts, NoiseSettings, PublicSet, Questionnaire,
+    QuestionnaireInput, ReportSettings, Status,
+};
 use consult_store::QuestionnaireChange;
 
 impl App {
@@ -60,19 +63,87 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("consultation {id} has no questionnaire")))
     }
 
-    /// The analysis per question of an activity's answers (officers of the owner and
-    /// coordinators): counted in SQL by the store, shaped by [`consult_core::analyse`] against
-    /// the current questionnaire (whose keys cannot change once the activity opens). An activity
-    /// without a questionnaire has its respondents and no questions.
-    pub async fn analysis(&self, actor: &Actor, id: ConsultationId) -> AppResult<Analysis> {
-        let c = self.writable_consultation(actor, id).await?;
+    /// The analysis per question of an activity's answers, broken down by the monitoring
+    /// characteristic `by` if given. Officers of the owner and coordinators see exact counts at
+    /// any time; anyone else may read it once the activity's results are published, as public
+    /// figures (`consult_core::public_analysis`: perturbed, small counts hidden, numbers only
+    /// counted). Counted in SQL by the store, shaped by consult-core against the current
+    /// questionnaire (whose keys cannot change once the activity opens). An activity without a
+    /// questionnaire has its respondents and no questions.
+    pub async fn analysis(&self, caller: Option<&Actor>, id: ConsultationId, by: Option<&str>) -> AppResult<Analysis> {
+        let c = self.readable_consultation(caller, id).await?;
+        let staff = caller.is_some_and(|a| a.may_write(c.organisation_id));
+        if !staff {
+            c.check_public_analysis(self.today())?;
+        }
+        let by = match by.map(str::trim).filter(|b| !b.is_empty()) {
+            None => None,
+            Some(by) => {
+                let scheme = self.store.organisation_scheme(c.organisation_id).await?;
+                let Some(characteristic) = scheme.characteristics.iter().find(|ch| ch.key == by) else {
+                    let keys: Vec<&str> = scheme.characteristics.iter().map(|ch| ch.key.as_str()).collect();
+                    return Err(AppError::field(
+                        "by",
+                        format!(
+                            "`{by}` is not a monitoring characteristic; expected one of {}",
+                            keys.join(", ")
+                        ),
+                    ));
+                };
+                let mut counted: std::collections::BTreeMap<String, AnalysisCounts> =
+                    self.store.analysis_counts_by(c.id, by).await?.into_iter().collect();
+                // Every category in the scheme's order, then "prefer not to say" and "not
+                // answered": zeros included, so a group's absence tells nothing.
+                let mut groups: Vec<GroupCounts> = characteristic
+                    .categories
+                    .iter()
+                    .map(|k| (k.key.as_str(), k.label.as_str()))
+                    .chain([
+                        (consult_core::PREFER_NOT_TO_SAY, "Prefer not to say"),
+                        (consult_store::NOT_ANSWERED, "Not answered"),
+                    ])
+                    .map(|(key, label)| GroupCounts {
+                        group: key.to_owned(),
+                        label: label.to_owned(),
+                        counts: counted.remove(key).unwrap_or_default(),
+                    })
+                    .collect();
+                // Answers under another scheme's categories count apart, as staff can see.
+                if staff {
+                    groups.extend(counted.into_iter().map(|(key, counts)| GroupCounts {
+                        label: key.clone(),
+                        group: key,
+                        counts,
+                    }));
+                }
+                Some((characteristic.key.clone(), groups))
+            }
+        };
         let counts = self.store.analysis_counts(c.id).await?;
-        Ok(match self.store.questionnaire(c.id).await? {
-            Some(q) => consult_core::analyse(&q, &counts),
-            None => Analysis {
+        let Some(questionnaire) = self.store.questionnaire(c.id).await? else {
+            return Ok(Analysis {
                 respondents: counts.respondents,
+                public: !staff,
+                by: None,
+                groups: None,
                 questions: Vec::new(),
-            },
-        })
+            });
+        };
+        if staff {
+            return Ok(match &by {
+                Some((by, groups)) => consult_core::analyse_by(&questionnaire, &counts, by, groups),
+                None => consult_core::analyse(&questionnaire, &counts),
+            });
+        }
+        let key = self.disclosure_key().await?;
+        Ok(consult_core::public_analysis(
+            &questionnaire,
+            &counts,
+            by.as_ref().map(|(by, groups)| (by.as_str(), groups.as_slice())),
+            &PublicSet::Activity(c.id),
+            &key,
+            &NoiseSettings::default(),
+            ReportSettings::default().suppression_threshold,
+        ))
     }
 }

@@ -7,6 +7,7 @@
 //! [`analyse`] shapes those counts against the questionnaire and computes the statistics. Counts
 //! of a question, option or statement the questionnaire does not have are ignored.
 
+use crate::disclosure::{DisclosureKey, NoiseSettings, PublicSet, noise};
 use crate::equality::wilson;
 use crate::questionnaire::{OTHER, QuestionKind, QuestionType, Questionnaire, Scale};
 use serde::{Deserialize, Serialize};
@@ -37,13 +38,67 @@ pub struct AnswerCell {
 }
 
 /// The analysis of one activity's answers.
+///
+/// Staff see exact counts. The public sees an activity's analysis once its results are
+/// published, with every count perturbed and the small ones hidden ([`public_analysis`]): a
+/// hidden count is `null`, as is any share, interval, mean or median it would feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Analysis {
     /// The activity's responses (whether or not they answered the questionnaire).
     pub respondents: u64,
+    /// `true` when the figures are the public ones: perturbed, small counts hidden.
+    #[serde(default)]
+    pub public: bool,
+    /// The monitoring characteristic each question is broken down by, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The groups of the breakdown (the characteristic's categories, "prefer not to say" and
+    /// "not answered"), each with its respondents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupCount>>,
     /// Each question of the questionnaire, in its order.
     pub questions: Vec<QuestionAnalysis>,
+}
+
+/// A group of a breakdown and its respondents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupCount {
+    /// The category's key (`prefer_not_to_say`, `not_answered` for the rest).
+    pub group: String,
+    /// Its label.
+    pub label: String,
+    /// Its respondents; `null` when hidden (public figures below the threshold).
+    pub respondents: Option<u64>,
+}
+
+/// One question's answers within one group of a breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GroupAnalysis {
+    /// The group's key.
+    pub group: String,
+    /// How many in the group answered the question (`null`: hidden).
+    pub answered: Option<u64>,
+    /// Choices: each option's count and share within the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<OptionCount>>,
+    /// Scales and numbers: the group's mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<f64>,
+    /// Scales and numbers: the group's median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<f64>,
+    /// Scales: the group's count of every point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Vec<ValueCount>>,
+    /// Rankings: each option's average rank and first choices within the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Vec<RankCount>>,
+    /// Grids: each statement within the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statements: Option<Vec<StatementAnalysis>>,
 }
 
 /// The analysis of one question. Fields that do not apply to its type are absent.
@@ -57,8 +112,8 @@ pub struct QuestionAnalysis {
     pub kind: QuestionType,
     /// Its text.
     pub text: String,
-    /// How many responses answered it.
-    pub answered: u64,
+    /// How many responses answered it (`null`: hidden).
+    pub answered: Option<u64>,
     /// Choices: each option (and `other` where offered) with its count among those who answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<OptionCount>>,
@@ -81,6 +136,9 @@ pub struct QuestionAnalysis {
     /// Theme counts for free text (empty until free text is coded).
     #[serde(default)]
     pub themes: Vec<ThemeCount>,
+    /// With `by`: the question's answers in each group, in the order of `groups`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Vec<GroupAnalysis>>,
 }
 
 /// One option's count.
@@ -91,12 +149,12 @@ pub struct OptionCount {
     pub key: String,
     /// Its label.
     pub label: String,
-    /// The responses that chose it.
-    pub count: u64,
+    /// The responses that chose it (`null`: hidden).
+    pub count: Option<u64>,
     /// `count` over those who answered the question (0 when none did), to 4 places.
-    pub share: f64,
+    pub share: Option<f64>,
     /// The 95% Wilson interval of the share, to 4 places.
-    pub interval: [f64; 2],
+    pub interval: Option<[f64; 2]>,
 }
 
 /// How many gave one value.
@@ -105,8 +163,8 @@ pub struct OptionCount {
 pub struct ValueCount {
     /// The value (a scale point or a number).
     pub value: f64,
-    /// The answers giving it.
-    pub count: u64,
+    /// The answers giving it (`null`: hidden).
+    pub count: Option<u64>,
 }
 
 /// One option of a ranking.
@@ -119,8 +177,8 @@ pub struct RankCount {
     pub label: String,
     /// Its average rank (1 is first), to 4 places; none when nobody ranked it.
     pub mean_rank: Option<f64>,
-    /// The responses that ranked it first.
-    pub first: u64,
+    /// The responses that ranked it first (`null`: hidden).
+    pub first: Option<u64>,
 }
 
 /// One statement of a grid.
@@ -131,8 +189,8 @@ pub struct StatementAnalysis {
     pub key: String,
     /// Its text.
     pub text: String,
-    /// The answers giving it a point.
-    pub answered: u64,
+    /// The answers giving it a point (`null`: hidden).
+    pub answered: Option<u64>,
     /// The mean point, to 4 places; none when nobody answered.
     pub mean: Option<f64>,
     /// The median point; none when nobody answered.
@@ -197,7 +255,7 @@ fn to_values(d: &[(f64, u64)]) -> Vec<ValueCount> {
     d.iter()
         .map(|(value, count)| ValueCount {
             value: *value,
-            count: *count,
+            count: Some(*count),
         })
         .collect()
 }
@@ -233,7 +291,7 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                 key: q.key.clone(),
                 kind: q.kind.question_type(),
                 text: q.text.clone(),
-                answered,
+                answered: Some(answered),
                 options: None,
                 mean: None,
                 median: None,
@@ -241,6 +299,7 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                 ranking: None,
                 statements: None,
                 themes: Vec::new(),
+                breakdown: None,
             };
             match &q.kind {
                 QuestionKind::SingleChoice { options, other } | QuestionKind::MultipleChoice { options, other, .. } => {
@@ -256,13 +315,13 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                                 OptionCount {
                                     key: key.to_owned(),
                                     label: label.to_owned(),
-                                    count,
-                                    share: if answered == 0 {
+                                    count: Some(count),
+                                    share: Some(if answered == 0 {
                                         0.0
                                     } else {
                                         round(count as f64 / answered as f64)
-                                    },
-                                    interval: wilson(count.min(answered), answered).map(round),
+                                    }),
+                                    interval: Some(wilson(count.min(answered), answered).map(round)),
                                 }
                             })
                             .collect(),
@@ -291,7 +350,7 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                                     key: o.key.clone(),
                                     label: o.label.clone(),
                                     mean_rank: (n > 0).then(|| round(sum / n as f64)),
-                                    first: ranks.iter().filter(|(r, _)| *r == 1.0).map(|(_, c)| c).sum(),
+                                    first: Some(ranks.iter().filter(|(r, _)| *r == 1.0).map(|(_, c)| c).sum()),
                                 }
                             })
                             .collect(),
@@ -307,7 +366,7 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                                 StatementAnalysis {
                                     key: s.key.clone(),
                                     text: s.text.clone(),
-                                    answered: d.iter().map(|(_, c)| c).sum(),
+                                    answered: Some(d.iter().map(|(_, c)| c).sum()),
                                     mean,
                                     median,
                                     distribution: to_values(&d),
@@ -323,8 +382,295 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
         .collect();
     Analysis {
         respondents: counts.respondents,
+        public: false,
+        by: None,
+        groups: None,
         questions,
     }
+}
+
+/// One group of a breakdown with its counts, as the store counts them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupCounts {
+    /// The category's key (`prefer_not_to_say`, `not_answered`).
+    pub group: String,
+    /// Its label.
+    pub label: String,
+    /// The counts of the group's responses.
+    pub counts: AnalysisCounts,
+}
+
+/// A question's analysis within one group.
+fn group_of(group: &str, q: QuestionAnalysis) -> GroupAnalysis {
+    GroupAnalysis {
+        group: group.to_owned(),
+        answered: q.answered,
+        options: q.options,
+        mean: q.mean,
+        median: q.median,
+        distribution: q.distribution,
+        ranking: q.ranking,
+        statements: q.statements,
+    }
+}
+
+/// The analysis with each question broken down by the groups of characteristic `by`.
+pub fn analyse_by(
+    questionnaire: &Questionnaire,
+    counts: &AnalysisCounts,
+    by: &str,
+    groups: &[GroupCounts],
+) -> Analysis {
+    let whole = analyse(questionnaire, counts);
+    let per_group: Vec<Analysis> = groups.iter().map(|g| analyse(questionnaire, &g.counts)).collect();
+    combine(whole, by, groups, per_group, |g| Some(g.counts.respondents))
+}
+
+/// Puts the groups' analyses into the whole one, question by question.
+fn combine(
+    mut whole: Analysis,
+    by: &str,
+    groups: &[GroupCounts],
+    per_group: Vec<Analysis>,
+    respondents: impl Fn(&GroupCounts) -> Option<u64>,
+) -> Analysis {
+    let mut per_group: Vec<std::vec::IntoIter<QuestionAnalysis>> =
+        per_group.into_iter().map(|a| a.questions.into_iter()).collect();
+    for q in &mut whole.questions {
+        q.breakdown = Some(
+            groups
+                .iter()
+                .zip(per_group.iter_mut())
+                .filter_map(|(g, qs)| qs.next().map(|gq| group_of(&g.group, gq)))
+                .collect(),
+        );
+    }
+    whole.by = Some(by.to_owned());
+    whole.groups = Some(
+        groups
+            .iter()
+            .map(|g| GroupCount {
+                group: g.group.clone(),
+                label: g.label.clone(),
+                respondents: respondents(g),
+            })
+            .collect(),
+    );
+    whole
+}
+
+/// The cells the public may see a count of, for one question: every option (and `other`) of a
+/// choice, every point of a scale, every (option, rank) of a ranking, every (statement, point)
+/// of a grid, zeros included. Numbers, dates and free text publish no cells: a number's or a
+/// date's values could single someone out, and free text is never public one by one.
+fn public_cells(kind: &QuestionKind) -> Vec<(Option<String>, Option<f64>)> {
+    let points = |s: &Scale| (s.min..=s.max).map(|p| p as f64).collect::<Vec<_>>();
+    match kind {
+        QuestionKind::SingleChoice { options, other } | QuestionKind::MultipleChoice { options, other, .. } => options
+            .iter()
+            .map(|o| (Some(o.key.clone()), None))
+            .chain(other.then(|| (Some(OTHER.to_owned()), None)))
+            .collect(),
+        QuestionKind::Scale(scale) => points(scale).into_iter().map(|p| (None, Some(p))).collect(),
+        QuestionKind::Ranking { options } => options
+            .iter()
+            .flat_map(|o| (1..=options.len()).map(move |r| (Some(o.key.clone()), Some(r as f64))))
+            .collect(),
+        QuestionKind::Grid { statements, scale } => statements
+            .iter()
+            .flat_map(|s| points(scale).into_iter().map(move |p| (Some(s.key.clone()), Some(p))))
+            .collect(),
+        QuestionKind::Number { .. } | QuestionKind::Date | QuestionKind::FreeText { .. } => Vec::new(),
+    }
+}
+
+/// The counts with noise added to every public figure of `scope` (`all`, or `by=group`):
+/// each question's `answered` and each of its [`public_cells`], zeros included; `respondents`
+/// kept (exact for the whole activity, whose count the register shows; perturbed for a group).
+fn perturb_counts(
+    questionnaire: &Questionnaire,
+    counts: &AnalysisCounts,
+    scope: &str,
+    noisy_respondents: bool,
+    set: &PublicSet,
+    key: &DisclosureKey,
+    settings: &NoiseSettings,
+) -> AnalysisCounts {
+    let exact_respondents = counts.respondents;
+    let add = |figure: &str, part: &str, n: u64| -> u64 {
+        let shifted = i64::try_from(n).unwrap_or(i64::MAX).saturating_add(noise(
+            key,
+            set,
+            figure,
+            part,
+            exact_respondents,
+            settings,
+        ));
+        u64::try_from(shifted).unwrap_or(0)
+    };
+    let mut out = AnalysisCounts {
+        respondents: if noisy_respondents {
+            add(&format!("analysis/{scope}"), "respondents", exact_respondents)
+        } else {
+            exact_respondents
+        },
+        ..AnalysisCounts::default()
+    };
+    for q in questionnaire.questions() {
+        let figure = format!("analysis/{scope}/{}", q.key);
+        let answered = counts.answered.get(&q.key).copied().unwrap_or(0);
+        out.answered.insert(q.key.clone(), add(&figure, "answered", answered));
+        for (item, number) in public_cells(&q.kind) {
+            let exact: u64 = counts
+                .cells
+                .iter()
+                .filter(|c| c.question == q.key && c.item == item && c.number == number)
+                .map(|c| c.count)
+                .sum();
+            let part = format!(
+                "{}/{}",
+                item.as_deref().unwrap_or(""),
+                number.map(|n| n.to_string()).unwrap_or_default()
+            );
+            out.cells.push(AnswerCell {
+                question: q.key.clone(),
+                item,
+                number,
+                count: add(&figure, &part, exact),
+            });
+        }
+    }
+    out
+}
+
+/// Where counts add up to a shown total and exactly one is hidden, hides the smallest shown one
+/// too, so the hidden one cannot be had by subtraction (as the equality report does).
+fn complement(mut counts: Vec<&mut Option<u64>>) {
+    if counts.iter().filter(|c| c.is_none()).count() != 1 {
+        return;
+    }
+    if let Some(smallest) = counts
+        .iter_mut()
+        .filter(|c| c.is_some())
+        .min_by_key(|c| c.unwrap_or(u64::MAX))
+    {
+        **smallest = None;
+    }
+}
+
+/// Hides what the public may not see in an analysis of perturbed counts: every count below
+/// `threshold` (`null`), the share and interval of a hidden option, the mean and median of a
+/// distribution with a hidden point, a ranking's mean rank when one of its (option, rank)
+/// counts is hidden, everything of a question whose `answered` is hidden, and all but
+/// `answered` of numbers (their values could single someone out).
+fn suppress(q: &mut QuestionAnalysis, noisy: &AnalysisCounts, threshold: u64) {
+    let hide = |n: Option<u64>| n.filter(|n| *n >= threshold);
+    let question_hidden = hide(q.answered).is_none();
+    q.answered = hide(q.answered);
+    if matches!(q.kind, QuestionType::Number) {
+        (q.mean, q.median, q.distribution) = (None, None, None);
+    }
+    if let Some(options) = &mut q.options {
+        for o in options.iter_mut() {
+            o.count = if question_hidden { None } else { hide(o.count) };
+        }
+        // A single choice's counts add up to those who answered.
+        if matches!(q.kind, QuestionType::SingleChoice) {
+            complement(options.iter_mut().map(|o| &mut o.count).collect());
+        }
+        for o in options {
+            if o.count.is_none() {
+                (o.share, o.interval) = (None, None);
+            }
+            o.share = o.share.map(|s| s.min(1.0));
+        }
+    }
+    if let Some(d) = &mut q.distribution {
+        for v in d.iter_mut() {
+            v.count = if question_hidden { None } else { hide(v.count) };
+        }
+        complement(d.iter_mut().map(|v| &mut v.count).collect());
+        if d.iter().any(|v| v.count.is_none()) {
+            (q.mean, q.median) = (None, None);
+        }
+    }
+    if let Some(ranking) = &mut q.ranking {
+        for r in ranking.iter_mut() {
+            r.first = if question_hidden { None } else { hide(r.first) };
+        }
+        // Every answer ranks one option first.
+        complement(ranking.iter_mut().map(|r| &mut r.first).collect());
+        for r in ranking {
+            let any_hidden = noisy
+                .cells
+                .iter()
+                .filter(|c| c.question == q.key && c.item.as_deref() == Some(r.key.as_str()))
+                .any(|c| c.count < threshold);
+            if question_hidden || any_hidden {
+                r.mean_rank = None;
+            }
+        }
+    }
+    if let Some(statements) = &mut q.statements {
+        for s in statements {
+            s.answered = if question_hidden { None } else { hide(s.answered) };
+            for v in &mut s.distribution {
+                v.count = if s.answered.is_none() { None } else { hide(v.count) };
+            }
+            complement(s.distribution.iter_mut().map(|v| &mut v.count).collect());
+            if s.distribution.iter().any(|v| v.count.is_none()) {
+                (s.mean, s.median) = (None, None);
+            }
+        }
+    }
+}
+
+/// The public analysis of an activity in `set` (its results published): every count of every
+/// question (and of every group with `by`) perturbed by the keyed noise of the disclosure
+/// control (`crate::disclosure`), then every count below `threshold` hidden with what it would
+/// feed ([`suppress`]). Shares, intervals, means and ranks are computed from the perturbed
+/// counts, never the exact ones. The number of respondents to the whole activity stays exact.
+#[allow(clippy::too_many_arguments)]
+pub fn public_analysis(
+    questionnaire: &Questionnaire,
+    counts: &AnalysisCounts,
+    by: Option<(&str, &[GroupCounts])>,
+    set: &PublicSet,
+    key: &DisclosureKey,
+    settings: &NoiseSettings,
+    threshold: u64,
+) -> Analysis {
+    let hide_all = |a: &mut Analysis, noisy: &AnalysisCounts| {
+        a.public = true;
+        for q in &mut a.questions {
+            suppress(q, noisy, threshold);
+        }
+    };
+    let noisy = perturb_counts(questionnaire, counts, "all", false, set, key, settings);
+    let mut whole = analyse(questionnaire, &noisy);
+    hide_all(&mut whole, &noisy);
+    let Some((by, groups)) = by else {
+        return whole;
+    };
+    let mut noisy_groups = Vec::with_capacity(groups.len());
+    let mut per_group = Vec::with_capacity(groups.len());
+    for g in groups {
+        let scope = format!("{by}={}", g.group);
+        let n = perturb_counts(questionnaire, &g.counts, &scope, true, set, key, settings);
+        let mut a = analyse(questionnaire, &n);
+        hide_all(&mut a, &n);
+        noisy_groups.push(GroupCounts {
+            group: g.group.clone(),
+            label: g.label.clone(),
+            counts: n,
+        });
+        per_group.push(a);
+    }
+    let mut out = combine(whole, by, &noisy_groups, per_group, |g| {
+        Some(g.counts.respondents).filter(|n| *n >= threshold)
+    });
+    out.public = true;
+    out
 }
 
 #[cfg(test)]
@@ -388,17 +734,17 @@ mod tests {
         );
         let q = question(&a, "colour");
         assert_eq!(a.respondents, 5);
-        assert_eq!(q.answered, 4);
+        assert_eq!(q.answered, Some(4));
         let o = q.options.as_ref().unwrap();
         assert_eq!(
             o.iter().map(|o| (o.key.as_str(), o.count)).collect::<Vec<_>>(),
-            [("red", 2), ("blue", 1), ("other", 1)]
+            [("red", Some(2)), ("blue", Some(1)), ("other", Some(1))]
         );
-        assert_eq!(o[0].share, 0.5);
-        assert_eq!(o[1].share, 0.25);
-        assert_eq!(o[0].interval, wilson(2, 4).map(round));
+        assert_eq!(o[0].share, Some(0.5));
+        assert_eq!(o[1].share, Some(0.25));
+        assert_eq!(o[0].interval, Some(wilson(2, 4).map(round)));
         // Wilson 2 of 4: 0.1500..0.8500.
-        assert_eq!(o[0].interval, [0.15, 0.85]);
+        assert_eq!(o[0].interval, Some([0.15, 0.85]));
         assert!(q.mean.is_none() && q.distribution.is_none() && q.ranking.is_none());
     }
 
@@ -410,8 +756,8 @@ mod tests {
             vec![cell("uses", Some("walk"), None, 3), cell("uses", Some("play"), None, 2)],
         );
         let o = question(&a, "uses").options.clone().unwrap();
-        assert_eq!((o[0].count, o[0].share), (3, 1.0));
-        assert_eq!((o[1].count, o[1].share), (2, 0.6667));
+        assert_eq!((o[0].count, o[0].share), (Some(3), Some(1.0)));
+        assert_eq!((o[1].count, o[1].share), (Some(2), Some(0.6667)));
         assert_eq!(o.len(), 2, "no other where not offered");
     }
 
@@ -433,7 +779,7 @@ mod tests {
             .as_ref()
             .unwrap()
             .iter()
-            .map(|v| (v.value, v.count))
+            .map(|v| (v.value, v.count.unwrap()))
             .collect();
         assert_eq!(d, [(1.0, 1), (2.0, 0), (3.0, 0), (4.0, 2), (5.0, 1)]);
     }
@@ -475,10 +821,15 @@ mod tests {
             ],
         );
         let r = question(&a, "order").ranking.clone().unwrap();
-        let got: Vec<(&str, Option<f64>, u64)> = r.iter().map(|r| (r.key.as_str(), r.mean_rank, r.first)).collect();
+        let got: Vec<(&str, Option<f64>, Option<u64>)> =
+            r.iter().map(|r| (r.key.as_str(), r.mean_rank, r.first)).collect();
         assert_eq!(
             got,
-            [("a", Some(1.3333), 2), ("b", Some(2.0), 1), ("c", Some(2.6667), 0)]
+            [
+                ("a", Some(1.3333), Some(2)),
+                ("b", Some(2.0), Some(1)),
+                ("c", Some(2.6667), Some(0))
+            ]
         );
     }
 
@@ -495,9 +846,12 @@ mod tests {
             ],
         );
         let s = question(&a, "grid").statements.clone().unwrap();
-        assert_eq!((s[0].answered, s[0].mean, s[0].median), (3, Some(2.3333), Some(3.0)));
+        assert_eq!(
+            (s[0].answered, s[0].mean, s[0].median),
+            (Some(3), Some(2.3333), Some(3.0))
+        );
         assert_eq!((s[1].mean, s[1].median), (Some(2.3333), Some(2.0)));
-        let d: Vec<u64> = s[0].distribution.iter().map(|v| v.count).collect();
+        let d: Vec<u64> = s[0].distribution.iter().map(|v| v.count.unwrap()).collect();
         assert_eq!(d, [1, 0, 2]);
     }
 
@@ -509,13 +863,13 @@ mod tests {
         );
         for (key, n) in [("why", 2), ("when", 1)] {
             let q = question(&a, key);
-            assert_eq!(q.answered, n);
+            assert_eq!(q.answered, Some(n));
             assert!(q.options.is_none() && q.mean.is_none() && q.distribution.is_none());
             assert!(q.themes.is_empty());
         }
         // Unanswered questions are zero, with every scale point present.
         let happy = question(&a, "happy");
-        assert_eq!((happy.answered, happy.mean), (0, None));
+        assert_eq!((happy.answered, happy.mean), (Some(0), None));
         assert_eq!(happy.distribution.as_ref().unwrap().len(), 5);
         let json = serde_json::to_value(question(&a, "why")).unwrap();
         assert!(json.get("mean").is_none() && json["themes"] == serde_json::json!([]));

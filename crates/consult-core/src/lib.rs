@@ -59,8 +59,8 @@ pub mod spreadsheet;
 pub mod text;
 
 pub use analysis::{
-    Analysis, AnalysisCounts, AnswerCell, OptionCount, QuestionAnalysis, RankCount, StatementAnalysis, ThemeCount,
-    ValueCount, analyse,
+    Analysis, AnalysisCounts, AnswerCell, GroupAnalysis, GroupCount, GroupCounts, OptionCount, QuestionAnalysis,
+    RankCount, StatementAnalysis, ThemeCount, ValueCount, analyse, analyse_by, public_analysis,
 };
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};

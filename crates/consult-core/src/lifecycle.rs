@@ -606,6 +606,17 @@ impl Consultation {
         }
     }
 
+    /// Whether the public may see the analysis of the activity's answers today: once its
+    /// results are published (the figures are then fixed: nobody can add a response).
+    pub fn check_public_analysis(&self, today: NaiveDate) -> Result<(), NotNow> {
+        match self.status_on(today) {
+            Status::ResultsPublished | Status::Evaluated => Ok(()),
+            status => Err(NotNow(format!(
+                "the analysis of answers is public once results are published; this activity is {status}"
+            ))),
+        }
+    }
+
     /// Whether the activity can be debriefed today: after it closes.
     pub fn check_takes_debrief(&self, today: NaiveDate) -> Result<(), NotNow> {
         match self.status_on(today) {

@@ -294,6 +294,18 @@ struct CellRow {
     n: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct GroupCellRow {
+    grp: String,
+    question: String,
+    item: String,
+    number: Option<f64>,
+    n: i64,
+}
+
+/// The group of responses that gave no answer for a breakdown's characteristic.
+pub const NOT_ANSWERED: &str = "not_answered";
+
 impl Store {
     /// The counts an activity's analysis needs, counted in SQL: its responses, the responses
     /// answering each question, and the answer rows by (question, item, number).
@@ -335,5 +347,62 @@ impl Store {
                 })
                 .collect::<Result<_, StoreError>>()?,
         })
+    }
+
+    /// The counts of an activity's analysis in each group of a breakdown by a monitoring
+    /// characteristic: the group is the response's category for it, or [`NOT_ANSWERED`]. Counted
+    /// in SQL like [`Store::analysis_counts`], joined to the monitoring answers by response.
+    pub async fn analysis_counts_by(
+        &self,
+        id: ConsultationId,
+        characteristic: &str,
+    ) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
+        let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let respondents: Vec<(String, i64)> = query(
+            "SELECT COALESCE(m.category, 'not_answered') AS grp, COUNT(*) FROM responses r \
+             LEFT JOIN monitoring_answers m ON m.response_id = r.id AND m.characteristic = $2 \
+             WHERE r.consultation_id = $1 GROUP BY COALESCE(m.category, 'not_answered')",
+        )
+        .bind(id.0)
+        .bind(characteristic)
+        .fetch_all(self)
+        .await?;
+        let answered: Vec<(String, String, i64)> = query(
+            "SELECT COALESCE(m.category, 'not_answered') AS grp, a.question, COUNT(DISTINCT a.response_id) \
+             FROM response_answers a \
+             LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2 \
+             WHERE a.consultation_id = $1 GROUP BY COALESCE(m.category, 'not_answered'), a.question",
+        )
+        .bind(id.0)
+        .bind(characteristic)
+        .fetch_all(self)
+        .await?;
+        let cells: Vec<GroupCellRow> = query(
+            "SELECT COALESCE(m.category, 'not_answered') AS grp, a.question, a.item, a.number, COUNT(*) AS n \
+             FROM response_answers a \
+             LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2 \
+             WHERE a.consultation_id = $1 \
+             GROUP BY COALESCE(m.category, 'not_answered'), a.question, a.item, a.number",
+        )
+        .bind(id.0)
+        .bind(characteristic)
+        .fetch_all(self)
+        .await?;
+        let mut groups: std::collections::BTreeMap<String, AnalysisCounts> = std::collections::BTreeMap::new();
+        for (g, n) in respondents {
+            groups.entry(g).or_default().respondents = count(n)?;
+        }
+        for (g, q, n) in answered {
+            groups.entry(g).or_default().answered.insert(q, count(n)?);
+        }
+        for c in cells {
+            groups.entry(c.grp).or_default().cells.push(AnswerCell {
+                question: c.question,
+                item: Some(c.item).filter(|i| !i.is_empty()),
+                number: c.number,
+                count: count(c.n)?,
+            });
+        }
+        Ok(groups.into_iter().collect())
     }
 }

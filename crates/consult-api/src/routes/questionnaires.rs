@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::routes::ApiQuery;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderValue;
@@ -59,23 +60,38 @@ pub(crate) async fn get_questionnaire(
     Ok(view(state.app.questionnaire(caller.0.as_ref(), id).await?))
 }
 
-/// The analysis per question of an activity's answers, for staff (officers of the owner
-/// organisation and coordinators): counts, shares and 95% Wilson intervals for choices (shares of
-/// those who answered the question), mean, median and distribution for scales (every point) and
-/// numbers (every value given), average rank and first-choice counts for rankings, mean and
-/// distribution per statement for grids, and only how many answered free text and dates.
+/// The analysis's query.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AnalysisQuery {
+    /// Break every question down by this monitoring characteristic of the owner's scheme
+    /// (`age_band`, `sex`, ...): its categories, `prefer_not_to_say` and `not_answered`.
+    by: Option<String>,
+}
+
+/// The analysis per question of an activity's answers: counts, shares and 95% Wilson intervals
+/// for choices (shares of those who answered the question), mean, median and distribution for
+/// scales (every point) and numbers (every value given), average rank and first-choice counts
+/// for rankings, mean and distribution per statement for grids, theme counts and coding
+/// progress for free text; with `by`, each question broken down by a monitoring
+/// characteristic. Officers of the owner organisation and coordinators see exact figures at any
+/// time. Anyone else may read it once the activity's results are published (409 before), as
+/// public figures: every count perturbed and any below 5 hidden (`null`) with the shares,
+/// intervals, means and ranks it would feed, numbers only counted, free text never shown
+/// (`public: true`).
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/analysis", tag = "responses",
-    params(("id" = String, Path, description = "consultation id")),
-    security(("bearer" = [])),
+    params(("id" = String, Path, description = "consultation id"), AnalysisQuery),
+    security((), ("bearer" = [])),
     responses((status = 200, body = Analysis),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn analysis(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<ConsultationId>,
+    ApiQuery(q): ApiQuery<AnalysisQuery>,
 ) -> Result<Json<Analysis>, ApiError> {
-    let actor = caller.required()?;
-    Ok(Json(state.app.analysis(&actor, id).await?))
+    Ok(Json(state.app.analysis(caller.0.as_ref(), id, q.by.as_deref()).await?))
 }
