@@ -197,7 +197,7 @@ async fn hub_questionnaire_pages(app: &TestApp) {
         e.contains("href=\"#q-visit\"") && e.contains("id=\"q-visit-error\""),
         "{e}"
     );
-    assert!(e.contains("Do you visit the park?: answer this question"), "{e}");
+    assert!(e.contains("Do you visit the park? – answer this question"), "{e}");
     assert!(e.contains("aria-describedby=\"q-visit-hint q-visit-error\""), "{e}");
     // "Other" without saying what: the choice is kept.
     let (s, e) = b.submit(&p1, &[("a.visit", "other")]).await;
@@ -317,7 +317,7 @@ async fn hub_questionnaire_pages(app: &TestApp) {
     ];
     let (s, e) = b.submit(&p3, &fields).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(e.contains("Your age: must be from 16 to 120"), "{e}");
+    assert!(e.contains("Your age – must be from 16 to 120"), "{e}");
     fields[3] = ("a.age", "42");
     let (s, about) = b.submit(&e, &fields).await;
     assert_eq!(s, StatusCode::OK, "{about}");
@@ -333,6 +333,11 @@ async fn hub_questionnaire_pages(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::OK, "{check}");
     assert_eq!(h1(&check), "Check your answers before sending your response");
+    assert_eq!(
+        check.matches("<h2>Your visits</h2>").count(),
+        1,
+        "a follow-up page joins its section"
+    );
     for shown in [
         "<p>Yes</p>",
         "<p>Walking</p>",
@@ -426,7 +431,7 @@ async fn hub_questionnaire_pages(app: &TestApp) {
     let (s, e) = b.submit(&forged, &[("send", "1")]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(
-        e.contains("id=\"q-often-error\"") && e.contains("How often do you go?: must be"),
+        e.contains("id=\"q-often-error\"") && e.contains("How often do you go? – must be"),
         "{e}"
     );
 }

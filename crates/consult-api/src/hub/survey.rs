@@ -545,6 +545,8 @@ struct CheckRow {
 /// A section on "check your answers".
 #[derive(Debug)]
 struct CheckSection {
+    /// The questionnaire's section (its follow-up pages join it).
+    section: usize,
     title: String,
     rows: Vec<CheckRow>,
 }
@@ -563,7 +565,7 @@ struct CheckPage {
     sections: Vec<CheckSection>,
 }
 
-/// What the hub shows for an error of the core's on a question: `<question>: <problem>`.
+/// What the hub shows for an error on a question: `<question> – <problem>`.
 fn question_error(q: &Question, message: &str) -> String {
     let t = &ENGLISH;
     let problem = if message.starts_with("is required") {
@@ -574,7 +576,7 @@ fn question_error(q: &Question, message: &str) -> String {
     } else {
         message
     };
-    format!("{}: {problem}", q.text)
+    format!("{} – {problem}", q.text)
 }
 
 /// The activity and the page's fixed parts that every step shares.
@@ -700,8 +702,9 @@ impl Ctx<'_> {
             }
             let title = &self.q.sections[page.section].title;
             match sections.last_mut() {
-                Some(s) if page.section > 0 && !page.first_of_section && &s.title == title => s.rows.extend(rows),
+                Some(s) if s.section == page.section => s.rows.extend(rows),
                 _ => sections.push(CheckSection {
+                    section: page.section,
                     title: title.clone(),
                     rows,
                 }),
@@ -737,6 +740,7 @@ impl Ctx<'_> {
             });
         }
         sections.push(CheckSection {
+            section: self.q.sections.len(),
             title: t.about_you_check.to_owned(),
             rows: about,
         });
@@ -937,7 +941,7 @@ pub(super) async fn submit(
                     }
                     Ok(None) => {}
                     Err(problem) => {
-                        errors.insert(x.key.clone(), format!("{}: {problem}", x.text));
+                        errors.insert(x.key.clone(), format!("{} – {problem}", x.text));
                     }
                 }
             }
