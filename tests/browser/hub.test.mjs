@@ -1,7 +1,9 @@
 // The public hub in headless Chromium, as a resident uses it: from the home page to an activity
 // and its response form (an error, then success), registering interests, confirming with the
 // code (a wrong one, then the one waiting in the database) and unsubscribing, keyboard-only
-// submission, a hostile title shown as text, and an axe-core audit of every page
+// submission, a questionnaire with every question type answered page by page (an error
+// corrected, check your answers, the stored answers read back; and with the keyboard alone), a
+// quick poll answered in one click, a hostile title shown as text, and an axe-core audit of every page
 // type with no serious or critical violation. Screenshots of each page are kept as artefacts in
 // target/browser-artefacts (never committed).
 //
