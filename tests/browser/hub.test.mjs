@@ -1,7 +1,9 @@
 // The public hub in headless Chromium, as a resident uses it: from the home page to an activity
 // and its response form (an error, then success), registering interests, confirming with the
 // code (a wrong one, then the one waiting in the database) and unsubscribing, keyboard-only
-// submission, a hostile title shown as text, and an axe-core audit of every page
+// submission, a questionnaire with every question type answered page by page (an error
+// corrected, check your answers, the stored answers read back; and with the keyboard alone), a
+// quick poll answered in one click, a hostile title shown as text, and an axe-core audit of every page
 // type with no serious or critical violation. Screenshots of each page are kept as artefacts in
 // target/browser-artefacts (never committed).
 //
@@ -29,12 +31,39 @@ const ARTEFACTS = resolve(root, process.env.CONSULT_ARTEFACTS ?? 'target/browser
 // What a script injection would set if it ever ran.
 const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> Parks & play';
 
+// Every question type; `uses` shows on a follow-up page when `visit` is yes, `why_not` on the
+// next section's page when it is no.
+const SURVEY = { sections: [
+  { title: 'Your visits', intro: 'About how you use the park.', questions: [
+    { key: 'visit', type: 'single_choice', text: 'Do you visit the park?', required: true, other: true,
+      options: [{ key: 'yes', label: 'Yes' }, { key: 'no', label: 'No' }] },
+    { key: 'uses', type: 'multiple_choice', text: 'What do you use it for?', max_choices: 2, other: true,
+      options: [{ key: 'walk', label: 'Walking' }, { key: 'play', label: 'Play' }, { key: 'sport', label: 'Sport' }],
+      show_if: { question: 'visit', any_of: ['yes'] } },
+    { key: 'often', type: 'scale', text: 'How often do you go?',
+      scale: { min: 1, max: 5, min_label: 'Rarely', max_label: 'Every day' } },
+  ] },
+  { title: 'Your priorities', questions: [
+    { key: 'why_not', type: 'free_text', text: 'Why do you not visit?', show_if: { question: 'visit', any_of: ['no'] } },
+    { key: 'priorities', type: 'ranking', text: 'Rank these improvements',
+      options: [{ key: 'lights', label: 'Lighting' }, { key: 'bins', label: 'Bins' }, { key: 'seats', label: 'Seats' }] },
+    { key: 'age', type: 'number', text: 'Your age', min: 16, max: 120, required: true },
+    { key: 'last', type: 'date', text: 'When did you last visit?' },
+    { key: 'ideas', type: 'free_text', text: 'Any ideas?', max_length: 100 },
+    { key: 'agree', type: 'grid', text: 'How far do you agree?', scale: { min: 1, max: 5 },
+      statements: [{ key: 'safe', text: 'It feels safe' }, { key: 'clean', text: 'It is clean' }] },
+  ] },
+] };
+
 let dir;
 let server;
 let base;
 let browser;
 let env;
 let hostileId;
+let surveyId;
+let pollId;
+let officer;
 
 /** Runs the `consult` binary against the test database and returns what it printed. */
 function consult(...args) {
@@ -86,7 +115,7 @@ before(async () => {
   mkdirSync(ARTEFACTS, { recursive: true });
   env = { ...process.env, CONSULT_DATABASE_URL: `sqlite://${join(dir, 'hub.db')}`, NO_COLOR: '1' };
   base = await startServer();
-  const officer = consult('token', 'create', '--role', 'officer', '--organisation', 'tamworth', '--name', 'Browser officer');
+  officer = consult('token', 'create', '--role', 'officer', '--organisation', 'tamworth', '--name', 'Browser officer');
   const coordinator = consult('token', 'create', '--role', 'coordinator', '--name', 'Browser coordinator');
   const created = await api('POST', '/api/v1/consultations', officer, {
     organisation: 'tamworth',
@@ -110,6 +139,27 @@ before(async () => {
   const path = `/api/v1/consultations/${hostileId}/transitions`;
   await api('POST', path, officer, { to: 'submitted' });
   await api('POST', path, coordinator, { to: 'approved', override: 'Browser test fixture' });
+  // A questionnaire with every question type (set while a draft, then approved: it opens at
+  // once), and a quick poll.
+  const draft = async (title, questionnaire) => {
+    const made = await api('POST', '/api/v1/consultations', officer, {
+      organisation: 'tamworth', title, summary: `About ${title}`, purpose: "To hear residents' views",
+      decision: 'Cabinet decision', decision_date: day(60), can_change: ['Where new play areas go'],
+      cannot_change: ['The budget'], feedback_due_on: day(90), accessible_formats: 'Paper copies on request',
+      level: 'consult', methods: ['online_survey'],
+      audience: { groups: ['residents'], areas: ['E07000199'], equality_groups: [] },
+      topics: ['parks'], opens_on: day(-2), closes_on: day(10),
+    });
+    await api('PUT', `/api/v1/consultations/${made.id}/questionnaire`, officer, questionnaire);
+    const path = `/api/v1/consultations/${made.id}/transitions`;
+    await api('POST', path, officer, { to: 'submitted' });
+    await api('POST', path, coordinator, { to: 'approved', override: 'Browser test fixture' });
+    return made.id;
+  };
+  surveyId = await draft('Park survey', SURVEY);
+  pollId = await draft('Bin colour poll', { sections: [{ title: 'Poll', questions: [
+    { key: 'colour', type: 'single_choice', text: 'Which colour for the new bins?', required: true,
+      options: [{ key: 'green', label: 'Green' }, { key: 'blue', label: 'Blue' }] }] }] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -220,6 +270,124 @@ test('a response can be written and sent with the keyboard alone', async () => {
   await page.close();
 });
 
+/** Answers the survey's pages in a browser: `audit`, if given, is called on each page state. */
+async function answerSurvey(page, audit = async () => {}) {
+  await page.goto(`${base}/activities/${surveyId}`);
+  await page.getByRole('link', { name: 'Respond online' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Your visits');
+  await audit('survey-page-1');
+  // An error: the summary links to the question, the page title says so.
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.match(await page.title(), /^Error:/);
+  assert.match(await page.locator('.error-summary').textContent(), /answer this question/);
+  await audit('survey-error');
+  await page.locator('.error-summary').getByRole('link').first().click();
+  assert.match(page.url(), /#q-visit$/);
+  await page.getByRole('group', { name: /Do you visit the park/ }).getByLabel('Yes').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  // The follow-up page, shown because of the answer.
+  assert.equal(await page.locator('h1').textContent(), 'Your visits');
+  await audit('survey-page-2');
+  const uses = page.getByRole('group', { name: 'What do you use it for?' });
+  await uses.getByLabel('Walking').check();
+  await uses.getByLabel('Other', { exact: true }).check();
+  await uses.getByLabel('If other, please specify').fill('Picnics');
+  await page.getByRole('group', { name: 'How often do you go?' }).getByLabel('4').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Your priorities');
+  assert.equal(await page.getByText('Why do you not visit?').count(), 0, 'skipped by the server');
+  await audit('survey-page-3');
+  await page.getByLabel('Bins').selectOption('1');
+  await page.getByLabel('Lighting').selectOption('2');
+  await page.getByLabel('Seats').selectOption('3');
+  await page.getByLabel(/^Your age/).fill('42');
+  await page.getByLabel('Day').fill('1');
+  await page.getByLabel('Month').fill('5');
+  await page.getByLabel('Year').fill('2026');
+  await page.getByLabel('Any ideas?').fill('More benches & shade');
+  await page.getByRole('group', { name: 'It feels safe' }).getByLabel('5').check();
+  await page.getByRole('group', { name: 'It is clean' }).getByLabel('3').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  // The comments and monitoring page.
+  await page.getByLabel('Your comments').fill('Keep it green');
+  await audit('survey-about');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Check your answers before sending your response');
+  const main = await page.locator('main').textContent();
+  for (const shown of ['Other: Picnics', '1. Bins', '1 May 2026', 'It feels safe: 5', 'More benches & shade', 'Keep it green']) {
+    assert.ok(main.includes(shown), `${shown} in ${main}`);
+  }
+  await audit('survey-check');
+}
+
+test('a questionnaire with every question type, an error corrected, checked and sent', async () => {
+  const page = await browser.newPage();
+  await answerSurvey(page, async (name) => shot(page, name));
+  await page.getByRole('button', { name: 'Send response' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Response received');
+  const reference = await page.locator('strong').textContent();
+  const stored = await api('GET', `/api/v1/consultations/${surveyId}/responses/${reference}`, officer);
+  assert.deepEqual({ ...stored.answers, age: undefined }, {
+    visit: 'yes', uses: ['walk', { option: 'other', text: 'Picnics' }], often: 4,
+    priorities: ['bins', 'lights', 'seats'], last: '2026-05-01', ideas: 'More benches & shade',
+    agree: { safe: 5, clean: 3 }, age: undefined,
+  });
+  assert.equal(stored.answers.age, 42);
+  assert.equal(stored.comments, 'Keep it green');
+  await page.close();
+});
+
+test('a questionnaire can be answered with the keyboard alone', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/activities/${surveyId}/respond`);
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return `${e.tagName.toLowerCase()}#${e.id}${e.type === 'submit' ? `:submit:${e.textContent}` : ''}`;
+  });
+  // Enter on a button sends its form: wait for the page it leads to.
+  const enter = () => Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  const tabTo = async (target) => {
+    for (let i = 0; i < 80 && !(await focused()).startsWith(target); i++) await page.keyboard.press('Tab');
+    assert.ok((await focused()).startsWith(target), `${target} reached by Tab (at ${await focused()})`);
+  };
+  // "No" with the arrow keys: the follow-up page is skipped, the question for "no" asked.
+  await tabTo('input#q-visit');
+  await page.keyboard.press('ArrowDown');
+  await tabTo('button#:submit:Continue');
+  await enter();
+  assert.equal(await page.locator('h1').textContent(), 'Your visits', 'the scale is on the follow-up page');
+  await tabTo('button#:submit:Continue');
+  await enter();
+  assert.equal(await page.locator('h1').textContent(), 'Your priorities');
+  await tabTo('textarea#q-why_not');
+  await page.keyboard.type('Too far away');
+  await tabTo('input#q-age');
+  await page.keyboard.type('67');
+  await tabTo('button#:submit:Continue');
+  await enter();
+  await tabTo('button#:submit:Continue');
+  await enter();
+  assert.equal(await page.locator('h1').textContent(), 'Check your answers before sending your response');
+  await tabTo('button#:submit:Send response');
+  await enter();
+  assert.equal(await page.locator('h1').textContent(), 'Response received');
+  const stored = await api('GET', `/api/v1/consultations/${surveyId}/responses/${await page.locator('strong').textContent()}`, officer);
+  assert.deepEqual(stored.answers, { visit: 'no', why_not: 'Too far away', age: 67 });
+  await page.close();
+});
+
+test('a quick poll is answered in one click on the activity page', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/activities/${pollId}`);
+  assert.equal(await page.getByRole('link', { name: 'Respond online' }).count(), 0);
+  await shot(page, 'poll');
+  await page.getByRole('group', { name: /Which colour for the new bins/ }).getByRole('button', { name: 'Blue' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'Response received');
+  const list = await api('GET', `/api/v1/consultations/${pollId}/responses`, officer);
+  assert.deepEqual(list.items.map((r) => r.answers), [{ colour: 'blue' }]);
+  await page.close();
+});
+
 test('every page type passes an axe-core audit with no serious or critical violation', async () => {
   // axe is injected into the page, which the hub's CSP (no script at all) would refuse.
   const context = await browser.newContext({ bypassCSP: true });
@@ -282,6 +450,11 @@ test('every page type passes an axe-core audit with no serious or critical viola
     assert.match(await page.title(), /^Error:/, name);
     await audit(name);
   }
+  // The questionnaire's pages (each section page, an error, the comments page, check your
+  // answers) and a quick poll on its activity's page.
+  await answerSurvey(page, audit);
+  await page.goto(`${base}/activities/${pollId}`);
+  await audit('poll');
   // A confirmation page (the message template).
   await page.goto(`${base}/activities/${hostileId}/remark`);
   await page.getByLabel('A compliment').check();

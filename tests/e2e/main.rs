@@ -38,6 +38,7 @@ mod errors;
 mod faults;
 mod feedback;
 mod hub;
+mod hub_questionnaire;
 mod input;
 mod overlap;
 mod plans;

@@ -108,9 +108,9 @@ pub use principles::{
     assess, builtin_frameworks,
 };
 pub use questionnaire::{
-    Answer, AnswerRow, CheckedAnswers, Choice, ChoiceInput, OTHER, Question, QuestionInput, QuestionKind, QuestionType,
-    Questionnaire, QuestionnaireInput, Scale, ScaleInput, Section, SectionInput, ShowIf, ShowIfInput, Statement,
-    StatementInput, standard_questions,
+    Answer, AnswerRow, CheckedAnswers, Choice, ChoiceInput, OTHER, Question, QuestionInput, QuestionKind, QuestionPage,
+    QuestionType, Questionnaire, QuestionnaireInput, Scale, ScaleInput, Section, SectionInput, ShowIf, ShowIfInput,
+    Statement, StatementInput, standard_questions,
 };
 pub use remarks::{Remark, RemarkCounts, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate};
 pub use residents::{

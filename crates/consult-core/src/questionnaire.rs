@@ -1340,6 +1340,128 @@ fn check_answer(e: &mut ValidationErrors, field: &str, q: &Question, v: &Value) 
     }
 }
 
+/// A page of a questionnaire answered without script (the hub): some consecutive questions of
+/// one section. See [`Questionnaire::pages`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuestionPage {
+    /// The section's index.
+    pub section: usize,
+    /// The index in the section of its first question.
+    pub start: usize,
+    /// One past the index in the section of its last question.
+    pub end: usize,
+    /// Whether it is the section's first page (which shows the introduction).
+    pub first_of_section: bool,
+}
+
+/// The option keys a raw answer chooses, as [`Answer::chosen`] does for a checked one: an option
+/// key, a list of them, `other` for `{ "option": "other", ... }`.
+fn raw_chosen(v: &Value) -> Vec<&str> {
+    fn one(v: &Value) -> Option<&str> {
+        match v {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) if o.get("option").and_then(Value::as_str) == Some(OTHER) => Some(OTHER),
+            _ => None,
+        }
+    }
+    match v {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
+    }
+}
+
+impl Questionnaire {
+    /// The pages the questionnaire is answered on without script, in order: one per section,
+    /// except that a section is split before each question whose `show_if` names a question on
+    /// the same page, so that the server decides every condition from answers already sent
+    /// (each page's questions depend only on earlier pages).
+    pub fn pages(&self) -> Vec<QuestionPage> {
+        let mut pages = Vec::new();
+        for (si, section) in self.sections.iter().enumerate() {
+            let mut start = 0;
+            for (qi, q) in section.questions.iter().enumerate() {
+                let on_this_page = q.show_if.as_ref().is_some_and(|c| {
+                    section.questions[start..qi]
+                        .iter()
+                        .any(|earlier| earlier.key == c.question)
+                });
+                if on_this_page {
+                    pages.push(QuestionPage {
+                        section: si,
+                        start,
+                        end: qi,
+                        first_of_section: start == 0,
+                    });
+                    start = qi;
+                }
+            }
+            if start < section.questions.len() || section.questions.is_empty() {
+                pages.push(QuestionPage {
+                    section: si,
+                    start,
+                    end: section.questions.len(),
+                    first_of_section: start == 0,
+                });
+            }
+        }
+        pages
+    }
+
+    /// The questions of a page.
+    pub fn page_questions(&self, page: &QuestionPage) -> &[Question] {
+        self.sections
+            .get(page.section)
+            .and_then(|s| s.questions.get(page.start..page.end))
+            .unwrap_or(&[])
+    }
+
+    /// The keys of the questions shown for some answers (as sent, not yet checked): a question
+    /// is shown when it has no `show_if`, or when the question its condition names is shown and
+    /// its answer chooses one of the condition's options; the rule of [`Self::check_answers`].
+    pub fn shown(&self, answers: &BTreeMap<String, Value>) -> BTreeSet<String> {
+        let mut shown = BTreeSet::new();
+        for q in self.questions() {
+            let visible = match &q.show_if {
+                None => true,
+                Some(c) => {
+                    shown.contains(&c.question)
+                        && answers
+                            .get(&c.question)
+                            .is_some_and(|v| raw_chosen(v).iter().any(|o| c.any_of.iter().any(|k| k == o)))
+                }
+            };
+            if visible {
+                shown.insert(q.key.clone());
+            }
+        }
+        shown
+    }
+
+    /// The answers to questions shown for them, in particular without the answers to questions
+    /// a changed earlier answer has hidden, and without keys that are no question's.
+    pub fn without_hidden(&self, answers: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+        let shown = self.shown(answers);
+        answers
+            .iter()
+            .filter(|(k, v)| shown.contains(k.as_str()) && !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The question of a quick poll, if the questionnaire is one: exactly one question, a
+    /// required `single_choice` without "other, please specify" (so one click, on an option,
+    /// answers it whole).
+    pub fn quick_poll(&self) -> Option<&Question> {
+        let mut questions = self.questions();
+        match (questions.next(), questions.next()) {
+            (Some(q), None) if q.required && matches!(q.kind, QuestionKind::SingleChoice { other: false, .. }) => {
+                Some(q)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The standard questions consult offers every activity, as data: the satisfaction pair the
 /// council measures success by (satisfaction with the consultation; whether the respondent feels
 /// able to influence decisions), each on a 1-5 scale. Keys: `satisfaction`, `influence`.
@@ -1540,6 +1662,61 @@ mod tests {
             again.questions().map(|q| q.key.as_str()).collect::<Vec<_>>(),
             ["satisfaction", "influence"]
         );
+    }
+
+    #[test]
+    fn questionnaire_pages_split_at_conditions_on_the_same_page() {
+        let q = sample();
+        // `uses` depends on `visit`, on the same page: a follow-up page starts at it.
+        let pages = q.pages();
+        assert_eq!(pages.len(), 2);
+        assert_eq!((pages[0].start, pages[0].end, pages[0].first_of_section), (0, 1, true));
+        assert_eq!((pages[1].start, pages[1].end, pages[1].first_of_section), (1, 8, false));
+        assert_eq!(q.page_questions(&pages[1])[0].key, "uses");
+        // A condition on an earlier section's question does not split.
+        let mut i = q.to_input();
+        let uses = i.sections[0].questions.remove(1);
+        i.sections.push(SectionInput {
+            title: Some("More".into()),
+            intro: None,
+            questions: vec![uses],
+        });
+        let two = Questionnaire::parse(i).unwrap();
+        let pages = two.pages();
+        assert_eq!(pages.len(), 2);
+        assert_eq!((pages[1].section, pages[1].start, pages[1].end), (1, 0, 1));
+    }
+
+    #[test]
+    fn questionnaire_shown_and_hidden_answers_dropped() {
+        let q = sample();
+        let a = answers(json!({ "visit": "no", "uses": ["walk"], "often": 3, "nope": 1 }));
+        assert!(!q.shown(&a).contains("uses"));
+        let kept = q.without_hidden(&a);
+        assert_eq!(kept, answers(json!({ "visit": "no", "often": 3 })));
+        assert!(q.check_answers(&kept).is_ok());
+        let a = answers(json!({ "visit": "yes", "uses": ["walk"] }));
+        assert_eq!(q.without_hidden(&a), a);
+        let a = answers(json!({ "visit": { "option": "other", "text": "x" }, "uses": ["walk"] }));
+        assert!(!q.without_hidden(&a).contains_key("uses"));
+    }
+
+    #[test]
+    fn questionnaire_quick_poll_is_one_required_single_choice() {
+        let poll = |required: bool, other: bool, kind: &str| {
+            Questionnaire::parse(
+                serde_json::from_value(json!({ "sections": [ { "title": "Poll", "questions": [
+                    { "key": "pick", "type": kind, "text": "Which?", "required": required, "other": other,
+                      "options": [ { "key": "a", "label": "A" }, { "key": "b", "label": "B" } ] } ] } ] }))
+                .unwrap(),
+            )
+            .unwrap()
+        };
+        assert_eq!(poll(true, false, "single_choice").quick_poll().unwrap().key, "pick");
+        assert!(poll(false, false, "single_choice").quick_poll().is_none());
+        assert!(poll(true, true, "single_choice").quick_poll().is_none());
+        assert!(poll(true, false, "multiple_choice").quick_poll().is_none());
+        assert!(sample().quick_poll().is_none());
     }
 
     fn generated(

@@ -6,6 +6,7 @@
 //! - `forms`: what the forms share: the anti-forgery token, reading a post, refusals, messages;
 //! - `register`: the home page, the register, the forward plan and an activity's page;
 //! - `respond`: the response form and the remark form of an activity;
+//! - `survey`: answering an activity's questionnaire, page by page, and its quick poll;
 //! - `residents`: registering interests and managing one's registration;
 //! - `results`: the results library and the annual review;
 //! - here: the routes, the stylesheet and the security headers (CSP) on every hub page.
@@ -15,6 +16,7 @@ mod register;
 mod residents;
 mod respond;
 mod results;
+mod survey;
 mod text;
 
 pub use text::{ENGLISH, Text};

@@ -1,7 +1,8 @@
 //! The register as residents read it: the home page, the searchable register, the forward plan
 //! and an activity's page.
 
-use super::forms::{field_error, next_link};
+use super::forms::{field_error, form_page, next_link};
+use super::survey::PollView;
 use super::text::{ENGLISH, Text, status_text};
 use super::{not_found, page, public_activity};
 use crate::AppState;
@@ -9,7 +10,7 @@ use crate::error::ApiError;
 use crate::routes::consultations::RegisterQuery;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use consult_app::{ConsultationFilter, Order, PageRequest};
@@ -255,6 +256,7 @@ pub(super) async fn forward_plan(
 /// One activity as shown to residents.
 #[derive(Debug)]
 struct ActivityView {
+    id: String,
     title: String,
     organisation: String,
     service: Option<String>,
@@ -281,12 +283,18 @@ struct ActivityView {
 struct ActivityPage {
     text: &'static Text,
     a: ActivityView,
+    poll: Option<PollView>,
 }
 
 /// An activity's page: purpose, decision, what can and cannot change, how to respond and until
 /// when, its level in plain English, how it met the principles, and once published, you said,
-/// we did. Only published activities are shown.
-pub(super) async fn activity(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+/// we did. Only published activities are shown. An open quick poll is answered on the page itself
+/// (then the page holds an anti-forgery token, so it is not cached).
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
@@ -322,9 +330,14 @@ pub(super) async fn activity(State(state): State<AppState>, Path(id): Path<Strin
         .into_iter()
         .find(|o| o.id == c.organisation_id)
         .map_or_else(|| p.organisation().to_string(), |o| o.name);
-    page(&ActivityPage {
+    let (poll, cookie) = match super::survey::poll_view(&state, &c, &headers).await? {
+        Some((poll, cookie)) => (Some(poll), cookie),
+        None => (None, None),
+    };
+    let view = ActivityPage {
         text: t,
         a: ActivityView {
+            id: c.id.to_string(),
             title: p.title().to_owned(),
             organisation,
             service: p.service().map(str::to_owned),
@@ -338,12 +351,18 @@ pub(super) async fn activity(State(state): State<AppState>, Path(id): Path<Strin
             can_change: p.can_change().to_vec(),
             cannot_change: p.cannot_change().to_vec(),
             how_to_respond,
-            respond_link: (status == Status::Open).then(|| format!("/activities/{}/respond", c.id)),
+            respond_link: (status == Status::Open && poll.is_none()).then(|| format!("/activities/{}/respond", c.id)),
             remark_link: format!("/activities/{}/remark", c.id),
             accessible_formats: p.accessible_formats().map(str::to_owned),
             checklist,
             themes: feedback.map(|f| f.items).unwrap_or_default(),
             documents,
         },
-    })
+        poll,
+    };
+    if view.poll.is_some() {
+        form_page(&view, StatusCode::OK, cookie)
+    } else {
+        page(&view)
+    }
 }

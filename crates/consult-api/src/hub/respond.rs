@@ -1,7 +1,8 @@
 //! Forms on an activity: responding to it (comments and monitoring questions), and commenting on,
 //! complimenting or complaining about how it was run.
 
-use super::forms::{Choice, activity_post, csrf_for_form, form_page, message, random_token};
+use super::forms::{Choice, Posted, activity_post, csrf_for_form, form_page, message, random_token};
+use super::survey;
 use super::text::{ENGLISH, Text};
 use super::{not_found, public_activity};
 use crate::AppState;
@@ -14,30 +15,34 @@ use consult_core::{Consultation, ResponseInput, Status};
 
 /// A monitoring question on the response form.
 #[derive(Debug)]
-struct Question {
+pub(super) struct Question {
     key: String,
     label: String,
     error: Option<String>,
     choices: Vec<Choice>,
 }
 
+/// The response form: comments and monitoring questions. For an activity with a questionnaire
+/// it is the step after the questions (`state` carries the answers so far, and it continues to
+/// "check your answers" instead of sending).
 #[derive(Template)]
 #[template(path = "respond.html")]
-struct RespondPage {
-    text: &'static Text,
-    id: String,
-    title: String,
-    closed: Option<String>,
-    errors: Vec<(String, String)>,
-    csrf: String,
-    key: String,
-    comments: String,
-    comments_error: Option<String>,
-    questions: Vec<Question>,
+pub(super) struct RespondPage {
+    pub(super) text: &'static Text,
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) closed: Option<String>,
+    pub(super) errors: Vec<(String, String)>,
+    pub(super) csrf: String,
+    pub(super) key: String,
+    pub(super) comments: String,
+    pub(super) comments_error: Option<String>,
+    pub(super) questions: Vec<Question>,
+    pub(super) state: Option<String>,
 }
 
-/// The response form's questions, with what was chosen and any error per question.
-fn questions(
+/// The response form's monitoring questions, with what was chosen and any error per question.
+pub(super) fn monitoring_questions(
     scheme: &consult_core::MonitoringScheme,
     chosen: &std::collections::BTreeMap<String, String>,
     errors: &[(String, String)],
@@ -86,8 +91,15 @@ pub(super) async fn respond_form(
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let open = c.status_on(state.app.today()) == Status::Open;
+    if let Some(q) = survey::questionnaire_of(&state, &c).await? {
+        return if open {
+            survey::start(&state, &c, &q, &headers).await
+        } else {
+            survey::closed_form(&state, &c, &headers).await
+        };
+    }
+    let (csrf, cookie) = csrf_for_form(&state, &headers).await?;
     let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let form = RespondPage {
         text: &ENGLISH,
@@ -99,7 +111,8 @@ pub(super) async fn respond_form(
         key: random_token()?,
         comments: String::new(),
         comments_error: None,
-        questions: questions(&scheme, &Default::default(), &[]),
+        questions: monitoring_questions(&scheme, &Default::default(), &[]),
+        state: None,
     };
     form_page(&form, StatusCode::OK, cookie)
 }
@@ -115,6 +128,12 @@ pub(super) async fn respond_submit(
     axum::Form(fields): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let t = &ENGLISH;
+    // An activity with a questionnaire is answered in steps (`survey`).
+    if let Some(c) = public_activity(&state, &id).await? {
+        if let Some(q) = survey::questionnaire_of(&state, &c).await? {
+            return survey::submit(&state, client, &c, &q, &headers, Posted(fields)).await;
+        }
+    }
     let (c, posted, back) = match activity_post(&state, &id, &headers, client, fields).await? {
         Ok(accepted) => accepted,
         Err(page) => return Ok(page),
@@ -181,11 +200,12 @@ pub(super) async fn respond_submit(
         title: c.plan.title().to_owned(),
         closed: (!open).then(|| t.not_open.to_owned()),
         comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
-        questions: questions(&scheme, &monitoring, &errors),
+        questions: monitoring_questions(&scheme, &monitoring, &errors),
         errors,
         csrf,
         key: key.map_or_else(random_token, Ok)?,
         comments,
+        state: None,
     };
     let status = if open {
         StatusCode::UNPROCESSABLE_ENTITY
