@@ -74,6 +74,8 @@ async fn authorisation_matrix(app: &TestApp) {
             .replace("{slug}", "tamworth")
             .replace("{year}", "2026")
             .replace("{service}", "Parks")
+            .replace("{response_id}", "0190a000-0000-7000-8000-000000000001")
+            .replace("{key}", "parking")
     };
     let audit_before = app.store.audit_log(None, 100_000).await.unwrap().len();
     let mut tried = 0;

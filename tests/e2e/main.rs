@@ -47,5 +47,6 @@ mod reading;
 mod residents;
 mod responses;
 mod slow;
+mod themes;
 mod tidy;
 mod tokens;

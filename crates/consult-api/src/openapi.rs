@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::routes::{
     baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, overlap, plans,
-    questionnaires, reports, residents, responses, schemes, seldom,
+    questionnaires, reports, residents, responses, schemes, seldom, themes,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -99,6 +99,12 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             questionnaires::get_questionnaire
         ))
         .routes(routes!(questionnaires::analysis))
+        .routes(routes!(themes::list_themes, themes::create_theme))
+        .routes(routes!(themes::patch_theme, themes::delete_theme))
+        .routes(routes!(themes::suggestions))
+        .routes(routes!(themes::accept))
+        .routes(routes!(themes::reject))
+        .routes(routes!(themes::put_codes))
         .routes(routes!(feedback::put_feedback, feedback::get_feedback))
         .routes(routes!(reports::annual))
         .routes(routes!(reports::quarterly))

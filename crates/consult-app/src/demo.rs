@@ -669,6 +669,8 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
                     we_did: text(did),
                     we_did_not: text(did_not),
                     reason: text(because),
+                    theme_key: None,
+                    responses: None,
                 })
                 .collect(),
             summary: Some(format!(

@@ -45,9 +45,58 @@ impl App {
         c.check_takes_feedback(today)?;
         let previous = self.store.feedback(&[c.id]).await?.remove(&c.id);
         let feedback = Feedback::parse(input, previous.as_ref(), actor, self.now())?;
+        if feedback.items.iter().any(|i| i.theme_key.is_some()) {
+            feedback.check_theme_keys(&self.store.themes(c.id).await?)?;
+        }
         let already_published = matches!(c.status_on(today), Status::ResultsPublished | Status::Evaluated);
-        self.save_feedback(&c, actor, feedback, input.publish || already_published)
-            .await
+        let (c, feedback) = self
+            .save_feedback(&c, actor, feedback, input.publish || already_published)
+            .await?;
+        let feedback = self.with_theme_counts(&c, feedback, true).await?;
+        Ok((c, feedback))
+    }
+
+    /// Adds to each item naming a theme how many responses raised it (coded with it, or with a
+    /// theme nested under it, in any free-text answer; each response once). Staff of the owner
+    /// and coordinators (`exact`) see the count; everyone else the public figure
+    /// (`consult_core::public_theme_count`: with the noise of public counts, hidden below 5).
+    async fn with_theme_counts(&self, c: &Consultation, mut feedback: Feedback, exact: bool) -> AppResult<Feedback> {
+        if feedback.items.iter().all(|i| i.theme_key.is_none()) {
+            return Ok(feedback);
+        }
+        let counts = self.store.theme_responses(c.id).await?;
+        let key = if exact {
+            None
+        } else {
+            Some(self.disclosure_key().await?)
+        };
+        let respondents = self
+            .store
+            .response_counts(&[c.id])
+            .await?
+            .get(&c.id)
+            .copied()
+            .unwrap_or(0);
+        for item in &mut feedback.items {
+            let Some(theme) = &item.theme_key else { continue };
+            let n = counts.get(theme).copied().unwrap_or(0);
+            item.responses = Some(match &key {
+                None => consult_core::RaisedBy {
+                    count: Some(n),
+                    hidden: false,
+                    noisy: false,
+                },
+                Some(k) => {
+                    let shown = consult_core::public_theme_count(k, c.id, theme, respondents, n);
+                    consult_core::RaisedBy {
+                        count: shown,
+                        hidden: shown.is_none(),
+                        noisy: true,
+                    }
+                }
+            });
+        }
+        Ok(feedback)
     }
 
     /// An activity's feedback: public once published; the owner's officers and coordinators
@@ -74,6 +123,7 @@ impl App {
         } else {
             feedback
         };
+        let feedback = self.with_theme_counts(&c, feedback, insider).await?;
         Ok((c, feedback))
     }
 }

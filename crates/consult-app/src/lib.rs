@@ -27,6 +27,7 @@ pub mod audience;
 pub mod chart;
 mod checklist;
 mod clock;
+mod coding;
 mod consultations;
 pub mod demo;
 pub mod equality;
@@ -49,6 +50,7 @@ pub mod views;
 
 pub use checklist::{ChecklistRequest, assess_plan};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use coding::{Accepted, SuggestionList};
 pub use consult_store::{ContactRecord, Verified};
 pub use consultations::{ImportedActivity, RegisterEntry};
 pub use equality::{ActivitySet, BaselineRequest, RecentRun, SeldomHeardReport};

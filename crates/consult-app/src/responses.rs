@@ -242,6 +242,8 @@ pub struct ResponseView {
     /// questionnaire's option order).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The analysts' coding of its free-text answers, by question.
+    pub codes: Vec<consult_core::AnswerCode>,
 }
 
 impl App {
@@ -293,6 +295,7 @@ impl App {
     async fn response_views(&self, id: ConsultationId, records: Vec<ResponseRecord>) -> AppResult<Vec<ResponseView>> {
         let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
         let mut answers = self.store.answers_of(&ids).await?;
+        let mut codes = self.store.codes_of(&ids).await?;
         let mut questionnaires: HashMap<u32, Option<Questionnaire>> = HashMap::new();
         let mut out = Vec::with_capacity(records.len());
         for r in records {
@@ -324,6 +327,7 @@ impl App {
                 comments: r.comments,
                 questionnaire_version: version,
                 answers: rebuilt,
+                codes: codes.remove(&r.id).unwrap_or_default(),
             });
         }
         Ok(out)

@@ -17,6 +17,7 @@ mod residents;
 mod responses;
 mod results;
 mod serve;
+mod themes;
 
 use clap::{Parser, Subcommand};
 use consult_app::{App, AppError};
@@ -122,6 +123,9 @@ enum Command {
     /// The analysis per question of an activity's answers: counts, shares and intervals for
     /// choices, means and medians for scales and numbers, average ranks, grids per statement.
     Analysis(analysis::AnalysisArgs),
+    /// Coding free-text answers: the codeframe (list, add, edit, delete), codes, and theme
+    /// suggestions (suggest, accept, reject).
+    Themes(themes::ThemesArgs),
     /// Activities across the partnership that overlap a registered activity (by id) or a plan
     /// file (--file plan.toml or plan.json).
     Overlap(overlap::OverlapArgs),
@@ -246,6 +250,7 @@ async fn command(app: &App, command: Command) -> Result<()> {
         Command::Questionnaire(cmd) => questionnaire::questionnaire(app, cmd, &actor).await,
         Command::Overlap(args) => overlap::overlap(app, args, &actor).await,
         Command::Analysis(args) => analysis::analysis(app, args, &actor).await,
+        Command::Themes(args) => themes::themes(app, args, &actor).await,
     }
 }
 

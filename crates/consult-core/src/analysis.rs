@@ -22,6 +22,26 @@ pub struct AnalysisCounts {
     pub answered: BTreeMap<String, u64>,
     /// The answer rows counted by (question, item, number).
     pub cells: Vec<AnswerCell>,
+    /// Free text: the answers coded with at least one theme, by question key.
+    pub coded: BTreeMap<String, u64>,
+    /// Free text: the answers coded with each theme, by question.
+    pub themes: Vec<ThemeCell>,
+}
+
+/// How many answers to one free-text question a theme of the codeframe codes: for a theme
+/// with nested themes, the answers coded with it or any of them (each answer once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThemeCell {
+    /// The question's key.
+    pub question: String,
+    /// The theme's key.
+    pub key: String,
+    /// Its label.
+    pub label: String,
+    /// Its parent, for a nested theme.
+    pub parent: Option<String>,
+    /// The answers counted.
+    pub count: u64,
 }
 
 /// How many answer rows have one (question, item, number).
@@ -133,7 +153,12 @@ pub struct QuestionAnalysis {
     /// Grids: each statement's answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub statements: Option<Vec<StatementAnalysis>>,
-    /// Theme counts for free text (empty until free text is coded).
+    /// Free text: the answers coded with at least one theme (coding progress: `coded` of
+    /// `answered`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coded: Option<u64>,
+    /// Theme counts for free text (empty until free text is coded), most answers first: a
+    /// theme with nested themes counts the answers coded with it or any of them, each once.
     #[serde(default)]
     pub themes: Vec<ThemeCount>,
     /// With `by`: the question's answers in each group, in the order of `groups`.
@@ -207,8 +232,11 @@ pub struct ThemeCount {
     pub key: String,
     /// Its label.
     pub label: String,
-    /// The answers coded with it.
+    /// The answers coded with it (for a parent, with it or any theme nested under it).
     pub count: u64,
+    /// Its parent, for a nested theme.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 fn round(x: f64) -> f64 {
@@ -298,6 +326,7 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                 distribution: None,
                 ranking: None,
                 statements: None,
+                coded: None,
                 themes: Vec::new(),
                 breakdown: None,
             };
@@ -375,7 +404,23 @@ pub fn analyse(questionnaire: &Questionnaire, counts: &AnalysisCounts) -> Analys
                             .collect(),
                     );
                 }
-                QuestionKind::Date | QuestionKind::FreeText { .. } => {}
+                QuestionKind::FreeText { .. } => {
+                    out.coded = Some(counts.coded.get(&q.key).copied().unwrap_or(0));
+                    let mut themes: Vec<ThemeCount> = counts
+                        .themes
+                        .iter()
+                        .filter(|t| t.question == q.key && t.count > 0)
+                        .map(|t| ThemeCount {
+                            key: t.key.clone(),
+                            label: t.label.clone(),
+                            count: t.count,
+                            parent: t.parent.clone(),
+                        })
+                        .collect();
+                    themes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+                    out.themes = themes;
+                }
+                QuestionKind::Date => {}
             }
             out
         })
@@ -520,6 +565,16 @@ fn perturb_counts(
         let figure = format!("analysis/{scope}/{}", q.key);
         let answered = counts.answered.get(&q.key).copied().unwrap_or(0);
         out.answered.insert(q.key.clone(), add(&figure, "answered", answered));
+        if matches!(q.kind, QuestionKind::FreeText { .. }) {
+            let coded = counts.coded.get(&q.key).copied().unwrap_or(0);
+            out.coded.insert(q.key.clone(), add(&figure, "coded", coded));
+            for t in counts.themes.iter().filter(|t| t.question == q.key) {
+                out.themes.push(ThemeCell {
+                    count: add(&figure, &format!("theme/{}", t.key), t.count),
+                    ..t.clone()
+                });
+            }
+        }
         for (item, number) in public_cells(&q.kind) {
             let exact: u64 = counts
                 .cells
@@ -561,8 +616,9 @@ fn complement(mut counts: Vec<&mut Option<u64>>) {
 /// Hides what the public may not see in an analysis of perturbed counts: every count below
 /// `threshold` (`null`), the share and interval of a hidden option, the mean and median of a
 /// distribution with a hidden point, a ranking's mean rank when one of its (option, rank)
-/// counts is hidden, everything of a question whose `answered` is hidden, and all but
-/// `answered` of numbers (their values could single someone out).
+/// counts is hidden, everything of a question whose `answered` is hidden, all but `answered`
+/// of numbers (their values could single someone out), and the themes of free text raised by
+/// fewer than `threshold` answers (not listed).
 fn suppress(q: &mut QuestionAnalysis, noisy: &AnalysisCounts, threshold: u64) {
     let hide = |n: Option<u64>| n.filter(|n| *n >= threshold);
     let question_hidden = hide(q.answered).is_none();
@@ -570,6 +626,9 @@ fn suppress(q: &mut QuestionAnalysis, noisy: &AnalysisCounts, threshold: u64) {
     if matches!(q.kind, QuestionType::Number) {
         (q.mean, q.median, q.distribution) = (None, None, None);
     }
+    // Free text: coding progress and the themes raised by at least `threshold` answers.
+    q.coded = if question_hidden { None } else { hide(q.coded) };
+    q.themes.retain(|t| !question_hidden && t.count >= threshold);
     if let Some(options) = &mut q.options {
         for o in options.iter_mut() {
             o.count = if question_hidden { None } else { hide(o.count) };
@@ -713,6 +772,7 @@ mod tests {
             respondents: 5,
             answered: answered.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect(),
             cells,
+            ..Default::default()
         };
         analyse(&questionnaire(), &counts)
     }
@@ -873,5 +933,46 @@ mod tests {
         assert_eq!(happy.distribution.as_ref().unwrap().len(), 5);
         let json = serde_json::to_value(question(&a, "why")).unwrap();
         assert!(json.get("mean").is_none() && json["themes"] == serde_json::json!([]));
+    }
+
+    #[test]
+    fn free_text_theme_counts_and_coding_progress() {
+        let cell = |question: &str, key: &str, parent: Option<&str>, count| ThemeCell {
+            question: question.into(),
+            key: key.into(),
+            label: key.to_uppercase(),
+            parent: parent.map(Into::into),
+            count,
+        };
+        let counts = AnalysisCounts {
+            respondents: 5,
+            answered: [("why".to_owned(), 4)].into(),
+            coded: [("why".to_owned(), 3)].into(),
+            themes: vec![
+                cell("why", "parking", Some("transport"), 2),
+                cell("why", "transport", None, 3),
+                cell("why", "hours", None, 1),
+                cell("gone", "hours", None, 9),
+            ],
+            ..Default::default()
+        };
+        let a = analyse(&questionnaire(), &counts);
+        let why = question(&a, "why");
+        assert_eq!(why.coded, Some(3));
+        let themes: Vec<(&str, u64, Option<&str>)> = why
+            .themes
+            .iter()
+            .map(|t| (t.key.as_str(), t.count, t.parent.as_deref()))
+            .collect();
+        assert_eq!(
+            themes,
+            [
+                ("transport", 3, None),
+                ("parking", 2, Some("transport")),
+                ("hours", 1, None)
+            ]
+        );
+        // Other types carry no coding progress.
+        assert!(a.questions.iter().filter(|q| q.key != "why").all(|q| q.coded.is_none()));
     }
 }

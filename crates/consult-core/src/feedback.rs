@@ -27,6 +27,9 @@ pub struct FeedbackItemInput {
     pub we_did_not: Option<String>,
     /// Why not (required with `we_did_not`).
     pub reason: Option<String>,
+    /// The key of a theme of the activity's codeframe this item answers: the published
+    /// feedback then shows how many responses raised it.
+    pub theme_key: Option<String>,
 }
 
 /// Feedback as sent (`PUT /consultations/{id}/feedback`).
@@ -62,6 +65,26 @@ pub struct FeedbackItem {
     /// Why not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The codeframe theme this item answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme_key: Option<String>,
+    /// How many responses raised `theme_key`, worked out when read (never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responses: Option<RaisedBy>,
+}
+
+/// How many responses raised a feedback item's theme: coded with it, or with a theme nested
+/// under it, in any free-text answer (each response once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RaisedBy {
+    /// The count; null when hidden.
+    pub count: Option<u64>,
+    /// True when the public figure is below 5 and so not shown ("fewer than 5").
+    pub hidden: bool,
+    /// True for the public figure, which carries the disclosure noise of public counts; staff
+    /// of the owner and coordinators see the exact count.
+    pub noisy: bool,
 }
 
 impl FeedbackItem {
@@ -110,6 +133,16 @@ impl Feedback {
             let we_did = crate::text::optional_text(&mut e, &f("we_did"), item.we_did.as_deref(), 5000);
             let we_did_not = crate::text::optional_text(&mut e, &f("we_did_not"), item.we_did_not.as_deref(), 5000);
             let reason = crate::text::optional_text(&mut e, &f("reason"), item.reason.as_deref(), 5000);
+            let theme_key = match item.theme_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+                None => None,
+                Some(k) => match crate::questionnaire::key_problem(k) {
+                    Some(p) => {
+                        e.push(f("theme_key"), p);
+                        None
+                    }
+                    None => Some(k.to_owned()),
+                },
+            };
             match (&we_did, &we_did_not) {
                 (None, None) => e.push(f("we_did"), "say what was done, or what was not (`we_did_not`) and why"),
                 (Some(_), Some(_)) => e.push(f("we_did_not"), "give either `we_did` or `we_did_not`, not both"),
@@ -126,6 +159,8 @@ impl Feedback {
                     we_did,
                     we_did_not,
                     reason,
+                    theme_key,
+                    responses: None,
                 });
             }
         }
@@ -143,6 +178,25 @@ impl Feedback {
             updated_at: now,
             updated_by: actor.name.clone(),
         })
+    }
+}
+
+impl Feedback {
+    /// Checks that every item's `theme_key` names a theme of `codeframe` (the activity's):
+    /// `items[i].theme_key` otherwise.
+    pub fn check_theme_keys(&self, codeframe: &[crate::coding::Theme]) -> Result<(), ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        for (i, item) in self.items.iter().enumerate() {
+            if let Some(k) = &item.theme_key {
+                if !codeframe.iter().any(|t| &t.key == k) {
+                    e.push(
+                        format!("items[{i}].theme_key"),
+                        format!("no theme `{k}` in this activity's codeframe"),
+                    );
+                }
+            }
+        }
+        e.into_result(())
     }
 }
 
@@ -280,6 +334,8 @@ mod tests {
                     we_did: Some("Planted 40".into()),
                     we_did_not: None,
                     reason: None,
+                    theme_key: None,
+                    responses: None,
                 })
                 .collect(),
             summary: None,
@@ -376,6 +432,7 @@ mod tests {
             we_did: did.map(Into::into),
             we_did_not: did_not.map(Into::into),
             reason: reason.map(Into::into),
+            theme_key: None,
         }
     }
 

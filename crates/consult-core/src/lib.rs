@@ -34,6 +34,7 @@ mod analysis;
 mod area;
 mod audience;
 mod catalogue;
+mod coding;
 mod consultation;
 mod continuum;
 mod date;
@@ -60,11 +61,16 @@ pub mod text;
 
 pub use analysis::{
     Analysis, AnalysisCounts, AnswerCell, GroupAnalysis, GroupCount, GroupCounts, OptionCount, QuestionAnalysis,
-    RankCount, StatementAnalysis, ThemeCount, ValueCount, analyse, analyse_by, public_analysis,
+    RankCount, StatementAnalysis, ThemeCell, ThemeCount, ValueCount, analyse, analyse_by, public_analysis,
 };
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
+pub use coding::{
+    AnswerCode, CodeInput, Coding, CodingProgress, DeleteRefusal, MAX_SUGGESTIONS, MAX_THEMES, MAX_THEMES_PER_ANSWER,
+    SUGGESTION_EXAMPLES, SuggestionDecision, Theme, ThemeInput, ThemePatch, ThemeSuggestion, plan_theme_delete,
+    public_theme_count, suggest_themes,
+};
 pub use consultation::{
     Audience, AudienceInput, Consultation, ConsultationId, ConsultationInput, ConsultationPlan, Cost, CostInput,
     DEFAULT_LATE_RESPONSE_DAYS, MAX_LATE_RESPONSE_DAYS, Money, NamedRegister, RegisterContext,
@@ -79,8 +85,8 @@ pub use equality::{
 pub use error::{FieldError, ValidationErrors};
 pub use evaluation::{Debrief, DebriefInput, Evaluation, external_sample, may_debrief};
 pub use feedback::{
-    FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
-    plan_publication,
+    FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, RaisedBy, feedback_due,
+    feedback_overdue, plan_publication,
 };
 pub use import::{QuestionColumns, QuestionMapping, ResolvedQuestions, resolve_questions};
 pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};

@@ -406,7 +406,7 @@ impl From<Questionnaire> for QuestionnaireInput {
 }
 
 /// Whether `key` is a valid key: `[a-z][a-z0-9_-]{0,39}`.
-fn key_problem(key: &str) -> Option<&'static str> {
+pub(crate) fn key_problem(key: &str) -> Option<&'static str> {
     let mut chars = key.chars();
     match chars.next() {
         None => Some("is required"),

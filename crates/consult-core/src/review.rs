@@ -498,6 +498,8 @@ mod tests {
             we_did: did.map(Into::into),
             we_did_not: reason.map(|_| format!("Kept {theme}")),
             reason: reason.map(Into::into),
+            theme_key: None,
+            responses: None,
         }
     }
 

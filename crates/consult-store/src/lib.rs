@@ -45,6 +45,7 @@
 
 mod audit;
 mod checklist;
+mod coding;
 mod consultations;
 pub mod copy;
 mod db;

@@ -329,7 +329,10 @@ impl Store {
         .bind(id.0)
         .fetch_all(self)
         .await?;
+        let (coded, themes) = self.coding_counts(id).await?;
         Ok(AnalysisCounts {
+            coded,
+            themes,
             respondents: count(respondents)?,
             answered: answered
                 .into_iter()

@@ -684,3 +684,159 @@ impl TapSort for Vec<AnswerRow> {
         self
     }
 }
+
+both!(codeframe_codes_and_theme_counts);
+async fn codeframe_codes_and_theme_counts(store: Store, _url: String) {
+    use consult_core::{Coding, Theme, ThemeInput};
+    use std::collections::BTreeSet;
+    let snap = seed(&store).await;
+    let c = snap.consultation(
+        "tamworth",
+        "Library survey",
+        "2026-01-01",
+        "2026-03-31",
+        Status::Approved,
+    );
+    store
+        .import_consultations(std::slice::from_ref(&c), &admin())
+        .await
+        .unwrap();
+    let input: QuestionnaireInput = serde_json::from_value(serde_json::json!({ "sections": [ { "title": "Library",
+        "questions": [ { "key": "ideas", "type": "free_text", "text": "Ideas?" },
+                       { "key": "more", "type": "free_text", "text": "More?" } ] } ] }))
+    .unwrap();
+    let q = Questionnaire::parse(input).unwrap();
+    let q = store
+        .save_questionnaire(&admin(), now(), c.id, &q, 0, consult_store::QuestionnaireChange::Set)
+        .await
+        .unwrap();
+    let scheme = MonitoringScheme::census2021().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let answers =
+            serde_json::from_value(serde_json::json!({ "ideas": format!("Idea {i}"), "more": "Yes" })).unwrap();
+        let input = ResponseInput {
+            answers,
+            ..Default::default()
+        };
+        let r = Response::parse_answered(Uuid::now_v7(), c.id, input, &scheme, Some(&q), None, now()).unwrap();
+        store.insert_response(&r, None).await.unwrap();
+        ids.push(r.id);
+    }
+    let mut frame: Vec<Theme> = Vec::new();
+    for (key, parent) in [
+        ("transport", None),
+        ("parking", Some("transport")),
+        ("buses", Some("transport")),
+        ("hours", None),
+    ] {
+        let input = ThemeInput {
+            key: Some(key.into()),
+            label: Some(key.to_uppercase()),
+            description: None,
+            parent: parent.map(Into::into),
+        };
+        let t = Theme::create(&input, &frame, &admin(), now()).unwrap();
+        frame.push(store.create_theme(&admin(), c.id, &t).await.unwrap());
+    }
+    let again = store.create_theme(&admin(), c.id, &frame[0]).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let read = store.themes(c.id).await.unwrap();
+    let keys: Vec<&str> = read.iter().map(|t| t.key.as_str()).collect();
+    assert_eq!(keys, ["hours", "transport", "buses", "parking"]);
+    assert_eq!(read[2].parent.as_deref(), Some("transport"));
+
+    // Codes: (response index, question, themes).
+    let plan: [(usize, &str, &[&str]); 6] = [
+        (0, "ideas", &["parking"]),
+        (1, "ideas", &["parking", "buses"]),
+        (2, "ideas", &["transport"]),
+        (3, "ideas", &["hours"]),
+        (3, "more", &["parking"]),
+        (4, "ideas", &["hours", "buses"]),
+    ];
+    for (i, question, themes) in plan {
+        let coding = Coding {
+            question: question.into(),
+            themes: themes.iter().map(|t| (*t).to_owned()).collect(),
+            note: Some("checked".into()),
+        };
+        store.set_coding(&admin(), now(), c.id, ids[i], &coding).await.unwrap();
+    }
+    // Counted naively here: a parent counts responses coded with it or a child, each once.
+    let parent_of = |t: &str| frame.iter().find(|f| f.key == t).and_then(|f| f.parent.clone());
+    let naive = |question: Option<&str>, theme: &str| -> u64 {
+        let is_parent = parent_of(theme).is_none();
+        let hit: BTreeSet<usize> = plan
+            .iter()
+            .filter(|(_, q, _)| question.is_none_or(|want| want == *q))
+            .filter(|(_, _, ts)| {
+                ts.iter()
+                    .any(|t| *t == theme || (is_parent && parent_of(t).as_deref() == Some(theme)))
+            })
+            .map(|(i, _, _)| *i)
+            .collect();
+        hit.len() as u64
+    };
+    let (coded, cells) = store.coding_counts(c.id).await.unwrap();
+    assert_eq!(coded.get("ideas"), Some(&5));
+    assert_eq!(coded.get("more"), Some(&1));
+    for cell in &cells {
+        assert_eq!(cell.count, naive(Some(&cell.question), &cell.key), "{cell:?}");
+    }
+    assert_eq!(cells.iter().filter(|c| c.question == "ideas").count(), 4);
+    let raised = store.theme_responses(c.id).await.unwrap();
+    for t in &frame {
+        assert_eq!(
+            raised.get(&t.key).copied().unwrap_or(0),
+            naive(None, &t.key),
+            "{}",
+            t.key
+        );
+    }
+    // Reading codes back; uncoded answers.
+    let codes = store.codes_of(&[ids[1]]).await.unwrap();
+    assert_eq!(codes[&ids[1]][0].themes, ["buses", "parking"]);
+    assert_eq!(codes[&ids[1]][0].note.as_deref(), Some("checked"));
+    let uncoded = store.uncoded_answers(c.id, "ideas").await.unwrap();
+    assert_eq!(uncoded, [(ids[5], "Idea 5".to_owned())]);
+
+    // Moving buses to parking: response 1 had both and keeps one row.
+    let moved = store
+        .delete_theme(&admin(), now(), c.id, "buses", Some("parking"))
+        .await
+        .unwrap();
+    assert_eq!(moved, 2);
+    let codes = store.codes_of(&[ids[1], ids[4]]).await.unwrap();
+    assert_eq!(codes[&ids[1]][0].themes, ["parking"]);
+    assert_eq!(codes[&ids[4]][0].themes, ["hours", "parking"]);
+    let in_use = store.delete_theme(&admin(), now(), c.id, "hours", None).await;
+    assert!(matches!(in_use, Err(StoreError::Conflict(_))), "{in_use:?}");
+    let parent = store.delete_theme(&admin(), now(), c.id, "transport", None).await;
+    assert!(matches!(parent, Err(StoreError::Conflict(_))), "{parent:?}");
+
+    // Rejections are remembered once.
+    for _ in 0..2 {
+        store
+            .reject_suggestion(&admin(), now(), c.id, "ideas", "open_hour")
+            .await
+            .unwrap();
+    }
+    let rejected = store.rejected_suggestions(c.id, "ideas").await.unwrap();
+    assert_eq!(rejected.into_iter().collect::<Vec<_>>(), ["open_hour"]);
+    assert!(store.rejected_suggestions(c.id, "more").await.unwrap().is_empty());
+    let audit = store
+        .audit_log(Some(("consultation", &c.id.to_string())), 50)
+        .await
+        .unwrap();
+    let count = |action: &str| audit.iter().filter(|a| a.action == action).count();
+    assert_eq!(
+        (
+            count("theme.create"),
+            count("response.code"),
+            count("theme.delete"),
+            count("theme.suggestion_reject")
+        ),
+        (4, 6, 1, 1)
+    );
+}

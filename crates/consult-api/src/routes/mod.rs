@@ -17,6 +17,7 @@ pub(crate) mod residents;
 pub(crate) mod responses;
 pub(crate) mod schemes;
 pub(crate) mod seldom;
+pub(crate) mod themes;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};
