@@ -41,6 +41,7 @@ mod disclosure;
 mod equality;
 mod error;
 mod evaluation;
+pub mod export;
 mod feedback;
 mod library;
 mod lifecycle;
@@ -76,6 +77,7 @@ pub use equality::{
     Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
+pub use export::{ExportLayout, ExportRecord};
 pub use evaluation::{Debrief, DebriefInput, Evaluation, external_sample, may_debrief};
 pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
