@@ -85,7 +85,10 @@ fn expected_row(questionnaire: &Value, sent: &Value, listed: &Value) -> BTreeMap
     row.insert("_recorded_by".into(), text(&listed["entered_by"]));
     row.insert(
         "_questionnaire_version".into(),
-        listed["questionnaire_version"].as_u64().map(|v| v.to_string()).unwrap_or_default(),
+        listed["questionnaire_version"]
+            .as_u64()
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
     );
     row.insert("_comments".into(), text(&sent["comments"]));
     let answers = &sent["answers"];
@@ -143,10 +146,7 @@ fn expected_row(questionnaire: &Value, sent: &Value, listed: &Value) -> BTreeMap
             }
             "grid" => {
                 for s in option_keys("statements") {
-                    row.insert(
-                        format!("{key}.{s}"),
-                        a[&s].as_f64().map(num).unwrap_or_default(),
-                    );
+                    row.insert(format!("{key}.{s}"), a[&s].as_f64().map(num).unwrap_or_default());
                 }
             }
             "scale" | "number" => {
@@ -184,7 +184,10 @@ async fn raw(base: &str, path: &str, token: Option<&str>) -> reqwest::Response {
 }
 
 fn read_csv(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a CSV export starts with a UTF-8 byte order mark");
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "a CSV export starts with a UTF-8 byte order mark"
+    );
     let mut reader = csv::ReaderBuilder::new().from_reader(&bytes[3..]);
     let header = reader.headers().unwrap().iter().map(String::from).collect();
     let rows = reader

@@ -122,7 +122,10 @@ impl App {
             if responses >= XLSX_MAX_ROWS {
                 return Err(AppError::field(
                     "format",
-                    format!("{responses} responses do not fit an xlsx worksheet (at most {}); export as csv", XLSX_MAX_ROWS - 1),
+                    format!(
+                        "{responses} responses do not fit an xlsx worksheet (at most {}); export as csv",
+                        XLSX_MAX_ROWS - 1
+                    ),
                 ));
             }
             if layout.columns.len() > XLSX_MAX_COLUMNS {

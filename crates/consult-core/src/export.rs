@@ -203,7 +203,9 @@ impl ExportLayout {
                     }
                 }
                 QuestionKind::MultipleChoice {
-                    options, other: offered, ..
+                    options,
+                    other: offered,
+                    ..
                 } => {
                     for o in options {
                         columns.push(column(dotted(&o.key), Some(&o.label), Source::Chosen(o.key.clone())));
@@ -236,7 +238,10 @@ impl ExportLayout {
                         columns: sheet,
                     });
                 }
-                QuestionKind::Scale(_) | QuestionKind::Number { .. } | QuestionKind::Date | QuestionKind::FreeText { .. } => {
+                QuestionKind::Scale(_)
+                | QuestionKind::Number { .. }
+                | QuestionKind::Date
+                | QuestionKind::FreeText { .. } => {
                     columns.push(column(q.key.clone(), None, Source::Value));
                 }
             }
@@ -291,7 +296,9 @@ fn cell(c: &Column, r: &ExportRecord<'_>) -> Cell {
             ResponseField::ReceivedAt => Cell::Time(r.received_at),
             ResponseField::Channel => Cell::Text(r.channel.to_owned()),
             ResponseField::RecordedBy => text(r.recorded_by),
-            ResponseField::QuestionnaireVersion => r.questionnaire_version.map_or(Cell::Empty, |v| Cell::Number(v.into())),
+            ResponseField::QuestionnaireVersion => {
+                r.questionnaire_version.map_or(Cell::Empty, |v| Cell::Number(v.into()))
+            }
             ResponseField::Comments => text(r.comments),
         },
         Source::Choice => match answer() {
@@ -405,7 +412,9 @@ mod tests {
             json!({ "visit": { "option": "other", "text": "=Rarely" }, "uses": ["play"], "satisfaction": 4,
                     "priorities": ["bins", "lights"], "last": "2026-05-01", "responses": { "safe": 5, "clean": 2 } }),
         );
-        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let record = ExportRecord {
             id: Uuid::nil(),
             received_at: at,

@@ -77,8 +77,8 @@ pub use equality::{
     Tally, chi_square, equality_report, outreach_groups, seldom_heard, wilson,
 };
 pub use error::{FieldError, ValidationErrors};
-pub use export::{ExportLayout, ExportRecord};
 pub use evaluation::{Debrief, DebriefInput, Evaluation, external_sample, may_debrief};
+pub use export::{ExportLayout, ExportRecord};
 pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, feedback_due, feedback_overdue,
     plan_publication,

@@ -267,6 +267,12 @@ pub(crate) struct ExportQuery {
     format: Option<String>,
 }
 
+/// An Excel workbook, as bytes (for the OpenAPI document).
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub(crate) struct XlsxFile(Vec<u8>);
+
 /// Bytes read from a finished xlsx file per piece of the response body.
 const XLSX_CHUNK: usize = 64 * 1024;
 
@@ -283,7 +289,7 @@ const XLSX_CHUNK: usize = 64 * 1024;
     params(("id" = String, Path, description = "consultation id"), ExportQuery),
     security(("bearer" = [])),
     responses((status = 200, description = "the export, as an attachment",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+            content((String = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
