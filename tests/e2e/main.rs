@@ -35,6 +35,7 @@ mod checklist;
 mod cli;
 mod copy;
 mod errors;
+mod export;
 mod faults;
 mod feedback;
 mod hub;

@@ -94,6 +94,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(responses::respond, responses::list_responses))
         .routes(routes!(responses::get_response))
+        .routes(routes!(responses::export_responses))
         .routes(routes!(
             questionnaires::put_questionnaire,
             questionnaires::get_questionnaire

@@ -42,6 +42,28 @@ pub(crate) enum ResponsesCommand {
         /// Response id.
         response_id: String,
     },
+    /// Export every response of an activity, one row per response and one column per part of
+    /// a question (never the monitoring answers): CSV (UTF-8 with a byte order mark) or an
+    /// Excel workbook with a sheet per grid question. Audited.
+    Export {
+        /// Consultation id.
+        id: String,
+        /// File format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormatArg,
+        /// Write to this file (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `consult responses export --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum ExportFormatArg {
+    /// CSV, RFC 4180, UTF-8 with a byte order mark.
+    Csv,
+    /// An Excel workbook (.xlsx).
+    Xlsx,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +127,9 @@ pub(crate) async fn responses(app: &App, cmd: ResponsesCommand, actor: &Actor) -
                 .map_err(|_| CliError::Input(format!("`{response_id}` is not a response id (a UUID)")))?;
             return print_json(&app.response(actor, id, response_id).await?);
         }
+        ResponsesCommand::Export { id, format, output } => {
+            return export_responses(app, actor, &id, format, output.as_deref()).await;
+        }
     };
     let id = parse_id(&id)?;
     // Whether the activity takes imports now, before a large file is read.
@@ -165,6 +190,52 @@ pub(crate) async fn responses(app: &App, cmd: ResponsesCommand, actor: &Actor) -
         eprintln!("consult: imported {count} responses");
     } else {
         eprintln!("consult: imported {count} responses; skipped: {skipped}");
+    }
+    Ok(())
+}
+
+/// `consult responses export ID [--format csv|xlsx] [--output FILE]`: written a page of
+/// responses at a time (an xlsx to standard output goes through a temporary file first).
+async fn export_responses(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    format: ExportFormatArg,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    let id = parse_id(id)?;
+    let format = match format {
+        ExportFormatArg::Csv => consult_app::ExportFormat::Csv,
+        ExportFormatArg::Xlsx => consult_app::ExportFormat::Xlsx,
+    };
+    let export = app.export_responses(actor, id, format).await?;
+    let failed = |what: &str, e: std::io::Error| CliError::Failed(format!("{what}: {e}"));
+    let create = |path: &std::path::Path| {
+        std::fs::File::create(path).map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+    };
+    let count = match (format, output) {
+        (consult_app::ExportFormat::Csv, Some(path)) => {
+            let mut out = std::io::BufWriter::new(create(path)?);
+            export.write_csv(&mut out).await?
+        }
+        (consult_app::ExportFormat::Csv, None) => {
+            let mut out = std::io::BufWriter::new(std::io::stdout());
+            export.write_csv(&mut out).await?
+        }
+        (consult_app::ExportFormat::Xlsx, Some(path)) => export.write_xlsx(create(path)?).await?.1,
+        (consult_app::ExportFormat::Xlsx, None) => {
+            use std::io::Seek as _;
+            let temp = tempfile::tempfile().map_err(|e| failed("temporary file", e))?;
+            let (mut file, count) = export.write_xlsx(temp).await?;
+            file.seek(std::io::SeekFrom::Start(0))
+                .map_err(|e| failed("temporary file", e))?;
+            std::io::copy(&mut file, &mut std::io::stdout().lock()).map_err(|e| failed("standard output", e))?;
+            count
+        }
+    };
+    match output {
+        Some(path) => eprintln!("consult: exported {count} responses to {}", path.display()),
+        None => eprintln!("consult: exported {count} responses"),
     }
     Ok(())
 }

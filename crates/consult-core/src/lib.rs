@@ -42,6 +42,7 @@ mod disclosure;
 mod equality;
 mod error;
 mod evaluation;
+pub mod export;
 mod feedback;
 mod import;
 mod library;
@@ -84,6 +85,7 @@ pub use equality::{
 };
 pub use error::{FieldError, ValidationErrors};
 pub use evaluation::{Debrief, DebriefInput, Evaluation, external_sample, may_debrief};
+pub use export::{ExportLayout, ExportRecord};
 pub use feedback::{
     FEEDBACK_DUE_WEEKS, Feedback, FeedbackInput, FeedbackItem, FeedbackItemInput, RaisedBy, feedback_due,
     feedback_overdue, plan_publication,

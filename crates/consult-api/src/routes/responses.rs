@@ -258,3 +258,128 @@ pub(crate) async fn get_response(
     let actor = caller.required()?;
     Ok(Json(state.app.response(&actor, id, response_id).await?))
 }
+
+/// The export's query.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    format: Option<String>,
+}
+
+/// An Excel workbook, as bytes (for the OpenAPI document).
+#[derive(Debug, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub(crate) struct XlsxFile(Vec<u8>);
+
+/// Bytes read from a finished xlsx file per piece of the response body.
+const XLSX_CHUNK: usize = 64 * 1024;
+
+/// Every response of an activity as a file, one row per response and one column per part of a
+/// question (stable keys: `_response_id`, `_received_at`, `_channel`, `_recorded_by`,
+/// `_questionnaire_version`, `_comments`, then `<key>` or `<key>.<option|statement|other>`),
+/// never the monitoring answers. `csv`: RFC 4180, UTF-8 with a byte order mark, one header row
+/// of column keys, written to the response a page of responses at a time. `xlsx`: a
+/// `responses` sheet, a sheet per grid question and a `questions` sheet saying what each column
+/// is; built in constant memory in a temporary file, then sent. Text that a spreadsheet could
+/// run as a formula starts with an apostrophe. Officers of the owner organisation and
+/// coordinators; audited.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/responses/export", tag = "responses",
+    params(("id" = String, Path, description = "consultation id"), ExportQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "the export, as an attachment",
+            content((String = "text/csv"), (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn export_responses(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<ConsultationId>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    let actor = caller.required()?;
+    let format = consult_app::ExportFormat::parse(q.format.as_deref())?;
+    let export = state.app.export_responses(&actor, id, format).await?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", export.file_name()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = match format {
+        consult_app::ExportFormat::Csv => axum::body::Body::from_stream(csv_stream(export)),
+        consult_app::ExportFormat::Xlsx => axum::body::Body::from_stream(xlsx_stream(export)),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.media_type())),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A failure after the head was sent: logged, and the body cut short (the client sees an
+/// incomplete transfer, never a file that looks whole).
+fn cut_short(e: impl std::fmt::Display) -> std::io::Error {
+    tracing::error!(error = %e, "export failed part way");
+    std::io::Error::other("the export failed part way")
+}
+
+/// The CSV file, a page of responses per piece.
+fn csv_stream(
+    export: consult_app::ResponseExport,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send {
+    futures_util::stream::unfold(Some(export), |state| async move {
+        let mut export = state?;
+        match export.next_csv_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(export))),
+            Ok(None) => None,
+            Err(e) => Some((Err(cut_short(e)), None)),
+        }
+    })
+}
+
+enum XlsxState {
+    Build(consult_app::ResponseExport),
+    Send(tokio::fs::File),
+}
+
+/// The xlsx file: built into an unnamed temporary file (gone when closed, whatever happens),
+/// then sent from it. The head goes out first, so a long build is not cut by the request
+/// timeout.
+fn xlsx_stream(
+    export: consult_app::ResponseExport,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send {
+    use std::io::Seek as _;
+    use tokio::io::AsyncReadExt as _;
+    futures_util::stream::unfold(Some(XlsxState::Build(export)), |state| async move {
+        let mut file = match state? {
+            XlsxState::Build(export) => {
+                let built = async {
+                    let file = tempfile::tempfile().map_err(cut_short)?;
+                    let (mut file, _) = export.write_xlsx(file).await.map_err(cut_short)?;
+                    file.seek(std::io::SeekFrom::Start(0)).map_err(cut_short)?;
+                    Ok::<_, std::io::Error>(tokio::fs::File::from_std(file))
+                };
+                match built.await {
+                    Ok(f) => f,
+                    Err(e) => return Some((Err(e), None)),
+                }
+            }
+            XlsxState::Send(file) => file,
+        };
+        let mut buf = vec![0; XLSX_CHUNK];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), Some(XlsxState::Send(file))))
+            }
+            Err(e) => Some((Err(cut_short(e)), None)),
+        }
+    })
+}
