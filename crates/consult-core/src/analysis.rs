@@ -687,7 +687,7 @@ fn suppress(q: &mut QuestionAnalysis, noisy: &AnalysisCounts, threshold: u64) {
 /// The public analysis of an activity in `set` (its results published): every count of every
 /// question (and of every group with `by`) perturbed by the keyed noise of the disclosure
 /// control (`crate::disclosure`), then every count below `threshold` hidden with what it would
-/// feed ([`suppress`]). Shares, intervals, means and ranks are computed from the perturbed
+/// feed. Shares, intervals, means and ranks are computed from the perturbed
 /// counts, never the exact ones. The number of respondents to the whole activity stays exact.
 #[allow(clippy::too_many_arguments)]
 pub fn public_analysis(

@@ -760,7 +760,7 @@ pub enum ImportMode {
 
 /// Validates a survey export as responses to one activity, entered by `officer`: comments and
 /// monitoring answers from their columns, answers to `questionnaire` (the activity's current
-/// one) from the question mappings ([`crate::import`]). Every bad row is reported with its
+/// one) from the question mappings (`QuestionColumns`, read by `resolve_questions`). Every bad row is reported with its
 /// line (`line[n]...`, the header being line 1) and a bad answer with its column too. In
 /// `AllOrNothing` mode any bad row is an error; in `GoodRows` mode the valid responses come back
 /// with the report of the others. `next_id` makes each response's id (core makes no ids itself).
