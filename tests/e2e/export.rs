@@ -455,3 +455,75 @@ async fn export_pages_through_many_responses(app: &TestApp) {
     sorted.dedup();
     assert_eq!(sorted.len(), n, "every response once");
 }
+
+on_both!(coded_themes_are_columns_of_the_export);
+async fn coded_themes_are_columns_of_the_export(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
+        .await;
+    let (s, q) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/questionnaire"),
+            Some(&tamworth),
+            consult_tests::park_questionnaire(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let open = app.later(2).await;
+    let path = format!("/api/v1/consultations/{id}/responses");
+    let mut ids = Vec::new();
+    for body in [
+        json!({ "answers": { "ideas": "Cheaper parking" } }),
+        json!({ "answers": { "ideas": "Open later" } }),
+        json!({ "answers": { "visit": "yes" } }),
+    ] {
+        let (s, r) = app.at(&open, Method::POST, &path, None, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let themes = format!("/api/v1/consultations/{id}/themes");
+    for body in [
+        json!({ "key": "transport", "label": "Transport" }),
+        json!({ "key": "parking", "label": "Parking", "parent": "transport" }),
+        json!({ "key": "hours", "label": "Opening hours" }),
+    ] {
+        let (s, r) = app.at(&open, Method::POST, &themes, Some(&tamworth), Some(body)).await;
+        assert!(s.is_success(), "{r}");
+    }
+    let code = json!({ "question": "ideas", "themes": ["parking"] });
+    let (s, r) = app
+        .at(
+            &open,
+            Method::PUT,
+            &format!("{path}/{}/codes", ids[0]),
+            Some(&tamworth),
+            Some(code),
+        )
+        .await;
+    assert!(s.is_success(), "{r}");
+    let res = raw(&open, &format!("{path}/export"), Some(&tamworth)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (header, rows) = read_csv(&res.bytes().await.unwrap());
+    let col = |k: &str| {
+        header
+            .iter()
+            .position(|h| h == k)
+            .unwrap_or_else(|| panic!("{k} in {header:?}"))
+    };
+    let ideas = col("ideas");
+    // Each theme follows the free-text question it codes; a parent counts its nested themes.
+    assert_eq!(
+        &header[ideas..ideas + 4],
+        [
+            "ideas",
+            "ideas.theme.hours",
+            "ideas.theme.transport",
+            "ideas.theme.parking"
+        ]
+    );
+    let cells = |row: usize| -> Vec<&str> { rows[row][ideas + 1..ideas + 4].iter().map(String::as_str).collect() };
+    assert_eq!(cells(0), ["0", "1", "1"], "coded parking (under transport)");
+    assert_eq!(cells(1), ["0", "0", "0"], "answered, not coded");
+    assert_eq!(cells(2), ["", "", ""], "not answered");
+}

@@ -414,10 +414,220 @@ fn demo_baseline(people: u64, white_british: f64) -> consult_core::BaselineCount
     b
 }
 
+/// The satisfaction pair the council measures success by (`standard_questions`), as asked at
+/// the end of the demo questionnaires.
+const SATISFACTION_PAIR: &str = r#"
+    { "key": "satisfaction", "type": "scale", "text": "How satisfied are you with this consultation?",
+      "hint": "Think about how easy it was to take part and how clear the information was.",
+      "scale": { "min": 1, "max": 5, "min_label": "Very dissatisfied", "max_label": "Very satisfied" } },
+    { "key": "influence", "type": "scale", "text": "Do you feel you can influence decisions affecting your local area?",
+      "scale": { "min": 1, "max": 5, "min_label": "Definitely not", "max_label": "Definitely" } }"#;
+
+/// The demo activities that run a questionnaire (the budget consultation and the People's Panel
+/// wave in the seeds), by title, with the sections before the satisfaction pair.
+const QUESTIONNAIRES: &[(&str, &str)] = &[
+    (
+        "Budget and council tax consultation 2027/28",
+        r#"{ "title": "Your priorities",
+      "intro": "We need to save £1.2 million next year. Tell us which services matter most to you.",
+      "questions": [
+        { "key": "priorities", "type": "ranking", "text": "Put these services in order of importance to you",
+          "hint": "1 is the most important", "required": true,
+          "options": [ { "key": "bins", "label": "Bin collections and recycling" },
+                       { "key": "parks", "label": "Parks and open spaces" },
+                       { "key": "housing", "label": "Housing and homelessness support" },
+                       { "key": "leisure", "label": "Leisure and culture" },
+                       { "key": "safety", "label": "Community safety" } ] },
+        { "key": "council_tax", "type": "single_choice", "text": "Which option for council tax do you prefer?",
+          "required": true,
+          "options": [ { "key": "freeze", "label": "Freeze council tax and reduce services" },
+                       { "key": "inflation", "label": "Raise it in line with inflation" },
+                       { "key": "cap", "label": "Raise it by the most allowed (2.99%) to protect services" } ] },
+        { "key": "reduce", "type": "multiple_choice", "text": "If savings must be made, where should we look first?",
+          "hint": "Choose up to two", "max_choices": 2, "other": true,
+          "options": [ { "key": "events", "label": "Town events" },
+                       { "key": "opening", "label": "Shorter opening hours at council offices" },
+                       { "key": "grants", "label": "Grants to community groups" },
+                       { "key": "online", "label": "Moving more services online" } ] },
+        { "key": "ideas", "type": "free_text", "text": "Do you have other ideas for saving money or raising income?",
+          "max_length": 2000 } ] }"#,
+    ),
+    (
+        "People's Panel wave 3: parks and open spaces",
+        r#"{ "title": "Your visits",
+      "intro": "These questions are about the parks and open spaces you use in Tamworth.",
+      "questions": [
+        { "key": "visit_often", "type": "single_choice", "text": "How often do you visit a park or open space in Tamworth?",
+          "required": true,
+          "options": [ { "key": "weekly", "label": "Every week" }, { "key": "monthly", "label": "Every month" },
+                       { "key": "less", "label": "Less often" }, { "key": "never", "label": "Never" } ] },
+        { "key": "why_not", "type": "multiple_choice", "text": "What stops you visiting more often?",
+          "show_if": { "question": "visit_often", "any_of": [ "less", "never" ] }, "other": true,
+          "options": [ { "key": "safety", "label": "I do not feel safe" }, { "key": "distance", "label": "They are too far away" },
+                       { "key": "facilities", "label": "There is not enough to do" }, { "key": "time", "label": "I have no time" } ] },
+        { "key": "last_visit", "type": "date", "text": "When did you last visit one?",
+          "show_if": { "question": "visit_often", "any_of": [ "weekly", "monthly" ] } },
+        { "key": "rating", "type": "grid", "text": "How would you rate Tamworth's parks for the following?",
+          "scale": { "min": 1, "max": 5, "min_label": "Very poor", "max_label": "Very good" },
+          "statements": [ { "key": "clean", "text": "Cleanliness" }, { "key": "safe", "text": "Feeling safe" },
+                          { "key": "play", "text": "Play areas" } ] },
+        { "key": "household", "type": "number", "text": "How many people live in your household?", "min": 1, "max": 15 },
+        { "key": "improve", "type": "free_text", "text": "What one thing would most improve Tamworth's parks?" } ] }"#,
+    ),
+];
+
+/// Free-text answers the demo draws from, by question: phrased as people write, so theme
+/// suggestions have something to find.
+const DEMO_TEXT: &[(&str, &[&str])] = &[
+    (
+        "ideas",
+        &[
+            "Charge for green waste collections",
+            "Charge for the green bin collection like other councils do",
+            "Share back office services with Lichfield council",
+            "Share services and buildings with the county council",
+            "Sell empty council buildings",
+            "Turn off some street lights after midnight",
+            "Put more services online and close the offices on Fridays",
+            "Fewer glossy leaflets through the door",
+            "Raise car parking charges in the town centre for visitors",
+        ],
+    ),
+    (
+        "improve",
+        &[
+            "More bins, and empty them more often",
+            "Empty the bins more often at weekends",
+            "Better lighting on the paths in winter",
+            "Lighting along the river path so it feels safe",
+            "Toilets that are open all year",
+            "Public toilets near the play area",
+            "Fix the broken play equipment",
+            "More benches and seating for older people",
+            "Do something about dog fouling",
+        ],
+    ),
+];
+
+/// The demo questionnaire of an activity, if it runs one.
+fn demo_questionnaire(title: &str) -> Result<Option<consult_core::Questionnaire>, StoreError> {
+    let Some((_, sections)) = QUESTIONNAIRES.iter().find(|(t, _)| *t == title) else {
+        return Ok(None);
+    };
+    let text = format!(
+        r#"{{ "sections": [ {sections}, {{ "title": "About this consultation", "questions": [ {SATISFACTION_PAIR} ] }} ] }}"#
+    );
+    let input: consult_core::QuestionnaireInput =
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("demo questionnaire: {e}")))?;
+    consult_core::Questionnaire::parse(input)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("demo questionnaire: {e}")))
+}
+
+/// One respondent's answers to a demo questionnaire, drawn with `pick` (an index below the
+/// number given): every question of its type, the conditional ones only when shown, some left
+/// out as people do.
+fn demo_answers(
+    q: &consult_core::Questionnaire,
+    today: NaiveDate,
+    pick: &mut dyn FnMut(u32) -> u32,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    use consult_core::QuestionKind;
+    use serde_json::json;
+    let mut answers = std::collections::BTreeMap::new();
+    for question in q.questions() {
+        if let Some(cond) = &question.show_if {
+            let shown = answers
+                .get(&cond.question)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|a: &str| cond.any_of.iter().any(|k| k == a));
+            if !shown {
+                continue;
+            }
+        }
+        // One in eight leaves an optional question out.
+        if !question.required && pick(8) == 0 {
+            continue;
+        }
+        let value = match &question.kind {
+            QuestionKind::SingleChoice { options, .. } => {
+                // Earlier options are likelier (the way most answers lean).
+                let u = pick(100) as usize * pick(100) as usize;
+                let i = u * options.len() / 10_000;
+                json!(options[i.min(options.len() - 1)].key)
+            }
+            QuestionKind::MultipleChoice {
+                options,
+                other,
+                max_choices,
+            } => {
+                let most = max_choices.map_or(options.len(), |m| m as usize).min(options.len());
+                let n = 1 + pick(most as u32) as usize;
+                let start = pick(options.len() as u32) as usize;
+                let mut chosen: Vec<serde_json::Value> = (0..n)
+                    .map(|k| json!(options[(start + k) % options.len()].key))
+                    .collect();
+                if *other && n < most && pick(10) == 0 {
+                    chosen.push(json!({ "option": "other", "text": "Something else" }));
+                }
+                json!(chosen)
+            }
+            QuestionKind::Scale(scale) => {
+                // Centred a little above the middle of the scale.
+                let width = (scale.max - scale.min + 1) as u32;
+                let a = pick(width) as i64;
+                let b = pick(width) as i64;
+                json!((scale.min + (a + b + 1) / 2).min(scale.max))
+            }
+            QuestionKind::Ranking { options } => {
+                let mut keys: Vec<&str> = options.iter().map(|o| o.key.as_str()).collect();
+                for k in (1..keys.len()).rev() {
+                    let j = pick(k as u32 + 1) as usize;
+                    keys.swap(k, j);
+                }
+                json!(keys)
+            }
+            QuestionKind::Number { min, max } => {
+                let lo = min.unwrap_or(0.0) as u32;
+                let hi = max.unwrap_or(100.0) as u32;
+                json!(lo + pick((hi - lo).min(4) + 1))
+            }
+            QuestionKind::Date => json!(shift(today, -(pick(60) as i64)).to_string()),
+            QuestionKind::FreeText { .. } => {
+                let Some((_, texts)) = DEMO_TEXT.iter().find(|(k, _)| *k == question.key) else {
+                    continue;
+                };
+                // Most people leave free text empty.
+                if pick(3) != 0 {
+                    continue;
+                }
+                json!(texts[pick(texts.len() as u32) as usize])
+            }
+            QuestionKind::Grid { statements, scale } => {
+                let width = (scale.max - scale.min + 1) as u32;
+                let points: serde_json::Map<String, serde_json::Value> = statements
+                    .iter()
+                    .map(|s| (s.key.clone(), json!(scale.min + pick(width) as i64)))
+                    .collect();
+                json!(points)
+            }
+        };
+        answers.insert(question.key.clone(), value);
+    }
+    answers
+}
+
 /// Demo responses to an activity: `n` of them, answers drawn (deterministically from `seed`)
 /// with the skews consultations usually see: more women, older people and White British
 /// respondents than live in the area, some preferring not to say.
-fn demo_responses(c: &Consultation, n: usize, seed: u64, now: DateTime<Utc>) -> Vec<consult_core::Response> {
+fn demo_responses(
+    c: &Consultation,
+    questionnaire: Option<&consult_core::Questionnaire>,
+    n: usize,
+    seed: u64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Vec<consult_core::Response> {
     let mut state = seed
         .wrapping_mul(6_364_136_223_846_793_005)
         .wrapping_add(1_442_695_040_888_963_407);
@@ -486,6 +696,24 @@ fn demo_responses(c: &Consultation, n: usize, seed: u64, now: DateTime<Utc>) -> 
                 ]),
             );
             let channel = channels[i % channels.len()];
+            // Answers drawn until valid (a draw is always valid; the check builds the rows).
+            let answers = questionnaire
+                .and_then(|q| {
+                    // A generator of its own per respondent (the monitoring draw holds `next`).
+                    let mut st = seed
+                        .wrapping_mul(7919)
+                        .wrapping_add(i as u64)
+                        .wrapping_mul(6_364_136_223_846_793_005);
+                    let mut draw = |n: u32| {
+                        st = st
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        ((st >> 33) % u64::from(n.max(1))) as u32
+                    };
+                    let drawn = demo_answers(q, today, &mut draw);
+                    q.check_answers(&drawn).ok()
+                })
+                .unwrap_or_default();
             consult_core::Response {
                 id: Uuid::now_v7(),
                 consultation_id: c.id,
@@ -495,8 +723,8 @@ fn demo_responses(c: &Consultation, n: usize, seed: u64, now: DateTime<Utc>) -> 
                 scheme: consult_core::DEFAULT_SCHEME_ID.into(),
                 received_at: now,
                 recorded_by: (channel != consult_core::ResponseChannel::Online).then(|| "Customer services".into()),
-                questionnaire_version: None,
-                answers: consult_core::CheckedAnswers::default(),
+                questionnaire_version: questionnaire.map(|q| q.version),
+                answers,
             }
         })
         .collect()
@@ -646,13 +874,23 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
         })
         .collect::<Result<_, StoreError>>()?;
     store.put_baselines(&baselines, &demo, now).await?;
+    let mut questionnaires = std::collections::HashMap::new();
+    for c in &all {
+        if let Some(q) = demo_questionnaire(c.plan.title())? {
+            let q = store
+                .save_questionnaire(&demo, now, c.id, &q, 0, consult_store::QuestionnaireChange::Set)
+                .await?;
+            questionnaires.insert(c.id, q);
+        }
+    }
     for (i, c) in all.iter().enumerate() {
         if matches!(
             c.status_on(today),
             Status::Open | Status::Closed | Status::ResultsPublished | Status::Evaluated
         ) {
             let n = 40 + (i * 53) % 180;
-            store.insert_responses(&demo_responses(c, n, i as u64 + 1, now)).await?;
+            let responses = demo_responses(c, questionnaires.get(&c.id), n, i as u64 + 1, today, now);
+            store.insert_responses(&responses).await?;
         }
     }
     for c in &all {

@@ -110,7 +110,8 @@ impl App {
     ) -> AppResult<ResponseExport> {
         let c = self.writable_consultation(actor, id).await?;
         let questionnaire = self.store.questionnaire(c.id).await?;
-        let layout = ExportLayout::new(questionnaire.as_ref());
+        let themes = self.store.themes(c.id).await?;
+        let layout = ExportLayout::new(questionnaire.as_ref(), &themes);
         let responses = self
             .store
             .response_counts(&[c.id])
@@ -191,6 +192,7 @@ impl ResponseExport {
         self.read += page.items.len() as u64;
         let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
         let mut answers = self.store.answers_of(&ids).await?;
+        let mut codes = self.store.codes_of(&ids).await?;
         let mut rows = Vec::with_capacity(page.items.len());
         for r in &page.items {
             // Answers are rebuilt with the current questionnaire: its keys and structure cannot
@@ -205,6 +207,7 @@ impl ResponseExport {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| AppError::Internal(format!("questionnaire version: {e}")))?;
+            let coded = codes.remove(&r.id).unwrap_or_default();
             let record = ExportRecord {
                 id: r.id,
                 received_at: r.received_at,
@@ -213,6 +216,7 @@ impl ResponseExport {
                 questionnaire_version: version,
                 comments: r.comments.as_deref(),
                 answers: &checked,
+                codes: &coded,
             };
             rows.push(ExportedRow {
                 cells: self.layout.row(&record),

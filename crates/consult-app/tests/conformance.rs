@@ -34,6 +34,42 @@ async fn demo_data_loads_once(store: Store, _url: String) {
     assert!(open.items.len() >= 3);
     let orgs = store.list_organisations().await.unwrap();
     assert!(orgs.iter().any(|o| o.kind == OrganisationKind::Partner));
+    // The budget consultation and the People's Panel wave run real questionnaires, answered by
+    // every demo respondent (the required questions always, the conditional ones when shown).
+    for (title, required, conditional) in [
+        ("Budget and council tax consultation 2027/28", "priorities", None),
+        (
+            "People's Panel wave 3: parks and open spaces",
+            "visit_often",
+            Some("why_not"),
+        ),
+    ] {
+        let c = open.items.iter().find(|c| c.plan.title() == title).unwrap();
+        let q = store.questionnaire(c.id).await.unwrap().expect(title);
+        assert!(q.questions().any(|q| q.key == "satisfaction") && q.questions().any(|q| q.key == "influence"));
+        let counts = store.analysis_counts(c.id).await.unwrap();
+        assert!(counts.respondents > 0);
+        assert_eq!(counts.answered.get(required), Some(&counts.respondents), "{title}");
+        let a = analyse(&q, &counts);
+        if let Some(key) = conditional {
+            // Shown only to those who visit less often or never.
+            let often = a.questions.iter().find(|x| x.key == "visit_often").unwrap();
+            let shown: u64 = often
+                .options
+                .iter()
+                .flatten()
+                .filter(|o| o.key == "less" || o.key == "never")
+                .filter_map(|o| o.count)
+                .sum();
+            let answered = a.questions.iter().find(|x| x.key == key).unwrap().answered.unwrap();
+            assert!(answered <= shown && answered > 0, "{answered} of {shown}");
+        }
+        assert!(
+            a.questions
+                .iter()
+                .any(|x| !x.themes.is_empty() || x.answered.unwrap_or(0) > 0)
+        );
+    }
 }
 
 /// A small deterministic generator (no seed file to keep): the same residents every run.

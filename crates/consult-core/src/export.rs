@@ -9,6 +9,7 @@
 //! dot (`uses.walk`, `uses.other`, `agree.safe`; keys hold no dots). There are never monitoring
 //! columns: equality answers are analysed in aggregate, never read beside a response's answers.
 
+use crate::coding::{AnswerCode, Theme};
 use crate::questionnaire::{Answer, CheckedAnswers, OTHER, QuestionKind, Questionnaire};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -88,9 +89,7 @@ impl ResponseField {
     }
 }
 
-/// Where a column's values come from. Each is one more source for [`ExportLayout::row`]:
-/// coded themes of a free-text answer (`<key>.themes`) will be one more variant, read from a
-/// field of [`ExportRecord`].
+/// Where a column's values come from (one source per column, read by [`ExportLayout::row`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A field of the response itself.
@@ -107,6 +106,9 @@ pub enum Source {
     Rank(String),
     /// The point given to a statement of a grid.
     Statement(String),
+    /// 1 when a free-text answer is coded with one of these themes (a theme, then those nested
+    /// under it), 0 when it is answered and not; empty when unanswered.
+    Theme(Vec<String>),
 }
 
 /// One column of the export.
@@ -154,6 +156,8 @@ pub struct ExportRecord<'a> {
     pub comments: Option<&'a str>,
     /// Its answers.
     pub answers: &'a CheckedAnswers,
+    /// The themes its free-text answers are coded with, by question.
+    pub codes: &'a [AnswerCode],
 }
 
 /// The columns (and, for xlsx, the grid sheets) an activity's questionnaire gives.
@@ -168,7 +172,9 @@ pub struct ExportLayout {
 impl ExportLayout {
     /// The layout for an activity's questionnaire (its current version: keys and structure
     /// cannot change once responses come in), or only the response's own columns without one.
-    pub fn new(questionnaire: Option<&Questionnaire>) -> ExportLayout {
+    /// Each free-text question is followed by a column per theme of the activity's codeframe
+    /// (`<key>.theme.<theme>`, top-level themes counting their nested ones).
+    pub fn new(questionnaire: Option<&Questionnaire>, themes: &[Theme]) -> ExportLayout {
         let mut columns: Vec<Column> = ResponseField::ALL
             .iter()
             .map(|&f| Column {
@@ -238,10 +244,22 @@ impl ExportLayout {
                         columns: sheet,
                     });
                 }
-                QuestionKind::Scale(_)
-                | QuestionKind::Number { .. }
-                | QuestionKind::Date
-                | QuestionKind::FreeText { .. } => {
+                QuestionKind::FreeText { .. } => {
+                    columns.push(column(q.key.clone(), None, Source::Value));
+                    for t in themes {
+                        let key = format!("{}.theme.{}", q.key, t.key);
+                        let covers = std::iter::once(t.key.clone())
+                            .chain(
+                                themes
+                                    .iter()
+                                    .filter(|c| c.parent.as_deref() == Some(t.key.as_str()))
+                                    .map(|c| c.key.clone()),
+                            )
+                            .collect();
+                        columns.push(column(key, Some(&t.label), Source::Theme(covers)));
+                    }
+                }
+                QuestionKind::Scale(_) | QuestionKind::Number { .. } | QuestionKind::Date => {
                     columns.push(column(q.key.clone(), None, Source::Value));
                 }
             }
@@ -334,6 +352,17 @@ fn cell(c: &Column, r: &ExportRecord<'_>) -> Cell {
             Some(Answer::Grid(points)) => points.get(s).map_or(Cell::Empty, |n| Cell::Number(*n as f64)),
             _ => Cell::Empty,
         },
+        Source::Theme(covers) => match answer() {
+            Some(_) => {
+                let coded = r
+                    .codes
+                    .iter()
+                    .filter(|code| c.question.as_deref() == Some(code.question.as_str()))
+                    .any(|code| code.themes.iter().any(|t| covers.contains(t)));
+                Cell::Number(if coded { 1.0 } else { 0.0 })
+            }
+            None => Cell::Empty,
+        },
     }
 }
 
@@ -369,7 +398,7 @@ mod tests {
     #[test]
     fn columns_follow_the_questionnaire_and_never_collide() {
         let q = park();
-        let layout = ExportLayout::new(Some(&q));
+        let layout = ExportLayout::new(Some(&q), &[]);
         let header: Vec<&str> = layout.header().collect();
         assert_eq!(
             header,
@@ -400,13 +429,13 @@ mod tests {
         assert_eq!(layout.grids[0].name, "grid 1");
         let grid_header: Vec<&str> = layout.grids[0].columns.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(grid_header, ["_response_id", "safe", "clean"]);
-        assert_eq!(ExportLayout::new(None).columns.len(), ResponseField::ALL.len());
+        assert_eq!(ExportLayout::new(None, &[]).columns.len(), ResponseField::ALL.len());
     }
 
     #[test]
     fn rows_put_each_part_in_its_column() {
         let q = park();
-        let layout = ExportLayout::new(Some(&q));
+        let layout = ExportLayout::new(Some(&q), &[]);
         let a = answers(
             &q,
             json!({ "visit": { "option": "other", "text": "=Rarely" }, "uses": ["play"], "satisfaction": 4,
@@ -423,6 +452,7 @@ mod tests {
             questionnaire_version: Some(2),
             comments: None,
             answers: &a,
+            codes: &[],
         };
         let t = |s: &str| Cell::Text(s.to_owned());
         assert_eq!(
@@ -461,5 +491,75 @@ mod tests {
         let row = layout.row(&blank);
         assert!(row[6..].iter().all(|c| *c == Cell::Empty), "{row:?}");
         assert_eq!(layout.grid_row(grid, &blank), None);
+    }
+
+    #[test]
+    fn free_text_is_followed_by_a_column_per_theme() {
+        let input: QuestionnaireInput =
+            serde_json::from_value(json!({ "sections": [ { "title": "Ideas", "questions": [
+            { "key": "ideas", "type": "free_text", "text": "Ideas?" } ] } ] }))
+            .unwrap();
+        let q = Questionnaire::parse(input).unwrap();
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let theme = |key: &str, parent: Option<&str>| Theme {
+            key: key.into(),
+            label: key.to_uppercase(),
+            description: None,
+            parent: parent.map(Into::into),
+            created_by: "ann".into(),
+            created_at: at,
+            updated_by: "ann".into(),
+            updated_at: at,
+        };
+        let frame = [
+            theme("transport", None),
+            theme("parking", Some("transport")),
+            theme("hours", None),
+        ];
+        let layout = ExportLayout::new(Some(&q), &frame);
+        let keys: Vec<&str> = layout.header().skip(ResponseField::ALL.len()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ideas",
+                "ideas.theme.transport",
+                "ideas.theme.parking",
+                "ideas.theme.hours"
+            ]
+        );
+        let answers = answers(&q, json!({ "ideas": "Cheaper parking" }));
+        let codes = [AnswerCode {
+            question: "ideas".into(),
+            themes: vec!["parking".into()],
+            note: None,
+            coded_by: "ann".into(),
+            coded_at: at,
+        }];
+        let record = ExportRecord {
+            id: Uuid::nil(),
+            received_at: at,
+            channel: "online",
+            recorded_by: None,
+            questionnaire_version: Some(1),
+            comments: None,
+            answers: &answers,
+            codes: &codes,
+        };
+        let row = layout.row(&record);
+        // Coded with parking: its parent transport counts it too; hours does not.
+        assert_eq!(
+            row[ResponseField::ALL.len() + 1..],
+            [Cell::Number(1.0), Cell::Number(1.0), Cell::Number(0.0)]
+        );
+        let none = CheckedAnswers::default();
+        let blank = ExportRecord {
+            answers: &none,
+            ..record
+        };
+        assert!(
+            layout.row(&blank)[ResponseField::ALL.len()..]
+                .iter()
+                .all(|c| *c == Cell::Empty)
+        );
     }
 }

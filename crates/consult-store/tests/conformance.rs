@@ -8,6 +8,7 @@ mod support;
 use chrono::Days;
 use consult_core::*;
 use consult_store::{ConsultationFilter, Cursor, NewToken, Order, PageRequest, Reader, Store, StoreError};
+use std::collections::BTreeMap;
 use support::*;
 use uuid::Uuid;
 
@@ -839,4 +840,222 @@ async fn codeframe_codes_and_theme_counts(store: Store, _url: String) {
         ),
         (4, 6, 1, 1)
     );
+}
+
+/// One response's answers to the park questionnaire, any of them left out: every valid shape.
+fn park_answers()
+-> impl proptest::strategy::Strategy<Value = (BTreeMap<String, serde_json::Value>, Option<&'static str>)> {
+    use proptest::prelude::*;
+    use serde_json::json;
+    let visit = prop_oneof![
+        Just(json!("yes")),
+        Just(json!("no")),
+        Just(json!({ "option": "other", "text": "Now and then" }))
+    ];
+    let uses = (any::<bool>(), any::<bool>(), any::<bool>()).prop_filter_map("some use", |(w, p, o)| {
+        let mut v = Vec::new();
+        if w {
+            v.push(json!("walk"));
+        }
+        if p {
+            v.push(json!("play"));
+        }
+        if o {
+            v.push(json!({ "option": "other", "text": "Dogs" }));
+        }
+        (!v.is_empty()).then(|| json!(v))
+    });
+    let ranking = Just(vec!["lights", "bins", "seats"])
+        .prop_shuffle()
+        .prop_map(|v| json!(v));
+    let grid = (1i64..=5, 1i64..=5).prop_map(|(s, c)| json!({ "safe": s, "clean": c }));
+    (
+        proptest::option::of(visit),
+        proptest::option::of(uses),
+        proptest::option::of((1i64..=5).prop_map(|p| json!(p))),
+        proptest::option::of(ranking),
+        proptest::option::of((16i64..=120).prop_map(|a| json!(a))),
+        proptest::option::of(grid),
+        proptest::option::of(Just(json!("More benches"))),
+        prop_oneof![Just(None), Just(Some("female")), Just(Some("male"))],
+    )
+        .prop_map(|(visit, uses, sat, order, age, agree, ideas, sex)| {
+            let mut a = BTreeMap::new();
+            for (k, v) in [
+                ("visit", visit),
+                ("uses", uses),
+                ("satisfaction", sat),
+                ("priorities", order),
+                ("age", age),
+                ("agree", agree),
+                ("ideas", ideas),
+            ] {
+                if let Some(v) = v {
+                    a.insert(k.to_owned(), v);
+                }
+            }
+            (a, sex)
+        })
+}
+
+fn park_questionnaire() -> Questionnaire {
+    let input: QuestionnaireInput =
+        serde_json::from_value(serde_json::json!({ "sections": [ { "title": "Your park", "questions": [
+        { "key": "visit", "type": "single_choice", "text": "Do you visit?", "other": true,
+          "options": [ { "key": "yes", "label": "Yes" }, { "key": "no", "label": "No" } ] },
+        { "key": "uses", "type": "multiple_choice", "text": "Uses?", "other": true,
+          "options": [ { "key": "walk", "label": "Walking" }, { "key": "play", "label": "Play" } ] },
+        { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "scale": { "min": 1, "max": 5 } },
+        { "key": "priorities", "type": "ranking", "text": "Rank",
+          "options": [ { "key": "lights", "label": "Lighting" }, { "key": "bins", "label": "Bins" },
+                       { "key": "seats", "label": "Seats" } ] },
+        { "key": "age", "type": "number", "text": "Age", "min": 16, "max": 120 },
+        { "key": "ideas", "type": "free_text", "text": "Ideas?" },
+        { "key": "agree", "type": "grid", "text": "Agree?", "scale": { "min": 1, "max": 5 },
+          "statements": [ { "key": "safe", "text": "Safe" }, { "key": "clean", "text": "Clean" } ] }
+    ] } ] }))
+        .unwrap();
+    Questionnaire::parse(input).unwrap()
+}
+
+/// Mean and median of some values, rounded as the analysis rounds.
+fn naive_mean_median(mut v: Vec<f64>) -> (Option<f64>, Option<f64>) {
+    if v.is_empty() {
+        return (None, None);
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    let r = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    (Some(r(v.iter().sum::<f64>() / n as f64)), Some(r(median)))
+}
+
+// Property: whatever valid answers are stored (one at a time or in bulk), the analysis counted
+// in SQL equals a naive recount of the answers as sent, for the whole activity and by sex.
+both!(analysis_equals_a_naive_recount);
+async fn analysis_equals_a_naive_recount(store: Store, _url: String) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+    use serde_json::Value;
+    let snap = seed(&store).await;
+    let scheme = MonitoringScheme::census2021().unwrap();
+    let mut runner = TestRunner::deterministic();
+    let strategy = proptest::collection::vec(park_answers(), 0..40);
+    for case in 0..6 {
+        let sent = strategy.new_tree(&mut runner).unwrap().current();
+        let c = snap.consultation(
+            "tamworth",
+            &format!("Park {case}"),
+            "2026-01-01",
+            "2026-03-31",
+            Status::Approved,
+        );
+        store
+            .import_consultations(std::slice::from_ref(&c), &admin())
+            .await
+            .unwrap();
+        let q = store
+            .save_questionnaire(
+                &admin(),
+                now(),
+                c.id,
+                &park_questionnaire(),
+                0,
+                consult_store::QuestionnaireChange::Set,
+            )
+            .await
+            .unwrap();
+        let responses: Vec<Response> = sent
+            .iter()
+            .map(|(answers, sex)| {
+                let input = ResponseInput {
+                    answers: answers.clone(),
+                    monitoring: sex
+                        .map(|s| [("sex".to_owned(), s.to_owned())].into())
+                        .unwrap_or_default(),
+                    comments: Some("A comment".into()),
+                    ..Default::default()
+                };
+                Response::parse_answered(Uuid::now_v7(), c.id, input, &scheme, Some(&q), Some("Olu"), now()).unwrap()
+            })
+            .collect();
+        // Half one at a time, half in bulk: both paths store the same rows.
+        let (one, bulk) = responses.split_at(responses.len() / 2);
+        for r in one {
+            store.insert_response(r, None).await.unwrap();
+        }
+        store.insert_responses(bulk).await.unwrap();
+
+        let check = |label: &str, a: &Analysis, sent: &[&BTreeMap<String, Value>]| {
+            let q = |k: &str| a.questions.iter().find(|q| q.key == k).unwrap();
+            let answered = |k: &str| sent.iter().filter(|s| s.contains_key(k)).count() as u64;
+            for k in ["visit", "uses", "satisfaction", "priorities", "age", "agree", "ideas"] {
+                assert_eq!(q(k).answered, Some(answered(k)), "{label}: {k}");
+            }
+            let chose = |k: &str, option: &str| {
+                sent.iter()
+                    .filter(|s| match s.get(k) {
+                        Some(Value::String(o)) => o == option,
+                        Some(Value::Array(list)) => list
+                            .iter()
+                            .any(|v| v.as_str() == Some(option) || (option == "other" && v.is_object())),
+                        Some(Value::Object(_)) => option == "other",
+                        _ => false,
+                    })
+                    .count() as u64
+            };
+            for k in ["visit", "uses"] {
+                for o in q(k).options.as_ref().unwrap() {
+                    assert_eq!(o.count, Some(chose(k, &o.key)), "{label}: {k}.{}", o.key);
+                }
+            }
+            let values = |k: &str| -> Vec<f64> { sent.iter().filter_map(|s| s.get(k)?.as_f64()).collect() };
+            for k in ["satisfaction", "age"] {
+                assert_eq!((q(k).mean, q(k).median), naive_mean_median(values(k)), "{label}: {k}");
+            }
+            for r in q("priorities").ranking.as_ref().unwrap() {
+                let ranks: Vec<f64> = sent
+                    .iter()
+                    .filter_map(|s| s.get("priorities")?.as_array().cloned())
+                    .filter_map(|l| {
+                        l.iter()
+                            .position(|v| v.as_str() == Some(&r.key))
+                            .map(|p| p as f64 + 1.0)
+                    })
+                    .collect();
+                let first = ranks.iter().filter(|p| **p == 1.0).count() as u64;
+                assert_eq!(
+                    (r.mean_rank, r.first),
+                    (naive_mean_median(ranks).0, Some(first)),
+                    "{label}: {}",
+                    r.key
+                );
+            }
+            for st in q("agree").statements.as_ref().unwrap() {
+                let points: Vec<f64> = sent
+                    .iter()
+                    .filter_map(|s| s.get("agree")?.get(&st.key)?.as_f64())
+                    .collect();
+                assert_eq!(st.answered, Some(points.len() as u64), "{label}");
+                assert_eq!((st.mean, st.median), naive_mean_median(points), "{label}: {}", st.key);
+            }
+        };
+        let all: Vec<&BTreeMap<String, Value>> = sent.iter().map(|(a, _)| a).collect();
+        let counts = store.analysis_counts(c.id).await.unwrap();
+        assert_eq!(counts.respondents, sent.len() as u64);
+        check(&format!("case {case}"), &analyse(&q, &counts), &all);
+        for (group, counts) in store.analysis_counts_by(c.id, "sex").await.unwrap() {
+            let members: Vec<&BTreeMap<String, Value>> = sent
+                .iter()
+                .filter(|(_, sex)| sex.unwrap_or(consult_store::NOT_ANSWERED) == group)
+                .map(|(a, _)| a)
+                .collect();
+            assert_eq!(counts.respondents, members.len() as u64, "case {case} {group}");
+            check(&format!("case {case} {group}"), &analyse(&q, &counts), &members);
+        }
+    }
 }
