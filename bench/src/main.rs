@@ -4,10 +4,12 @@
 //! Usage: `consult-bench overlap [--size N] [--queries Q] [--pg URL]`
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
 //!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
+//!        `consult-bench export [--responses N] [--pg URL]`
 //!        `consult-bench load [--seconds S] [--connections C] [--pg URL]` (needs wrk)
 //!        `consult-bench restart --pg URL --restart COMMAND` (restarts PostgreSQL; not in `all`)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod export;
 mod generate;
 mod load;
 mod overlap;
@@ -85,6 +87,18 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1_000_000);
         runtime.block_on(responses::run(n, rows, pg.as_deref()));
+    }
+    if matches!(which, "export" | "all") {
+        let n = arg(&args, "--responses")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100_000);
+        runtime.block_on(export::run(n, pg.as_deref()));
+    }
+    if which == "export-child" {
+        // One export measured in a process of its own (its peak memory is the export's).
+        let (url, activity, format, mode, out) = (&args[1], &args[2], &args[3], &args[4], &args[5]);
+        export::child(url, activity, format, mode == "naive", std::path::Path::new(out));
+        return;
     }
     if which == "restart" {
         let (Some(pg), Some(command)) = (pg.as_deref(), arg(&args, "--restart")) else {

@@ -326,6 +326,7 @@ fn bench(quick: bool) -> Result<(), String> {
         vec!["overlap", "--size", activities, "--queries", queries],
         vec!["residents", "--residents", residents, "--contacts-per-resident", "10"],
         vec!["responses", "--responses", responses, "--import-rows", responses],
+        vec!["export", "--responses", "100000"],
         vec!["load", "--seconds", if quick { "3" } else { "10" }],
     ] {
         eprintln!("xtask: consult-bench {}", args.join(" "));

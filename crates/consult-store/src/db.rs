@@ -53,6 +53,33 @@ impl Tx {
     }
 }
 
+/// A connection held from the pool, so that several reads run on one connection (one
+/// SQLite page cache, not one per pooled connection).
+#[derive(Debug)]
+pub(crate) enum Held {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Store {
+    /// Holds one connection of the pool until the [`Held`] is dropped.
+    pub(crate) async fn hold(&self) -> Result<Held, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite(pool) => Held::Sqlite(pool.acquire().await?),
+            Pools::Postgres(pool) => Held::Postgres(pool.acquire().await?),
+        })
+    }
+}
+
+impl<'c> From<&'c mut Held> for Conn<'c> {
+    fn from(held: &'c mut Held) -> Self {
+        match held {
+            Held::Sqlite(c) => Conn::Sqlite(c),
+            Held::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
 /// Where a query runs: a pool, or the connection of an open transaction.
 #[derive(Debug)]
 pub(crate) enum Conn<'c> {

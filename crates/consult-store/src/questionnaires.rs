@@ -270,6 +270,53 @@ impl Store {
         Ok(out)
     }
 
+    /// A page of an activity's responses for an export, after the response `after` (in id
+    /// order), with their answer rows: both read on one connection, the answers as one range
+    /// of the answers' primary key (response id order) rather than a list of ids.
+    pub async fn export_page(
+        &self,
+        id: ConsultationId,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<(Vec<ResponseRecord>, HashMap<Uuid, Vec<AnswerRow>>), StoreError> {
+        let mut conn = self.hold().await?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.consultation_id = "
+        ));
+        let c = sql.arg(id.0);
+        sql.push(&c);
+        if let Some(after) = after {
+            let a = sql.arg(after);
+            sql.push(&format!(" AND r.id > {a}"));
+        }
+        let l = sql.arg(i64::from(limit));
+        sql.push(&format!(" ORDER BY r.id LIMIT {l}"));
+        let records: Vec<ResponseRecord> = sql.fetch_all(&mut conn).await?;
+        let mut out: HashMap<Uuid, Vec<AnswerRow>> = HashMap::with_capacity(records.len());
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return Ok((records, out));
+        };
+        let rows: Vec<PageAnswerRow> = query(
+            "SELECT response_id, question, item, number, text FROM response_answers \
+             WHERE response_id >= $1 AND response_id <= $2 AND consultation_id = $3 \
+             ORDER BY response_id, question, item",
+        )
+        .bind(first.id)
+        .bind(last.id)
+        .bind(id.0)
+        .fetch_all(&mut conn)
+        .await?;
+        for r in rows {
+            out.entry(r.response_id).or_default().push(AnswerRow {
+                question: r.question,
+                item: Some(r.item).filter(|i| !i.is_empty()),
+                number: r.number,
+                text: r.text,
+            });
+        }
+        Ok((records, out))
+    }
+
     /// Records that `actor` read responses (an audit entry of its own: reading respondents'
     /// free text is worth a trace).
     pub async fn audit_read(
