@@ -401,6 +401,7 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
             ("disability".to_owned(), "Disability".to_owned()),
         ]),
         values: BTreeMap::new(),
+        area: None,
         questions: BTreeMap::new(),
     };
     let target = activities[ACTIVITIES].id;
@@ -415,6 +416,7 @@ async fn measure(label: &str, store: &Store, pool: Pool, n: usize, import_rows: 
     let (responses, skipped) = import_responses(
         &scheme,
         None,
+        &consult_core::AreaHierarchy::new([]),
         &mapping,
         &header,
         &rows,

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         channel: None,
         columns: Default::default(),
         values: Default::default(),
+        area: None,
         questions: Default::default(),
     };
     for (column, characteristic) in header
@@ -32,6 +33,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok((stored, _skipped)) = import_responses(
         &scheme,
         None,
+        &consult_core::AreaHierarchy::new([]),
         &mapping,
         &header,
         &rows,

@@ -549,3 +549,103 @@ async fn cross_tabs_and_the_public_analysis(app: &TestApp) {
         .await;
     assert_eq!(public, again);
 }
+
+on_both!(answers_broken_down_by_area);
+async fn answers_broken_down_by_area(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // For Tamworth (E07000199); respondents may say where they live.
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
+        .await;
+    let (s, q) = app
+        .put(
+            &format!("/api/v1/consultations/{id}/questionnaire"),
+            Some(&tamworth),
+            consult_tests::park_questionnaire(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{q}");
+    let open = app.later(2).await;
+    let path = format!("/api/v1/consultations/{id}/responses");
+    let sent = [
+        (Some("E07000199"), "yes"),
+        (Some("E07000199"), "no"),
+        (Some("E07000243"), "yes"),
+        (None, "yes"),
+    ];
+    for (area, visit) in sent {
+        let mut body = json!({ "answers": { "visit": visit } });
+        if let Some(a) = area {
+            body["area"] = json!(a);
+        }
+        let (s, r) = app.at(&open, Method::POST, &path, None, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+    }
+    // An area the register does not have, or not a GSS code: refused, naming `area`.
+    for bad in ["E09999999", "Tamworth"] {
+        let (s, p) = app
+            .at(
+                &open,
+                Method::POST,
+                &path,
+                None,
+                Some(json!({ "answers": { "visit": "yes" }, "area": bad })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["field"], "area", "{p}");
+    }
+    let (s, a) = app
+        .at(
+            &open,
+            Method::GET,
+            &format!("/api/v1/consultations/{id}/analysis?by=area"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(a["by"], "area");
+    let groups: Vec<(&str, &str, u64)> = a["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap(),
+                g["label"].as_str().unwrap(),
+                g["respondents"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The activity's area, then those outside it, then those who did not say.
+    assert_eq!(
+        groups,
+        [
+            ("E07000199", "Tamworth", 2),
+            ("elsewhere", "Elsewhere", 1),
+            ("not_answered", "Not answered", 1)
+        ]
+    );
+    let visit = question(&a, "visit");
+    let yes = |group: &str| {
+        let g = visit["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["group"] == group)
+            .unwrap();
+        g["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["key"] == "yes")
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!((yes("E07000199"), yes("elsewhere"), yes("not_answered")), (1, 1, 1));
+    // The area is counted, never shown beside a response.
+    let (_, listed) = app.at(&open, Method::GET, &path, Some(&tamworth), None).await;
+    assert!(!listed.to_string().contains("E07000243"), "{listed}");
+}

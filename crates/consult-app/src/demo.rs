@@ -725,6 +725,7 @@ fn demo_responses(
                 recorded_by: (channel != consult_core::ResponseChannel::Online).then(|| "Customer services".into()),
                 questionnaire_version: questionnaire.map(|q| q.version),
                 answers,
+                area: None,
             }
         })
         .collect()

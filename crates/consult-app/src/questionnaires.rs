@@ -9,6 +9,9 @@ use consult_core::{
 };
 use consult_store::QuestionnaireChange;
 
+/// The group of a breakdown by area for respondents in an area outside the activity's.
+pub const ELSEWHERE: &str = "elsewhere";
+
 impl App {
     /// Sets the questionnaire of an activity `actor` may change, as its next version. Before the
     /// activity opens any valid questionnaire may replace the current one; from its opening
@@ -78,6 +81,49 @@ impl App {
         }
         let by = match by.map(str::trim).filter(|b| !b.is_empty()) {
             None => None,
+            Some("area") => {
+                // The activity's areas and the areas inside them, in the register's order, then
+                // `elsewhere` (an area outside them) and `not_answered`: a fixed list, so a
+                // group's absence tells nothing.
+                let all = self.store.list_areas().await?;
+                let hierarchy = consult_core::AreaHierarchy::new(all.clone());
+                let audience = &c.plan.audience().areas;
+                let mut counted: std::collections::BTreeMap<String, AnalysisCounts> = self
+                    .store
+                    .analysis_counts_by(c.id, consult_store::Breakdown::Area)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let mut groups: Vec<GroupCounts> = all
+                    .iter()
+                    .filter(|a| {
+                        audience
+                            .iter()
+                            .any(|outer| *outer == a.code || hierarchy.contains_area(outer, &a.code))
+                    })
+                    .map(|a| GroupCounts {
+                        group: a.code.as_str().to_owned(),
+                        label: a.name.clone(),
+                        counts: counted.remove(a.code.as_str()).unwrap_or_default(),
+                    })
+                    .collect();
+                let not_answered = counted.remove(consult_store::NOT_ANSWERED).unwrap_or_default();
+                let mut elsewhere = AnalysisCounts::default();
+                for (_, counts) in counted {
+                    elsewhere.add(&counts);
+                }
+                groups.push(GroupCounts {
+                    group: ELSEWHERE.to_owned(),
+                    label: "Elsewhere".to_owned(),
+                    counts: elsewhere,
+                });
+                groups.push(GroupCounts {
+                    group: consult_store::NOT_ANSWERED.to_owned(),
+                    label: "Not answered".to_owned(),
+                    counts: not_answered,
+                });
+                Some(("area".to_owned(), groups))
+            }
             Some(by) => {
                 let scheme = self.store.organisation_scheme(c.organisation_id).await?;
                 let Some(characteristic) = scheme.characteristics.iter().find(|ch| ch.key == by) else {
@@ -90,8 +136,12 @@ impl App {
                         ),
                     ));
                 };
-                let mut counted: std::collections::BTreeMap<String, AnalysisCounts> =
-                    self.store.analysis_counts_by(c.id, by).await?.into_iter().collect();
+                let mut counted: std::collections::BTreeMap<String, AnalysisCounts> = self
+                    .store
+                    .analysis_counts_by(c.id, consult_store::Breakdown::Characteristic(by))
+                    .await?
+                    .into_iter()
+                    .collect();
                 // Every category in the scheme's order, then "prefer not to say" and "not
                 // answered": zeros included, so a group's absence tells nothing.
                 let mut groups: Vec<GroupCounts> = characteristic

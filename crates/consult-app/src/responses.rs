@@ -95,6 +95,14 @@ impl App {
             officer.map(|a| a.name.as_str()),
             self.now(),
         )?;
+        if let Some(area) = &response.area {
+            if !self.area_hierarchy().await?.contains(area) {
+                return Err(AppError::field(
+                    "area",
+                    format!("`{}` is not one of the register's areas", area.as_str()),
+                ));
+            }
+        }
         let key = idempotency
             .zip(binding.as_deref())
             .map(|(i, binding)| consult_store::IdempotencyKey { key: i.key, binding });
@@ -132,9 +140,11 @@ impl App {
         c.check_takes_imported_responses(self.today())?;
         let scheme = self.store.organisation_scheme(c.organisation_id).await?;
         let questionnaire = self.store.questionnaire(c.id).await?;
+        let areas = self.area_hierarchy().await?;
         let (responses, skipped) = consult_core::import_responses(
             &scheme,
             questionnaire.as_ref(),
+            &areas,
             mapping,
             header,
             rows,

@@ -44,6 +44,39 @@ pub struct ThemeCell {
     pub count: u64,
 }
 
+impl AnalysisCounts {
+    /// Adds another group's counts to these (groups merged into one).
+    pub fn add(&mut self, other: &AnalysisCounts) {
+        self.respondents += other.respondents;
+        for (q, n) in &other.answered {
+            *self.answered.entry(q.clone()).or_default() += n;
+        }
+        for (q, n) in &other.coded {
+            *self.coded.entry(q.clone()).or_default() += n;
+        }
+        for cell in &other.cells {
+            match self
+                .cells
+                .iter_mut()
+                .find(|c| c.question == cell.question && c.item == cell.item && c.number == cell.number)
+            {
+                Some(c) => c.count += cell.count,
+                None => self.cells.push(cell.clone()),
+            }
+        }
+        for theme in &other.themes {
+            match self
+                .themes
+                .iter_mut()
+                .find(|t| t.question == theme.question && t.key == theme.key)
+            {
+                Some(t) => t.count += theme.count,
+                None => self.themes.push(theme.clone()),
+            }
+        }
+    }
+}
+
 /// How many answer rows have one (question, item, number).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnswerCell {

@@ -2,6 +2,7 @@
 //! data (the Census 2021 default, so answers compare directly with census baselines), and
 //! responses with their monitoring answers, snapshotted as given (REFERENCE section 3).
 
+use crate::area::{AreaCode, AreaHierarchy};
 use crate::consultation::ConsultationId;
 use crate::equality::BaselineCounts;
 use crate::error::ValidationErrors;
@@ -343,6 +344,10 @@ pub struct ResponseInput {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub answers: BTreeMap<String, serde_json::Value>,
+    /// Where the respondent lives: the GSS code of one of the register's areas (optional).
+    /// Like the monitoring answers it is only ever counted, never shown beside a response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
 }
 
 /// A stored response: no contact details, ever; the monitoring answers as given, with the
@@ -371,6 +376,10 @@ pub struct Response {
     /// The answers to it, checked (stored one row per part, see [`CheckedAnswers::rows`]).
     #[serde(skip)]
     pub answers: CheckedAnswers,
+    /// The respondent's area, if given (its syntax checked here; that it is one of the
+    /// register's areas, by whoever knows them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<AreaCode>,
 }
 
 impl Response {
@@ -439,6 +448,16 @@ impl Response {
                 }
             },
         };
+        let area = match input.area.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(a) => match AreaCode::parse(a) {
+                Ok(code) => Some(code),
+                Err(m) => {
+                    e.push("area", m);
+                    None
+                }
+            },
+        };
         let comments = crate::text::optional_text(&mut e, "comments", input.comments.as_deref(), 20_000);
         let monitoring = match scheme.parse_answers(input.monitoring) {
             Ok(m) => m,
@@ -466,6 +485,7 @@ impl Response {
                     .map(str::to_owned),
                 questionnaire_version: questionnaire.map(|q| q.version),
                 answers,
+                area,
             }),
             _ => Err(e),
         }
@@ -540,11 +560,13 @@ mod tests {
             ]
             .into(),
             values: BTreeMap::new(),
+            area: None,
             questions: BTreeMap::new(),
         };
         let ok = import_responses(
             &scheme(),
             None,
+            &AreaHierarchy::new([]),
             &mapping,
             &header,
             &[
@@ -564,6 +586,7 @@ mod tests {
         let good = import_responses(
             &scheme(),
             None,
+            &AreaHierarchy::new([]),
             &mapping,
             &header,
             &[
@@ -629,6 +652,9 @@ pub struct ColumnMapping {
     /// spaces).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// The column holding the respondent's area (a GSS code of one of the register's areas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
     /// Question key to where its answer is: a column name, or columns and a value map
     /// ([`QuestionColumns`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -677,6 +703,16 @@ impl MonitoringScheme {
                 Some(i) => Some(i),
                 None => {
                     e.push("mapping.comments", format!("no column `{name}`"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let area = match &mapping.area {
+            Some(name) => match col(name) {
+                Some(i) => Some(i),
+                None => {
+                    e.push("mapping.area", format!("no column `{name}`"));
                     None
                 }
             },
@@ -742,6 +778,10 @@ impl MonitoringScheme {
                     .filter(|c| !c.trim().is_empty()),
                 channel: Some(mapping.channel.clone().unwrap_or_else(|| "online".into())),
                 answers: BTreeMap::new(),
+                area: area
+                    .and_then(|i| row.get(i))
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty()),
             });
         }
         e.into_result(out)
@@ -761,13 +801,15 @@ pub enum ImportMode {
 /// Validates a survey export as responses to one activity, entered by `officer`: comments and
 /// monitoring answers from their columns, answers to `questionnaire` (the activity's current
 /// one) from the question mappings (`QuestionColumns`, read by `resolve_questions`). Every bad row is reported with its
-/// line (`line[n]...`, the header being line 1) and a bad answer with its column too. In
+/// line (`line[n]...`, the header being line 1) and a bad answer with its column too; an area
+/// must be one of `areas`. In
 /// `AllOrNothing` mode any bad row is an error; in `GoodRows` mode the valid responses come back
 /// with the report of the others. `next_id` makes each response's id (core makes no ids itself).
 #[allow(clippy::too_many_arguments)]
 pub fn import_responses(
     scheme: &MonitoringScheme,
     questionnaire: Option<&Questionnaire>,
+    areas: &AreaHierarchy,
     mapping: &ColumnMapping,
     header: &[String],
     rows: &[Vec<String>],
@@ -815,6 +857,13 @@ pub fn import_responses(
             Some(officer),
             received_at,
         ) {
+            Ok(r) if r.area.as_ref().is_some_and(|a| !areas.contains(a)) => {
+                let code = r.area.as_ref().map(AreaCode::as_str).unwrap_or_default();
+                e.push(
+                    format!("{line}.area"),
+                    format!("`{code}` is not one of the register's areas"),
+                );
+            }
             Ok(r) => out.push(r),
             Err(errors) => {
                 for x in errors.into_errors() {

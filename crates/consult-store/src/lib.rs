@@ -62,7 +62,7 @@ mod types;
 pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
-pub use questionnaires::{NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
+pub use questionnaires::{Breakdown, NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
 pub use residents::{AudienceChanges, ContactRecord, Verified};
 pub use responses::{IdempotencyKey, Stored};
 use sqlx::postgres::PgPoolOptions;

@@ -350,8 +350,17 @@ struct GroupCellRow {
     n: i64,
 }
 
-/// The group of responses that gave no answer for a breakdown's characteristic.
+/// The group of responses that gave no answer for a breakdown's characteristic or area.
 pub const NOT_ANSWERED: &str = "not_answered";
+
+/// What an analysis is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Breakdown<'a> {
+    /// A monitoring characteristic's categories.
+    Characteristic(&'a str),
+    /// The respondents' areas.
+    Area,
+}
 
 impl Store {
     /// The counts an activity's analysis needs, counted in SQL: its responses, the responses
@@ -399,43 +408,58 @@ impl Store {
         })
     }
 
-    /// The counts of an activity's analysis in each group of a breakdown by a monitoring
-    /// characteristic: the group is the response's category for it, or [`NOT_ANSWERED`]. Counted
-    /// in SQL like [`Store::analysis_counts`], joined to the monitoring answers by response.
+    /// The counts of an activity's analysis in each group of a breakdown: by a monitoring
+    /// characteristic (the group is the response's category for it) or by the respondent's
+    /// area (its GSS code); [`NOT_ANSWERED`] for responses without one. Counted in SQL like
+    /// [`Store::analysis_counts`], the answer rows joined to their response's group.
     pub async fn analysis_counts_by(
         &self,
         id: ConsultationId,
-        characteristic: &str,
+        by: Breakdown<'_>,
     ) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
+        // The group of a response `r` (responses) and of an answer row `a` (response_answers);
+        // a characteristic is bound as $2.
+        let (respondent_join, answer_join, group, characteristic) = match by {
+            Breakdown::Characteristic(c) => (
+                "LEFT JOIN monitoring_answers m ON m.response_id = r.id AND m.characteristic = $2",
+                "LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2",
+                "COALESCE(m.category, 'not_answered')",
+                Some(c),
+            ),
+            Breakdown::Area => (
+                "",
+                "JOIN responses r ON r.id = a.response_id",
+                "COALESCE(r.area, 'not_answered')",
+                None,
+            ),
+        };
+        let sql = |text: String| {
+            let q = query(text).bind(id.0);
+            match characteristic {
+                Some(c) => q.bind(c),
+                None => q,
+            }
+        };
         let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let respondents: Vec<(String, i64)> = query(
-            "SELECT COALESCE(m.category, 'not_answered') AS grp, COUNT(*) FROM responses r \
-             LEFT JOIN monitoring_answers m ON m.response_id = r.id AND m.characteristic = $2 \
-             WHERE r.consultation_id = $1 GROUP BY COALESCE(m.category, 'not_answered')",
-        )
-        .bind(id.0)
-        .bind(characteristic)
+        let respondents: Vec<(String, i64)> = sql(format!(
+            "SELECT {group} AS grp, COUNT(*) FROM responses r {respondent_join} \
+             WHERE r.consultation_id = $1 GROUP BY {group}"
+        ))
         .fetch_all(self)
         .await?;
-        let answered: Vec<(String, String, i64)> = query(
-            "SELECT COALESCE(m.category, 'not_answered') AS grp, a.question, COUNT(DISTINCT a.response_id) \
-             FROM response_answers a \
-             LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2 \
-             WHERE a.consultation_id = $1 GROUP BY COALESCE(m.category, 'not_answered'), a.question",
-        )
-        .bind(id.0)
-        .bind(characteristic)
+        let answered: Vec<(String, String, i64)> = sql(format!(
+            "SELECT {group} AS grp, a.question, COUNT(DISTINCT a.response_id) \
+             FROM response_answers a {answer_join} \
+             WHERE a.consultation_id = $1 GROUP BY {group}, a.question"
+        ))
         .fetch_all(self)
         .await?;
-        let cells: Vec<GroupCellRow> = query(
-            "SELECT COALESCE(m.category, 'not_answered') AS grp, a.question, a.item, a.number, COUNT(*) AS n \
-             FROM response_answers a \
-             LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2 \
+        let cells: Vec<GroupCellRow> = sql(format!(
+            "SELECT {group} AS grp, a.question, a.item, a.number, COUNT(*) AS n \
+             FROM response_answers a {answer_join} \
              WHERE a.consultation_id = $1 \
-             GROUP BY COALESCE(m.category, 'not_answered'), a.question, a.item, a.number",
-        )
-        .bind(id.0)
-        .bind(characteristic)
+             GROUP BY {group}, a.question, a.item, a.number"
+        ))
         .fetch_all(self)
         .await?;
         let mut groups: std::collections::BTreeMap<String, AnalysisCounts> = std::collections::BTreeMap::new();

@@ -56,7 +56,7 @@ impl Tx {
     async fn write_response(&mut self, r: &Response, key: Option<IdempotencyKey<'_>>) -> Result<(), StoreError> {
         query(
             "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, idempotency_binding, \
-             received_at, recorded_by, questionnaire_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             received_at, recorded_by, questionnaire_version, area) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(r.id)
         .bind(r.consultation_id.0)
@@ -67,6 +67,7 @@ impl Tx {
         .bind(r.received_at)
         .bind(&r.recorded_by)
         .bind(r.questionnaire_version.map(i64::from))
+        .bind(r.area.as_ref().map(AreaCode::as_str))
         .execute(&mut *self)
         .await?;
         self.write_answers(r).await?;
@@ -171,15 +172,16 @@ impl Store {
                             r.comments,
                             stored_time(r.received_at),
                             r.recorded_by,
-                            r.questionnaire_version
+                            r.questionnaire_version,
+                            r.area.as_ref().map(AreaCode::as_str)
                         ])
                     })
                     .collect();
                 query(
                     "INSERT INTO responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by, \
-                     questionnaire_version) \
-                     SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4, value ->> 5 \
-                     FROM json_each($2)",
+                     questionnaire_version, area) \
+                     SELECT unhex(value ->> 0), $1, value ->> 1, value ->> 2, NULL, value ->> 3, value ->> 4, value ->> 5, \
+                     value ->> 6 FROM json_each($2)",
                 )
                 .bind(cid)
                 .bind(Value::Array(rows).to_string())
@@ -438,7 +440,7 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
     let mut copy = tx
         .copy_in_raw(
             "COPY responses (id, consultation_id, channel, comments, idempotency_key, received_at, recorded_by, \
-             questionnaire_version) FROM STDIN",
+             questionnaire_version, area) FROM STDIN",
         )
         .await?;
     let mut buf = String::with_capacity(CHUNK + 4096);
@@ -454,6 +456,7 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
                 Some(&stored_time(r.received_at)),
                 r.recorded_by.as_deref(),
                 r.questionnaire_version.map(|v| v.to_string()).as_deref(),
+                r.area.as_ref().map(AreaCode::as_str),
             ],
         );
         if buf.len() >= CHUNK {

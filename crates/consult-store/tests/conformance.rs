@@ -64,6 +64,7 @@ async fn bulk_responses_keep_every_character_and_answer(store: Store, url: Strin
             recorded_by: (i % 2 == 1).then(|| "Officer\tName".to_owned()),
             questionnaire_version: None,
             answers: Default::default(),
+            area: None,
         })
         .collect();
     store.insert_responses(&responses).await.unwrap();
@@ -935,7 +936,8 @@ fn naive_mean_median(mut v: Vec<f64>) -> (Option<f64>, Option<f64>) {
 }
 
 // Property: whatever valid answers are stored (one at a time or in bulk), the analysis counted
-// in SQL equals a naive recount of the answers as sent, for the whole activity and by sex.
+// in SQL equals a naive recount of the answers as sent, for the whole activity, by sex and by
+// area.
 both!(analysis_equals_a_naive_recount);
 async fn analysis_equals_a_naive_recount(store: Store, _url: String) {
     use proptest::strategy::{Strategy, ValueTree};
@@ -969,10 +971,14 @@ async fn analysis_equals_a_naive_recount(store: Store, _url: String) {
             )
             .await
             .unwrap();
+        // Every third respondent gives no area; the others one of two districts.
+        let area_of = |i: usize| [Some("E07000199"), Some("E07000243"), None][i % 3];
         let responses: Vec<Response> = sent
             .iter()
-            .map(|(answers, sex)| {
+            .enumerate()
+            .map(|(i, (answers, sex))| {
                 let input = ResponseInput {
+                    area: area_of(i).map(Into::into),
                     answers: answers.clone(),
                     monitoring: sex
                         .map(|s| [("sex".to_owned(), s.to_owned())].into())
@@ -1048,7 +1054,11 @@ async fn analysis_equals_a_naive_recount(store: Store, _url: String) {
         let counts = store.analysis_counts(c.id).await.unwrap();
         assert_eq!(counts.respondents, sent.len() as u64);
         check(&format!("case {case}"), &analyse(&q, &counts), &all);
-        for (group, counts) in store.analysis_counts_by(c.id, "sex").await.unwrap() {
+        for (group, counts) in store
+            .analysis_counts_by(c.id, consult_store::Breakdown::Characteristic("sex"))
+            .await
+            .unwrap()
+        {
             let members: Vec<&BTreeMap<String, Value>> = sent
                 .iter()
                 .filter(|(_, sex)| sex.unwrap_or(consult_store::NOT_ANSWERED) == group)
@@ -1056,6 +1066,20 @@ async fn analysis_equals_a_naive_recount(store: Store, _url: String) {
                 .collect();
             assert_eq!(counts.respondents, members.len() as u64, "case {case} {group}");
             check(&format!("case {case} {group}"), &analyse(&q, &counts), &members);
+        }
+        for (group, counts) in store
+            .analysis_counts_by(c.id, consult_store::Breakdown::Area)
+            .await
+            .unwrap()
+        {
+            let members: Vec<&BTreeMap<String, Value>> = sent
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| area_of(*i).unwrap_or(consult_store::NOT_ANSWERED) == group)
+                .map(|(_, (a, _))| a)
+                .collect();
+            assert_eq!(counts.respondents, members.len() as u64, "case {case} area {group}");
+            check(&format!("case {case} area {group}"), &analyse(&q, &counts), &members);
         }
     }
 }

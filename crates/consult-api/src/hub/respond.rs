@@ -158,6 +158,7 @@ pub(super) async fn respond_submit(
             comments: Some(comments.clone()).filter(|s| !s.trim().is_empty()),
             channel: None,
             answers: Default::default(),
+            area: None,
         };
         let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
         let who = crate::extract::Caller::identity(&headers, client);

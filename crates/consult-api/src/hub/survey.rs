@@ -74,6 +74,7 @@ impl Progress {
             comments: self.comments.clone().filter(|c| !c.trim().is_empty()),
             channel: None,
             answers: q.without_hidden(&self.answers),
+            area: None,
         }
     }
 }
