@@ -635,3 +635,67 @@ async fn hub_anti_forgery_cookie(app: &TestApp) {
     let s = post(other, format!("__Host-consult_csrf={value}"), token).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+on_both!(hub_respondents_say_where_they_live);
+async fn hub_respondents_say_where_they_live(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let open = app
+        .register_activity(&tamworth, consultation("tamworth", "Parks strategy", -2, 10), true)
+        .await;
+    let path = format!("/activities/{open}/respond");
+    let (s, h, form) = page(app, &app.base, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    // The activity's area is offered (with "Not answered"), described by its hint.
+    assert!(
+        form.contains("Where do you live?") && form.contains("aria-describedby=\"area-hint"),
+        "{form}"
+    );
+    assert!(form.contains("name=\"area\" value=\"E07000199\""), "{form}");
+    assert!(
+        !form.contains("value=\"E07000243\""),
+        "another council's area is not offered"
+    );
+    let value = cookie_value(h["set-cookie"].to_str().unwrap());
+    let (token, key) = (hidden(&form, "csrf"), hidden(&form, "key"));
+    // A tampered area is named beside the question, nothing stored.
+    let (s, body) = post_form(
+        app,
+        &path,
+        Some(&value),
+        &[
+            ("csrf", &token),
+            ("key", &key),
+            ("comments", "Lights"),
+            ("area", "E09999999"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("href=\"#area-1\"") && body.contains("id=\"area-error\""),
+        "{body}"
+    );
+    let (s, body) = post_form(
+        app,
+        &path,
+        Some(&value),
+        &[
+            ("csrf", &token),
+            ("key", &key),
+            ("comments", "Lights"),
+            ("area", "E07000199"),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Counted by area in the analysis, never shown with the response.
+    let (s, a) = app
+        .get(
+            &format!("/api/v1/consultations/{open}/analysis?by=area"),
+            Some(&tamworth),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(a["groups"][0]["group"], "E07000199");
+    assert_eq!(a["groups"][0]["respondents"], 1);
+}

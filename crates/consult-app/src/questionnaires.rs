@@ -13,6 +13,22 @@ use consult_store::QuestionnaireChange;
 pub const ELSEWHERE: &str = "elsewhere";
 
 impl App {
+    /// The areas a respondent to `c` may say they live in: the activity's areas and the areas
+    /// inside them, in the register's order (the groups of a breakdown by area).
+    pub async fn activity_areas(&self, c: &consult_core::Consultation) -> AppResult<Vec<consult_core::Area>> {
+        let all = self.store.list_areas().await?;
+        let hierarchy = consult_core::AreaHierarchy::new(all.clone());
+        let audience = &c.plan.audience().areas;
+        Ok(all
+            .into_iter()
+            .filter(|a| {
+                audience
+                    .iter()
+                    .any(|outer| *outer == a.code || hierarchy.contains_area(outer, &a.code))
+            })
+            .collect())
+    }
+
     /// Sets the questionnaire of an activity `actor` may change, as its next version. Before the
     /// activity opens any valid questionnaire may replace the current one; from its opening
     /// only a wording correction (the same sections, questions, types, keys, bounds and
@@ -85,22 +101,15 @@ impl App {
                 // The activity's areas and the areas inside them, in the register's order, then
                 // `elsewhere` (an area outside them) and `not_answered`: a fixed list, so a
                 // group's absence tells nothing.
-                let all = self.store.list_areas().await?;
-                let hierarchy = consult_core::AreaHierarchy::new(all.clone());
-                let audience = &c.plan.audience().areas;
+                let areas = self.activity_areas(&c).await?;
                 let mut counted: std::collections::BTreeMap<String, AnalysisCounts> = self
                     .store
                     .analysis_counts_by(c.id, consult_store::Breakdown::Area)
                     .await?
                     .into_iter()
                     .collect();
-                let mut groups: Vec<GroupCounts> = all
+                let mut groups: Vec<GroupCounts> = areas
                     .iter()
-                    .filter(|a| {
-                        audience
-                            .iter()
-                            .any(|outer| *outer == a.code || hierarchy.contains_area(outer, &a.code))
-                    })
                     .map(|a| GroupCounts {
                         group: a.code.as_str().to_owned(),
                         label: a.name.clone(),
@@ -170,15 +179,11 @@ impl App {
             }
         };
         let counts = self.store.analysis_counts(c.id).await?;
-        let Some(questionnaire) = self.store.questionnaire(c.id).await? else {
-            return Ok(Analysis {
-                respondents: counts.respondents,
-                public: !staff,
-                by: None,
-                groups: None,
-                questions: Vec::new(),
-            });
-        };
+        // Without a questionnaire: the respondents (and a breakdown's groups), no questions.
+        let questionnaire = self.store.questionnaire(c.id).await?.unwrap_or(Questionnaire {
+            version: 0,
+            sections: Vec::new(),
+        });
         if staff {
             return Ok(match &by {
                 Some((by, groups)) => consult_core::analyse_by(&questionnaire, &counts, by, groups),

@@ -38,7 +38,41 @@ pub(super) struct RespondPage {
     pub(super) comments: String,
     pub(super) comments_error: Option<String>,
     pub(super) questions: Vec<Question>,
+    pub(super) area: Option<Question>,
     pub(super) state: Option<String>,
+}
+
+/// The "where do you live?" question: the activity's areas and those inside them (none when
+/// the activity names no areas), with what was chosen and any error.
+pub(super) fn area_question(
+    areas: &[consult_core::Area],
+    chosen: Option<&str>,
+    errors: &[(String, String)],
+) -> Option<Question> {
+    let t = &ENGLISH;
+    if areas.is_empty() {
+        return None;
+    }
+    let picked = chosen.unwrap_or("");
+    let mut choices = vec![Choice {
+        value: String::new(),
+        label: t.not_answered.to_owned(),
+        checked: picked.is_empty(),
+    }];
+    choices.extend(areas.iter().map(|a| Choice {
+        value: a.code.as_str().to_owned(),
+        label: a.name.clone(),
+        checked: picked == a.code.as_str(),
+    }));
+    Some(Question {
+        key: "area".to_owned(),
+        label: t.area_label.to_owned(),
+        error: errors
+            .iter()
+            .find(|(anchor, _)| anchor == "area-1")
+            .map(|(_, m)| m.clone()),
+        choices,
+    })
 }
 
 /// The response form's monitoring questions, with what was chosen and any error per question.
@@ -112,6 +146,7 @@ pub(super) async fn respond_form(
         comments: String::new(),
         comments_error: None,
         questions: monitoring_questions(&scheme, &Default::default(), &[]),
+        area: area_question(&state.app.activity_areas(&c).await?, None, &[]),
         state: None,
     };
     form_page(&form, StatusCode::OK, cookie)
@@ -145,6 +180,11 @@ pub(super) async fn respond_submit(
         .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
         .filter(|(_, v)| !v.is_empty())
         .collect();
+    let area = posted
+        .raw("area")
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned);
     let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let key = posted
         .one("key")
@@ -158,7 +198,7 @@ pub(super) async fn respond_submit(
             comments: Some(comments.clone()).filter(|s| !s.trim().is_empty()),
             channel: None,
             answers: Default::default(),
-            area: None,
+            area: area.clone(),
         };
         let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
         let who = crate::extract::Caller::identity(&headers, client);
@@ -181,6 +221,7 @@ pub(super) async fn respond_submit(
                 for x in e.errors() {
                     let (anchor, text) = match x.field.strip_prefix("monitoring.") {
                         Some(k) => (format!("m-{k}-1"), x.message.clone()),
+                        None if x.field == "area" => ("area-1".to_owned(), x.message.clone()),
                         None if x.field == "comments" && comments.trim().is_empty() => {
                             ("comments".to_owned(), t.enter_comments.to_owned())
                         }
@@ -202,6 +243,7 @@ pub(super) async fn respond_submit(
         closed: (!open).then(|| t.not_open.to_owned()),
         comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
         questions: monitoring_questions(&scheme, &monitoring, &errors),
+        area: area_question(&state.app.activity_areas(&c).await?, area.as_deref(), &errors),
         errors,
         csrf,
         key: key.map_or_else(random_token, Ok)?,

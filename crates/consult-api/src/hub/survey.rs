@@ -12,7 +12,7 @@
 //! limit too).
 
 use super::forms::{Posted, csrf_for_form, form_page, message, random_token, refuse};
-use super::respond::{RespondPage, monitoring_questions};
+use super::respond::{RespondPage, area_question, monitoring_questions};
 use super::text::{ENGLISH, Text};
 use crate::AppState;
 use crate::error::ApiError;
@@ -41,6 +41,9 @@ pub(super) struct Progress {
     /// The monitoring answers, once the comments page was sent.
     #[serde(default)]
     monitoring: BTreeMap<String, String>,
+    /// The respondent's area, once the comments page was sent.
+    #[serde(default)]
+    area: Option<String>,
     /// Whether the comments page was sent.
     #[serde(default)]
     about: bool,
@@ -74,7 +77,7 @@ impl Progress {
             comments: self.comments.clone().filter(|c| !c.trim().is_empty()),
             channel: None,
             answers: q.without_hidden(&self.answers),
-            area: None,
+            area: self.area.clone(),
         }
     }
 }
@@ -664,6 +667,11 @@ impl Ctx<'_> {
             closed: None,
             comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
             questions: monitoring_questions(&scheme, &progress.monitoring, &errors),
+            area: area_question(
+                &self.state.app.activity_areas(self.c).await?,
+                progress.area.as_deref(),
+                &errors,
+            ),
             errors,
             csrf: self.csrf,
             key: self.key,
@@ -723,6 +731,24 @@ impl Ctx<'_> {
             ],
             change: "about".to_owned(),
         }];
+        let areas = self.state.app.activity_areas(self.c).await?;
+        if !areas.is_empty() {
+            let line = progress
+                .area
+                .as_deref()
+                .map(|code| {
+                    areas
+                        .iter()
+                        .find(|a| a.code.as_str() == code)
+                        .map_or_else(|| code.to_owned(), |a| a.name.clone())
+                })
+                .unwrap_or_else(|| t.not_answered.to_owned());
+            about.push(CheckRow {
+                question: t.area_label.to_owned(),
+                lines: vec![line],
+                change: "about".to_owned(),
+            });
+        }
         for ch in &scheme.characteristics {
             let answer = progress.monitoring.get(&ch.key).map(String::as_str);
             let line = match answer {
@@ -868,6 +894,7 @@ async fn closed(
         comments: String::new(),
         comments_error: None,
         questions: Vec::new(),
+        area: None,
         state: None,
     };
     form_page(&form, status, cookie)
@@ -970,6 +997,11 @@ pub(super) async fn submit(
         }
         "about" => {
             progress.comments = posted.raw("comments").map(str::to_owned);
+            progress.area = posted
+                .raw("area")
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned);
             progress.monitoring = posted
                 .0
                 .iter()
@@ -1064,6 +1096,8 @@ async fn send(
                     }
                 } else if let Some(m) = x.field.strip_prefix("monitoring.") {
                     about.push((format!("m-{m}-1"), x.message.clone()));
+                } else if x.field == "area" {
+                    about.push(("area-1".to_owned(), x.message.clone()));
                 } else if x.field == "comments" {
                     let m = if input_is_empty(&progress) {
                         t.need_an_answer.to_owned()
