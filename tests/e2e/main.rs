@@ -31,6 +31,7 @@ mod analysis;
 mod api;
 mod authz;
 mod cache;
+mod charts;
 mod checklist;
 mod cli;
 mod copy;

@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod analysis_render;
 pub mod audience;
 pub mod chart;
 mod checklist;

@@ -8,7 +8,7 @@
 //! - `respond`: the response form and the remark form of an activity;
 //! - `survey`: answering an activity's questionnaire, page by page, and its quick poll;
 //! - `residents`: registering interests and managing one's registration;
-//! - `results`: the results library and the annual review;
+//! - `results`: the results library, an activity's answers per question and the annual review;
 //! - here: the routes, the stylesheet and the security headers (CSP) on every hub page.
 
 mod forms;
@@ -164,6 +164,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register::register))
         .route("/forward-plan", get(register::forward_plan))
         .route("/activities/{id}", get(register::activity))
+        .route("/activities/{id}/results", get(results::activity_answers))
         .route(
             "/activities/{id}/respond",
             get(respond::respond_form).post(respond::respond_submit),

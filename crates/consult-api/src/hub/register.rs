@@ -276,6 +276,11 @@ struct ActivityView {
     checklist: Option<String>,
     themes: Vec<consult_core::FeedbackItem>,
     documents: Vec<(String, String)>,
+    /// Once results are published, the page of what people answered to each question.
+    answers_link: Option<String>,
+    /// A closed quick poll's published result: its chart and table, every value escaped by
+    /// `analysis_sections`.
+    poll_results: Option<String>,
 }
 
 #[derive(Template)]
@@ -330,6 +335,17 @@ pub(super) async fn activity(
         .into_iter()
         .find(|o| o.id == c.organisation_id)
         .map_or_else(|| p.organisation().to_string(), |o| o.name);
+    // Once results are published: what people answered, and a quick poll's result on the page.
+    let answers = match status {
+        Status::ResultsPublished | Status::Evaluated => super::results::public_answers(&state, c.id).await?,
+        _ => None,
+    };
+    let poll_results = match &answers {
+        Some(a) if state.app.questionnaire(None, c.id).await?.quick_poll().is_some() => {
+            Some(consult_app::analysis_render::analysis_sections(a, 3, &t.analysis))
+        }
+        _ => None,
+    };
     let (poll, cookie) = match super::survey::poll_view(&state, &c, &headers).await? {
         Some((poll, cookie)) => (Some(poll), cookie),
         None => (None, None),
@@ -357,6 +373,8 @@ pub(super) async fn activity(
             checklist,
             themes: feedback.map(|f| f.items).unwrap_or_default(),
             documents,
+            answers_link: answers.map(|_| format!("/activities/{}/results", c.id)),
+            poll_results,
         },
         poll,
     };

@@ -1,8 +1,9 @@
-//! The results library and the annual review.
+//! The results library, an activity's answers per question once its results are published, and
+//! the annual review.
 
 use super::forms::{field_error, next_link};
 use super::text::{ENGLISH, Text};
-use super::{not_found, page};
+use super::{not_found, page, public_activity};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -146,5 +147,55 @@ async fn review_page(state: &AppState, year: i32) -> Result<Response, ApiError> 
         title: format!("{} {year}", ENGLISH.review_title),
         body: consult_app::render::review_body(&review),
         years: (this_year - 4..=this_year).rev().filter(|y| *y != year).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "answers.html")]
+struct AnswersPage {
+    text: &'static Text,
+    id: String,
+    title: String,
+    respondents: u64,
+    note: &'static str,
+    /// The charts and tables, every value escaped by `analysis_sections`.
+    body: String,
+}
+
+/// The public analysis of a published activity, if the public may see it: its results are
+/// published and it has a questionnaire (`None` otherwise).
+pub(super) async fn public_answers(
+    state: &AppState,
+    id: consult_core::ConsultationId,
+) -> Result<Option<consult_core::Analysis>, ApiError> {
+    match state.app.analysis(None, id, None).await {
+        Ok(a) if !a.questions.is_empty() => Ok(Some(a)),
+        Ok(_) | Err(consult_app::AppError::Conflict(_) | consult_app::AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What people answered to each question of a published activity's questionnaire, once its
+/// results are published: per question a bar chart with a table of the same public figures
+/// (perturbed, small counts said as "fewer than 5"), free text only counted with the themes the
+/// public analysis lists. Not found before, or without a questionnaire.
+pub(super) async fn activity_answers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(c) = public_activity(&state, &id).await? else {
+        return not_found();
+    };
+    let Some(a) = public_answers(&state, c.id).await? else {
+        return not_found();
+    };
+    let t = &ENGLISH;
+    page(&AnswersPage {
+        text: t,
+        id: c.id.to_string(),
+        title: format!("{}: {}", t.answers_title, c.plan.title()),
+        respondents: a.respondents,
+        note: consult_app::analysis_render::analysis_note(&a, &t.analysis),
+        body: consult_app::analysis_render::analysis_sections(&a, 2, &t.analysis),
     })
 }

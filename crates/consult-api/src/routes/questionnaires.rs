@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::routes::ApiQuery;
+use crate::routes::reports::ReportFormat;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderValue;
@@ -67,6 +68,12 @@ pub(crate) struct AnalysisQuery {
     /// Break every question down by this monitoring characteristic of the owner's scheme
     /// (`age_band`, `sex`, ...): its categories, `prefer_not_to_say` and `not_answered`.
     by: Option<String>,
+    /// `json` (default); `csv`: one row per question and per option, point, ranked option,
+    /// statement or theme (columns `question`, `type`, `group`, `answered`, `part`, `item`,
+    /// `label`, `value`, `count`, `share`, `interval_low`, `interval_high`, `mean`, `median`,
+    /// `hidden`; a hidden count is empty with `hidden` true); `html`: a page with a bar chart and
+    /// a table per question (hidden counts written "fewer than 5").
+    format: Option<String>,
 }
 
 /// The analysis per question of an activity's answers: counts, shares and 95% Wilson intervals
@@ -78,11 +85,12 @@ pub(crate) struct AnalysisQuery {
 /// time. Anyone else may read it once the activity's results are published (409 before), as
 /// public figures: every count perturbed and any below 5 hidden (`null`) with the shares,
 /// intervals, means and ranks it would feed, numbers only counted, free text never shown
-/// (`public: true`).
+/// (`public: true`). As JSON, as CSV (an attachment) or as an HTML page with charts.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/analysis", tag = "responses",
     params(("id" = String, Path, description = "consultation id"), AnalysisQuery),
     security((), ("bearer" = [])),
-    responses((status = 200, body = Analysis),
+    responses((status = 200, description = "the analysis",
+            content((Analysis = "application/json"), (String = "text/csv"), (String = "text/html"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -92,6 +100,40 @@ pub(crate) async fn analysis(
     caller: Caller,
     ApiPath(id): ApiPath<ConsultationId>,
     ApiQuery(q): ApiQuery<AnalysisQuery>,
-) -> Result<Json<Analysis>, ApiError> {
-    Ok(Json(state.app.analysis(caller.0.as_ref(), id, q.by.as_deref()).await?))
+) -> Result<Response, ApiError> {
+    use axum::http::header;
+    use consult_app::analysis_render::{analysis_csv, analysis_html};
+    let format = ReportFormat::parse(q.format.as_deref()).map_err(|m| ApiError::field("format", m))?;
+    let analysis = state.app.analysis(caller.0.as_ref(), id, q.by.as_deref()).await?;
+    Ok(match format {
+        ReportFormat::Json => Json(analysis).into_response(),
+        ReportFormat::Csv => {
+            let name = match &analysis.by {
+                Some(by) => format!("analysis-{id}-by-{by}.csv"),
+                None => format!("analysis-{id}.csv"),
+            };
+            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let body = analysis_csv(&analysis).map_err(|e| ApiError::Internal(e.to_string()))?;
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/csv; charset=utf-8"),
+                    ),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        ReportFormat::Html => {
+            let c = state.app.readable_consultation(caller.0.as_ref(), id).await?;
+            (
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                analysis_html(c.plan.title(), &analysis),
+            )
+                .into_response()
+        }
+    })
 }
