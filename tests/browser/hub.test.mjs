@@ -3,7 +3,9 @@
 // code (a wrong one, then the one waiting in the database) and unsubscribing, keyboard-only
 // submission, a questionnaire with every question type answered page by page (an error
 // corrected, check your answers, the stored answers read back; and with the keyboard alone), a
-// quick poll answered in one click, a hostile title shown as text, and an axe-core audit of every page
+// quick poll answered in one click, a published activity's answers as charts beside tables (a
+// hostile question shown as text, small counts hidden, no free text), a hostile title shown as
+// text, and an axe-core audit of every page
 // type with no serious or critical violation. Screenshots of each page are kept as artefacts in
 // target/browser-artefacts (never committed).
 //
@@ -55,6 +57,22 @@ const SURVEY = { sections: [
   ] },
 ] };
 
+// A questionnaire whose results are published (hostile text in a question and an option).
+const RESULTS = { sections: [
+  { title: 'The library', questions: [
+    { key: 'hours', type: 'single_choice', text: HOSTILE, other: true,
+      options: [{ key: 'evenings', label: 'Evenings <b>late</b>' }, { key: 'weekends', label: 'Weekends' },
+        { key: 'mornings', label: 'Early mornings' }] },
+    { key: 'satisfaction', type: 'scale', text: 'How satisfied are you with the library?',
+      scale: { min: 1, max: 5, min_label: 'Not at all', max_label: 'Very' } },
+    { key: 'improve', type: 'ranking', text: 'Rank these improvements',
+      options: [{ key: 'books', label: 'More books' }, { key: 'study', label: 'Study space' }, { key: 'cafe', label: 'A cafe' }] },
+    { key: 'ideas', type: 'free_text', text: 'Any other ideas?' },
+    { key: 'agree', type: 'grid', text: 'How far do you agree?', scale: { min: 1, max: 5 },
+      statements: [{ key: 'welcoming', text: 'It is welcoming' }, { key: 'quiet', text: 'It is quiet enough' }] },
+  ] },
+] };
+
 let dir;
 let server;
 let base;
@@ -63,6 +81,7 @@ let env;
 let hostileId;
 let surveyId;
 let pollId;
+let answersId;
 let officer;
 
 /** Runs the `consult` binary against the test database and returns what it printed. */
@@ -160,6 +179,27 @@ before(async () => {
   pollId = await draft('Bin colour poll', { sections: [{ title: 'Poll', questions: [
     { key: 'colour', type: 'single_choice', text: 'Which colour for the new bins?', required: true,
       options: [{ key: 'green', label: 'Green' }, { key: 'blue', label: 'Blue' }] }] }] });
+  // An activity whose results are published: paper answers keyed while open, closed early by a
+  // coordinator, then the feedback published, so what people answered is public (small counts
+  // hidden).
+  answersId = await draft('Library opening survey', RESULTS);
+  for (let i = 0; i < 24; i++) {
+    await api('POST', `/api/v1/consultations/${answersId}/responses`, officer, {
+      channel: 'paper',
+      answers: {
+        hours: i % 3 === 0 ? 'evenings' : 'weekends',
+        satisfaction: [4, 5, 3][i % 3],
+        improve: i % 2 === 0 ? ['books', 'study', 'cafe'] : ['study', 'books', 'cafe'],
+        ideas: `Secret idea number ${i}`,
+        agree: { welcoming: 4 + (i % 2), quiet: 3 },
+      },
+    });
+  }
+  await api('POST', `/api/v1/consultations/${answersId}/transitions`, coordinator,
+    { to: 'closed', reason: 'Enough responses for the decision' });
+  await api('PUT', `/api/v1/consultations/${answersId}/feedback`, coordinator, {
+    items: [{ theme: 'Opening hours', you_said: 'Open at weekends', we_did: 'Opened on Sundays' }], publish: true,
+  });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -388,6 +428,32 @@ test('a quick poll is answered in one click on the activity page', async () => {
   await page.close();
 });
 
+test('once results are published, what people answered is shown as charts beside tables', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/activities/${answersId}`);
+  await page.getByRole('link', { name: 'See what people answered to each question' }).click();
+  assert.equal(await page.locator('h1').textContent(), 'What people answered: Library opening survey');
+  // Each closed question: a chart named as an image, described by its figures, and a table.
+  const charts = page.getByRole('img', { name: /of the answers to:/ });
+  assert.equal(await charts.count(), 4);
+  const hours = page.getByRole('img', { name: /Bar chart of the answers to: <script>/ });
+  assert.match(await hours.getAttribute('aria-labelledby'), /^chart-hours-t chart-hours-d$/);
+  // Nobody chose early mornings: the chart's description and the table say the same figure,
+  // and on the page a hidden count reads "fewer than 5", never 0.
+  const said = (await page.locator('#chart-hours-d').textContent()).match(/Early mornings: ([^;(]+)/)[1].trim();
+  const table = page.getByRole('table', { name: /Answers to: <script>/ });
+  assert.equal(await table.getByRole('row', { name: /Early mornings/ }).getByRole('cell').first().textContent(), said);
+  assert.match(await page.locator('main').textContent(), /fewer than 5/);
+  assert.ok(await table.getByRole('rowheader', { name: 'Evenings <b>late</b>' }).isVisible(), 'a label is text');
+  // Free text: counted, never shown.
+  const text = await page.locator('main').textContent();
+  assert.ok(!text.includes('Secret idea'), 'free text is never public');
+  assert.match(text, /never published one by one/);
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await shot(page, 'answers');
+  await page.close();
+});
+
 test('every page type passes an axe-core audit with no serious or critical violation', async () => {
   // axe is injected into the page, which the hub's CSP (no script at all) would refuse.
   const context = await browser.newContext({ bypassCSP: true });
@@ -402,6 +468,8 @@ test('every page type passes an axe-core audit with no serious or critical viola
     ['forward-plan', '/forward-plan'],
     ['activity-open', `/activities/${hostileId}`],
     ['activity-results', `/activities/${results}`],
+    ['activity-answered', `/activities/${answersId}`],
+    ['answers', `/activities/${answersId}/results`],
     ['respond', `/activities/${hostileId}/respond`],
     ['remark', `/activities/${hostileId}/remark`],
     ['results', '/results'],

@@ -286,7 +286,7 @@ pub struct Words {
     pub theme: &'static str,
     /// Said of free text: its answers are never shown one by one.
     pub free_text: &'static str,
-    /// "coded with a theme" (coding progress).
+    /// "Answers coded with a theme" (coding progress).
     pub coded: &'static str,
     /// Said when no theme is listed.
     pub no_themes: &'static str,
@@ -333,7 +333,7 @@ pub const ENGLISH: Words = Words {
     statement: "Statement",
     theme: "Theme",
     free_text: "Answers in people's own words are read and grouped into themes; they are never published one by one.",
-    coded: "coded with a theme",
+    coded: "Answers coded with a theme",
     no_themes: "No theme was raised often enough to be listed.",
     group: "Group",
     by: "By",
@@ -620,11 +620,10 @@ fn grid(b: &mut String, q: &QuestionAnalysis, statements: &[StatementAnalysis], 
 /// one lists only themes raised by 5 or more), as a bar chart and a table.
 fn free_text(b: &mut String, q: &QuestionAnalysis, id: &str, say: &Say<'_>) {
     let w = say.w;
-    let _ = write!(b, "<p>{}", escape(w.free_text));
+    let _ = write!(b, "<p>{}</p>", escape(w.free_text));
     if q.coded.is_some() || q.themes.is_empty() {
-        let _ = write!(b, " {} {}.", escape(&say.count(q.coded)), escape(w.coded));
+        let _ = write!(b, "<p>{}: {}.</p>", escape(w.coded), escape(&say.count(q.coded)));
     }
-    b.push_str("</p>");
     if q.themes.is_empty() {
         let _ = write!(b, "<p>{}</p>", escape(w.no_themes));
         return;
