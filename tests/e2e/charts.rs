@@ -183,6 +183,7 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
     let path = format!("/api/v1/consultations/{id}/responses");
     // 40 respondents: nobody says "other" to visit and nobody gives 1 or 2 on satisfaction, so
     // those public counts are hidden; free text each respondent's own.
+    let mut ids = Vec::new();
     for i in 0..40 {
         let visit = if i % 4 == 3 { "no" } else { "yes" };
         let satisfaction = [4, 5, 4, 3][i % 4];
@@ -200,6 +201,30 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
         }
         let (s, r) = app.at(&open, Method::POST, &path, None, Some(body)).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    // Half the ideas coded with one theme (whose label is hostile too).
+    let (s, t) = app
+        .at(
+            &open,
+            Method::POST,
+            &format!("/api/v1/consultations/{id}/themes"),
+            Some(&tamworth),
+            Some(json!({ "key": "benches", "label": "More <em>benches</em>" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    for rid in &ids[..20] {
+        let (s, c) = app
+            .at(
+                &open,
+                Method::PUT,
+                &format!("{path}/{rid}/codes"),
+                Some(&tamworth),
+                Some(json!({ "question": "ideas", "themes": ["benches"] })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
     }
     let analysis = format!("/api/v1/consultations/{id}/analysis");
 
@@ -225,7 +250,15 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
         .iter()
         .find(|r| r["question"] == "ideas" && r["part"] == "coded")
         .unwrap();
-    assert_eq!((ideas["answered"].as_str(), ideas["count"].as_str()), ("40", "0"));
+    assert_eq!((ideas["answered"].as_str(), ideas["count"].as_str()), ("40", "20"));
+    let theme = rows
+        .iter()
+        .find(|r| r["question"] == "ideas" && r["part"] == "theme")
+        .unwrap();
+    assert_eq!(
+        (theme["item"].as_str(), theme["label"].as_str(), theme["count"].as_str()),
+        ("benches", "More <em>benches</em>", "20")
+    );
     // Staff figures are exact: nothing hidden.
     assert!(rows.iter().all(|r| r["hidden"] == "false"));
     // The CLI prints the same CSV (one implementation).
@@ -254,14 +287,48 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
     assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt; Do you visit?"));
     assert!(html.contains("Yes &amp; &lt;b&gt;often&lt;/b&gt;"));
     let charts = html.matches("<svg class=\"chart\" role=\"img\"").count();
-    // visit, uses, satisfaction, priorities, age (exact values for staff) and agree; not the
-    // date, nor free text with no themes.
-    assert_eq!(charts, 6, "{html}");
+    // visit, uses, satisfaction, priorities, age (exact values for staff), ideas' themes and
+    // agree; not the date.
+    assert_eq!(charts, 7, "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">More &lt;em&gt;benches&lt;/em&gt;</th><td>20</td>"),
+        "{html}"
+    );
+    assert!(html.contains("Answers coded with a theme: 20."), "{html}");
     let yes = staff["questions"][0]["options"][0]["count"].as_u64().unwrap();
     assert_eq!(yes, 30);
     assert!(html.contains(&format!("<td>{yes}</td>")), "{html}");
     assert!(!html.contains("Secret idea"));
     assert!(!html.contains("fewer than 5"), "staff see exact counts");
+    // With a breakdown: a table per question of groups by answers, the staff figures.
+    let (s, _, _, html) = text(app, &open, &format!("{analysis}?by=sex&format=html"), Some(&tamworth)).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert_eq!(
+        html.matches("<table class=\"breakdown\">").count(),
+        staff["questions"].as_array().unwrap().len()
+    );
+    let visit = &staff["questions"][0];
+    let female = visit["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "female")
+        .unwrap();
+    let label = staff["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group"] == "female")
+        .unwrap()["label"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = female["options"][0]["share"].as_f64().unwrap() * 100.0;
+    let row = format!(
+        "<tr><th scope=\"row\">{label}</th><td>{}</td><td>{} ({share:.1}%)</td>",
+        female["answered"], female["options"][0]["count"]
+    );
+    assert!(html.contains(&row), "{row} in {html}");
 
     // The public: nothing before the results are published, in any format, nor on the hub.
     let (s, _, _, _) = text(app, &open, &format!("{analysis}?format=csv"), None).await;
@@ -312,8 +379,24 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
     let public_yes = public["questions"][0]["options"][0]["count"].as_u64().unwrap();
     assert!(html.contains(&format!("<td>{public_yes}</td>")), "{html}");
     assert!(html.contains("random noise"), "the page says how figures are protected");
+    // The hub's security headers: no script runs, even from the API's page.
+    let res = app
+        .client
+        .get(format!("{closed}{analysis}?format=html"))
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
 
     // The hub: the activity links to what people answered, a chart and table per question.
+    let public_theme = &public["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "ideas")
+        .unwrap()["themes"][0];
+    assert_eq!(public_theme["key"], "benches", "20 coded: listed in public");
     let (s, _, _, page) = text(app, &closed, &format!("/activities/{id}"), None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(page.contains(&format!("href=\"/activities/{id}/results\"")), "{page}");
@@ -330,6 +413,13 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
     assert!(page.contains(&format!("<td>{public_yes}</td>")), "{page}");
     assert!(!page.contains("Secret idea"), "free text is never shown");
     assert!(page.contains("never published one by one"));
+    assert!(
+        page.contains(&format!(
+            "<th scope=\"row\">More &lt;em&gt;benches&lt;/em&gt;</th><td>{}</td>",
+            public_theme["count"]
+        )),
+        "{page}"
+    );
     // Every question has its section; the numbers question is only counted in public.
     for q in public["questions"].as_array().unwrap() {
         assert!(

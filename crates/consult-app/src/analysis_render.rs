@@ -8,8 +8,8 @@
 
 use crate::chart::{Bar, Segment, StackedRow, bar_chart, document, escape, stacked_chart};
 use consult_core::{
-    Analysis, GroupAnalysis, OptionCount, QuestionAnalysis, QuestionType, RankCount, ReportSettings, StatementAnalysis,
-    ValueCount,
+    Analysis, GroupAnalysis, OptionCount, QuestionAnalysis, QuestionKind, QuestionType, Questionnaire, RankCount,
+    ReportSettings, Scale, StatementAnalysis, ValueCount,
 };
 use std::fmt::Write;
 
@@ -351,9 +351,38 @@ pub const ENGLISH: Words = Words {
 struct Say<'a> {
     w: &'a Words,
     threshold: u64,
+    questionnaire: Option<&'a Questionnaire>,
 }
 
 impl Say<'_> {
+    /// The scale of a scale or grid question, from the questionnaire if given.
+    fn scale(&self, key: &str) -> Option<&Scale> {
+        self.questionnaire?
+            .questions()
+            .find(|q| q.key == key)
+            .and_then(|q| match &q.kind {
+                QuestionKind::Scale(scale) | QuestionKind::Grid { scale, .. } => Some(scale),
+                _ => None,
+            })
+    }
+
+    /// A point of a question's scale, with the end's label where it has one: "1 (Not at all)".
+    fn point(&self, key: &str, value: f64) -> String {
+        let label = self.scale(key).and_then(|s| {
+            if value == s.min as f64 {
+                s.min_label.as_deref()
+            } else if value == s.max as f64 {
+                s.max_label.as_deref()
+            } else {
+                None
+            }
+        });
+        match label {
+            Some(l) => format!("{value} ({l})"),
+            None => value.to_string(),
+        }
+    }
+
     fn count(&self, c: Option<u64>) -> String {
         c.map_or_else(
             || format!("{} {}", self.w.fewer_than, self.threshold),
@@ -389,11 +418,13 @@ impl Say<'_> {
 }
 
 /// Headings, tables and charts of every question, headed at `level` (2 on a page of its own),
-/// in `w`'s words; ids `q-<key>` and `chart-<key>`. Every value escaped.
-pub fn analysis_sections(a: &Analysis, level: u8, w: &Words) -> String {
+/// in `w`'s words; ids `q-<key>` and `chart-<key>`. With the `questionnaire`, a scale's end
+/// points carry their labels ("1 (Not at all)"). Every value escaped.
+pub fn analysis_sections(a: &Analysis, questionnaire: Option<&Questionnaire>, level: u8, w: &Words) -> String {
     let say = Say {
         w,
         threshold: ReportSettings::default().suppression_threshold,
+        questionnaire,
     };
     let mut b = String::new();
     if a.questions.is_empty() {
@@ -479,7 +510,7 @@ fn question_body(b: &mut String, q: &QuestionAnalysis, say: &Say<'_>) {
         let bars: Vec<Bar> = distribution
             .iter()
             .map(|d| Bar {
-                label: d.value.to_string(),
+                label: say.point(&q.key, d.value),
                 value: d.count.map(|n| n as f64),
                 text: say.count(d.count),
             })
@@ -496,7 +527,7 @@ fn question_body(b: &mut String, q: &QuestionAnalysis, say: &Say<'_>) {
             let _ = write!(
                 b,
                 "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
-                d.value,
+                escape(&say.point(&q.key, d.value)),
                 escape(&say.count(d.count))
             );
         }
@@ -563,7 +594,7 @@ fn grid(b: &mut String, q: &QuestionAnalysis, statements: &[StatementAnalysis], 
                 .distribution
                 .iter()
                 .map(|d| Segment {
-                    label: d.value.to_string(),
+                    label: say.point(&q.key, d.value),
                     value: d.count.map(|n| n as f64),
                     text: say.count(d.count),
                 })
@@ -588,7 +619,12 @@ fn grid(b: &mut String, q: &QuestionAnalysis, statements: &[StatementAnalysis], 
         escape(w.responses)
     );
     for p in &points {
-        let _ = write!(b, "<th scope=\"col\">{} {p}</th>", escape(w.point));
+        let _ = write!(
+            b,
+            "<th scope=\"col\">{} {}</th>",
+            escape(w.point),
+            escape(&say.point(&q.key, *p))
+        );
     }
     let _ = write!(
         b,
@@ -680,7 +716,7 @@ fn breakdown_table(
     if let Some(options) = &q.options {
         heads.extend(options.iter().map(|o| o.label.clone()));
     } else if let (QuestionType::Scale, Some(d)) = (q.kind, &q.distribution) {
-        heads.extend(d.iter().map(|d| format!("{} {}", w.point, d.value)));
+        heads.extend(d.iter().map(|d| format!("{} {}", w.point, say.point(&q.key, d.value))));
     } else if let Some(ranking) = &q.ranking {
         heads.extend(
             ranking
@@ -750,8 +786,9 @@ pub fn analysis_note(a: &Analysis, w: &Words) -> &'static str {
 }
 
 /// The analysis as a page of its own: a heading with the activity's title, the respondents and
-/// how the figures are protected, then [`analysis_sections`]. Every value escaped.
-pub fn analysis_html(title: &str, a: &Analysis) -> String {
+/// how the figures are protected, then [`analysis_sections`] (with the `questionnaire`'s scale
+/// labels if given). Every value escaped.
+pub fn analysis_html(title: &str, a: &Analysis, questionnaire: Option<&Questionnaire>) -> String {
     let w = &ENGLISH;
     let heading = format!("{}: {title}", w.results);
     let mut body = format!(
@@ -761,6 +798,110 @@ pub fn analysis_html(title: &str, a: &Analysis) -> String {
         escape(w.respondents),
         escape(analysis_note(a, w))
     );
-    body.push_str(&analysis_sections(a, 2, w));
+    body.push_str(&analysis_sections(a, questionnaire, 2, w));
     document(&heading, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ENGLISH, analysis_csv, analysis_html, analysis_rows, analysis_sections};
+    use consult_core::{Analysis, Questionnaire, QuestionnaireInput};
+    use serde_json::json;
+
+    /// A public analysis: one choice with a shown and a hidden option, a scale with a hidden
+    /// point (so no mean), and a question too few answered.
+    fn public() -> Analysis {
+        serde_json::from_value(json!({ "respondents": 40, "public": true, "questions": [
+            { "key": "visit", "type": "single_choice", "text": "<i>Visit</i>?", "answered": 38, "options": [
+                { "key": "yes", "label": "Yes & more", "count": 33, "share": 0.8684, "interval": [0.7273, 0.9426] },
+                { "key": "no", "label": "=cmd()", "count": null, "share": null, "interval": null } ] },
+            { "key": "satisfaction", "type": "scale", "text": "Satisfied?", "answered": 40,
+              "distribution": [ { "value": 1.0, "count": null }, { "value": 2.0, "count": 35 } ] },
+            { "key": "last", "type": "date", "text": "Last visit?", "answered": null }
+        ] }))
+        .unwrap()
+    }
+
+    fn questionnaire() -> Questionnaire {
+        let input: QuestionnaireInput = serde_json::from_value(json!({ "sections": [ { "title": "S", "questions": [
+            { "key": "visit", "type": "single_choice", "text": "<i>Visit</i>?",
+              "options": [ { "key": "yes", "label": "Yes & more" }, { "key": "no", "label": "=cmd()" } ] },
+            { "key": "satisfaction", "type": "scale", "text": "Satisfied?",
+              "scale": { "min": 1, "max": 2, "min_label": "Not at all", "max_label": "Very" } },
+            { "key": "last", "type": "date", "text": "Last visit?" } ] } ] }))
+        .unwrap();
+        Questionnaire::parse(input).unwrap()
+    }
+
+    #[test]
+    fn hidden_counts_are_empty_and_marked_never_zero() {
+        let rows = analysis_rows(&public());
+        let find = |part: &str, item: &str, value: &str| {
+            rows.iter()
+                .find(|r| r[4] == part && r[5] == item && r[7] == value)
+                .unwrap_or_else(|| panic!("{part} {item} {value}: {rows:?}"))
+        };
+        let yes = find("option", "yes", "");
+        assert_eq!(
+            (yes[8].as_str(), yes[9].as_str(), yes[14].as_str()),
+            ("33", "0.8684", "false")
+        );
+        let no = find("option", "no", "");
+        assert_eq!((no[8].as_str(), no[9].as_str(), no[14].as_str()), ("", "", "true"));
+        assert_eq!(find("value", "", "1")[8], "");
+        assert_eq!(find("value", "", "2")[8], "35");
+        let hidden_question = rows.iter().find(|r| r[0] == "last").unwrap();
+        assert_eq!(
+            (hidden_question[3].as_str(), hidden_question[14].as_str()),
+            ("", "true")
+        );
+        // A label a spreadsheet would run is neutralised in the CSV.
+        let csv = String::from_utf8(analysis_csv(&public()).unwrap()).unwrap();
+        assert!(csv.contains(",'=cmd(),") && !csv.contains(",=cmd(),"), "{csv}");
+    }
+
+    #[test]
+    fn the_page_says_fewer_than_5_and_escapes_every_value() {
+        let q = questionnaire();
+        let html = analysis_html("Parks <b>", &public(), Some(&q));
+        assert!(html.contains("<title>Results: Parks &lt;b&gt;</title>"), "{html}");
+        assert!(
+            html.contains("&lt;i&gt;Visit&lt;/i&gt;?") && !html.contains("<i>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<th scope=\"row\">=cmd()</th><td>fewer than 5</td><td>not shown</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<th scope=\"row\">Yes &amp; more</th><td>33</td><td>86.8%</td><td>72.7% to 94.3%</td>"),
+            "{html}"
+        );
+        assert!(!html.contains("<td>0</td>"), "{html}");
+        // The scale's end points carry their labels; its mean is withheld.
+        assert!(
+            html.contains("<th scope=\"row\">1 (Not at all)</th><td>fewer than 5</td>"),
+            "{html}"
+        );
+        assert!(html.contains("Mean: not shown."), "{html}");
+        // Too few answered: said, with no chart or table.
+        let last = html.split("id=\"q-last\"").nth(1).unwrap();
+        assert!(
+            last.contains(ENGLISH.too_few) && !last.contains("<svg") && !last.contains("<table"),
+            "{last}"
+        );
+        assert!(
+            html.contains("random noise"),
+            "the page says how the figures are protected"
+        );
+        // Two charts, each named and described.
+        assert_eq!(
+            html.matches("role=\"img\" aria-labelledby=\"chart-").count(),
+            2,
+            "{html}"
+        );
+        // Without the questionnaire, points are plain numbers.
+        let plain = analysis_sections(&public(), None, 2, &ENGLISH);
+        assert!(plain.contains("<th scope=\"row\">1</th>"), "{plain}");
+    }
 }

@@ -341,11 +341,15 @@ pub(super) async fn activity(
         _ => None,
     };
     let poll_results = match &answers {
-        Some(a) if state.app.questionnaire(None, c.id).await?.quick_poll().is_some() => {
-            Some(consult_app::analysis_render::analysis_sections(a, 3, &t.analysis))
-        }
+        Some((a, questionnaire)) if questionnaire.quick_poll().is_some() => Some(
+            consult_app::analysis_render::analysis_sections(a, Some(questionnaire), 3, &t.analysis),
+        ),
         _ => None,
     };
+    // A quick poll's result is on the page itself; anything else links to its own page.
+    let answers_link = answers
+        .filter(|_| poll_results.is_none())
+        .map(|_| format!("/activities/{}/results", c.id));
     let (poll, cookie) = match super::survey::poll_view(&state, &c, &headers).await? {
         Some((poll, cookie)) => (Some(poll), cookie),
         None => (None, None),
@@ -373,7 +377,7 @@ pub(super) async fn activity(
             checklist,
             themes: feedback.map(|f| f.items).unwrap_or_default(),
             documents,
-            answers_link: answers.map(|_| format!("/activities/{}/results", c.id)),
+            answers_link,
             poll_results,
         },
         poll,

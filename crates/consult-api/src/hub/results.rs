@@ -162,15 +162,20 @@ struct AnswersPage {
     body: String,
 }
 
-/// The public analysis of a published activity, if the public may see it: its results are
-/// published and it has a questionnaire (`None` otherwise).
+/// The public analysis of a published activity and its questionnaire, if the public may see
+/// them: its results are published and it has a questionnaire (`None` otherwise).
 pub(super) async fn public_answers(
     state: &AppState,
     id: consult_core::ConsultationId,
-) -> Result<Option<consult_core::Analysis>, ApiError> {
-    match state.app.analysis(None, id, None).await {
-        Ok(a) if !a.questions.is_empty() => Ok(Some(a)),
-        Ok(_) | Err(consult_app::AppError::Conflict(_) | consult_app::AppError::NotFound(_)) => Ok(None),
+) -> Result<Option<(consult_core::Analysis, consult_core::Questionnaire)>, ApiError> {
+    let analysis = match state.app.analysis(None, id, None).await {
+        Ok(a) if !a.questions.is_empty() => a,
+        Ok(_) | Err(consult_app::AppError::Conflict(_) | consult_app::AppError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    match state.app.questionnaire(None, id).await {
+        Ok(q) => Ok(Some((analysis, q))),
+        Err(consult_app::AppError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
@@ -186,7 +191,7 @@ pub(super) async fn activity_answers(
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let Some(a) = public_answers(&state, c.id).await? else {
+    let Some((a, questionnaire)) = public_answers(&state, c.id).await? else {
         return not_found();
     };
     let t = &ENGLISH;
@@ -196,6 +201,6 @@ pub(super) async fn activity_answers(
         title: format!("{}: {}", t.answers_title, c.plan.title()),
         respondents: a.respondents,
         note: consult_app::analysis_render::analysis_note(&a, &t.analysis),
-        body: consult_app::analysis_render::analysis_sections(&a, 2, &t.analysis),
+        body: consult_app::analysis_render::analysis_sections(&a, Some(&questionnaire), 2, &t.analysis),
     })
 }

@@ -129,9 +129,14 @@ pub(crate) async fn analysis(
         }
         ReportFormat::Html => {
             let c = state.app.readable_consultation(caller.0.as_ref(), id).await?;
+            let questionnaire = match state.app.questionnaire(caller.0.as_ref(), id).await {
+                Ok(q) => Some(q),
+                Err(consult_app::AppError::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
             (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                analysis_html(c.plan.title(), &analysis),
+                analysis_html(c.plan.title(), &analysis, questionnaire.as_ref()),
             )
                 .into_response()
         }
