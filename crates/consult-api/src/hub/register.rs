@@ -335,20 +335,25 @@ pub(super) async fn activity(
         .into_iter()
         .find(|o| o.id == c.organisation_id)
         .map_or_else(|| p.organisation().to_string(), |o| o.name);
-    // Once results are published: what people answered, and a quick poll's result on the page.
-    let answers = match status {
-        Status::ResultsPublished | Status::Evaluated => super::results::public_answers(&state, c.id).await?,
+    // Once results are published: a link to what people answered, or a quick poll's result on
+    // the page itself (only a poll's analysis is counted here: the page of a large survey stays
+    // cheap, its analysis is counted on its own page).
+    let questionnaire = match status {
+        Status::ResultsPublished | Status::Evaluated => match state.app.questionnaire(None, c.id).await {
+            Ok(q) => Some(q),
+            Err(consult_app::AppError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
         _ => None,
     };
-    let poll_results = match &answers {
-        Some((a, questionnaire)) if questionnaire.quick_poll().is_some() => Some(
-            consult_app::analysis_render::analysis_sections(a, Some(questionnaire), 3, &t.analysis),
-        ),
+    let poll_results = match &questionnaire {
+        Some(q) if q.quick_poll().is_some() => super::results::public_answers(&state, c.id)
+            .await?
+            .map(|(a, q)| consult_app::analysis_render::analysis_sections(&a, Some(&q), 3, &t.analysis)),
         _ => None,
     };
-    // A quick poll's result is on the page itself; anything else links to its own page.
-    let answers_link = answers
-        .filter(|_| poll_results.is_none())
+    let answers_link = questionnaire
+        .filter(|q| q.quick_poll().is_none())
         .map(|_| format!("/activities/{}/results", c.id));
     let (poll, cookie) = match super::survey::poll_view(&state, &c, &headers).await? {
         Some((poll, cookie)) => (Some(poll), cookie),
