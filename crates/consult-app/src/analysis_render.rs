@@ -443,7 +443,8 @@ pub fn analysis_sections(a: &Analysis, questionnaire: Option<&Questionnaire>, le
                 continue;
             }
             Some(n) => {
-                let _ = write!(b, "<p>{n} {}.</p>", escape(w.answered));
+                // A perturbed count can pass the (exact) respondents: said as at most that.
+                let _ = write!(b, "<p>{} {}.</p>", n.min(a.respondents), escape(w.answered));
             }
         }
         question_body(&mut b, q, &say);

@@ -249,9 +249,24 @@ fn shade(i: usize, n: usize) -> String {
 /// (`point` is the word for a point). A hidden segment is not drawn, so its share shows as a
 /// gap at the bar's end. Every value escaped.
 pub fn stacked_chart(id: &str, title: &str, point: &str, rows: &[StackedRow]) -> String {
-    let (row_h, label_w, bar_w, legend_h) = (28usize, 200usize, 400usize, 28usize);
+    let (row_h, label_w, bar_w, key_h) = (28usize, 200usize, 400usize, 22usize);
     let points = rows.iter().map(|r| r.segments.len()).max().unwrap_or(0);
-    let width = (label_w + bar_w + 20).max(points * 70 + 10);
+    let width = label_w + bar_w + 20;
+    // The legend's keys, laid out left to right and wrapped to the chart's width (about 7
+    // pixels a character at 12 pixels).
+    let labels = rows.first().map(|r| r.segments.as_slice()).unwrap_or_default();
+    let mut keys: Vec<(usize, usize, String)> = Vec::new();
+    let (mut x, mut y) = (0usize, 0usize);
+    for g in labels {
+        let label = format!("{point} {}", g.label);
+        let w = 18 + label.chars().count() * 7 + 14;
+        if x > 0 && x + w > width {
+            (x, y) = (0, y + key_h);
+        }
+        keys.push((x, y, label));
+        x += w;
+    }
+    let legend_h = if keys.is_empty() { 0 } else { y + key_h + 6 };
     let height = legend_h + rows.len() * row_h + 10;
     let desc: Vec<String> = rows
         .iter()
@@ -265,15 +280,15 @@ pub fn stacked_chart(id: &str, title: &str, point: &str, rows: &[StackedRow]) ->
         })
         .collect();
     let mut s = open_svg(id, title, &desc.join("; "), width, height);
-    let labels = rows.first().map(|r| r.segments.as_slice()).unwrap_or_default();
-    for (i, g) in labels.iter().enumerate() {
-        let x = i * 70;
+    for (i, (x, y, label)) in keys.iter().enumerate() {
         let _ = write!(
             s,
-            r##"<rect x="{x}" y="4" width="14" height="14" fill="{fill}" stroke="#0b0c0c" stroke-width="0.5"></rect><text x="{tx}" y="16" font-size="12" fill="#0b0c0c">{label}</text>"##,
+            r##"<rect x="{x}" y="{ry}" width="14" height="14" fill="{fill}" stroke="#0b0c0c" stroke-width="0.5"></rect><text x="{tx}" y="{ty}" font-size="12" fill="#0b0c0c">{label}</text>"##,
+            ry = y + 4,
+            ty = y + 16,
             fill = shade(i, points),
             tx = x + 18,
-            label = escape(&format!("{point} {}", g.label)),
+            label = escape(label),
         );
     }
     for (i, r) in rows.iter().enumerate() {
