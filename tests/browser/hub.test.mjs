@@ -470,6 +470,8 @@ test('every page type passes an axe-core audit with no serious or critical viola
     ['activity-results', `/activities/${results}`],
     ['activity-answered', `/activities/${answersId}`],
     ['answers', `/activities/${answersId}/results`],
+    ['answers-by', `/activities/${answersId}/results?by=sex`],
+    ['answers-error', `/activities/${answersId}/results?by=star_sign`],
     ['respond', `/activities/${hostileId}/respond`],
     ['remark', `/activities/${hostileId}/remark`],
     ['results', '/results'],

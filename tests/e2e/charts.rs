@@ -428,6 +428,41 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
         );
     }
     assert!(page.contains("aria-labelledby=\"chart-visit-t"), "{page}");
+    // Broken down by a characteristic chosen on the page: the public breakdown's figures.
+    let (s, _, _, page) = text(app, &closed, &format!("/activities/{id}/results?by=sex"), None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("<option value=\"sex\" selected>"), "{page}");
+    // A table per question whose answered count is shown (the others say too few answered).
+    let shown = public["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| !q["answered"].is_null())
+        .count();
+    assert!(shown >= 4, "{public}");
+    assert_eq!(page.matches("<table class=\"breakdown\">").count(), shown);
+    let groups = public["groups"].as_array().unwrap();
+    for g in &public["questions"][0]["breakdown"].as_array().unwrap()[..2] {
+        let label = groups.iter().find(|x| x["group"] == g["group"]).unwrap()["label"]
+            .as_str()
+            .unwrap();
+        let answered = g["answered"]
+            .as_u64()
+            .map_or_else(|| "fewer than 5".to_owned(), |n| n.to_string());
+        let row = format!("<tr><th scope=\"row\">{label}</th><td>{answered}</td>");
+        assert!(page.contains(&row), "{row} in {page}");
+    }
+    assert!(!page.contains("Secret idea"));
+    // An unknown characteristic: an error beside the choice, linked from the summary.
+    let (s, _, _, page) = text(app, &closed, &format!("/activities/{id}/results?by=star_sign"), None).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("<title>Error: ") && page.contains("<a href=\"#by\">"),
+        "{page}"
+    );
+    // A parameter the page does not know is refused.
+    let (s, _, _, _) = text(app, &closed, &format!("/activities/{id}/results?group=sex"), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(
         !page.contains("aria-labelledby=\"chart-age-t"),
         "numbers are only counted in public"

@@ -75,6 +75,7 @@ pub(crate) const HUB_QUERIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("/results", &["q", "topic", "year", "cursor"]),
+    ("/activities/{id}/results", &["by"]),
     // A link in the message with the code fills in the confirmation form.
     ("/verify-registration", &["code"]),
 ];

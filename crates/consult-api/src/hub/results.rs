@@ -158,6 +158,11 @@ struct AnswersPage {
     title: String,
     respondents: u64,
     note: &'static str,
+    errors: Vec<(String, String)>,
+    /// The characteristic chosen to break the answers down by ("" for none).
+    by: String,
+    /// The owner's monitoring characteristics: (key, label).
+    characteristics: Vec<(String, String)>,
     /// The charts and tables, every value escaped by `analysis_sections`.
     body: String,
 }
@@ -180,27 +185,63 @@ pub(super) async fn public_answers(
     }
 }
 
+/// The breakdown chosen on the page of what people answered.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AnswersForm {
+    by: Option<String>,
+}
+
 /// What people answered to each question of a published activity's questionnaire, once its
 /// results are published: per question a bar chart with a table of the same public figures
 /// (perturbed, small counts said as "fewer than 5"), free text only counted with the themes the
-/// public analysis lists. Not found before, or without a questionnaire.
+/// public analysis lists; optionally broken down by one of the owner's monitoring
+/// characteristics (a table per question of groups by answers, public figures too). Not found
+/// before, or without a questionnaire; an unknown characteristic is an error beside the choice.
 pub(super) async fn activity_answers(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(form): Query<AnswersForm>,
 ) -> Result<Response, ApiError> {
     let Some(c) = public_activity(&state, &id).await? else {
         return not_found();
     };
-    let Some((a, questionnaire)) = public_answers(&state, c.id).await? else {
+    let Some((mut a, questionnaire)) = public_answers(&state, c.id).await? else {
         return not_found();
     };
+    let by = form.by.unwrap_or_default().trim().to_owned();
+    let mut errors = Vec::new();
+    if !by.is_empty() {
+        match state.app.analysis(None, c.id, Some(&by)).await {
+            Ok(broken_down) => a = broken_down,
+            Err(consult_app::AppError::Invalid(e)) => errors = e.errors().iter().map(field_error).collect(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let characteristics = state
+        .app
+        .organisation_scheme(c.organisation_id)
+        .await?
+        .characteristics
+        .into_iter()
+        .map(|ch| (ch.key, ch.label))
+        .collect();
     let t = &ENGLISH;
-    page(&AnswersPage {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut res = page(&AnswersPage {
         text: t,
         id: c.id.to_string(),
         title: format!("{}: {}", t.answers_title, c.plan.title()),
         respondents: a.respondents,
         note: consult_app::analysis_render::analysis_note(&a, &t.analysis),
+        errors,
+        by,
+        characteristics,
         body: consult_app::analysis_render::analysis_sections(&a, Some(&questionnaire), 2, &t.analysis),
-    })
+    })?;
+    *res.status_mut() = status;
+    Ok(res)
 }
