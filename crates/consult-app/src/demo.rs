@@ -424,7 +424,8 @@ const SATISFACTION_PAIR: &str = r#"
       "scale": { "min": 1, "max": 5, "min_label": "Definitely not", "max_label": "Definitely" } }"#;
 
 /// The demo activities that run a questionnaire (the budget consultation and the People's Panel
-/// wave in the seeds), by title, with the sections before the satisfaction pair.
+/// wave in the seeds, both open; the joint residents' survey, whose results are published), by
+/// title, with the sections before the satisfaction pair.
 const QUESTIONNAIRES: &[(&str, &str)] = &[
     (
         "Budget and council tax consultation 2027/28",
@@ -474,6 +475,24 @@ const QUESTIONNAIRES: &[(&str, &str)] = &[
         { "key": "household", "type": "number", "text": "How many people live in your household?", "min": 1, "max": 15 },
         { "key": "improve", "type": "free_text", "text": "What one thing would most improve Tamworth's parks?" } ] }"#,
     ),
+    (
+        // Its results are published, so the hub shows what people answered.
+        "Joint residents' survey",
+        r#"{ "title": "Your area",
+      "intro": "One survey for the council, the NHS and the police in Herefordshire.",
+      "questions": [
+        { "key": "area_satisfaction", "type": "scale", "required": true,
+          "text": "How satisfied are you with your local area as a place to live?",
+          "scale": { "min": 1, "max": 5, "min_label": "Very dissatisfied", "max_label": "Very satisfied" } },
+        { "key": "after_dark", "type": "single_choice", "text": "How safe do you feel outside in your area after dark?",
+          "options": [ { "key": "very_safe", "label": "Very safe" }, { "key": "fairly_safe", "label": "Fairly safe" },
+                       { "key": "fairly_unsafe", "label": "Fairly unsafe" }, { "key": "very_unsafe", "label": "Very unsafe" } ] },
+        { "key": "listens", "type": "grid", "text": "How far do you agree that each of these listens to local people?",
+          "scale": { "min": 1, "max": 5, "min_label": "Strongly disagree", "max_label": "Strongly agree" },
+          "statements": [ { "key": "council", "text": "The council" }, { "key": "nhs", "text": "The NHS locally" },
+                          { "key": "police", "text": "The police" } ] },
+        { "key": "needs_improving", "type": "free_text", "text": "What most needs improving in your area?" } ] }"#,
+    ),
 ];
 
 /// Free-text answers the demo draws from, by question: phrased as people write, so theme
@@ -505,6 +524,18 @@ const DEMO_TEXT: &[(&str, &[&str])] = &[
             "Fix the broken play equipment",
             "More benches and seating for older people",
             "Do something about dog fouling",
+        ],
+    ),
+    (
+        "needs_improving",
+        &[
+            "Buses to the villages in the evening",
+            "Evening buses so people can get home from town",
+            "Waiting times at the GP surgery",
+            "Getting a GP appointment",
+            "Potholes on the rural roads",
+            "Fix the potholes on the back lanes",
+            "Somewhere for young people to go",
         ],
     ),
 ];
