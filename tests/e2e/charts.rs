@@ -453,6 +453,14 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
         assert!(page.contains(&row), "{row} in {page}");
     }
     assert!(!page.contains("Secret idea"));
+    // By where respondents live: the activity's areas, elsewhere and not answered.
+    let (s, _, _, page) = text(app, &closed, &format!("/activities/{id}/results?by=area"), None).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("<option value=\"area\" selected>Where they live</option>"),
+        "{page}"
+    );
+    assert!(page.contains("<table class=\"breakdown\"><caption>By area: "), "{page}");
     // An unknown characteristic: an error beside the choice, linked from the summary.
     let (s, _, _, page) = text(app, &closed, &format!("/activities/{id}/results?by=star_sign"), None).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{page}");

@@ -739,7 +739,7 @@ fn breakdown_table(
         b,
         "<table class=\"breakdown\"><caption>{} {}: {}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>",
         escape(w.by),
-        escape(by),
+        escape(&by.replace('_', " ")),
         escape(&q.text),
         escape(w.group),
         escape(w.answered)

@@ -195,7 +195,7 @@ pub(super) struct AnswersForm {
 /// results are published: per question a bar chart with a table of the same public figures
 /// (perturbed, small counts said as "fewer than 5"), free text only counted with the themes the
 /// public analysis lists; optionally broken down by one of the owner's monitoring
-/// characteristics (a table per question of groups by answers, public figures too). Not found
+/// characteristics or by area (a table per question of groups by answers, public figures too). Not found
 /// before, or without a questionnaire; an unknown characteristic is an error beside the choice.
 pub(super) async fn activity_answers(
     State(state): State<AppState>,
@@ -217,6 +217,8 @@ pub(super) async fn activity_answers(
             Err(e) => return Err(e.into()),
         }
     }
+    let t = &ENGLISH;
+    // The owner's monitoring characteristics, then where respondents live.
     let characteristics = state
         .app
         .organisation_scheme(c.organisation_id)
@@ -224,8 +226,8 @@ pub(super) async fn activity_answers(
         .characteristics
         .into_iter()
         .map(|ch| (ch.key, ch.label))
+        .chain([("area".to_owned(), t.answers_by_area.to_owned())])
         .collect();
-    let t = &ENGLISH;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -172,6 +172,7 @@ pub struct Text {
     pub(super) back_to_activity: &'static str,
     pub(super) answers_by: &'static str,
     pub(super) answers_by_none: &'static str,
+    pub(super) answers_by_area: &'static str,
     pub(super) answers_by_button: &'static str,
     pub(super) poll_results: &'static str,
     /// The words of the analysis's charts and tables.
@@ -371,6 +372,7 @@ pub const ENGLISH: Text = Text {
     back_to_activity: "Back to the activity",
     answers_by: "Show the answers of each group of people (optional)",
     answers_by_none: "Everyone together",
+    answers_by_area: "Where they live",
     answers_by_button: "Show",
     poll_results: "Results of the quick poll",
     analysis: consult_app::analysis_render::ENGLISH,
