@@ -237,7 +237,9 @@ test('from the home page to an activity, a hostile title is only text; respond w
   await summary.getByRole('link').first().click();
   assert.match(page.url(), /#comments$/);
   await page.getByLabel('Your comments').fill('More benches near the play area, please.');
-  await page.locator('fieldset').first().getByLabel('Prefer not to say').check();
+  // The first monitoring question (the area question comes before them).
+  await page.locator('fieldset').filter({ has: page.locator('input[name^="m."]') }).first()
+    .getByLabel('Prefer not to say').check();
   await page.getByRole('button', { name: 'Send response' }).click();
   assert.equal(await page.locator('h1').textContent(), 'Response received');
   await shot(page, 'respond-done');
