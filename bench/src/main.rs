@@ -4,10 +4,12 @@
 //! Usage: `consult-bench overlap [--size N] [--queries Q] [--pg URL]`
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
 //!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
+//!        `consult-bench analysis [--responses N] [--big B] [--import-rows M] [--answers A] [--pg URL]`
 //!        `consult-bench load [--seconds S] [--connections C] [--pg URL]` (needs wrk)
 //!        `consult-bench restart --pg URL --restart COMMAND` (restarts PostgreSQL; not in `all`)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analysis;
 mod generate;
 mod load;
 mod overlap;
@@ -85,6 +87,12 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1_000_000);
         runtime.block_on(responses::run(n, rows, pg.as_deref()));
+    }
+    if matches!(which, "analysis" | "all") {
+        let num = |name: &str, default: usize| arg(&args, name).and_then(|s| s.parse().ok()).unwrap_or(default);
+        let (n, big) = (num("--responses", 1_000_000), num("--big", 100_000));
+        let (rows, answers) = (num("--import-rows", 100_000), num("--answers", 20_000));
+        runtime.block_on(analysis::run(n, big, rows, answers, pg.as_deref()));
     }
     if which == "restart" {
         let (Some(pg), Some(command)) = (pg.as_deref(), arg(&args, "--restart")) else {
