@@ -5,10 +5,12 @@
 //!        `consult-bench residents [--residents N] [--contacts-per-resident K] [--pg URL]`
 //!        `consult-bench responses [--responses N] [--import-rows M] [--pg URL]`
 //!        `consult-bench export [--responses N] [--pg URL]`
+//!        `consult-bench analysis [--responses N] [--big B] [--import-rows M] [--answers A] [--pg URL]`
 //!        `consult-bench load [--seconds S] [--connections C] [--pg URL]` (needs wrk)
 //!        `consult-bench restart --pg URL --restart COMMAND` (restarts PostgreSQL; not in `all`)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analysis;
 mod export;
 mod generate;
 mod load;
@@ -99,6 +101,12 @@ fn main() {
         let (url, activity, format, mode, out) = (&args[1], &args[2], &args[3], &args[4], &args[5]);
         export::child(url, activity, format, mode == "naive", std::path::Path::new(out));
         return;
+    }
+    if matches!(which, "analysis" | "all") {
+        let num = |name: &str, default: usize| arg(&args, name).and_then(|s| s.parse().ok()).unwrap_or(default);
+        let (n, big) = (num("--responses", 1_000_000), num("--big", 100_000));
+        let (rows, answers) = (num("--import-rows", 100_000), num("--answers", 20_000));
+        runtime.block_on(analysis::run(n, big, rows, answers, pg.as_deref()));
     }
     if which == "restart" {
         let (Some(pg), Some(command)) = (pg.as_deref(), arg(&args, "--restart")) else {

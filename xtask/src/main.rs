@@ -321,12 +321,24 @@ fn bench(quick: bool) -> Result<(), String> {
     } else {
         ("1000000", "1000", "1000000", "1000000")
     };
+    let (big, answers) = if quick { ("10000", "2000") } else { ("100000", "20000") };
     let mut rows = String::new();
     for args in [
         vec!["overlap", "--size", activities, "--queries", queries],
         vec!["residents", "--residents", residents, "--contacts-per-resident", "10"],
         vec!["responses", "--responses", responses, "--import-rows", responses],
         vec!["export", "--responses", "100000"],
+        vec![
+            "analysis",
+            "--responses",
+            responses,
+            "--big",
+            big,
+            "--import-rows",
+            big,
+            "--answers",
+            answers,
+        ],
         vec!["load", "--seconds", if quick { "3" } else { "10" }],
     ] {
         eprintln!("xtask: consult-bench {}", args.join(" "));

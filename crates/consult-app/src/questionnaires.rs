@@ -86,7 +86,7 @@ impl App {
     /// characteristic `by` if given. Officers of the owner and coordinators see exact counts at
     /// any time; anyone else may read it once the activity's results are published, as public
     /// figures (`consult_core::public_analysis`: perturbed, small counts hidden, numbers only
-    /// counted). Counted in SQL by the store, shaped by consult-core against the current
+    /// counted). Counted by the store (its answer tallies), shaped by consult-core against the current
     /// questionnaire (whose keys cannot change once the activity opens). An activity without a
     /// questionnaire has its respondents and no questions.
     pub async fn analysis(&self, caller: Option<&Actor>, id: ConsultationId, by: Option<&str>) -> AppResult<Analysis> {

@@ -98,6 +98,12 @@ impl<'c> From<&'c Store> for Conn<'c> {
     }
 }
 
+impl<'c> From<&'c mut PgConnection> for Conn<'c> {
+    fn from(conn: &'c mut PgConnection) -> Self {
+        Conn::Postgres(conn)
+    }
+}
+
 impl<'c> From<&'c mut Tx> for Conn<'c> {
     fn from(tx: &'c mut Tx) -> Self {
         match tx {
@@ -156,6 +162,7 @@ arg_from! {
     Option<&[u8]> => Bytes(|v: Option<&[u8]>| v.map(<[u8]>::to_vec)),
     &Value => Text(|v: &Value| Some(v.to_string())),
     Option<f64> => Float(std::convert::identity),
+    f64 => Float(Some),
 }
 
 /// The backend's arguments for a list of values.

@@ -57,7 +57,113 @@ impl Tx {
             .execute(&mut *self)
             .await?;
         }
+        let mut tallies = Tallies::default();
+        tallies.add(std::slice::from_ref(r));
+        for statement in tallies.statements() {
+            statement.execute(&mut *self).await?;
+        }
         Ok(())
+    }
+}
+
+/// A tally's key: the activity, the group (a characteristic and category; both empty for all
+/// respondents), the question (empty for the respondents themselves), the item and the number.
+type TallyKey<'a> = (Uuid, &'a str, &'a str, &'a str, &'a str, Option<u64>);
+
+/// Rows per tally statement (nine arguments each).
+const TALLY_CHUNK: usize = 400;
+
+/// What stored responses add to the analysis's tallies (`answer_tallies`, migration 0024):
+/// answer rows and answers per key, counted here, then written as a few upserts.
+#[derive(Debug, Default)]
+pub(crate) struct Tallies(HashMap<OwnedTallyKey, (i64, i64)>);
+
+/// A [`TallyKey`] that owns its text.
+type OwnedTallyKey = (Uuid, String, String, String, String, Option<u64>);
+
+impl Tallies {
+    /// Counts `responses`: each respondent, and each answer row, for all respondents and for
+    /// the group of each of its monitoring answers.
+    pub(crate) fn add(&mut self, responses: &[Response]) {
+        let rows: Vec<Vec<AnswerRow>> = responses.iter().map(|r| r.answers.rows()).collect();
+        let mut here: HashMap<TallyKey<'_>, (i64, i64)> = HashMap::new();
+        for (r, rows) in responses.iter().zip(&rows) {
+            // Each answer is counted once, on its row with the smallest item.
+            let mut lead: HashMap<&str, &str> = HashMap::new();
+            for row in rows {
+                let item = row.item.as_deref().unwrap_or("");
+                lead.entry(row.question.as_str())
+                    .and_modify(|l| *l = (*l).min(item))
+                    .or_insert(item);
+            }
+            let groups = std::iter::once(("", "")).chain(r.monitoring.iter().map(|(c, k)| (c.as_str(), k.as_str())));
+            for (characteristic, category) in groups {
+                let cid = r.consultation_id.0;
+                let t = here.entry((cid, characteristic, category, "", "", None)).or_default();
+                *t = (t.0 + 1, t.1 + 1);
+                for row in rows {
+                    let item = row.item.as_deref().unwrap_or("");
+                    let number = row.number.map(f64::to_bits);
+                    let first = i64::from(lead.get(row.question.as_str()) == Some(&item));
+                    let t = here
+                        .entry((cid, characteristic, category, row.question.as_str(), item, number))
+                        .or_default();
+                    *t = (t.0 + 1, t.1 + first);
+                }
+            }
+        }
+        for ((cid, characteristic, category, question, item, number), (parts, answers)) in here {
+            let key = (
+                cid,
+                characteristic.to_owned(),
+                category.to_owned(),
+                question.to_owned(),
+                item.to_owned(),
+                number,
+            );
+            let t = self.0.entry(key).or_default();
+            *t = (t.0 + parts, t.1 + answers);
+        }
+    }
+
+    /// The upserts adding the tallies, a chunk of keys each, in key order (so concurrent
+    /// writers lock rows in the same order).
+    pub(crate) fn statements(self) -> Vec<Sql> {
+        let mut tallies: Vec<_> = self.0.into_iter().collect();
+        tallies.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        tallies
+            .chunks(TALLY_CHUNK)
+            .map(|chunk| {
+                let mut sql = Sql::new(
+                    "INSERT INTO answer_tallies (consultation_id, characteristic, category, question, item, numbered, \
+                     number, parts, answers) VALUES ",
+                );
+                for (i, ((cid, characteristic, category, question, item, number), (parts, answers))) in
+                    chunk.iter().enumerate()
+                {
+                    let values = [
+                        sql.arg(*cid),
+                        sql.arg(characteristic),
+                        sql.arg(category),
+                        sql.arg(question),
+                        sql.arg(item),
+                        sql.arg(number.is_some()),
+                        sql.arg(number.map_or(0.0, f64::from_bits)),
+                        sql.arg(*parts),
+                        sql.arg(*answers),
+                    ];
+                    sql.push(if i == 0 { "(" } else { ", (" })
+                        .push(&values.join(", "))
+                        .push(")");
+                }
+                sql.push(
+                    " ON CONFLICT (consultation_id, characteristic, category, question, item, numbered, number) \
+                     DO UPDATE SET parts = answer_tallies.parts + excluded.parts, \
+                     answers = answer_tallies.answers + excluded.answers",
+                );
+                sql
+            })
+            .collect()
     }
 }
 
@@ -334,13 +440,17 @@ impl Store {
 }
 
 #[derive(sqlx::FromRow)]
-struct CellRow {
+struct TallyRow {
+    category: String,
     question: String,
     item: String,
-    number: Option<f64>,
-    n: i64,
+    numbered: bool,
+    number: f64,
+    parts: i64,
+    answers: i64,
 }
 
+/// One (group, question, item, number) count of a breakdown by area.
 #[derive(sqlx::FromRow)]
 struct GroupCellRow {
     grp: String,
@@ -362,104 +472,130 @@ pub enum Breakdown<'a> {
     Area,
 }
 
+/// Adds one tally row to `counts` (`sign` -1 takes it away).
+fn add_tally(counts: &mut AnalysisCounts, row: &TallyRow, sign: i64) -> Result<(), StoreError> {
+    let add = |n: &mut u64, by: i64| -> Result<(), StoreError> {
+        *n = u64::try_from(i128::from(*n) + i128::from(sign) * i128::from(by))
+            .map_err(|e| StoreError::Corrupt(format!("answer tallies: {e}")))?;
+        Ok(())
+    };
+    if row.question.is_empty() {
+        return add(&mut counts.respondents, row.parts);
+    }
+    add(counts.answered.entry(row.question.clone()).or_default(), row.answers)?;
+    let item = Some(row.item.clone()).filter(|i| !i.is_empty());
+    let number = row.numbered.then_some(row.number);
+    match counts
+        .cells
+        .iter_mut()
+        .find(|c| c.question == row.question && c.item == item && c.number == number)
+    {
+        Some(cell) => add(&mut cell.count, row.parts),
+        None => {
+            let mut count = 0;
+            add(&mut count, row.parts)?;
+            counts.cells.push(AnswerCell {
+                question: row.question.clone(),
+                item,
+                number,
+                count,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// Drops what counts nothing (a group's cells and questions no response of it answered).
+fn without_zeros(mut counts: AnalysisCounts) -> AnalysisCounts {
+    counts.cells.retain(|c| c.count > 0);
+    counts.answered.retain(|_, n| *n > 0);
+    counts
+}
+
 impl Store {
-    /// The counts an activity's analysis needs, counted in SQL: its responses, the responses
-    /// answering each question, and the answer rows by (question, item, number).
+    /// The tally rows of one group of an activity (`characteristic` empty: all respondents;
+    /// otherwise every category of it).
+    async fn tally_rows(&self, id: ConsultationId, characteristic: &str) -> Result<Vec<TallyRow>, StoreError> {
+        query(
+            "SELECT category, question, item, numbered, number, parts, answers FROM answer_tallies \
+             WHERE consultation_id = $1 AND characteristic = $2 ORDER BY category, question, item, numbered, number",
+        )
+        .bind(id.0)
+        .bind(characteristic)
+        .fetch_all(self)
+        .await
+    }
+
+    /// The counts an activity's analysis needs: its responses, the responses answering each
+    /// question, and the answer rows by (question, item, number). Read from the tallies kept as
+    /// responses are stored (`answer_tallies`), not counted from the answer rows on each read.
     pub async fn analysis_counts(&self, id: ConsultationId) -> Result<AnalysisCounts, StoreError> {
-        let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let (respondents,): (i64,) = query("SELECT COUNT(*) FROM responses WHERE consultation_id = $1")
-            .bind(id.0)
-            .fetch_one(self)
-            .await?;
-        let answered: Vec<(String, i64)> = query(
-            "SELECT question, COUNT(DISTINCT response_id) FROM response_answers WHERE consultation_id = $1 \
-             GROUP BY question",
-        )
-        .bind(id.0)
-        .fetch_all(self)
-        .await?;
-        let cells: Vec<CellRow> = query(
-            "SELECT question, item, number, COUNT(*) AS n FROM response_answers WHERE consultation_id = $1 \
-             GROUP BY question, item, number",
-        )
-        .bind(id.0)
-        .fetch_all(self)
-        .await?;
+        let mut counts = AnalysisCounts::default();
+        for row in self.tally_rows(id, "").await? {
+            add_tally(&mut counts, &row, 1)?;
+        }
         let (coded, themes) = self.coding_counts(id).await?;
-        Ok(AnalysisCounts {
-            coded,
-            themes,
-            respondents: count(respondents)?,
-            answered: answered
-                .into_iter()
-                .map(|(q, n)| Ok((q, count(n)?)))
-                .collect::<Result<_, StoreError>>()?,
-            cells: cells
-                .into_iter()
-                .map(|c| {
-                    Ok(AnswerCell {
-                        question: c.question,
-                        item: Some(c.item).filter(|i| !i.is_empty()),
-                        number: c.number,
-                        count: count(c.n)?,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?,
-        })
+        counts.coded = coded;
+        counts.themes = themes;
+        Ok(counts)
     }
 
     /// The counts of an activity's analysis in each group of a breakdown: by a monitoring
-    /// characteristic (the group is the response's category for it) or by the respondent's
-    /// area (its GSS code); [`NOT_ANSWERED`] for responses without one. Counted in SQL like
-    /// [`Store::analysis_counts`], the answer rows joined to their response's group.
+    /// characteristic (the group is the response's category for it, read from the tallies like
+    /// [`Store::analysis_counts`]) or by the respondent's area (its GSS code, counted in SQL from
+    /// the answer rows joined to their response); [`NOT_ANSWERED`] for responses without one.
     pub async fn analysis_counts_by(
         &self,
         id: ConsultationId,
         by: Breakdown<'_>,
     ) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
-        // The group of a response `r` (responses) and of an answer row `a` (response_answers);
-        // a characteristic is bound as $2.
-        let (respondent_join, answer_join, group, characteristic) = match by {
-            Breakdown::Characteristic(c) => (
-                "LEFT JOIN monitoring_answers m ON m.response_id = r.id AND m.characteristic = $2",
-                "LEFT JOIN monitoring_answers m ON m.response_id = a.response_id AND m.characteristic = $2",
-                "COALESCE(m.category, 'not_answered')",
-                Some(c),
-            ),
-            Breakdown::Area => (
-                "",
-                "JOIN responses r ON r.id = a.response_id",
-                "COALESCE(r.area, 'not_answered')",
-                None,
-            ),
+        let characteristic = match by {
+            Breakdown::Area => return self.analysis_counts_by_area(id).await,
+            Breakdown::Characteristic(c) => c,
         };
-        let sql = |text: String| {
-            let q = query(text).bind(id.0);
-            match characteristic {
-                Some(c) => q.bind(c),
-                None => q,
+        let mut not_answered = AnalysisCounts::default();
+        for row in self.tally_rows(id, "").await? {
+            add_tally(&mut not_answered, &row, 1)?;
+        }
+        let mut groups: std::collections::BTreeMap<String, AnalysisCounts> = std::collections::BTreeMap::new();
+        if !characteristic.is_empty() {
+            for row in self.tally_rows(id, characteristic).await? {
+                add_tally(&mut not_answered, &row, -1)?;
+                add_tally(groups.entry(row.category.clone()).or_default(), &row, 1)?;
             }
-        };
+        }
+        if not_answered.respondents > 0 {
+            groups.insert(NOT_ANSWERED.to_owned(), not_answered);
+        }
+        Ok(groups.into_iter().map(|(g, c)| (g, without_zeros(c))).collect())
+    }
+
+    /// The counts of an activity's analysis by the respondents' areas (their GSS codes, or
+    /// [`NOT_ANSWERED`]), counted in SQL from the answer rows joined to their response.
+    async fn analysis_counts_by_area(&self, id: ConsultationId) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
         let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let respondents: Vec<(String, i64)> = sql(format!(
-            "SELECT {group} AS grp, COUNT(*) FROM responses r {respondent_join} \
-             WHERE r.consultation_id = $1 GROUP BY {group}"
-        ))
+        let respondents: Vec<(String, i64)> = query(
+            "SELECT COALESCE(area, 'not_answered') AS grp, COUNT(*) FROM responses \
+             WHERE consultation_id = $1 GROUP BY COALESCE(area, 'not_answered')",
+        )
+        .bind(id.0)
         .fetch_all(self)
         .await?;
-        let answered: Vec<(String, String, i64)> = sql(format!(
-            "SELECT {group} AS grp, a.question, COUNT(DISTINCT a.response_id) \
-             FROM response_answers a {answer_join} \
-             WHERE a.consultation_id = $1 GROUP BY {group}, a.question"
-        ))
+        let answered: Vec<(String, String, i64)> = query(
+            "SELECT COALESCE(r.area, 'not_answered') AS grp, a.question, COUNT(DISTINCT a.response_id) \
+             FROM response_answers a JOIN responses r ON r.id = a.response_id \
+             WHERE a.consultation_id = $1 GROUP BY COALESCE(r.area, 'not_answered'), a.question",
+        )
+        .bind(id.0)
         .fetch_all(self)
         .await?;
-        let cells: Vec<GroupCellRow> = sql(format!(
-            "SELECT {group} AS grp, a.question, a.item, a.number, COUNT(*) AS n \
-             FROM response_answers a {answer_join} \
+        let cells: Vec<GroupCellRow> = query(
+            "SELECT COALESCE(r.area, 'not_answered') AS grp, a.question, a.item, a.number, COUNT(*) AS n \
+             FROM response_answers a JOIN responses r ON r.id = a.response_id \
              WHERE a.consultation_id = $1 \
-             GROUP BY {group}, a.question, a.item, a.number"
-        ))
+             GROUP BY COALESCE(r.area, 'not_answered'), a.question, a.item, a.number",
+        )
+        .bind(id.0)
         .fetch_all(self)
         .await?;
         let mut groups: std::collections::BTreeMap<String, AnalysisCounts> = std::collections::BTreeMap::new();

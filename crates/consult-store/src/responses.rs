@@ -3,6 +3,7 @@
 
 use crate::checklist::MONITORING_SCHEMES;
 use crate::db::{Pools, Sql, Tx, query};
+use crate::questionnaires::Tallies;
 use crate::{Baseline, Store, StoreError};
 use chrono::{DateTime, Utc};
 use consult_core::{Actor, AnswerCounts, AreaCode, ConsultationId, MonitoringScheme, OrganisationId, Response};
@@ -160,9 +161,11 @@ impl Store {
     /// bound once.
     async fn insert_responses_sqlite(&self, responses: &[Response]) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        let mut tallies = Tallies::default();
         for run in responses.chunk_by(|a, b| a.consultation_id == b.consultation_id && a.scheme == b.scheme) {
             let (cid, scheme) = (run[0].consultation_id.0, run[0].scheme.clone());
             for part in run.chunks(500) {
+                tallies.add(part);
                 let rows: Vec<Value> = part
                     .iter()
                     .map(|r| {
@@ -227,6 +230,9 @@ impl Store {
                     .await?;
                 }
             }
+        }
+        for statement in tallies.statements() {
+            statement.execute(&mut tx).await?;
         }
         tx.commit().await
     }
@@ -517,6 +523,13 @@ async fn insert_responses_postgres(pool: &sqlx::PgPool, responses: &[Response]) 
         }
         copy.send(std::mem::take(&mut buf).into_bytes()).await?;
         copy.finish().await?;
+    }
+    let mut tallies = Tallies::default();
+    for part in responses.chunks(500) {
+        tallies.add(part);
+    }
+    for statement in tallies.statements() {
+        statement.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())
