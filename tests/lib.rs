@@ -325,6 +325,24 @@ impl TestApp {
         (base, state)
     }
 
+    /// Registers (and approves) a Tamworth activity titled `title`, opening `opens` days from
+    /// today for `days` days, with the park questionnaire (set before it opens when `opens` > 0);
+    /// returns its id.
+    pub async fn park_survey(&self, token: &str, title: &str, opens: i64, days: i64) -> String {
+        let id = self
+            .register_activity(token, consultation("tamworth", title, opens, days), true)
+            .await;
+        let (s, q) = self
+            .put(
+                &format!("/api/v1/consultations/{id}/questionnaire"),
+                Some(token),
+                park_questionnaire(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        id
+    }
+
     /// Registers an activity and, if asked, has a coordinator submit and approve it (with an
     /// override where the checklist asks for one: fixtures are short). Returns its id.
     pub async fn register_activity(&self, token: &str, body: Value, approve: bool) -> String {

@@ -47,17 +47,7 @@ fn distribution(d: &Value) -> Vec<(f64, u64)> {
 on_both!(staff_analyse_answers);
 async fn staff_analyse_answers(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 10, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 10, 30).await;
     let later = app.later(12).await;
     let path = format!("/api/v1/consultations/{id}/responses");
     let sent = [
@@ -241,17 +231,7 @@ on_both!(survey_exports_are_imported_question_by_question);
 async fn survey_exports_are_imported_question_by_question(app: &TestApp) {
     let (tamworth, _) = app.seed().await;
     // The questionnaire is set before the activity opens (tomorrow); the import comes once open.
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 1, 30).await;
     let open = app.later(2).await;
     // A survey tool's words, one column per question part, its own labels for options.
     let header = "Respondent,Visit?,Visit other,Walking,Play,Uses other,Satisfaction,Rank lighting,Rank bins,Rank seats,Age,Last visit,Ideas,Safe,Clean,Sex";
@@ -388,17 +368,7 @@ on_both!(cross_tabs_and_the_public_analysis);
 async fn cross_tabs_and_the_public_analysis(app: &TestApp) {
     let (tamworth, _) = app.seed().await;
     // Opens tomorrow for ten days; the answers come while open, the results after closing.
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 10), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 1, 10).await;
     let open = app.later(2).await;
     let path = format!("/api/v1/consultations/{id}/responses");
     // 40 respondents: (visit, satisfaction, sex) varied so some cells are large and some small.
@@ -554,17 +524,7 @@ on_both!(answers_broken_down_by_area);
 async fn answers_broken_down_by_area(app: &TestApp) {
     let (tamworth, _) = app.seed().await;
     // For Tamworth (E07000199); respondents may say where they live.
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 1, 30).await;
     let open = app.later(2).await;
     let path = format!("/api/v1/consultations/{id}/responses");
     let sent = [

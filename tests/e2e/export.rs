@@ -459,17 +459,7 @@ async fn export_pages_through_many_responses(app: &TestApp) {
 on_both!(coded_themes_are_columns_of_the_export);
 async fn coded_themes_are_columns_of_the_export(app: &TestApp) {
     let (tamworth, _) = app.seed().await;
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 1, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 1, 30).await;
     let open = app.later(2).await;
     let path = format!("/api/v1/consultations/{id}/responses");
     let mut ids = Vec::new();

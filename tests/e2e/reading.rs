@@ -9,17 +9,7 @@ use serde_json::{Value, json};
 on_both!(officers_read_responses);
 async fn officers_read_responses(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Park survey", 10, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Park survey", 10, 30).await;
     let later = app.later(12).await;
     let path = format!("/api/v1/consultations/{id}/responses");
 

@@ -2,7 +2,7 @@
 //! rename, reject), theme counts in the analysis checked against what the test sent, deleting a
 //! theme in use, feedback naming a theme with how many raised it; the CLI.
 
-use consult_tests::{TestApp, consultation};
+use consult_tests::TestApp;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -22,17 +22,7 @@ fn ids(v: &Value) -> BTreeSet<String> {
 on_both!(code_free_text_answers);
 async fn code_free_text_answers(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
-    let id = app
-        .register_activity(&tamworth, consultation("tamworth", "Library survey", 10, 30), true)
-        .await;
-    let (s, q) = app
-        .put(
-            &format!("/api/v1/consultations/{id}/questionnaire"),
-            Some(&tamworth),
-            consult_tests::park_questionnaire(),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{q}");
+    let id = app.park_survey(&tamworth, "Library survey", 10, 30).await;
     let later = app.later(12).await;
     let path = format!("/api/v1/consultations/{id}/responses");
     let parking = [
