@@ -547,3 +547,127 @@ fn strip_ansi(line: &str) -> String {
     }
     out
 }
+
+/// An SMTP server that speaks the protocol (aiosmtpd, `tests/support/smtp_sink.py`) on a free
+/// port, keeping each message it accepts as a file. Recipients `bounce...@` get a 550 hard
+/// bounce, `busy...@` a 451. Stopped when dropped.
+#[derive(Debug)]
+pub struct MailSink {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+}
+
+/// One e-mail the sink received.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The envelope recipients.
+    pub to: String,
+    /// Every header, as `(name, value)` in the order sent, values unfolded.
+    pub headers: Vec<(String, String)>,
+    /// The subject.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+}
+
+impl Mail {
+    /// The first header of this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl MailSink {
+    /// Starts the server; fails the test with the reason if Python or aiosmtpd is missing.
+    pub fn start() -> MailSink {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the test SMTP server (pip install aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the test SMTP server did not start (pip install aiosmtpd)"
+        );
+        MailSink { child, dir, port }
+    }
+
+    /// `smtp://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn received(&self) -> Vec<Mail> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        names.sort();
+        names.iter().map(|p| parse_mail(&std::fs::read(p).unwrap())).collect()
+    }
+
+    /// Waits up to 30 seconds until at least `n` messages have arrived; returns them all.
+    pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
+        for _ in 0..300 {
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("expected {n} e-mails, got {}", self.received().len());
+    }
+}
+
+impl Drop for MailSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_mail(raw: &[u8]) -> Mail {
+    let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let headers = m
+        .headers_raw()
+        .map(|(n, v)| (n.to_owned(), v.split_whitespace().collect::<Vec<_>>().join(" ")))
+        .collect::<Vec<_>>();
+    let to = headers
+        .iter()
+        .find(|(n, _)| n == "X-Envelope-To")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    Mail {
+        to,
+        subject: m.subject().unwrap_or_default().to_owned(),
+        text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
+        headers,
+    }
+}

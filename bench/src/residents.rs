@@ -186,7 +186,7 @@ async fn measure(
     let matched = plan.invited.len() as u64 + plan.excluded.values().sum::<u64>();
     let t = Instant::now();
     store
-        .record_invitations(target.id, &plan.invited, &admin(), now)
+        .record_invitations(target.id, &plan.invited, &Default::default(), &admin(), now)
         .await
         .unwrap();
     let commit = t.elapsed();

@@ -35,6 +35,7 @@ mod charts;
 mod checklist;
 mod cli;
 mod copy;
+mod delivery;
 mod errors;
 mod export;
 mod faults;

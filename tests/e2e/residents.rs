@@ -185,7 +185,7 @@ async fn residents_invitations_and_fatigue(app: &TestApp) {
     assert_eq!(s, StatusCode::OK, "{plan}");
     assert_eq!(
         plan,
-        json!({ "invited": 2, "by_channel": { "email": 1, "post": 1 }, "excluded": { "no_consent": 1 }, "recorded": false })
+        json!({ "invited": 2, "queued": 0, "by_channel": { "email": 1, "post": 1 }, "excluded": { "no_consent": 1 }, "recorded": false })
     );
     assert!(!plan.to_string().contains("example.org"), "counts, never names");
     assert_eq!(
@@ -206,13 +206,18 @@ async fn residents_invitations_and_fatigue(app: &TestApp) {
         .post(&invite(&ids[0], false), Some(&app.coordinator), json!({}))
         .await;
     assert_eq!(
-        (committed["invited"].as_u64(), committed["recorded"].as_bool()),
-        (Some(2), Some(true))
+        (
+            committed["invited"].as_u64(),
+            committed["queued"].as_u64(),
+            committed["recorded"].as_bool()
+        ),
+        (Some(2), Some(2), Some(true))
     );
     let (_, again) = app
         .post(&invite(&ids[0], false), Some(&app.coordinator), json!({}))
         .await;
     assert_eq!(again["excluded"]["already_invited"], 2);
+    assert_eq!(again["queued"], 0, "one invitation per resident and activity");
     let (_, second) = app
         .post(&invite(&ids[1], false), Some(&app.coordinator), json!({}))
         .await;
@@ -372,7 +377,7 @@ async fn instances_share_the_residents_register(app: &TestApp) {
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(
         plan(other).await,
-        json!({ "invited": 0, "by_channel": {}, "excluded": {}, "recorded": false })
+        json!({ "invited": 0, "queued": 0, "by_channel": {}, "excluded": {}, "recorded": false })
     );
 }
 

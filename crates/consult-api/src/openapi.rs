@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::routes::{
-    baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, overlap, plans,
-    questionnaires, reports, residents, responses, schemes, seldom, themes,
+    baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, outbox, overlap,
+    plans, questionnaires, reports, residents, responses, schemes, seldom, themes,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -27,6 +27,7 @@ use utoipa_axum::routes;
         (name = "overlap", description = "Duplication detection across the partnership"),
         (name = "responses", description = "Responses and equality monitoring"),
         (name = "residents", description = "The residents' register, targeted invitations and fatigue"),
+        (name = "outbox", description = "Messages queued to be sent (verification codes, invitations, notices) and what became of them"),
         (name = "feedback", description = "You said, we did; evaluation, remarks, the results library and reviews"),
         (name = "plans", description = "Service plans, the recurring programme and the council-wide plan"),
         (name = "organisations", description = "Councils and partner bodies"),
@@ -92,6 +93,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::invitations))
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::retry_message))
         .routes(routes!(responses::respond, responses::list_responses))
         .routes(routes!(responses::get_response))
         .routes(routes!(responses::export_responses))

@@ -171,16 +171,68 @@ async fn audience_with(
     Ok(findings)
 }
 
+/// An invitation plan, and how many invitations committing it queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitations {
+    /// Who is invited, by which channel, and who is left out.
+    pub plan: InvitationPlan,
+    /// Invitations newly queued in the outbox (0 for a dry run, and for residents already
+    /// invited to the activity: one invitation each, however often the plan is committed).
+    pub queued: u64,
+}
+
+impl Invitations {
+    /// The counts the API answers and the CLI prints; `recorded` says whether the plan was
+    /// committed.
+    pub fn view(&self, recorded: bool) -> InvitationView {
+        InvitationView {
+            invited: self.plan.invited.len() as u64,
+            queued: self.queued,
+            by_channel: self
+                .plan
+                .by_channel
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), *v))
+                .collect(),
+            excluded: self
+                .plan
+                .excluded
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), *v))
+                .collect(),
+            recorded,
+        }
+    }
+}
+
+/// An invitation plan as the API answers it: counts only, never names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationView {
+    /// Residents invited.
+    pub invited: u64,
+    /// Invitations newly queued in the outbox by this commit (0 for a dry run, and for
+    /// residents already invited to the activity).
+    pub queued: u64,
+    /// Invitations per channel.
+    pub by_channel: std::collections::BTreeMap<String, u64>,
+    /// Matching residents left out, per reason.
+    pub excluded: std::collections::BTreeMap<String, u64>,
+    /// Whether the plan was committed (contacts recorded, invitations queued).
+    pub recorded: bool,
+}
+
 impl crate::App {
     /// Plans invitations to an activity's matching residents under its owner's fatigue rules
-    /// (coordinators); unless `dry_run`, records them in the contact log (approved or open
+    /// (coordinators); unless `dry_run`, records them in the contact log and queues each
+    /// invitation in the outbox on the resident's channel, in one transaction (approved or open
     /// activities only). Counts, never people, leave this function.
     pub async fn invite(
         &self,
         actor: &consult_core::Actor,
         id: consult_core::ConsultationId,
         dry_run: bool,
-    ) -> crate::AppResult<InvitationPlan> {
+    ) -> crate::AppResult<Invitations> {
         if !actor.is_coordinator() {
             return Err(crate::AppError::Forbidden(
                 "only a coordinator or admin can do this".into(),
@@ -189,13 +241,18 @@ impl crate::App {
         let c = self.writable_consultation(actor, id).await?;
         let today = self.today();
         let plan = plan(&self.store, self.residents.as_deref(), &c, today).await?;
+        let mut queued = 0;
         if !dry_run {
             c.check_takes_invitations(today)?;
-            self.store
-                .record_invitations(c.id, &plan.invited, actor, self.now())
+            let owner = self.organisation(c.plan.organisation().as_str()).await?;
+            let fields = consult_core::invitation_fields(&c, &owner.name);
+            queued = self
+                .store
+                .record_invitations(c.id, &plan.invited, &fields, actor, self.now())
                 .await?;
+            self.wake_delivery();
         }
-        Ok(plan)
+        Ok(Invitations { plan, queued })
     }
 
     /// Fatigue findings for the audience of an activity `actor` may change.

@@ -30,6 +30,7 @@ mod checklist;
 mod clock;
 mod coding;
 mod consultations;
+pub mod delivery;
 pub mod demo;
 pub mod equality;
 mod error;
@@ -40,6 +41,7 @@ pub mod invitations;
 pub mod json;
 mod library;
 mod organisations;
+pub mod outbox;
 pub mod overlap;
 mod plans;
 mod questionnaires;
@@ -65,8 +67,8 @@ pub use responses::{Idempotency, ResponseView, Stored};
 pub use review::ReviewScope;
 // The store's request and result types that use cases take and return.
 pub use consult_store::{
-    AuditEntry, Backend, Baseline, ChecklistSettings, ConsultationFilter, Cursor, IssuedToken, NewToken, Order, Page,
-    PageRequest, Reader, TokenInfo, TokenRecord,
+    AuditEntry, Backend, Baseline, ChecklistSettings, ConsultationFilter, Cursor, IssuedToken, NewToken, Order,
+    OutboxCounts, OutboxFilter, Page, PageRequest, Reader, TokenInfo, TokenRecord,
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -92,7 +94,14 @@ pub struct App {
     request: Arc<tokio::sync::OnceCell<requests::RequestKey>>,
     /// Days an unverified registration waits for its code before it is deleted.
     unverified_days: u32,
+    /// Where the public reaches the hub, for links in messages.
+    public_url: String,
+    /// Wakes this process's delivery worker when something is queued.
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
+
+/// Where messages link to unless the deployment says ([`App::with_public_url`]).
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
 
 /// Days an unverified registration waits for its code before it is deleted, unless configured.
 pub const DEFAULT_UNVERIFIED_DAYS: u32 = 7;
@@ -119,6 +128,8 @@ impl App {
             disclosure: Arc::new(tokio::sync::OnceCell::new()),
             request: Arc::new(tokio::sync::OnceCell::new()),
             unverified_days: DEFAULT_UNVERIFIED_DAYS,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

@@ -60,6 +60,23 @@ impl App {
         Ok(mac.verify_slice(&posted).is_ok())
     }
 
+    /// The token of a resident's one-click unsubscribe link (hex): a keyed hash of their
+    /// registration id, so the link works without their management key and cannot be made for
+    /// anyone else.
+    pub(crate) async fn unsubscribe_token(&self, resident: uuid::Uuid) -> AppResult<String> {
+        let mac = self.request_key().await?.mac("unsubscribe", &[resident.as_bytes()])?;
+        Ok(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// True when `token` is `resident`'s unsubscribe token (compared in constant time).
+    pub(crate) async fn unsubscribe_token_valid(&self, resident: uuid::Uuid, token: &str) -> AppResult<bool> {
+        let Ok(token) = hex::decode(token) else {
+            return Ok(false);
+        };
+        let mac = self.request_key().await?.mac("unsubscribe", &[resident.as_bytes()])?;
+        Ok(mac.verify_slice(&token).is_ok())
+    }
+
     /// What an idempotency key is bound to: a keyed hash of the caller and the body, the same
     /// for a true retry only (hex). Kept with the response instead of the caller (a client's
     /// address is personal data).

@@ -33,6 +33,7 @@ impl App {
         let areas = self.area_hierarchy().await?;
         let resident = Resident::parse(Uuid::now_v7(), input, &areas, self.now())?;
         let key = self.store.register_resident(&resident, self.now()).await?;
+        self.wake_delivery();
         Ok(Registration {
             code_sent_by: resident.verification_channel(),
             resident,
@@ -107,6 +108,23 @@ impl App {
             consent_at: None,
             ..resident
         })
+    }
+
+    /// Whether `token` is the unsubscribe token of `resident`, a registration that exists.
+    pub async fn unsubscribe_link_valid(&self, resident: Uuid, token: &str) -> AppResult<bool> {
+        Ok(self.unsubscribe_token_valid(resident, token).await? && self.store.resident_exists(resident).await?)
+    }
+
+    /// Stops every invitation to the resident whose one-click unsubscribe link this is (the
+    /// link in each message's footer and `List-Unsubscribe` header): consent withdrawn, waiting
+    /// invitations cancelled. A wrong token, or a registration since erased, is not found (the
+    /// answer does not say which); unsubscribing twice is the same as once.
+    pub async fn unsubscribe_by_link(&self, resident: Uuid, token: &str) -> AppResult<()> {
+        if !self.unsubscribe_link_valid(resident, token).await? {
+            return Err(AppError::NotFound("no registration for this unsubscribe link".into()));
+        }
+        self.store.unsubscribe(resident, self.now()).await?;
+        Ok(())
     }
 
     /// An organisation's fatigue rules (the defaults until set).

@@ -174,7 +174,7 @@ async fn sql_index_and_core_agree_on_invitation_plans(store: Store, _url: String
         };
         let at = on.and_hms_opt(10, 0, 0).unwrap().and_utc();
         store
-            .record_invitations(activity.id, &invited, &admin(), at)
+            .record_invitations(activity.id, &invited, &Default::default(), &admin(), at)
             .await
             .unwrap();
     }
@@ -322,6 +322,7 @@ async fn the_audience_index_catches_up_with_the_register(store: Store, _url: Str
         .record_invitations(
             target.id,
             &[(Uuid::from_u128(4), ContactChannel::Email)],
+            &Default::default(),
             &admin(),
             at(13),
         )

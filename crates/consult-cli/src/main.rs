@@ -8,6 +8,7 @@
 mod analysis;
 mod checklist;
 mod csv_register;
+mod outbox;
 mod output;
 mod overlap;
 mod plans;
@@ -102,6 +103,14 @@ enum Command {
     /// Invite matching residents from the residents' register to an approved or open activity,
     /// leaving out anyone the fatigue rules protect. Prints counts, never names.
     Invite(residents::InviteArgs),
+    /// Send the messages the outbox holds (verification codes, invitations, ...) through the
+    /// channels given, then keep sending as more are queued (--once: what is due now, then stop).
+    /// `consult serve` does the same when given a channel.
+    Deliver(outbox::DeliverArgs),
+    /// The outbox: messages queued, sent, failed (list), a failed one queued again (retry),
+    /// old ones deleted (purge).
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Fatigue findings for an activity: people asked too often, audiences with too much at once.
     Fatigue(residents::FatigueArgs),
     /// The residents' register: delete registrations never verified.
@@ -243,6 +252,8 @@ async fn command(app: &App, command: Command) -> Result<()> {
         Command::Feedback(args) => results::feedback(app, args, &actor).await,
         Command::Invite(args) => residents::invite(app, args, &actor).await,
         Command::Fatigue(args) => residents::fatigue(app, args, &actor).await,
+        Command::Deliver(args) => outbox::deliver(app, args).await,
+        Command::Outbox(cmd) => outbox::outbox(app, cmd, &actor).await,
         Command::Residents(cmd) => residents::residents(app, cmd, &actor).await,
         Command::Baseline(cmd) => responses::baseline(app, cmd, &actor).await,
         Command::Scheme(cmd) => responses::scheme(app, cmd, &actor).await,

@@ -5,7 +5,6 @@ use crate::{Format, Result, parse_id, print_json, print_rows};
 use clap::Args;
 use consult_app::App;
 use consult_core::Actor;
-use std::collections::BTreeMap;
 
 /// Arguments of `consult invite`.
 #[derive(Debug, Args)]
@@ -53,14 +52,8 @@ pub(crate) async fn residents(app: &App, cmd: ResidentsCommand, actor: &Actor) -
 
 /// `consult invite ID [--dry-run]`: counts, never people.
 pub(crate) async fn invite(app: &App, args: InviteArgs, actor: &Actor) -> Result<()> {
-    let plan = app.invite(actor, parse_id(&args.id)?, args.dry_run).await?;
-    let summary = serde_json::json!({
-        "invited": plan.invited.len(),
-        "by_channel": plan.by_channel.iter().map(|(k, v)| (k.as_str(), v)).collect::<BTreeMap<_, _>>(),
-        "excluded": plan.excluded.iter().map(|(k, v)| (k.as_str(), v)).collect::<BTreeMap<_, _>>(),
-        "recorded": !args.dry_run,
-    });
-    print_json(&summary)
+    let invitations = app.invite(actor, parse_id(&args.id)?, args.dry_run).await?;
+    print_json(&invitations.view(!args.dry_run))
 }
 
 /// `consult fatigue ID`.

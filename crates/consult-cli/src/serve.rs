@@ -49,6 +49,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CONSULT_UNVERIFIED_DAYS", default_value_t = consult_app::DEFAULT_UNVERIFIED_DAYS,
         value_parser = clap::value_parser!(u32).range(1..=365))]
     unverified_days: u32,
+    #[command(flatten)]
+    delivery: crate::outbox::DeliveryArgs,
 }
 
 /// Deletes unverified registrations older than the configured days, now and then every hour,
@@ -73,7 +75,7 @@ async fn sweep_unverified(app: App) {
 }
 
 /// `--public-url`: an http:// or https:// address.
-fn public_url(s: &str) -> std::result::Result<String, String> {
+pub(crate) fn public_url(s: &str) -> std::result::Result<String, String> {
     let lower = s.to_ascii_lowercase();
     if (lower.starts_with("https://") || lower.starts_with("http://")) && !s.contains(char::is_whitespace) {
         Ok(s.trim_end_matches('/').to_owned())
@@ -94,9 +96,8 @@ pub(crate) struct CopyArgs {
     to: String,
 }
 
-/// `consult serve`: migrate, load the demo data if asked, build the caches, then serve until
-/// interrupted.
-pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise.
+pub(crate) fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -106,6 +107,12 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
         // Colours for a terminal only: logs written to files and journals stay plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// `consult serve`: migrate, load the demo data if asked, build the caches, then serve until
+/// interrupted.
+pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
+    init_logging();
     let limits = consult_api::Limits {
         trust_forwarded_for: args.trust_proxy || !args.trusted_proxies.is_empty(),
         trusted_proxies: args.trusted_proxies.clone(),
@@ -116,7 +123,11 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
         ..consult_api::Limits::default()
     };
     let store = Store::connect(database).await?;
-    let app = App::new(store).with_unverified_days(args.unverified_days);
+    let mut app = App::new(store).with_unverified_days(args.unverified_days);
+    if let Some(url) = &args.public_url {
+        app = app.with_public_url(url);
+    }
+    let deliverer = args.delivery.deliverer(&app)?;
     if args.demo && app.load_demo_if_empty().await? {
         tracing::info!("loaded the demo data");
     }
@@ -133,9 +144,30 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     };
     let sweep = tokio::spawn(sweep_unverified(app.clone()));
+    let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
+    let delivery = match deliverer {
+        Some(d) => {
+            tracing::info!(channels = ?d.channels(), "delivering the outbox");
+            Some(tokio::spawn(async move {
+                d.run(async {
+                    let _ = delivery_stopped.await;
+                })
+                .await;
+            }))
+        }
+        None => {
+            tracing::info!("no delivery channel configured (--smtp-url): messages stay queued in the outbox");
+            None
+        }
+    };
     let state = consult_api::AppState::from_app(app.clone()).with_limits(limits);
     let served = consult_api::serve(listener, state, shutdown).await;
     sweep.abort();
+    // The round in progress finishes and records its outcomes before the server stops.
+    let _ = stop_delivery.send(());
+    if let Some(d) = delivery {
+        let _ = d.await;
+    }
     served?;
     app.close().await;
     Ok(())

@@ -50,6 +50,7 @@ mod lifecycle;
 mod monitoring;
 mod nomis;
 mod organisation;
+mod outbox;
 mod overlap;
 mod plans;
 mod principles;
@@ -103,6 +104,10 @@ pub use monitoring::{
 };
 pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
+pub use outbox::{
+    DeliveryStatus, MessageKey, MessageKind, NewMessage, RetryPolicy, SendOutcome, Settlement, invitation_fields,
+    mask_recipient, message_date,
+};
 pub use overlap::{
     Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,
 };

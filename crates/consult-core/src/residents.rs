@@ -196,6 +196,31 @@ impl Resident {
             ContactChannel::Post
         }
     }
+
+    /// The resident's address on `channel`: the e-mail address, the phone number (for a text
+    /// or a call), or the postal address; `None` when they gave none for it.
+    pub fn address(&self, channel: ContactChannel) -> Option<&str> {
+        match channel {
+            ContactChannel::Email => self.email.as_deref(),
+            ContactChannel::Sms | ContactChannel::Phone => self.phone.as_deref(),
+            ContactChannel::Post => self.postal_address.as_deref(),
+        }
+    }
+
+    /// The message carrying a pending registration's verification `code` to its contact (see
+    /// [`Resident::verification_channel`]); `None` when the registration has no address at all.
+    pub fn verification_message(&self, code: &str) -> Option<crate::NewMessage> {
+        let channel = self.verification_channel();
+        Some(crate::NewMessage {
+            key: crate::MessageKey::verification(self.id),
+            kind: crate::MessageKind::Verification,
+            channel,
+            recipient: self.address(channel)?.to_owned(),
+            resident: Some(self.id),
+            consultation: None,
+            personalisation: BTreeMap::from([("code".to_owned(), code.to_owned())]),
+        })
+    }
 }
 
 /// A verification code as typed: upper-cased, spaces and dashes dropped. `None` when it cannot

@@ -52,6 +52,7 @@ mod db;
 mod keys;
 mod library;
 mod organisations;
+mod outbox;
 mod questionnaires;
 mod residents;
 mod responses;
@@ -62,6 +63,7 @@ mod types;
 pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
+pub use outbox::{ClaimedMessage, OutboxCounts, OutboxEntry, OutboxFilter, SettledTry};
 pub use questionnaires::{Breakdown, NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
 pub use residents::{AudienceChanges, ContactRecord, Verified};
 pub use responses::{IdempotencyKey, Stored};

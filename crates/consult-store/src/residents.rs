@@ -6,10 +6,10 @@ use crate::{Store, StoreError, token};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AreaCode, AudienceEntry, Candidate, ConsultationId, ContactChannel, Exclusion, FatigueRules, InvitationPlan,
-    Matching, Organisation, OrganisationId, Resident, Role,
+    Matching, MessageKey, MessageKind, NewMessage, Organisation, OrganisationId, Resident, Role,
 };
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
@@ -212,10 +212,14 @@ struct ContactRow {
     at: DateTime<Utc>,
 }
 
+/// An invited resident: recent invitation dates and addresses.
 #[derive(sqlx::FromRow)]
-struct RecentRow {
+struct InvitedRow {
     id: Uuid,
     recent_invitations: String,
+    email: Option<String>,
+    phone: Option<String>,
+    postal_address: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -290,7 +294,8 @@ async fn insert_resident(
     .bind(change)
     .bind(r.verified_at)
     .bind((!verified).then_some(now))
-    .bind(code)
+    // The code itself waits in its message (the outbox), not beside the registration.
+    .bind(None::<String>)
     .bind(code.map(token::hash))
     .bind(if verified { r.email.clone() } else { None })
     .bind(if verified { r.phone.clone() } else { None })
@@ -356,19 +361,27 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         insert_resident(&mut tx, &pending, &token::hash(&secret), Some(&code), now).await?;
+        if let Some(message) = pending.verification_message(&code) {
+            tx.queue_messages(&[message], now).await?;
+        }
         tx.commit().await?;
         Ok(secret)
     }
 
-    /// The verification code waiting for delivery to a pending resident's contact (`None` once
-    /// verified, or for nobody). For the delivery of codes and for tests; never log it.
+    /// The verification code waiting in the outbox for delivery to a pending resident's contact
+    /// (`None` once sent, once verified, or for nobody). For tests and support; never log it.
     pub async fn verification_code(&self, id: Uuid) -> Result<Option<String>, StoreError> {
-        let row: Option<(Option<String>,)> =
-            query("SELECT verification_code FROM residents WHERE id = $1 AND verified_at IS NULL")
-                .bind(id)
-                .fetch_optional(self)
-                .await?;
-        Ok(row.and_then(|(c,)| c))
+        let row: Option<(Option<String>,)> = query(
+            "SELECT o.personalisation FROM outbox o JOIN residents r ON r.id = o.resident_id \
+             WHERE o.idempotency_key = $1 AND r.verified_at IS NULL",
+        )
+        .bind(consult_core::MessageKey::verification(id).as_str())
+        .fetch_optional(self)
+        .await?;
+        let Some((Some(fields),)) = row else { return Ok(None) };
+        let fields: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(format!("outbox: personalisation: {e}")))?;
+        Ok(fields.get("code").cloned())
     }
 
     /// Verifies the pending registration whose code is `code` (normalised, see
@@ -398,6 +411,8 @@ impl Store {
         .fetch_optional(&mut tx)
         .await?;
         let Some(p) = pending else { return Ok(None) };
+        // The code came back: a copy still waiting to go is not needed any more.
+        tx.cancel_messages_of(p.id, &[MessageKind::Verification], now).await?;
         let holders: Vec<(Uuid,)> = query(
             "SELECT id FROM residents WHERE verified_at IS NOT NULL AND (email_key = $1 OR phone_key = $2) ORDER BY id",
         )
@@ -512,6 +527,15 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         let change = tx.next_resident_change().await?;
+        query(format!(
+            "UPDATE outbox SET status = CASE WHEN status IN ('queued', 'sending') THEN 'cancelled' ELSE status END, \
+             recipient = NULL, personalisation = NULL, resident_id = NULL, updated_at = $2 \
+             WHERE resident_id IN ({STALE})"
+        ))
+        .bind(pending_before)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
         for table in ["contacts", "resident_interests", "resident_areas", "resident_groups"] {
             query(format!("DELETE FROM {table} WHERE resident_id IN ({STALE})"))
                 .bind(pending_before)
@@ -616,6 +640,7 @@ impl Store {
     /// Erases a resident and their contact log. Returns whether they existed.
     pub async fn delete_resident(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
+        tx.forget_messages_of(id, now).await?;
         for table in ["contacts", "resident_interests", "resident_areas", "resident_groups"] {
             query(format!("DELETE FROM {table} WHERE resident_id = $1"))
                 .bind(id)
@@ -646,6 +671,15 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Whether a registration with this id exists (pending or verified).
+    pub async fn resident_exists(&self, id: Uuid) -> Result<bool, StoreError> {
+        let row: Option<(Uuid,)> = query("SELECT id FROM residents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// Withdraws a resident's consent: no more invitations.
     pub async fn unsubscribe(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
@@ -655,6 +689,8 @@ impl Store {
             .bind(change)
             .execute(&mut tx)
             .await?;
+        // Invitations not yet sent are withdrawn with the consent.
+        tx.cancel_messages_of(id, &[MessageKind::Invitation], now).await?;
         let public = Actor {
             name: "resident".into(),
             role: Role::Officer,
@@ -900,16 +936,21 @@ impl Store {
     }
 
     /// Records a committed invitation plan in the contact log, all or nothing, keeping each
-    /// invited resident's recent invitation dates with them.
+    /// invited resident's recent invitation dates with them, and queues each invitation in the
+    /// outbox on the resident's channel (one per activity and resident, however often the plan
+    /// is committed), filled with `fields` (the activity's) and the resident's address. Returns
+    /// how many messages were newly queued.
     pub async fn record_invitations(
         &self,
         consultation: ConsultationId,
         invited: &[(Uuid, ContactChannel)],
+        fields: &BTreeMap<String, String>,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let change = tx.next_resident_change().await?;
+        let mut queued = 0;
         for chunk in invited.chunks(400) {
             let mut sql =
                 Sql::new("INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) VALUES ");
@@ -926,10 +967,33 @@ impl Store {
             sql.execute(&mut tx).await?;
             // Keep each resident's recent invitation dates with them, in the same
             // transaction: read, add today, drop what is older than any window.
-            let mut read = Sql::new("SELECT id, recent_invitations FROM residents WHERE id IN (");
+            let mut read =
+                Sql::new("SELECT id, recent_invitations, email, phone, postal_address FROM residents WHERE id IN (");
             let list = read.list(chunk.iter().map(|(r, _)| *r));
             read.push(&list).push(")");
-            let current: Vec<RecentRow> = read.fetch_all(&mut tx).await?;
+            let current: Vec<InvitedRow> = read.fetch_all(&mut tx).await?;
+            let addresses: HashMap<Uuid, &InvitedRow> = current.iter().map(|r| (r.id, r)).collect();
+            let messages: Vec<NewMessage> = chunk
+                .iter()
+                .filter_map(|(resident, channel)| {
+                    let row = addresses.get(resident)?;
+                    let recipient = match channel {
+                        ContactChannel::Email => row.email.clone(),
+                        ContactChannel::Sms | ContactChannel::Phone => row.phone.clone(),
+                        ContactChannel::Post => row.postal_address.clone(),
+                    }?;
+                    Some(NewMessage {
+                        key: MessageKey::invitation(consultation, *resident),
+                        kind: MessageKind::Invitation,
+                        channel: *channel,
+                        recipient,
+                        resident: Some(*resident),
+                        consultation: Some(consultation),
+                        personalisation: fields.clone(),
+                    })
+                })
+                .collect();
+            queued += tx.queue_messages(&messages, now).await?;
             let today = now.date_naive();
             let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
             // VALUES columns are column1, column2 on both backends.
@@ -939,7 +1003,10 @@ impl Store {
                 "UPDATE residents SET recent_invitations = v.column2, change_seq = {changed} FROM (VALUES "
             ));
             let mut values = Vec::with_capacity(current.len());
-            for RecentRow { id, recent_invitations } in &current {
+            for InvitedRow {
+                id, recent_invitations, ..
+            } in &current
+            {
                 let mut dates: Vec<NaiveDate> = recent_dates(recent_invitations)?
                     .into_iter()
                     .filter(|d| *d >= horizon)
@@ -963,7 +1030,7 @@ impl Store {
                 write.execute(&mut tx).await?;
             }
         }
-        let detail = json!({ "invited": invited.len() });
+        let detail = json!({ "invited": invited.len(), "queued": queued });
         tx.audit(
             actor,
             now,
@@ -974,7 +1041,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(queued)
     }
 
     /// An organisation's fatigue rules (the defaults until set).

@@ -188,6 +188,10 @@ pub fn router() -> Router<AppState> {
             "/my-registration",
             get(residents::manage_form).post(residents::manage_submit),
         )
+        .route(
+            "/unsubscribe/{resident}/{token}",
+            get(residents::unsubscribe_form).post(residents::unsubscribe_submit),
+        )
         .route("/hub.css", get(stylesheet))
         .route_layer(axum::middleware::from_fn(query_layer))
         .layer(axum::middleware::from_fn(security_headers))

@@ -474,3 +474,65 @@ pub(super) async fn manage_submit(
     };
     form_page(&form, StatusCode::OK, cookie)
 }
+
+#[derive(Template)]
+#[template(path = "unsubscribe.html")]
+struct UnsubscribePage {
+    text: &'static Text,
+    action: String,
+}
+
+/// The one-click unsubscribe link of a message (its footer and `List-Unsubscribe` header): a
+/// page with one button, so a link opened by a mail scanner changes nothing.
+pub(super) async fn unsubscribe_form(
+    State(state): State<AppState>,
+    axum::extract::Path((resident, token)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let Ok(id) = resident.parse::<Uuid>() else {
+        return unsubscribe_unknown();
+    };
+    if !state.app.unsubscribe_link_valid(id, &token).await? {
+        return unsubscribe_unknown();
+    }
+    form_page(
+        &UnsubscribePage {
+            text: &ENGLISH,
+            action: format!("/unsubscribe/{id}/{token}"),
+        },
+        StatusCode::OK,
+        None,
+    )
+}
+
+/// Stops invitations: the page's button, or a mail client's one-click POST (RFC 8058, body
+/// `List-Unsubscribe=One-Click`). The link's token is the authority (no anti-forgery token: a
+/// mail provider posts without one), and the change it makes is the one the link names.
+pub(super) async fn unsubscribe_submit(
+    State(state): State<AppState>,
+    axum::extract::Path((resident, token)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let Ok(id) = resident.parse::<Uuid>() else {
+        return unsubscribe_unknown();
+    };
+    match state.app.unsubscribe_by_link(id, &token).await {
+        Ok(()) => message(
+            StatusCode::OK,
+            "You will not be invited again",
+            "Your registration stays, but nothing more will be sent to you. You can delete it from the link you were given when you registered.",
+            Some("/".into()),
+            None,
+        ),
+        Err(consult_app::AppError::NotFound(_)) => unsubscribe_unknown(),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn unsubscribe_unknown() -> Result<Response, ApiError> {
+    message(
+        StatusCode::NOT_FOUND,
+        "This link does not work",
+        "It may have been copied wrongly, or the registration has been deleted.",
+        Some("/".into()),
+        None,
+    )
+}

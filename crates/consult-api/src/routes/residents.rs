@@ -11,7 +11,6 @@ use axum::response::IntoResponse;
 use consult_app::ContactRecord;
 use consult_core::{ConsultationId, ContactChannel, FatigueFinding, FatigueRules, Resident, ResidentInput};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -224,25 +223,12 @@ pub(crate) struct InvitationQuery {
     dry_run: Option<String>,
 }
 
-/// An invitation plan: counts only, never names.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct InvitationView {
-    /// Residents invited.
-    invited: u64,
-    /// Invitations per channel.
-    by_channel: BTreeMap<String, u64>,
-    /// Matching residents left out, per reason.
-    excluded: BTreeMap<String, u64>,
-    /// Whether the contacts were recorded.
-    recorded: bool,
-}
-
 /// Plan invitations for an activity: matching residents (interests or groups, in its areas)
 /// through their preferred channel, leaving out anyone the fatigue rules protect. With
 /// `dry_run=false` the plan is committed and the contacts recorded. Coordinators.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/invitations", tag = "residents",
     params(("id" = String, Path, description = "consultation id"), InvitationQuery), security(("bearer" = [])),
-    responses((status = 200, body = InvitationView),
+    responses((status = 200, body = consult_app::invitations::InvitationView),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
@@ -252,7 +238,7 @@ pub(crate) async fn invitations(
     caller: Caller,
     ApiPath(id): ApiPath<ConsultationId>,
     super::ApiQuery(q): super::ApiQuery<InvitationQuery>,
-) -> Result<Json<InvitationView>, ApiError> {
+) -> Result<Json<consult_app::invitations::InvitationView>, ApiError> {
     // Who is calling before what they asked: the role is refused first.
     let actor = caller.coordinator()?;
     let dry_run = match q.dry_run.as_deref() {
@@ -260,17 +246,7 @@ pub(crate) async fn invitations(
         Some("false") => false,
         Some(_) => return Err(ApiError::field("dry_run", "must be true or false")),
     };
-    let plan = state.app.invite(&actor, id, dry_run).await?;
-    Ok(Json(InvitationView {
-        invited: plan.invited.len() as u64,
-        by_channel: plan
-            .by_channel
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), *v))
-            .collect(),
-        excluded: plan.excluded.iter().map(|(k, v)| (k.as_str().to_owned(), *v)).collect(),
-        recorded: !dry_run,
-    }))
+    Ok(Json(state.app.invite(&actor, id, dry_run).await?.view(!dry_run)))
 }
 
 /// Fatigue findings.

@@ -10,9 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
+use consult_app::PageRequest;
 use consult_app::ResponseView;
-use consult_app::{Cursor, PageRequest};
-use consult_core::ValidationErrors;
 use consult_core::{ConsultationId, ResponseInput};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -182,35 +181,7 @@ pub(crate) struct ResponsesQuery {
 }
 
 fn parse_responses_query(q: &ResponsesQuery) -> Result<PageRequest, ApiError> {
-    let mut e = ValidationErrors::new();
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 50,
-        Some(l) => match l.parse::<u32>() {
-            Ok(n) if (1..=500).contains(&n) => n,
-            _ => {
-                e.push("limit", "must be a whole number from 1 to 500");
-                50
-            }
-        },
-    };
-    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => match Cursor::decode(c) {
-            Some(cur) if cur.opens_on.is_none() => Some(cur),
-            _ => {
-                e.push(
-                    "cursor",
-                    "is not a cursor from this listing; pass next_cursor unchanged",
-                );
-                None
-            }
-        },
-    };
-    if e.is_empty() {
-        Ok(PageRequest { limit, cursor })
-    } else {
-        Err(ApiError::Invalid(e))
-    }
+    super::id_page(q.limit.as_deref(), q.cursor.as_deref())
 }
 
 /// An activity's responses, in the order received, a page at a time: answers (in the shape

@@ -1,0 +1,43 @@
+-- The outbox (issue 17): every message consult decides to send, written in the same transaction
+-- as the decision, delivered later by a worker (consult-app delivery.rs; the rules are
+-- consult-core outbox.rs). One message per idempotency key, so a decision taken twice queues
+-- nothing new.
+--
+-- A message waiting to go is `queued` and due at `due_at`; a worker claims it by making it
+-- `sending` with `due_at` the end of its lease, so a message whose worker died is due again once
+-- the lease has run out. The recipient's address and the template fields are erased once the
+-- message is final (sent, failed, cancelled or suppressed): the row keeps only what happened.
+CREATE TABLE outbox (
+    id BLOB PRIMARY KEY NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    consultation_id BLOB,
+    resident_id BLOB,
+    recipient TEXT,
+    personalisation TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT NOT NULL,
+    last_error TEXT,
+    reference TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX outbox_due ON outbox (channel, due_at) WHERE status IN ('queued', 'sending');
+CREATE INDEX outbox_listing ON outbox (created_at, id);
+CREATE INDEX outbox_resident ON outbox (resident_id) WHERE resident_id IS NOT NULL;
+CREATE INDEX outbox_consultation ON outbox (consultation_id, kind) WHERE consultation_id IS NOT NULL;
+
+-- Addresses nothing more is sent to (a hard bounce, a complaint to the provider): the SHA-256 of
+-- the normalised address, never the address itself.
+CREATE TABLE suppressions (
+    address_hash TEXT PRIMARY KEY NOT NULL,
+    channel TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- The verification code waits in its message now, not beside the registration.
+UPDATE residents SET verification_code = NULL;

@@ -1,0 +1,281 @@
+//! Delivering the outbox over SMTP to a real SMTP server (aiosmtpd): verification codes,
+//! invitations (exactly one per resident and activity, on their channel), one-click
+//! unsubscribe, temporary failures retried later, hard bounces suppressed.
+
+use consult_api::FixedClock;
+use consult_app::App;
+use consult_app::delivery::{Deliverer, DeliverySettings, Round};
+use consult_delivery::{SmtpChannel, SmtpSettings};
+use consult_tests::{MailSink, TestApp, consultation};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn deliverer(app: &TestApp, sink: &MailSink) -> Deliverer {
+    let smtp = SmtpChannel::new(&SmtpSettings {
+        url: sink.url(),
+        from: "Tamworth Borough Council <consult@tamworth.gov.uk>".into(),
+        connections: 2,
+    })
+    .unwrap();
+    let now = app.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
+    let delivery_app = App::new(app.store.clone())
+        .with_clock(FixedClock(now))
+        .with_public_url(&app.base);
+    Deliverer::new(delivery_app, vec![Arc::new(smtp)], DeliverySettings::default())
+}
+
+async fn register(app: &TestApp, email: &str, channel: &str) -> (String, String) {
+    let body = json!({ "email": email, "postal_address": "1 Market Street, Tamworth", "interests": ["Parks"],
+        "areas": ["E07000199"], "channels": [channel], "consent": true });
+    let (s, b) = app.post("/api/v1/residents", None, body).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    (
+        b["id"].as_str().unwrap().to_owned(),
+        b["token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn verify(app: &TestApp, code: &str) -> Value {
+    let (s, v) = app
+        .post("/api/v1/residents/verify", None, json!({ "code": code }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
+    let (s, page) = app
+        .get(&format!("/api/v1/outbox?{query}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+on_both!(messages_reach_people_over_smtp);
+async fn messages_reach_people_over_smtp(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let sink = MailSink::start();
+    let worker = deliverer(app, &sink);
+
+    // Registering queues the verification code in the same transaction; staff see it masked.
+    let (ann, ann_token) = register(app, "ann@example.org", "email").await;
+    let queued = outbox(app, "kind=verification").await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (queued[0]["status"].as_str(), queued[0]["recipient"].as_str()),
+        (Some("queued"), Some("a***@example.org"))
+    );
+    assert_eq!(queued[0]["key"], format!("verification/{ann}"));
+    assert_eq!(
+        app.get("/api/v1/outbox", Some(&tamworth)).await.0,
+        StatusCode::FORBIDDEN,
+        "officers do not read the outbox"
+    );
+    assert_eq!(
+        app.get("/api/v1/outbox?status=lost", Some(&app.coordinator)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The worker sends it: one e-mail, both parts, no unsubscribe header on a code.
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.claimed, round.sent), (1, 1), "{round:?}");
+    let mails = sink.wait_for(1).await;
+    let mail = &mails[0];
+    assert_eq!(mail.to, "ann@example.org");
+    assert_eq!(mail.subject, "Confirm your registration");
+    assert!(
+        mail.header("From").unwrap().contains("consult@tamworth.gov.uk"),
+        "{:?}",
+        mail.headers
+    );
+    assert_eq!(mail.header("List-Unsubscribe"), None);
+    let code = mail
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("Your code is: "))
+        .expect("the code is in the text part")
+        .trim()
+        .to_owned();
+    assert!(mail.html.contains(&code), "{}", mail.html);
+    let link = format!("{}/verify-registration?code={code}", app.base);
+    assert!(mail.text.contains(&link), "{}", mail.text);
+    assert!(mail.html.contains(&link), "{}", mail.html);
+
+    // Following the link fills in the code; sending it verifies the registration.
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains(&code));
+    assert_eq!(verify(app, &code).await["status"], "verified");
+
+    // Sent: the code and the address are gone from the store.
+    let sent = outbox(app, "kind=verification").await;
+    assert_eq!(
+        (
+            sent[0]["status"].as_str(),
+            &sent[0]["recipient"],
+            sent[0]["attempts"].as_u64()
+        ),
+        (Some("sent"), &Value::Null, Some(1))
+    );
+    assert!(sent[0]["sent_at"].is_string());
+    assert_eq!(app.store.verification_code(ann.parse().unwrap()).await.unwrap(), None);
+
+    // Two more residents, verified with the codes waiting in the store (their mails are then
+    // not needed: verifying cancels them); one prefers letters.
+    let mut others = Vec::new();
+    for (email, channel) in [("cat@example.org", "email"), ("dan@example.org", "post")] {
+        let (id, _) = register(app, email, channel).await;
+        let code = app.store.verification_code(id.parse().unwrap()).await.unwrap().unwrap();
+        verify(app, &code).await;
+        others.push(id);
+    }
+    assert_eq!(outbox(app, "kind=verification&status=cancelled").await.len(), 2);
+
+    // Committing an invitation plan queues one invitation per resident on their channel.
+    let mut body = consultation("tamworth", "Parks and open spaces", -2, 30);
+    body["topics"] = json!(["parks"]);
+    body["summary"] = json!("How should we look after the town's parks?");
+    let activity = app.register_activity(&tamworth, body, true).await;
+    let invite = format!("/api/v1/consultations/{activity}/invitations?dry_run=false");
+    let (s, committed) = app.post(&invite, Some(&app.coordinator), json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{committed}");
+    assert_eq!(
+        (committed["invited"].as_u64(), committed["queued"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(committed["by_channel"], json!({ "email": 2, "post": 1 }));
+    let round = worker.drain().await.unwrap();
+    assert_eq!(
+        (round.claimed, round.sent),
+        (2, 2),
+        "letters wait for their channel: {round:?}"
+    );
+    let mails = sink.wait_for(3).await;
+    let invitations: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject.starts_with("Have your say"))
+        .collect();
+    let mut to: Vec<&str> = invitations.iter().map(|m| m.to.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["ann@example.org", "cat@example.org"], "exactly one each");
+    let letters = outbox(app, &format!("kind=invitation&channel=post&consultation={activity}")).await;
+    assert_eq!((letters.len(), letters[0]["status"].as_str()), (1, Some("queued")));
+
+    // Committing again queues nothing more, and nothing more arrives.
+    let (_, again) = app.post(&invite, Some(&app.coordinator), json!({})).await;
+    assert_eq!(again["queued"], 0);
+    assert_eq!(worker.drain().await.unwrap(), Round::default());
+    assert_eq!(sink.received().len(), 3);
+
+    // The invitation: both parts, the activity's link and dates, one-click unsubscribe (RFC 8058).
+    let ann_mail = invitations.iter().find(|m| m.to == "ann@example.org").unwrap();
+    assert_eq!(ann_mail.subject, "Have your say: Parks and open spaces");
+    let activity_url = format!("{}/activities/{activity}", app.base);
+    assert!(ann_mail.text.contains(&activity_url), "{}", ann_mail.text);
+    assert!(ann_mail.html.contains(&activity_url), "{}", ann_mail.html);
+    assert!(ann_mail.text.contains("How should we look after the town's parks?"));
+    assert!(
+        ann_mail.html.contains("How should we look after the town&#39;s parks?")
+            || ann_mail
+                .html
+                .contains("How should we look after the town&#x27;s parks?")
+    );
+    assert_eq!(
+        ann_mail.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let unsubscribe = ann_mail
+        .header("List-Unsubscribe")
+        .unwrap()
+        .trim_matches(|c| c == '<' || c == '>')
+        .to_owned();
+    assert!(
+        unsubscribe.starts_with(&format!("{}/unsubscribe/{ann}/", app.base)),
+        "{unsubscribe}"
+    );
+    assert!(ann_mail.text.contains(&unsubscribe));
+
+    // Opening the link changes nothing (a page with a button); a wrong token is not found.
+    let page = app.client.get(&unsubscribe).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let forged = format!("{}/unsubscribe/{ann}/{}", app.base, "00".repeat(32));
+    assert_eq!(
+        app.client
+            .post(&forged)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let me = |token: &str| {
+        app.client
+            .get(format!("{}/api/v1/residents/{ann}", app.base))
+            .header("x-resident-token", token.to_owned())
+    };
+    let before: Value = me(&ann_token).send().await.unwrap().json().await.unwrap();
+    assert!(before["consent_at"].is_string(), "{before}");
+    // The one-click POST a mail provider sends.
+    let res = app
+        .client
+        .post(&unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let after: Value = me(&ann_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["consent_at"], Value::Null, "{after}");
+
+    // A temporary failure (451) is tried again later, not given up.
+    register(app, "busy@example.org", "email").await;
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.claimed, round.retrying), (1, 1), "{round:?}");
+    let busy = outbox(app, "kind=verification&status=queued").await;
+    assert_eq!(busy.len(), 1);
+    assert_eq!(busy[0]["attempts"], 1);
+    assert!(busy[0]["last_error"].as_str().unwrap().contains("451"), "{}", busy[0]);
+    assert!(busy[0]["due_at"].as_str().unwrap() > busy[0]["created_at"].as_str().unwrap());
+    assert_eq!(busy[0]["recipient"], "b***@example.org", "kept until it goes");
+
+    // A hard bounce (550) fails the message and suppresses the address.
+    register(app, "bounce@example.org", "email").await;
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.claimed, round.failed), (1, 1), "{round:?}");
+    let failed = outbox(app, "status=failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{}",
+        failed[0]
+    );
+    // Retrying queues it again (audited); it bounces again.
+    let id = failed[0]["id"].as_str().unwrap();
+    let (s, retried) = app
+        .post(&format!("/api/v1/outbox/{id}/retry"), Some(&app.coordinator), json!({}))
+        .await;
+    assert_eq!(
+        (s, retried["status"].as_str()),
+        (StatusCode::OK, Some("queued")),
+        "{retried}"
+    );
+    assert_eq!(
+        app.post(&format!("/api/v1/outbox/{id}/retry"), Some(&app.coordinator), json!({}))
+            .await
+            .0,
+        StatusCode::CONFLICT,
+        "only a failed message is retried"
+    );
+    assert_eq!(worker.drain().await.unwrap().failed, 1);
+    // Registering the bounced address again queues a message that will never go.
+    register(app, "bounce@example.org", "email").await;
+    let suppressed = outbox(app, "status=suppressed").await;
+    assert_eq!(suppressed.len(), 1);
+    assert_eq!(suppressed[0]["recipient"], Value::Null);
+    assert_eq!(worker.drain().await.unwrap().claimed, 0);
+    assert_eq!(sink.received().len(), 3, "nothing more reached the server");
+}
