@@ -290,8 +290,9 @@ impl Tx {
 }
 
 impl Store {
-    /// Queues messages on their own (a decision that writes nothing else); see
-    /// [`Tx::queue_messages`].
+    /// Queues messages on their own (a decision that writes nothing else), with the same rules
+    /// as queueing them inside a decision's transaction: one per idempotency key, none sent to
+    /// a suppressed address.
     pub async fn queue_messages(&self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let n = tx.queue_messages(messages, now).await?;
