@@ -523,6 +523,7 @@ async fn setup(store: &Store, kept: &Kept, n: usize, big: usize) -> Setup {
             questionnaire_version: Some(1),
             answers: CheckedAnswers::from_rows(&q, &answer_rows),
             area: None,
+            results_notice: None,
         });
         if batch.len() == BATCH {
             store.insert_responses(&batch).await.unwrap();

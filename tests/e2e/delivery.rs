@@ -7,18 +7,24 @@ use consult_app::App;
 use consult_app::delivery::{Deliverer, DeliverySettings, Round};
 use consult_delivery::{SmtpChannel, SmtpSettings};
 use consult_tests::{MailSink, TestApp, consultation};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 fn deliverer(app: &TestApp, sink: &MailSink) -> Deliverer {
+    deliverer_on(app, sink, 0)
+}
+
+/// A delivery worker whose clock is `days` after the test's today.
+fn deliverer_on(app: &TestApp, sink: &MailSink, days: u64) -> Deliverer {
     let smtp = SmtpChannel::new(&SmtpSettings {
         url: sink.url(),
         from: "Tamworth Borough Council <consult@tamworth.gov.uk>".into(),
         connections: 2,
     })
     .unwrap();
-    let now = app.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
+    let day = app.today.checked_add_days(chrono::Days::new(days)).unwrap();
+    let now = day.and_hms_opt(9, 30, 0).unwrap().and_utc();
     let delivery_app = App::new(app.store.clone())
         .with_clock(FixedClock(now))
         .with_public_url(&app.base);
@@ -278,4 +284,166 @@ async fn messages_reach_people_over_smtp(app: &TestApp) {
     assert_eq!(suppressed[0]["recipient"], Value::Null);
     assert_eq!(worker.drain().await.unwrap().claimed, 0);
     assert_eq!(sink.received().len(), 3, "nothing more reached the server");
+}
+
+on_both!(results_notices_and_replies_reach_people);
+async fn results_notices_and_replies_reach_people(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let sink = MailSink::start();
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Town centre bins", -2, 10), true)
+        .await;
+    let responses = format!("/api/v1/consultations/{id}/responses");
+
+    // Respondents may leave an address to hear about the results; it is checked, kept apart from
+    // the response and asked for once per address.
+    for to in ["eve@example.org", " eve@Example.ORG ", "07700 900123"] {
+        let (s, r) = app
+            .post(
+                &responses,
+                None,
+                json!({ "comments": "More bins", "results_notice_to": to }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r.get("results_notice_to"), None, "{r}");
+    }
+    let (s, p) = app
+        .post(
+            &responses,
+            None,
+            json!({ "comments": "x", "results_notice_to": "01827 709709" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a landline takes no text: {p}");
+    assert_eq!(p["errors"][0]["field"], "results_notice_to");
+    let activity: consult_core::ConsultationId = id.parse().unwrap();
+    assert_eq!(app.store.results_notices_waiting(activity).await.unwrap(), 2);
+    // Officers reading the responses do not see the addresses.
+    let (s, read) = app.get(&responses, Some(&tamworth)).await;
+    assert_eq!(s, StatusCode::OK, "{read}");
+    assert!(!read.to_string().contains("eve@"), "{read}");
+    assert!(!read.to_string().contains("900123"), "{read}");
+
+    // Comments and complaints: a reply goes to a contact that is an address, once per text.
+    let remarks = format!("/api/v1/consultations/{id}/remarks");
+    let mut remark_ids = Vec::new();
+    for contact in ["fay@example.org", "ring the office"] {
+        let body = json!({ "kind": "complaint", "body": "The drop-in was <b>shut</b>", "contact": contact });
+        let (s, r) = app.post(&remarks, None, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        remark_ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let reply = "Sorry: the caretaker was ill.\n\nThe next drop-in is on Friday & it will be open.";
+    for remark in &remark_ids {
+        let (s, r) = app
+            .patch(
+                &format!("/api/v1/remarks/{remark}"),
+                Some(&tamworth),
+                json!({ "status": "acknowledged", "reply": reply }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+    }
+    // Resolving with the same reply sends nothing more; no message for "ring the office".
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/remarks/{}", remark_ids[0]),
+            Some(&tamworth),
+            json!({ "status": "resolved", "reply": reply }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let replies = outbox(app, "kind=reply").await;
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert_eq!(replies[0]["recipient"], "f***@example.org");
+    let worker = deliverer(app, &sink);
+    assert_eq!(worker.drain().await.unwrap().sent, 1);
+    let mails = sink.wait_for(1).await;
+    let mail = &mails[0];
+    assert_eq!(
+        (mail.to.as_str(), mail.subject.as_str()),
+        ("fay@example.org", "A reply about Town centre bins")
+    );
+    assert!(
+        mail.text.contains("The next drop-in is on Friday & it will be open."),
+        "{}",
+        mail.text
+    );
+    let paragraph =
+        ["&amp;", "&#38;"].map(|amp| format!("<p>The next drop-in is on Friday {amp} it will be open.</p>"));
+    assert!(
+        paragraph.iter().any(|p| mail.html.contains(p)),
+        "paragraphs, escaped: {}",
+        mail.html
+    );
+    assert!(
+        mail.text.contains(&format!("{}/activities/{id}", app.base)),
+        "{}",
+        mail.text
+    );
+
+    // Publishing the results (after the close) queues one notice per address, in the same
+    // transaction, and deletes the addresses waiting.
+    let closed = app.later(13).await;
+    assert!(
+        outbox(app, "kind=results_notice").await.is_empty(),
+        "nothing before publication"
+    );
+    let feedback = json!({ "items": [ { "theme": "Bins", "you_said": "More bins", "we_did": "Ordered twenty" } ], "publish": true });
+    let (s, r) = app
+        .at(
+            &closed,
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/feedback"),
+            Some(&app.coordinator),
+            Some(feedback),
+        )
+        .await;
+    assert!(s.is_success(), "{r}");
+    assert_eq!(app.store.results_notices_waiting(activity).await.unwrap(), 0);
+    let notices = outbox(app, "kind=results_notice").await;
+    let mut channels: Vec<&str> = notices.iter().map(|n| n["channel"].as_str().unwrap()).collect();
+    channels.sort_unstable();
+    assert_eq!(channels, ["email", "sms"], "{notices:?}");
+
+    // The e-mail goes; the text waits for a text-message channel.
+    let worker = deliverer_on(app, &sink, 13);
+    assert_eq!(worker.drain().await.unwrap().sent, 1);
+    let mails = sink.wait_for(2).await;
+    let notice = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Results published"))
+        .unwrap();
+    assert_eq!(notice.to, "eve@example.org");
+    assert_eq!(notice.subject, "Results published: Town centre bins");
+    assert!(
+        notice.text.starts_with("tamworth body has published"),
+        "the owner by name: {}",
+        notice.text
+    );
+    assert!(
+        notice.html.contains(&format!("{}/activities/{id}", app.base)),
+        "{}",
+        notice.html
+    );
+    assert_eq!(notice.header("List-Unsubscribe"), None, "a one-off message");
+    let sent = outbox(app, "kind=results_notice&status=sent").await;
+    assert_eq!((sent.len(), &sent[0]["recipient"]), (1, &Value::Null));
+    let waiting = outbox(app, "kind=results_notice&channel=sms").await;
+    assert_eq!(waiting[0]["status"], "queued");
+
+    // Publishing again (a corrected item) sends nothing more.
+    let feedback = json!({ "items": [ { "theme": "Bins", "you_said": "More bins", "we_did": "Ordered twenty-two" } ], "publish": true });
+    let (s, r) = app
+        .at(
+            &closed,
+            Method::PUT,
+            &format!("/api/v1/consultations/{id}/feedback"),
+            Some(&app.coordinator),
+            Some(feedback),
+        )
+        .await;
+    assert!(s.is_success(), "{r}");
+    assert_eq!(outbox(app, "kind=results_notice").await.len(), 2);
 }

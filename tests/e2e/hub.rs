@@ -280,6 +280,24 @@ async fn hub_respond_form(app: &TestApp) {
         "{body}"
     );
     assert_eq!(count().await, 0, "an invalid form stores nothing");
+    // "Hear about the results": a landline is not somewhere a notice can go; the error links to
+    // the field and what was typed is kept.
+    assert!(form.contains("name=\"results_notice_to\""), "{form}");
+    let fields = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("comments", "More benches"),
+        ("results_notice_to", "01827 709709"),
+    ];
+    let (s, body) = post_form(app, &path, Some(&value), &fields).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("href=\"#results_notice_to\"")
+            && body.contains("id=\"results_notice_to-error\"")
+            && body.contains("value=\"01827 709709\""),
+        "{body}"
+    );
+    assert_eq!(count().await, 0);
 
     // Sent properly: a confirmation with a reference; pressing again stores nothing more.
     let fields = [
@@ -289,6 +307,7 @@ async fn hub_respond_form(app: &TestApp) {
         ("m.sex", "female"),
         ("m.age_band", "prefer_not_to_say"),
         ("m.ethnic_group", ""),
+        ("results_notice_to", "ann@example.org"),
     ];
     let (s, first) = post_form(app, &path, Some(&value), &fields).await;
     assert_eq!(s, StatusCode::OK, "{first}");
@@ -306,6 +325,11 @@ async fn hub_respond_form(app: &TestApp) {
     assert_eq!(reference(&first), reference(&again));
     assert_eq!(count().await, 1);
     let cid = open.parse().unwrap();
+    assert_eq!(
+        app.store.results_notices_waiting(cid).await.unwrap(),
+        1,
+        "kept apart, once"
+    );
     let (respondents, answers) = app.store.monitoring_counts(&[cid]).await.unwrap();
     assert_eq!(respondents, 1);
     let answers = &answers["census2021@1"];

@@ -757,6 +757,7 @@ fn demo_responses(
                 questionnaire_version: questionnaire.map(|q| q.version),
                 answers,
                 area: None,
+                results_notice: None,
             }
         })
         .collect()
@@ -955,7 +956,9 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
             updated_at: now,
             updated_by: "Corporate Consultation Officer".into(),
         };
-        store.save_feedback(c.id, c.version, &feedback, &[], &demo).await?;
+        store
+            .save_feedback(c.id, c.version, &feedback, &[], None, &demo)
+            .await?;
         if c.recorded_status == Status::Evaluated {
             let debrief = consult_core::Debrief {
                 what_worked: Some(
@@ -1018,7 +1021,7 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
                 now,
             )
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        store.update_remark(&resolved, &demo).await?;
+        store.update_remark(&resolved, None, &demo).await?;
     }
     Ok(true)
 }

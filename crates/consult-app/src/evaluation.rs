@@ -104,16 +104,21 @@ impl App {
         Ok(self.store.remarks(c.id).await?)
     }
 
-    /// Answers a remark: a new status and a reply.
+    /// Answers a remark: a new status and a reply. The reply is sent to the contact the remark
+    /// left when that is an e-mail address or mobile number, once per reply text.
     pub async fn update_remark(&self, actor: &Actor, id: Uuid, input: &RemarkUpdate) -> AppResult<Remark> {
         let remark = self
             .store
             .remark(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("no remark `{id}`")))?;
-        self.writable_consultation(actor, remark.consultation_id).await?;
+        let c = self.writable_consultation(actor, remark.consultation_id).await?;
         let updated = remark.update(input, self.now())?;
-        self.store.update_remark(&updated, actor).await?;
+        let reply = consult_core::reply_message(&updated, c.plan.title());
+        self.store.update_remark(&updated, reply.as_ref(), actor).await?;
+        if reply.is_some() {
+            self.wake_delivery();
+        }
         Ok(updated)
     }
 }

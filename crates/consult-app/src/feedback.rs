@@ -22,10 +22,23 @@ impl App {
         } else {
             Vec::new()
         };
+        let owner = self.organisation(c.plan.organisation().as_str()).await?;
+        let notice =
+            |request, channel, address| consult_core::results_notice(c, &owner.name, request, channel, address);
         let updated = self
             .store
-            .save_feedback(c.id, c.version, &feedback, &changes, actor)
+            .save_feedback(
+                c.id,
+                c.version,
+                &feedback,
+                &changes,
+                publish.then_some(&notice as &(dyn Fn(_, _, _) -> _ + Sync)),
+                actor,
+            )
             .await?;
+        if publish {
+            self.wake_delivery();
+        }
         Ok((updated, feedback))
     }
 

@@ -348,6 +348,11 @@ pub struct ResponseInput {
     /// Like the monitoring answers it is only ever counted, never shown beside a response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
+    /// An e-mail address or UK mobile number to tell when the activity's results are published
+    /// (optional). Kept apart from the response, used once for that notice, then deleted: the
+    /// response stays anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_notice_to: Option<String>,
 }
 
 /// A stored response: no contact details, ever; the monitoring answers as given, with the
@@ -380,6 +385,11 @@ pub struct Response {
     /// register's areas, by whoever knows them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area: Option<AreaCode>,
+    /// Where to tell the respondent that the results are published, if they asked: never
+    /// stored with the response (the store keeps it apart, without the response's id, until
+    /// the notice is queued) and never serialised.
+    #[serde(skip)]
+    pub results_notice: Option<(crate::ContactChannel, String)>,
 }
 
 impl Response {
@@ -458,6 +468,21 @@ impl Response {
                 }
             },
         };
+        let results_notice = match input
+            .results_notice_to
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            None => None,
+            Some(a) => match crate::message_address(a) {
+                Some(found) if a.len() <= 254 => Some(found),
+                _ => {
+                    e.push("results_notice_to", "is not an e-mail address or UK mobile number");
+                    None
+                }
+            },
+        };
         let comments = crate::text::optional_text(&mut e, "comments", input.comments.as_deref(), 20_000);
         let monitoring = match scheme.parse_answers(input.monitoring) {
             Ok(m) => m,
@@ -486,6 +511,7 @@ impl Response {
                 questionnaire_version: questionnaire.map(|q| q.version),
                 answers,
                 area,
+                results_notice,
             }),
             _ => Err(e),
         }
@@ -782,6 +808,7 @@ impl MonitoringScheme {
                     .and_then(|i| row.get(i))
                     .map(|a| a.trim().to_owned())
                     .filter(|a| !a.is_empty()),
+                results_notice_to: None,
             });
         }
         e.into_result(out)

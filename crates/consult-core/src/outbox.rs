@@ -78,13 +78,7 @@ impl MessageKind {
                 "activity_url",
                 "unsubscribe_url",
             ],
-            Self::ResultsNotice => &[
-                "activity_id",
-                "activity_title",
-                "organisation",
-                "activity_url",
-                "results_url",
-            ],
+            Self::ResultsNotice => &["activity_id", "activity_title", "organisation", "activity_url"],
             Self::Reply => &["activity_id", "activity_title", "reply", "activity_url"],
             Self::Digest => &["period", "digest", "unsubscribe_url"],
             Self::Alert => &["alert", "url"],
@@ -326,6 +320,77 @@ impl RetryPolicy {
             SendOutcome::Rejected(e) => failed(e, true),
         }
     }
+}
+
+/// Where a message can go that someone typed in: an e-mail address (normalised, by e-mail) or a
+/// UK mobile number (to E.164, by text message). `None` for anything else (a landline cannot take
+/// a text; a name or a postal address is not for these messages).
+///
+/// ```
+/// use consult_core::{ContactChannel, message_address};
+/// assert_eq!(message_address(" Ann@Example.ORG "), Some((ContactChannel::Email, "Ann@example.org".into())));
+/// assert_eq!(message_address("07700 900123"), Some((ContactChannel::Sms, "+447700900123".into())));
+/// assert_eq!(message_address("01827 709709"), None);
+/// assert_eq!(message_address("ring me"), None);
+/// ```
+pub fn message_address(s: &str) -> Option<(ContactChannel, String)> {
+    let s = s.trim();
+    if s.contains('@') {
+        let email = crate::residents::normalise_email(s);
+        return crate::residents::valid_email(&email).then_some((ContactChannel::Email, email));
+    }
+    let phone = crate::residents::normalise_phone(s)?;
+    phone.starts_with("+447").then_some((ContactChannel::Sms, phone))
+}
+
+/// The message telling someone who asked, when they responded, that an activity's results are
+/// published: the key names the activity and the request (one notice each), the fields the
+/// activity ([`MessageKind::fields`]).
+pub fn results_notice(
+    c: &crate::Consultation,
+    organisation: &str,
+    request: Uuid,
+    channel: ContactChannel,
+    address: String,
+) -> NewMessage {
+    NewMessage {
+        key: MessageKey::new(MessageKind::ResultsNotice, &[&c.id, &request]),
+        kind: MessageKind::ResultsNotice,
+        channel,
+        recipient: address,
+        resident: None,
+        consultation: Some(c.id),
+        personalisation: BTreeMap::from([
+            ("activity_id".to_owned(), c.id.to_string()),
+            ("activity_title".to_owned(), c.plan.title().to_owned()),
+            ("organisation".to_owned(), organisation.to_owned()),
+        ]),
+    }
+}
+
+/// The message carrying a reply to a comment or complaint to the contact its author left, when
+/// that contact is an address a message can go to ([`message_address`]). The key names the
+/// remark and the reply's text, so a reply is sent once and a changed reply once more.
+pub fn reply_message(remark: &crate::Remark, activity_title: &str) -> Option<NewMessage> {
+    let reply = remark.reply.as_deref()?;
+    let (channel, address) = message_address(remark.contact.as_deref()?)?;
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in reply.as_bytes() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Some(NewMessage {
+        key: MessageKey::new(MessageKind::Reply, &[&remark.id, &format!("{h:016x}")]),
+        kind: MessageKind::Reply,
+        channel,
+        recipient: address,
+        resident: None,
+        consultation: Some(remark.consultation_id),
+        personalisation: BTreeMap::from([
+            ("activity_id".to_owned(), remark.consultation_id.to_string()),
+            ("activity_title".to_owned(), activity_title.to_owned()),
+            ("reply".to_owned(), reply.to_owned()),
+        ]),
+    })
 }
 
 /// A date as messages write it: `5 January 2026`.

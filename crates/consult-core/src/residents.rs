@@ -234,7 +234,7 @@ pub fn normalise_code(s: &str) -> Option<String> {
     (!code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
 }
 
-fn valid_email(s: &str) -> bool {
+pub(crate) fn valid_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };

@@ -79,6 +79,41 @@ struct InvitationHtml<'a> {
     unsubscribe_url: Option<&'a str>,
 }
 
+#[derive(Template)]
+#[template(path = "email/results_notice.txt")]
+struct ResultsNoticeText<'a> {
+    organisation: &'a str,
+    activity_title: &'a str,
+    activity_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/results_notice.html")]
+struct ResultsNoticeHtml<'a> {
+    organisation: &'a str,
+    activity_title: &'a str,
+    activity_url: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "email/reply.txt")]
+struct ReplyText<'a> {
+    activity_title: &'a str,
+    reply: &'a str,
+    activity_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/reply.html")]
+struct ReplyHtml<'a> {
+    activity_title: &'a str,
+    /// The reply's paragraphs (blank lines apart in what the officer wrote).
+    paragraphs: Vec<&'a str>,
+    activity_url: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
 /// Renders a message as an e-mail.
 pub fn render(o: &Outgoing) -> Result<Email, RenderError> {
     let kind = o.message.kind;
@@ -129,6 +164,47 @@ pub fn render(o: &Outgoing) -> Result<Email, RenderError> {
             };
             Ok(Email {
                 subject: format!("Have your say: {}", text.activity_title),
+                text: text.render().map_err(fail)?,
+                html: html.render().map_err(fail)?,
+            })
+        }
+        MessageKind::ResultsNotice => {
+            let text = ResultsNoticeText {
+                organisation: field("organisation")?,
+                activity_title: field("activity_title")?,
+                activity_url: field("activity_url")?,
+            };
+            let html = ResultsNoticeHtml {
+                organisation: text.organisation,
+                activity_title: text.activity_title,
+                activity_url: text.activity_url,
+                unsubscribe_url: None,
+            };
+            Ok(Email {
+                subject: format!("Results published: {}", text.activity_title),
+                text: text.render().map_err(fail)?,
+                html: html.render().map_err(fail)?,
+            })
+        }
+        MessageKind::Reply => {
+            let text = ReplyText {
+                activity_title: field("activity_title")?,
+                reply: field("reply")?,
+                activity_url: field("activity_url")?,
+            };
+            let html = ReplyHtml {
+                activity_title: text.activity_title,
+                paragraphs: text
+                    .reply
+                    .split("\n\n")
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                activity_url: text.activity_url,
+                unsubscribe_url: None,
+            };
+            Ok(Email {
+                subject: format!("A reply about {}", text.activity_title),
                 text: text.render().map_err(fail)?,
                 html: html.render().map_err(fail)?,
             })

@@ -150,7 +150,14 @@ impl Store {
     }
 
     /// Saves a remark's new status and reply.
-    pub async fn update_remark(&self, remark: &consult_core::Remark, actor: &Actor) -> Result<(), StoreError> {
+    /// With the reply's message (from [`consult_core::reply_message`]) queued in the same
+    /// transaction when there is one: once per reply text.
+    pub async fn update_remark(
+        &self,
+        remark: &consult_core::Remark,
+        message: Option<&consult_core::NewMessage>,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
         let r = remark;
         let mut tx = self.begin().await?;
         let done = query("UPDATE remarks SET status = $1, reply = $2, updated_at = $3 WHERE id = $4")
@@ -163,7 +170,11 @@ impl Store {
         if done == 0 {
             return Err(StoreError::NotFound(format!("remark {}", r.id)));
         }
-        let detail = json!({ "id": r.id, "status": r.status.as_str() });
+        let queued = match message {
+            Some(m) => tx.queue_messages(std::slice::from_ref(m), r.updated_at).await?,
+            None => 0,
+        };
+        let detail = json!({ "id": r.id, "status": r.status.as_str(), "reply_queued": queued > 0 });
         let entity_id = r.consultation_id.to_string();
         tx.audit(
             actor,

@@ -71,6 +71,22 @@ impl Tx {
         .bind(r.area.as_ref().map(AreaCode::as_str))
         .execute(&mut *self)
         .await?;
+        if let Some((channel, address)) = &r.results_notice {
+            // Apart from the response, and nothing links the two: a random id (a v7 id would
+            // carry the instant), the day only.
+            let day = r.received_at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+            query(
+                "INSERT INTO results_requests (id, consultation_id, channel, address, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (consultation_id, address) DO NOTHING",
+            )
+            .bind(Uuid::new_v4())
+            .bind(r.consultation_id.0)
+            .bind(channel.as_str())
+            .bind(address.clone())
+            .bind(day)
+            .execute(&mut *self)
+            .await?;
+        }
         self.write_answers(r).await?;
         for (characteristic, category) in &r.monitoring {
             query(

@@ -4,7 +4,7 @@
 use crate::db::{Sql, query};
 use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use consult_core::{Actor, Consultation, ConsultationId, Debrief, Feedback, StatusChange};
+use consult_core::{Actor, Consultation, ConsultationId, ContactChannel, Debrief, Feedback, NewMessage, StatusChange};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -27,15 +27,28 @@ struct FeedbackRow {
 }
 
 impl Store {
+    /// How many respondents to an activity wait to hear about its results (addresses kept until
+    /// the results are published, then deleted as the notices are queued).
+    pub async fn results_notices_waiting(&self, id: ConsultationId) -> Result<i64, StoreError> {
+        let (n,): (i64,) = query("SELECT COUNT(*) FROM results_requests WHERE consultation_id = $1")
+            .bind(id.0)
+            .fetch_one(self)
+            .await?;
+        Ok(n)
+    }
+
     /// Saves an activity's feedback if the activity is still at `expected_version`, with the
     /// status changes publishing it makes (from [`consult_core::plan_publication`]), in one
-    /// transaction.
+    /// transaction. When `notices` is given (the results are published), every "tell me when
+    /// the results are published" request of the activity becomes a queued message made by it
+    /// (request id, channel, address) and the request is deleted, in the same transaction.
     pub async fn save_feedback(
         &self,
         id: ConsultationId,
         expected_version: i64,
         feedback: &consult_core::Feedback,
         changes: &[StatusChange],
+        notices: Option<&(dyn Fn(Uuid, ContactChannel, String) -> NewMessage + Sync)>,
         actor: &Actor,
     ) -> Result<Consultation, StoreError> {
         let now = feedback.updated_at;
@@ -60,11 +73,31 @@ impl Store {
         .bind(&feedback.updated_by)
         .execute(&mut tx)
         .await?;
+        let mut notified = 0;
+        if let Some(make) = notices {
+            let requests: Vec<(Uuid, String, String)> =
+                query("SELECT id, channel, address FROM results_requests WHERE consultation_id = $1")
+                    .bind(id.0)
+                    .fetch_all(&mut tx)
+                    .await?;
+            let mut messages = Vec::with_capacity(requests.len());
+            for (request, channel, address) in requests {
+                let channel = ContactChannel::parse(&channel)
+                    .ok_or_else(|| StoreError::Corrupt(format!("results request {request}: channel `{channel}`")))?;
+                messages.push(make(request, channel, address));
+            }
+            notified = tx.queue_messages(&messages, now).await?;
+            query("DELETE FROM results_requests WHERE consultation_id = $1")
+                .bind(id.0)
+                .execute(&mut tx)
+                .await?;
+        }
         let detail = json!({
             "items": feedback.items.len(),
             "not_done": feedback.items.iter().filter(|i| i.not_done()).count(),
             "published_on": feedback.published_on,
             "changes": changes,
+            "results_notices": notified,
         });
         tx.audit(
             actor,

@@ -65,6 +65,7 @@ async fn bulk_responses_keep_every_character_and_answer(store: Store, url: Strin
             questionnaire_version: None,
             answers: Default::default(),
             area: None,
+            results_notice: None,
         })
         .collect();
     store.insert_responses(&responses).await.unwrap();

@@ -39,7 +39,18 @@ pub(super) struct RespondPage {
     pub(super) comments_error: Option<String>,
     pub(super) questions: Vec<Question>,
     pub(super) area: Option<Question>,
+    /// Where to tell the respondent about the results, as typed.
+    pub(super) notice_to: String,
+    pub(super) notice_error: Option<String>,
     pub(super) state: Option<String>,
+}
+
+/// The error shown beside the "hear about the results" field, if the errors name it.
+pub(super) fn notice_error(errors: &[(String, String)]) -> Option<String> {
+    errors
+        .iter()
+        .find(|(a, _)| a == "results_notice_to")
+        .map(|(_, m)| m.clone())
 }
 
 /// The "where do you live?" question: the activity's areas and those inside them (none when
@@ -147,6 +158,8 @@ pub(super) async fn respond_form(
         comments_error: None,
         questions: monitoring_questions(&scheme, &Default::default(), &[]),
         area: area_question(&state.app.activity_areas(&c).await?, None, &[]),
+        notice_to: String::new(),
+        notice_error: None,
         state: None,
     };
     form_page(&form, StatusCode::OK, cookie)
@@ -185,6 +198,7 @@ pub(super) async fn respond_submit(
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .map(str::to_owned);
+    let notice_to = posted.raw("results_notice_to").unwrap_or_default().trim().to_owned();
     let scheme = state.app.organisation_scheme(c.organisation_id).await?;
     let key = posted
         .one("key")
@@ -199,6 +213,7 @@ pub(super) async fn respond_submit(
             channel: None,
             answers: Default::default(),
             area: area.clone(),
+            results_notice_to: Some(notice_to.clone()).filter(|s| !s.is_empty()),
         };
         let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
         let who = crate::extract::Caller::identity(&headers, client);
@@ -222,6 +237,9 @@ pub(super) async fn respond_submit(
                     let (anchor, text) = match x.field.strip_prefix("monitoring.") {
                         Some(k) => (format!("m-{k}-1"), x.message.clone()),
                         None if x.field == "area" => ("area-1".to_owned(), x.message.clone()),
+                        None if x.field == "results_notice_to" => {
+                            ("results_notice_to".to_owned(), t.notice_invalid.to_owned())
+                        }
                         None if x.field == "comments" && comments.trim().is_empty() => {
                             ("comments".to_owned(), t.enter_comments.to_owned())
                         }
@@ -244,6 +262,8 @@ pub(super) async fn respond_submit(
         comments_error: errors.iter().find(|(a, _)| a == "comments").map(|(_, m)| m.clone()),
         questions: monitoring_questions(&scheme, &monitoring, &errors),
         area: area_question(&state.app.activity_areas(&c).await?, area.as_deref(), &errors),
+        notice_error: notice_error(&errors),
+        notice_to,
         errors,
         csrf,
         key: key.map_or_else(random_token, Ok)?,

@@ -12,7 +12,7 @@
 //! limit too).
 
 use super::forms::{Posted, csrf_for_form, form_page, message, random_token, refuse};
-use super::respond::{RespondPage, area_question, monitoring_questions};
+use super::respond::{RespondPage, area_question, monitoring_questions, notice_error};
 use super::text::{ENGLISH, Text};
 use crate::AppState;
 use crate::error::ApiError;
@@ -44,6 +44,9 @@ pub(super) struct Progress {
     /// The respondent's area, once the comments page was sent.
     #[serde(default)]
     area: Option<String>,
+    /// Where to tell the respondent about the results, once the comments page was sent.
+    #[serde(default)]
+    results_notice_to: Option<String>,
     /// Whether the comments page was sent.
     #[serde(default)]
     about: bool,
@@ -78,6 +81,7 @@ impl Progress {
             channel: None,
             answers: q.without_hidden(&self.answers),
             area: self.area.clone(),
+            results_notice_to: self.results_notice_to.clone(),
         }
     }
 }
@@ -672,6 +676,8 @@ impl Ctx<'_> {
                 progress.area.as_deref(),
                 &errors,
             ),
+            notice_to: progress.results_notice_to.clone().unwrap_or_default(),
+            notice_error: notice_error(&errors),
             errors,
             csrf: self.csrf,
             key: self.key,
@@ -763,6 +769,13 @@ impl Ctx<'_> {
             about.push(CheckRow {
                 question: ch.label.clone(),
                 lines: vec![line],
+                change: "about".to_owned(),
+            });
+        }
+        if let Some(to) = &progress.results_notice_to {
+            about.push(CheckRow {
+                question: t.notice_heading.to_owned(),
+                lines: vec![to.clone()],
                 change: "about".to_owned(),
             });
         }
@@ -895,6 +908,8 @@ async fn closed(
         comments_error: None,
         questions: Vec::new(),
         area: None,
+        notice_to: String::new(),
+        notice_error: None,
         state: None,
     };
     form_page(&form, status, cookie)
@@ -1008,9 +1023,15 @@ pub(super) async fn submit(
                 .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.clone())))
                 .filter(|(_, v)| !v.is_empty())
                 .collect();
+            progress.results_notice_to = posted
+                .raw("results_notice_to")
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned);
             let scheme = state.app.organisation_scheme(c.organisation_id).await?;
-            if let Err(e) = scheme.parse_answers(progress.monitoring.clone()) {
-                let errors = e
+            let mut errors: Vec<(String, String)> = match scheme.parse_answers(progress.monitoring.clone()) {
+                Ok(_) => Vec::new(),
+                Err(e) => e
                     .errors()
                     .iter()
                     .filter_map(|x| {
@@ -1019,7 +1040,16 @@ pub(super) async fn submit(
                             x.message.clone(),
                         ))
                     })
-                    .collect();
+                    .collect(),
+            };
+            if progress
+                .results_notice_to
+                .as_deref()
+                .is_some_and(|a| consult_core::message_address(a).is_none())
+            {
+                errors.push(("results_notice_to".to_owned(), ENGLISH.notice_invalid.to_owned()));
+            }
+            if !errors.is_empty() {
                 return ctx.about(&progress, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
             }
             progress.about = true;
@@ -1098,6 +1128,8 @@ async fn send(
                     about.push((format!("m-{m}-1"), x.message.clone()));
                 } else if x.field == "area" {
                     about.push(("area-1".to_owned(), x.message.clone()));
+                } else if x.field == "results_notice_to" {
+                    about.push(("results_notice_to".to_owned(), t.notice_invalid.to_owned()));
                 } else if x.field == "comments" {
                     let m = if input_is_empty(&progress) {
                         t.need_an_answer.to_owned()

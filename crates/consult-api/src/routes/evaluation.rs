@@ -140,7 +140,8 @@ pub(crate) async fn list_remarks(
 }
 
 /// Acknowledge, reply to or resolve a remark (resolving needs a reply; resolved stays
-/// resolved). Owner officers and coordinators.
+/// resolved). Owner officers and coordinators. A reply is sent to the contact the remark left
+/// when that is an e-mail address or UK mobile number, once per reply text (see the outbox).
 #[utoipa::path(patch, path = "/api/v1/remarks/{id}", tag = "feedback",
     params(("id" = String, Path, description = "remark id")), request_body = RemarkUpdate,
     security(("bearer" = [])),

@@ -39,5 +39,17 @@ CREATE TABLE suppressions (
     created_at TIMESTAMPTZ NOT NULL
 );
 
+-- "Tell me when the results are published" (a response's `results_notice_to`): the address
+-- apart from the response (no response id), until the results are published; then a notice is
+-- queued for each and the rows deleted in the same transaction. One per activity and address.
+CREATE TABLE results_requests (
+    id UUID PRIMARY KEY NOT NULL,
+    consultation_id UUID NOT NULL REFERENCES consultations (id),
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (consultation_id, address)
+);
+
 -- The verification code waits in its message now, not beside the registration.
 UPDATE residents SET verification_code = NULL;
