@@ -304,7 +304,32 @@ impl TestApp {
             .await
     }
 
+    /// Starts another server on the same database that accepts providers' delivery reports
+    /// carrying `token` (GOV.UK Notify's callbacks); returns its base URL.
+    pub async fn instance_with_provider_token(&self, token: &str) -> String {
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
+            public_cache: std::time::Duration::ZERO,
+            ..consult_api::Limits::default()
+        };
+        let now = self.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
+        let token = token.to_owned();
+        self.instance_built(limits, now, move |app| app.with_provider_token(token))
+            .await
+            .0
+    }
+
     async fn instance_at(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> (String, AppState) {
+        self.instance_built(limits, now, |app| app).await
+    }
+
+    async fn instance_built(
+        &self,
+        limits: consult_api::Limits,
+        now: DateTime<Utc>,
+        build: impl FnOnce(consult_app::App) -> consult_app::App,
+    ) -> (String, AppState) {
         let store = match &self.schema {
             Some((url, schema)) => {
                 let options = sqlx::postgres::PgConnectOptions::from_str(url)
@@ -318,7 +343,8 @@ impl TestApp {
             }
             None => Store::connect(&self.database_url).await.unwrap(),
         };
-        let state = AppState::new(store).with_clock(FixedClock(now)).with_limits(limits);
+        let mut state = AppState::new(store).with_clock(FixedClock(now)).with_limits(limits);
+        state.app = build(state.app);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(consult_api::serve(listener, state.clone(), std::future::pending()));
@@ -669,5 +695,157 @@ fn parse_mail(raw: &[u8]) -> Mail {
         text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         html: m.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
         headers,
+    }
+}
+
+/// A local stand-in for GOV.UK Notify (`tests/support/notify_standin.py`) on a free port: it
+/// checks each request's JSON Web Token and body as Notify's documentation says Notify does,
+/// answers as Notify answers, and keeps what it accepted. An e-mail address starting `bounce`
+/// is accepted, then reported back as a `permanent-failure` to the callback URL; `busy` gets a
+/// 500. Stopped when dropped.
+#[derive(Debug)]
+pub struct NotifyStandIn {
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    /// An API key for its service, as Notify shows one.
+    pub api_key: String,
+    /// Its templates: kind and channel to template id (`invitation`, `email`).
+    pub templates: Vec<((String, String), String)>,
+}
+
+impl NotifyStandIn {
+    /// Starts the stand-in, with a callback for delivery receipts when given (URL and token).
+    pub fn start(callback: Option<(&str, &str)>) -> NotifyStandIn {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let service = uuid::Uuid::new_v4();
+        let secret = uuid::Uuid::new_v4();
+        let templates = [
+            (
+                "verification",
+                "email",
+                "email",
+                "Confirm your registration",
+                "Your code is ((code)). Confirm it at ((verify_url))",
+            ),
+            (
+                "invitation",
+                "email",
+                "email",
+                "Have your say: ((activity_title))",
+                "((organisation)) would like to hear from you about ((activity_title)) until ((closes_on)): ((activity_url))\n\nStop: ((unsubscribe_url))",
+            ),
+            (
+                "invitation",
+                "sms",
+                "sms",
+                "",
+                "((organisation)): have your say on ((activity_title)) by ((closes_on)) at ((activity_url))",
+            ),
+            (
+                "invitation",
+                "post",
+                "letter",
+                "Have your say: ((activity_title))",
+                "((organisation)) would like to hear from you. Go to ((activity_url))",
+            ),
+            (
+                "results_notice",
+                "email",
+                "email",
+                "What we heard: ((activity_title))",
+                "We have published the results of ((activity_title)): ((activity_url))",
+            ),
+        ];
+        let mut config_templates = serde_json::Map::new();
+        let mut ids = Vec::new();
+        for (kind, channel, kind_of_template, subject, body) in templates {
+            let id = uuid::Uuid::new_v4().to_string();
+            config_templates.insert(
+                id.clone(),
+                json!({ "type": kind_of_template, "subject": subject, "body": body }),
+            );
+            ids.push(((kind.to_owned(), channel.to_owned()), id));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("notify.json");
+        let (callback_url, callback_token) = callback.unzip();
+        std::fs::write(
+            &config,
+            json!({ "service_id": service.to_string(), "secret": secret.to_string(),
+                "templates": config_templates, "callback_url": callback_url, "callback_token": callback_token })
+            .to_string(),
+        )
+        .unwrap();
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("support/notify_standin.py");
+        let mut child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(&config)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("python3 runs the GOV.UK Notify stand-in");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the GOV.UK Notify stand-in did not start");
+        NotifyStandIn {
+            child,
+            _dir: dir,
+            port,
+            api_key: format!("consult_test-{service}-{secret}"),
+            templates: ids,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The templates as consult's settings take them.
+    pub fn template_settings(
+        &self,
+    ) -> std::collections::BTreeMap<(consult_core::MessageKind, consult_core::ContactChannel), uuid::Uuid> {
+        self.templates
+            .iter()
+            .map(|((k, c), id)| {
+                (
+                    (
+                        consult_core::MessageKind::parse(k).unwrap(),
+                        consult_core::ContactChannel::parse(c).unwrap(),
+                    ),
+                    id.parse().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every notification it accepted, oldest first (recipient in `to`).
+    pub async fn received(&self) -> Vec<Value> {
+        let v: Value = Client::new()
+            .get(format!("{}/_standin/notifications", self.url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["notifications"].as_array().unwrap().clone()
+    }
+}
+
+impl Drop for NotifyStandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -4,9 +4,10 @@
 
 use consult_api::FixedClock;
 use consult_app::App;
-use consult_app::delivery::{Deliverer, DeliverySettings, Round};
-use consult_delivery::{SmtpChannel, SmtpSettings};
-use consult_tests::{MailSink, TestApp, consultation};
+use consult_app::delivery::{Deliverer, DeliverySettings, Outgoing, Round, SendFuture, Transport};
+use consult_core::ContactChannel;
+use consult_delivery::{NotifyChannel, NotifySettings, SmtpChannel, SmtpSettings};
+use consult_tests::{MailSink, NotifyStandIn, TestApp, consultation};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -446,4 +447,426 @@ async fn results_notices_and_replies_reach_people(app: &TestApp) {
         .await;
     assert!(s.is_success(), "{r}");
     assert_eq!(outbox(app, "kind=results_notice").await.len(), 2);
+}
+
+on_both!(letters_are_printed_once);
+async fn letters_are_printed_once(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // A resident who gave only a postal address: the registration code goes by letter.
+    let body = json!({
+        "postal_address": "Flat 2, 14 Church Street\nTamworth, B79 7BX", "interests": ["Parks"],
+        "areas": ["E07000199"], "channels": ["post"], "consent": true });
+    let (s, b) = app.post("/api/v1/residents", None, body).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let eve: uuid::Uuid = b["id"].as_str().unwrap().parse().unwrap();
+    let letters = |query: &'static str| async move {
+        let (s, v) = app
+            .get(&format!("/api/v1/outbox/letters{query}"), Some(&app.coordinator))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    };
+    let waiting = letters("").await;
+    assert_eq!(waiting["count"], 1, "{waiting}");
+    assert_eq!(waiting["letters"][0]["kind"], "verification");
+    let code = app.store.verification_code(eve).await.unwrap().unwrap();
+    assert!(waiting["letters"][0]["body"].as_str().unwrap().contains(&code));
+    verify(app, &code).await;
+    assert_eq!(letters("").await["count"], 0, "verifying cancels the letter");
+
+    // An invitation plan: the resident's invitation waits to be printed, never claimed by a worker.
+    let mut activity = consultation("tamworth", "Parks and open spaces", -2, 30);
+    activity["topics"] = json!(["parks"]);
+    activity["summary"] = json!("How should we look after the town's parks?");
+    let activity = app.register_activity(&tamworth, activity, true).await;
+    let (s, committed) = app
+        .post(
+            &format!("/api/v1/consultations/{activity}/invitations?dry_run=false"),
+            Some(&app.coordinator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{committed}");
+    assert_eq!(committed["by_channel"], json!({ "post": 1 }));
+    let waiting = letters("?sender=Tamworth%20engagement%20hub").await;
+    assert_eq!(waiting["count"], 1, "{waiting}");
+    let letter = &waiting["letters"][0];
+    let id = letter["id"].as_str().unwrap().to_owned();
+    assert_eq!(letter["kind"], "invitation");
+    assert_eq!(letter["from"], "tamworth body", "the owning organisation");
+    assert_eq!(
+        letter["address"],
+        json!(["Flat 2", "14 Church Street", "Tamworth", "B79 7BX"])
+    );
+    assert_eq!(letter["heading"], "Have your say: Parks and open spaces");
+    let text = letter["body"].as_str().unwrap();
+    assert!(text.contains(&format!("/activities/{activity}\n")), "{text}");
+    assert!(text.contains("How should we look after the town's parks?"), "{text}");
+
+    // The mail merge: a row per letter, the address in lines, formula-looking cells neutralised.
+    let res = app
+        .send(
+            Method::GET,
+            "/api/v1/outbox/letters?format=csv",
+            Some(&app.coordinator),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let csv_text = res.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1, "{csv_text}");
+    let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(cell("id"), id);
+    assert_eq!(
+        (cell("address_line_1"), cell("address_line_4"), cell("address_line_5")),
+        ("Flat 2".into(), "B79 7BX".into(), String::new())
+    );
+    assert_eq!(cell("activity_title"), "Parks and open spaces");
+
+    // The PDF: a real document whose text holds the address, the heading and the link.
+    let res = app
+        .send(
+            Method::GET,
+            "/api/v1/outbox/letters?format=pdf",
+            Some(&app.coordinator),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = lopdf::Document::load_mem(&res.bytes().await.unwrap()).unwrap();
+    let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+    assert!(!pages.is_empty());
+    let printed = pdf.extract_text(&pages).unwrap();
+    for needle in [
+        "14 Church Street",
+        "B79 7BX",
+        "Have your say: Parks and open spaces",
+        &id,
+    ] {
+        assert!(printed.contains(needle), "`{needle}` not in the PDF's text: {printed}");
+    }
+
+    // Only coordinators see addresses; a bad format or limit names the field.
+    assert_eq!(
+        app.get("/api/v1/outbox/letters", Some(&tamworth)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for (query, field) in [("format=docx", "format"), ("limit=0", "limit")] {
+        let (s, p) = app
+            .get(&format!("/api/v1/outbox/letters?{query}"), Some(&app.coordinator))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    let (s, p) = app
+        .post(
+            "/api/v1/outbox/letters/printed",
+            Some(&app.coordinator),
+            json!({ "ids": [] }),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("ids"))
+    );
+
+    // Confirming them printed through the CLI, from the mail-merge file: sent, address erased.
+    let dir = tempfile::tempdir().unwrap();
+    let merge = dir.path().join("letters.csv");
+    let out = app.cli(&["outbox", "letters", "--csv", merge.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&merge).unwrap().contains("14 Church Street"));
+    let out = app.cli(&["outbox", "printed", "--from", merge.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(said["printed"], 1, "{said}");
+    let sent = outbox(app, "channel=post&kind=invitation").await;
+    assert_eq!(
+        (sent[0]["status"].as_str(), &sent[0]["recipient"]),
+        (Some("sent"), &Value::Null),
+        "{}",
+        sent[0]
+    );
+    assert_eq!(letters("").await["count"], 0);
+    // A second confirmation marks nothing.
+    let (s, again) = app
+        .post(
+            "/api/v1/outbox/letters/printed",
+            Some(&app.coordinator),
+            json!({ "ids": [id] }),
+        )
+        .await;
+    assert_eq!((s, again["printed"].as_u64()), (StatusCode::OK, Some(0)), "{again}");
+    let out = app.cli(&["outbox", "printed", "not-a-uuid"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A delivery worker sending through the GOV.UK Notify stand-in, `days` after the test's today.
+fn notify_deliverer(app: &TestApp, notify: &NotifyStandIn, days: u64, lose_answers: bool) -> Deliverer {
+    let channel = NotifyChannel::new(&NotifySettings {
+        api_key: notify.api_key.clone(),
+        url: notify.url(),
+        templates: notify.template_settings(),
+        channels: vec![ContactChannel::Email, ContactChannel::Sms, ContactChannel::Post],
+        connections: 4,
+    })
+    .unwrap();
+    let day = app.today.checked_add_days(chrono::Days::new(days)).unwrap();
+    let delivery_app = App::new(app.store.clone())
+        .with_clock(FixedClock(day.and_hms_opt(9, 30, 0).unwrap().and_utc()))
+        .with_public_url(&app.base);
+    let transport: Arc<dyn Transport> = if lose_answers {
+        Arc::new(LostAnswers(channel))
+    } else {
+        Arc::new(channel)
+    };
+    Deliverer::new(delivery_app, vec![transport], DeliverySettings::default())
+}
+
+/// A transport whose process "dies" after the provider accepted each message and before the
+/// answer was recorded: the message is sent, and the try is reported as not known.
+#[derive(Debug)]
+struct LostAnswers(NotifyChannel);
+
+impl Transport for LostAnswers {
+    fn channels(&self) -> Vec<ContactChannel> {
+        self.0.channels()
+    }
+    fn concurrency(&self) -> usize {
+        1
+    }
+    fn send<'a>(&'a self, message: &'a Outgoing) -> SendFuture<'a> {
+        Box::pin(async move {
+            let _ = self.0.send(message).await;
+            consult_core::SendOutcome::Temporary("connection lost before the answer".into())
+        })
+    }
+}
+
+on_both!(messages_reach_people_through_gov_uk_notify);
+async fn messages_reach_people_through_gov_uk_notify(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let callback_token = "notify-callback-token-1234";
+    let reports = app.instance_with_provider_token(callback_token).await;
+    let callback = format!("{reports}/api/v1/outbox/reports/notify");
+    let notify = NotifyStandIn::start(Some((&callback, callback_token)));
+    let worker = notify_deliverer(app, &notify, 0, false);
+
+    // Four residents, one per channel and one whose address will bounce; all but Ann are
+    // verified with the code in the store (their codes then never go).
+    let mut ids = Vec::new();
+    for body in [
+        json!({ "email": "ann@example.org" }),
+        json!({ "phone": "07700 900123", "channels": ["sms"] }),
+        json!({ "postal_address": "1 High Street, Tamworth, Staffordshire, B79 7BX", "channels": ["post"] }),
+        json!({ "email": "bounce@example.org" }),
+    ] {
+        let mut full =
+            json!({ "interests": ["Parks"], "areas": ["E07000199"], "consent": true, "channels": ["email"] });
+        full.as_object_mut().unwrap().extend(body.as_object().unwrap().clone());
+        let (s, b) = app.post("/api/v1/residents", None, full).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        ids.push(b["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+    }
+    for id in &ids[1..] {
+        let code = app.store.verification_code(*id).await.unwrap().unwrap();
+        verify(app, &code).await;
+    }
+
+    // Ann's code goes through Notify: a signed request the stand-in accepts, her code and link
+    // as personalisation, the message's id as the reference, Notify's id kept.
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.claimed, round.sent), (1, 1), "{round:?}");
+    let got = notify.received().await;
+    assert_eq!(got.len(), 1);
+    let code_mail = &got[0];
+    assert_eq!(
+        (code_mail["type"].as_str(), code_mail["to"].as_str()),
+        (Some("email"), Some("ann@example.org"))
+    );
+    let code = code_mail["personalisation"]["code"].as_str().unwrap().to_owned();
+    assert!(code_mail["content"]["body"].as_str().unwrap().contains(&code));
+    let sent = outbox(app, "kind=verification&status=sent").await;
+    assert_eq!(sent[0]["id"], code_mail["reference"]);
+    assert_eq!(sent[0]["reference"], code_mail["id"], "{}", sent[0]);
+    verify(app, &code).await;
+
+    // An invitation plan: one message each, on their channel, each to Notify's endpoint for it.
+    let mut body = consultation("tamworth", "Parks and open spaces", -2, 30);
+    body["topics"] = json!(["parks"]);
+    let activity = app.register_activity(&tamworth, body, true).await;
+    let (s, committed) = app
+        .post(
+            &format!("/api/v1/consultations/{activity}/invitations?dry_run=false"),
+            Some(&app.coordinator),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{committed}");
+    assert_eq!(committed["by_channel"], json!({ "email": 2, "post": 1, "sms": 1 }));
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.claimed, round.sent), (4, 4), "{round:?}");
+    let got = notify.received().await;
+    let invitations: Vec<&Value> = got[1..].iter().collect();
+    let of = |t: &str| invitations.iter().filter(|n| n["type"] == t).collect::<Vec<_>>();
+    assert_eq!((of("email").len(), of("sms").len(), of("letter").len()), (2, 1, 1));
+    let text = &of("sms")[0];
+    assert_eq!(text["to"], "+447700900123", "normalised when registered");
+    let activity_url = format!("{}/activities/{activity}", app.base);
+    assert!(
+        text["content"]["body"].as_str().unwrap().contains(&activity_url),
+        "{text}"
+    );
+    let letter = &of("letter")[0]["personalisation"];
+    assert_eq!(
+        (letter["address_line_1"].as_str(), letter["address_line_4"].as_str()),
+        (Some("1 High Street"), Some("B79 7BX"))
+    );
+    let email = of("email").into_iter().find(|n| n["to"] == "ann@example.org").unwrap();
+    let unsubscribe = email["content"]["one_click_unsubscribe_url"].as_str().unwrap();
+    assert!(
+        unsubscribe.starts_with(&format!("{}/unsubscribe/", app.base)),
+        "{email}"
+    );
+
+    // Notify reports the bounce: the invitation is marked failed and the address suppressed,
+    // so registering it again queues a code that will never go.
+    let bounced = invitations.iter().find(|n| n["to"] == "bounce@example.org").unwrap();
+    let reference = bounced["reference"].as_str().unwrap().to_owned();
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        failed = outbox(app, "status=failed").await;
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(failed.len(), 1, "the callback marked the bounced invitation failed");
+    assert_eq!(failed[0]["id"], reference);
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("permanent failure"),
+        "{}",
+        failed[0]
+    );
+    let (s, _) = app
+        .post(
+            "/api/v1/residents",
+            None,
+            json!({ "email": "Bounce@example.org", "consent": true,
+            "interests": ["Parks"], "areas": ["E07000199"], "channels": ["email"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(outbox(app, "status=suppressed").await.len(), 1);
+
+    // A report without the callback token, or with another, is refused and changes nothing.
+    let receipt = json!({ "reference": reference, "to": "ann@example.org", "status": "permanent-failure",
+        "notification_type": "email" });
+    for token in [None, Some("wrong-token-123456")] {
+        let mut req = app.client.post(&callback).json(&receipt);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        assert_eq!(req.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let (s, p) = app
+        .at(
+            &reports,
+            Method::POST,
+            "/api/v1/outbox/reports/notify",
+            Some(callback_token),
+            Some(json!({ "to": "x" })),
+        )
+        .await;
+    assert_eq!(
+        (s, p["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status")),
+        "{p}"
+    );
+
+    // At most once through Notify: a worker that loses Notify's answer after the message was
+    // accepted tries again later, finds the message at Notify by its reference, and records it
+    // sent without sending it again.
+    let (s, b) = app
+        .post(
+            "/api/v1/residents",
+            None,
+            json!({ "email": "late@example.org", "consent": true,
+            "interests": ["Parks"], "areas": ["E07000199"], "channels": ["email"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+    let lossy = notify_deliverer(app, &notify, 0, true);
+    assert_eq!(lossy.drain().await.unwrap().retrying, 1);
+    let later = notify_deliverer(app, &notify, 1, false);
+    let round = later.drain().await.unwrap();
+    assert_eq!((round.claimed, round.sent), (1, 1), "{round:?}");
+    let to_late = notify
+        .received()
+        .await
+        .into_iter()
+        .filter(|n| n["to"] == "late@example.org")
+        .count();
+    assert_eq!(to_late, 1, "sent to Notify once");
+    let late = outbox(app, "kind=verification&status=sent").await;
+    assert_eq!(late.len(), 2, "{late:?}");
+
+    // `consult deliver --once` with Notify's settings from the command line.
+    let (s, _) = app
+        .post(
+            "/api/v1/residents",
+            None,
+            json!({ "email": "cli@example.org", "consent": true,
+            "interests": ["Parks"], "areas": ["E07000199"], "channels": ["email"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let templates: Vec<String> = notify
+        .templates
+        .iter()
+        .map(|((kind, channel), id)| format!("{kind}:{channel}={id}"))
+        .collect();
+    let url = notify.url();
+    let mut args = vec![
+        "deliver",
+        "--once",
+        "--notify-api-key",
+        &notify.api_key,
+        "--notify-url",
+        &url,
+    ];
+    for t in &templates {
+        args.extend(["--notify-template", t.as_str()]);
+    }
+    let out = app.cli(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(said["sent"], 1, "{said}");
+    assert!(notify.received().await.iter().any(|n| n["to"] == "cli@example.org"));
+    let bad_template = "invitation:fax=0190a000-0000-7000-8000-000000000000";
+    for (args, needle) in [
+        (vec!["deliver", "--once", "--notify-api-key", "not-a-key"], "API key"),
+        (
+            vec![
+                "deliver",
+                "--once",
+                "--notify-api-key",
+                &notify.api_key,
+                "--notify-template",
+                bad_template,
+            ],
+            "one of email, sms, post",
+        ),
+    ] {
+        let out = app.cli(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
 }

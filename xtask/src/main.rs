@@ -76,7 +76,7 @@ fn ci() -> Result<(), String> {
         Command::new(cargo()).args(["test", "--workspace", "--doc", "--quiet"]),
     )?;
     run(
-        "cargo doc consult-core",
+        "cargo doc (library crates)",
         Command::new(cargo())
             .args([
                 "doc",
@@ -89,6 +89,8 @@ fn ci() -> Result<(), String> {
                 "consult-app",
                 "--package",
                 "consult-api",
+                "--package",
+                "consult-delivery",
                 "--quiet",
             ])
             .env("RUSTDOCFLAGS", "-D warnings"),

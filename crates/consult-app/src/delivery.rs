@@ -268,7 +268,7 @@ impl App {
     }
 
     /// A claimed message with the links its template takes.
-    async fn outgoing(&self, message: ClaimedMessage, base: &str) -> AppResult<Outgoing> {
+    pub(crate) async fn outgoing(&self, message: ClaimedMessage, base: &str) -> AppResult<Outgoing> {
         let mut fields = message.personalisation.clone();
         if let Some(id) = fields.get("activity_id").cloned() {
             fields.insert("activity_url".into(), format!("{base}/activities/{id}"));

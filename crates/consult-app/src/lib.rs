@@ -98,6 +98,8 @@ pub struct App {
     public_url: String,
     /// Wakes this process's delivery worker when something is queued.
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// The bearer token providers present with their delivery reports (none: reports refused).
+    provider_token: Option<Arc<str>>,
 }
 
 /// Where messages link to unless the deployment says ([`App::with_public_url`]).
@@ -130,6 +132,7 @@ impl App {
             unverified_days: DEFAULT_UNVERIFIED_DAYS,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            provider_token: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! `consult deliver` (a delivery worker on its own), the delivery options `consult serve`
-//! shares with it, and `consult outbox list|retry|purge`.
+//! shares with it, and `consult outbox list|retry|letters|printed|purge`.
 
 use crate::{CliError, Format, FormatArg, Result, print_json, print_rows};
 use clap::{Args, Subcommand};
@@ -23,6 +23,38 @@ pub(crate) struct DeliveryArgs {
     #[arg(long, env = "CONSULT_SMTP_CONNECTIONS", default_value_t = 4,
         value_parser = clap::value_parser!(u32).range(1..=64))]
     smtp_connections: u32,
+    /// A GOV.UK Notify API key (name-<service id>-<secret>, from Notify's API integration
+    /// page): e-mails, text messages and (with --notify-channels) letters go through Notify.
+    #[arg(long, env = "CONSULT_NOTIFY_API_KEY", value_name = "KEY", hide_env_values = true)]
+    notify_api_key: Option<String>,
+    /// GOV.UK Notify's address (a stand-in's in tests).
+    #[arg(long, env = "CONSULT_NOTIFY_URL", default_value = consult_delivery::notify::NOTIFY_URL)]
+    notify_url: String,
+    /// The Notify template of a message kind on a channel, as kind[:channel]=template-id (the
+    /// channel email unless given: invitation=ID, invitation:sms=ID, invitation:post=ID); once
+    /// per kind and channel. Kinds: verification, invitation, results_notice, reply, digest,
+    /// alert.
+    #[arg(long = "notify-template", env = "CONSULT_NOTIFY_TEMPLATES", value_delimiter = ',',
+        value_name = "KIND[:CHANNEL]=ID", value_parser = template_arg)]
+    notify_templates: Vec<TemplateArg>,
+    /// What Notify sends: any of email, sms, post (e-mail goes through --smtp-url instead when
+    /// both are given; letters sent by Notify are printed and posted by Notify).
+    #[arg(long, env = "CONSULT_NOTIFY_CHANNELS", value_delimiter = ',', default_value = "email,sms",
+        value_parser = notify_channel_arg)]
+    notify_channels: Vec<consult_core::ContactChannel>,
+    /// Requests to Notify in flight at once.
+    #[arg(long, env = "CONSULT_NOTIFY_CONNECTIONS", default_value_t = 8,
+        value_parser = clap::value_parser!(u32).range(1..=64))]
+    notify_connections: u32,
+    /// The bearer token set on Notify's callbacks page: delivery receipts and complaints
+    /// posted to /api/v1/outbox/reports/notify with it suppress bounced addresses.
+    #[arg(
+        long,
+        env = "CONSULT_NOTIFY_CALLBACK_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) notify_callback_token: Option<String>,
     /// Tries of a message before it is given up (backoff from a minute, doubling, at most 12
     /// hours apart).
     #[arg(long, env = "CONSULT_DELIVERY_ATTEMPTS", default_value_t = 8,
@@ -42,6 +74,17 @@ impl DeliveryArgs {
             })
             .map_err(|e| CliError::Input(e.to_string()))?;
             out.push(Arc::new(smtp));
+        }
+        if let Some(key) = &self.notify_api_key {
+            let notify = consult_delivery::NotifyChannel::new(&consult_delivery::NotifySettings {
+                api_key: key.clone(),
+                url: self.notify_url.clone(),
+                templates: self.notify_templates.iter().copied().collect(),
+                channels: self.notify_channels.clone(),
+                connections: self.notify_connections,
+            })
+            .map_err(|e| CliError::Input(e.to_string()))?;
+            out.push(Arc::new(notify));
         }
         Ok(out)
     }
@@ -84,7 +127,7 @@ pub(crate) async fn deliver(app: &App, args: DeliverArgs) -> Result<()> {
     };
     let Some(deliverer) = args.delivery.deliverer(&app)? else {
         return Err(CliError::Input(
-            "no channel is configured: give --smtp-url (messages stay queued until one is)".into(),
+            "no channel is configured: give --smtp-url or --notify-api-key (messages stay queued until one is)".into(),
         ));
     };
     if args.once {
@@ -130,12 +173,64 @@ pub(crate) enum OutboxCommand {
         /// The message's id.
         id: String,
     },
+    /// Write the letters waiting to be printed (residents who chose post) as a mail-merge CSV
+    /// and/or a printable PDF, and list them. Nothing is marked: after printing, confirm with
+    /// `consult outbox printed --from FILE.csv`.
+    Letters {
+        /// Write the mail-merge CSV here (a row per letter, the address in lines, every field).
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
+        /// Write the letters as a PDF here (A4, the address placed for a DL window envelope).
+        #[arg(long, value_name = "FILE")]
+        pdf: Option<std::path::PathBuf>,
+        /// At most this many letters, oldest first.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=5000))]
+        limit: u32,
+        /// Who a letter is from when its kind names no organisation (a registration code).
+        #[arg(long, default_value = "The consultation hub")]
+        sender: String,
+        /// The address the public reaches the hub at, for the links in letters.
+        #[arg(long, env = "CONSULT_PUBLIC_URL", value_parser = crate::serve::public_url)]
+        public_url: Option<String>,
+    },
+    /// Confirm letters printed and posted: they are marked sent and their addresses erased.
+    Printed {
+        /// The letters' ids.
+        ids: Vec<String>,
+        /// Take the ids from the `id` column of a letters CSV written by `consult outbox letters`.
+        #[arg(long, value_name = "FILE.csv", conflicts_with = "ids")]
+        from: Option<std::path::PathBuf>,
+    },
     /// Delete sent, failed, cancelled and suppressed messages older than some days.
     Purge {
         /// Days a final message is kept.
         #[arg(long, default_value_t = 90)]
         older_than_days: u32,
     },
+}
+
+type TemplateArg = ((MessageKind, consult_core::ContactChannel), uuid::Uuid);
+
+fn template_arg(s: &str) -> std::result::Result<TemplateArg, String> {
+    let (name, id) = s
+        .split_once('=')
+        .ok_or("kind[:channel]=template-id, e.g. invitation=<uuid> or invitation:sms=<uuid>")?;
+    let (kind, channel) = match name.split_once(':') {
+        Some((k, c)) => (kind_arg(k.trim())?, notify_channel_arg(c)?),
+        None => (kind_arg(name.trim())?, consult_core::ContactChannel::Email),
+    };
+    let id = id
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{id}` is not a Notify template id (a UUID)"))?;
+    Ok(((kind, channel), id))
+}
+
+fn notify_channel_arg(s: &str) -> std::result::Result<consult_core::ContactChannel, String> {
+    match consult_core::ContactChannel::parse(s.trim()) {
+        Some(c) if c != consult_core::ContactChannel::Phone => Ok(c),
+        _ => Err("one of email, sms, post".into()),
+    }
 }
 
 fn status_arg(s: &str) -> std::result::Result<DeliveryStatus, String> {
@@ -152,7 +247,7 @@ fn kind_arg(s: &str) -> std::result::Result<MessageKind, String> {
     })
 }
 
-/// `consult outbox list|retry|purge`.
+/// `consult outbox list|retry|letters|printed|purge`.
 pub(crate) async fn outbox(app: &App, cmd: OutboxCommand, actor: &Actor) -> Result<()> {
     match cmd {
         OutboxCommand::List {
@@ -234,9 +329,97 @@ pub(crate) async fn outbox(app: &App, cmd: OutboxCommand, actor: &Actor) -> Resu
                 .map_err(|_| CliError::Input(format!("`{id}` is not a message id (a UUID)")))?;
             print_json(&app.retry_message(actor, id).await?)
         }
+        OutboxCommand::Letters {
+            csv,
+            pdf,
+            limit,
+            sender,
+            public_url,
+        } => {
+            let app = match &public_url {
+                Some(url) => app.clone().with_public_url(url),
+                None => app.clone(),
+            };
+            let waiting = app.letters(actor, limit).await?;
+            let date = app.now().format("%-d %B %Y").to_string();
+            let letters = waiting
+                .iter()
+                .map(|o| consult_delivery::letters::render(o, &date, &sender))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            if let Some(path) = &csv {
+                let bytes = consult_delivery::letters::csv(&letters).map_err(|e| CliError::Failed(e.to_string()))?;
+                write_file(path, &bytes)?;
+            }
+            if let Some(path) = &pdf {
+                write_file(path, &consult_delivery::letters::pdf(&letters))?;
+            }
+            eprintln!(
+                "{} letters wait to be printed{}",
+                letters.len(),
+                if letters.is_empty() || csv.is_some() || pdf.is_some() {
+                    ""
+                } else {
+                    ": write them with --csv FILE or --pdf FILE"
+                }
+            );
+            print_json(&serde_json::json!({
+                "count": letters.len(),
+                "letters": letters.iter().map(|l| serde_json::json!({
+                    "id": l.id, "kind": l.kind, "heading": l.heading,
+                })).collect::<Vec<_>>(),
+            }))
+        }
+        OutboxCommand::Printed { ids, from } => {
+            let ids: Vec<String> = match &from {
+                Some(path) => ids_from_csv(path)?,
+                None => ids,
+            };
+            if ids.is_empty() {
+                return Err(CliError::Input(
+                    "name the letters printed: their ids, or --from FILE.csv".into(),
+                ));
+            }
+            let ids = ids
+                .iter()
+                .map(|id| {
+                    id.trim()
+                        .parse()
+                        .map_err(|_| CliError::Input(format!("`{id}` is not a letter id (a UUID)")))
+                })
+                .collect::<Result<Vec<uuid::Uuid>>>()?;
+            let printed = app.letters_printed(actor, &ids).await?;
+            print_json(&serde_json::json!({ "printed": printed, "named": ids.len() }))
+        }
         OutboxCommand::Purge { older_than_days } => {
             let deleted = app.purge_outbox(actor, older_than_days).await?;
             print_json(&serde_json::json!({ "deleted": deleted, "older_than_days": older_than_days }))
         }
     }
+}
+
+/// Writes a file whole (replacing it), saying which file failed.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The `id` column of a letters CSV.
+fn ids_from_csv(path: &std::path::Path) -> Result<Vec<String>> {
+    let bad = |e: &dyn std::fmt::Display| CliError::Input(format!("{}: {e}", path.display()));
+    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(&e))?;
+    let column = reader
+        .headers()
+        .map_err(|e| bad(&e))?
+        .iter()
+        .position(|h| h == "id")
+        .ok_or_else(|| bad(&"has no `id` column (write it with `consult outbox letters --csv`)"))?;
+    let mut ids = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| bad(&e))?;
+        match record.get(column) {
+            Some(id) if !id.trim().is_empty() => ids.push(id.to_owned()),
+            _ => return Err(bad(&format!("line {} has no id", line + 2))),
+        }
+    }
+    Ok(ids)
 }

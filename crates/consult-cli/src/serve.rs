@@ -127,6 +127,14 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
     if let Some(url) = &args.public_url {
         app = app.with_public_url(url);
     }
+    if let Some(token) = &args.delivery.notify_callback_token {
+        if token.len() < 10 {
+            return Err(crate::CliError::Input(
+                "--notify-callback-token must be at least 10 characters (Notify asks the same)".into(),
+            ));
+        }
+        app = app.with_provider_token(token.clone());
+    }
     let deliverer = args.delivery.deliverer(&app)?;
     if args.demo && app.load_demo_if_empty().await? {
         tracing::info!("loaded the demo data");
@@ -156,7 +164,9 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
             }))
         }
         None => {
-            tracing::info!("no delivery channel configured (--smtp-url): messages stay queued in the outbox");
+            tracing::info!(
+                "no delivery channel configured (--smtp-url, --notify-api-key): messages stay queued in the outbox"
+            );
             None
         }
     };

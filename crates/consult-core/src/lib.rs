@@ -105,8 +105,8 @@ pub use monitoring::{
 pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use outbox::{
-    DeliveryStatus, MessageKey, MessageKind, NewMessage, RetryPolicy, SendOutcome, Settlement, invitation_fields,
-    mask_recipient, message_address, message_date, reply_message, results_notice,
+    DeliveryStatus, MessageKey, MessageKind, NewMessage, ProviderOutcome, RetryPolicy, SendOutcome, Settlement,
+    invitation_fields, mask_recipient, message_address, message_date, reply_message, results_notice,
 };
 pub use overlap::{
     Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,

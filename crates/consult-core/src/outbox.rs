@@ -212,6 +212,54 @@ pub struct NewMessage {
     pub personalisation: BTreeMap<String, String>,
 }
 
+/// What a provider reported about a message after accepting it (GOV.UK Notify's delivery
+/// receipts and complaints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderOutcome {
+    /// It reached the recipient.
+    Delivered,
+    /// The address does not exist or refuses mail (a hard bounce; a number not in service).
+    PermanentFailure,
+    /// The provider gave up for now (an inbox full, a phone off for days).
+    TemporaryFailure,
+    /// The provider's own fault: the message was not sent.
+    TechnicalFailure,
+    /// The recipient marked it as spam.
+    Complaint,
+}
+
+impl ProviderOutcome {
+    /// Notify's name for a delivery receipt's `status` (`delivered`, `permanent-failure`,
+    /// `temporary-failure`, `technical-failure`); `None` for a status that is not final
+    /// (`created`, `sending`, `pending`, ...).
+    pub fn from_notify_status(status: &str) -> Option<Self> {
+        match status {
+            "delivered" | "received" | "accepted" => Some(Self::Delivered),
+            "permanent-failure" | "validation-failed" | "virus-scan-failed" => Some(Self::PermanentFailure),
+            "temporary-failure" => Some(Self::TemporaryFailure),
+            "technical-failure" => Some(Self::TechnicalFailure),
+            _ => None,
+        }
+    }
+
+    /// Whether the address is suppressed: nothing more is sent to it (a hard bounce, a
+    /// complaint).
+    pub fn suppresses(self) -> bool {
+        matches!(self, Self::PermanentFailure | Self::Complaint)
+    }
+
+    /// What the message's record says of it when it did not arrive; `None` when it did.
+    pub fn failure(self) -> Option<&'static str> {
+        match self {
+            Self::Delivered => None,
+            Self::PermanentFailure => Some("the provider reported a permanent failure: the address does not exist"),
+            Self::TemporaryFailure => Some("the provider reported a temporary failure and gave up"),
+            Self::TechnicalFailure => Some("the provider reported a technical failure: not sent"),
+            Self::Complaint => Some("the recipient reported it as spam"),
+        }
+    }
+}
+
 /// What a channel said of one try.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -441,6 +489,19 @@ pub fn mask_recipient(channel: ContactChannel, recipient: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_reports_suppress_bounces_and_complaints_only() {
+        let p = |s| ProviderOutcome::from_notify_status(s);
+        assert_eq!(p("delivered"), Some(ProviderOutcome::Delivered));
+        assert_eq!(p("sending"), None, "not final");
+        assert!(p("permanent-failure").unwrap().suppresses());
+        assert!(ProviderOutcome::Complaint.suppresses());
+        assert!(!p("temporary-failure").unwrap().suppresses());
+        assert!(!p("technical-failure").unwrap().suppresses());
+        assert_eq!(ProviderOutcome::Delivered.failure(), None);
+        assert!(p("technical-failure").unwrap().failure().is_some());
+    }
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z").unwrap().to_utc()

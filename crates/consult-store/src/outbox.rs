@@ -12,8 +12,8 @@ use crate::db::{Sql, Tx, query};
 use crate::{Backend, Cursor, Page, PageRequest, Store, StoreError};
 use chrono::{DateTime, Utc};
 use consult_core::{
-    Actor, ConsultationId, ContactChannel, DeliveryStatus, MessageKey, MessageKind, NewMessage, Settlement,
-    mask_recipient,
+    Actor, ConsultationId, ContactChannel, DeliveryStatus, MessageKey, MessageKind, NewMessage, ProviderOutcome,
+    Settlement, mask_recipient,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -134,6 +134,29 @@ struct ClaimRow {
     recipient: Option<String>,
     personalisation: Option<String>,
     attempts: i32,
+}
+
+impl TryFrom<ClaimRow> for ClaimedMessage {
+    type Error = StoreError;
+
+    fn try_from(r: ClaimRow) -> Result<Self, StoreError> {
+        let personalisation = match &r.personalisation {
+            Some(p) => serde_json::from_str(p)
+                .map_err(|e| StoreError::Corrupt(format!("outbox: personalisation of {}: {e}", r.id)))?,
+            None => BTreeMap::new(),
+        };
+        Ok(ClaimedMessage {
+            id: r.id,
+            key: MessageKey::from_stored(r.idempotency_key),
+            kind: kind_of(&r.kind)?,
+            channel: channel_of(&r.channel)?,
+            consultation: r.consultation_id.map(ConsultationId),
+            resident: r.resident_id,
+            recipient: r.recipient.unwrap_or_default(),
+            personalisation,
+            attempts: u32::try_from(r.attempts).unwrap_or(0),
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -275,6 +298,37 @@ impl Tx {
 }
 
 impl Tx {
+    /// Suppresses an address on a channel (remembered hashed, with the reason): nothing more
+    /// is sent to it, and the messages waiting for it will not go either.
+    pub(crate) async fn suppress(
+        &mut self,
+        channel: ContactChannel,
+        address: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        query(
+            "INSERT INTO suppressions (address_hash, channel, reason, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (address_hash) DO NOTHING",
+        )
+        .bind(address_hash(channel, address))
+        .bind(channel.as_str())
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *self)
+        .await?;
+        query(
+            "UPDATE outbox SET status = 'suppressed', recipient = NULL, personalisation = NULL, \
+             updated_at = $1 WHERE status = 'queued' AND channel = $2 AND LOWER(recipient) = $3",
+        )
+        .bind(now)
+        .bind(channel.as_str())
+        .bind(address.trim().to_lowercase())
+        .execute(&mut *self)
+        .await?;
+        Ok(())
+    }
+
     /// Forgets a resident in the outbox (they were erased): messages not yet sent are
     /// cancelled, and every message loses its address, its fields and the resident's id.
     pub(crate) async fn forget_messages_of(&mut self, resident: Uuid, now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -334,27 +388,64 @@ impl Store {
         let mut tx = self.begin().await?;
         let rows: Vec<ClaimRow> = sql.fetch_all(&mut tx).await?;
         tx.commit().await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let personalisation = match &r.personalisation {
-                Some(p) => serde_json::from_str(p)
-                    .map_err(|e| StoreError::Corrupt(format!("outbox: personalisation of {}: {e}", r.id)))?,
-                None => BTreeMap::new(),
-            };
-            out.push(ClaimedMessage {
-                id: r.id,
-                key: MessageKey::from_stored(r.idempotency_key),
-                kind: kind_of(&r.kind)?,
-                channel: channel_of(&r.channel)?,
-                consultation: r.consultation_id.map(ConsultationId),
-                resident: r.resident_id,
-                recipient: r.recipient.unwrap_or_default(),
-                personalisation,
-                attempts: u32::try_from(r.attempts).unwrap_or(0),
-            });
-        }
+        let mut out = rows
+            .into_iter()
+            .map(ClaimedMessage::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         out.sort_by_key(|m| m.id);
         Ok(out)
+    }
+
+    /// The letters waiting to be printed (queued messages on the post channel), oldest first,
+    /// at most `limit`. Nothing is claimed: printing is a person's job, confirmed with
+    /// [`Store::mark_letters_printed`].
+    pub async fn waiting_letters(&self, limit: u32) -> Result<Vec<ClaimedMessage>, StoreError> {
+        let rows: Vec<ClaimRow> = query(
+            "SELECT id, idempotency_key, kind, channel, consultation_id, resident_id, recipient, personalisation, \
+             attempts FROM outbox WHERE channel = 'post' AND status = 'queued' ORDER BY created_at, id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(self)
+        .await?;
+        rows.into_iter().map(ClaimedMessage::try_from).collect()
+    }
+
+    /// Marks letters printed, in one transaction (audited with their ids): each waiting letter
+    /// among `ids` becomes sent and loses its address and fields. Ids of messages that are not
+    /// waiting letters (already printed, cancelled, not letters) are left alone. Returns how many
+    /// were marked.
+    pub async fn mark_letters_printed(
+        &self,
+        ids: &[Uuid],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut marked = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ");
+            let at = sql.arg(now);
+            sql.push(&format!(
+                "{at}, updated_at = {at}, due_at = {at}, recipient = NULL, personalisation = NULL \
+                 WHERE channel = 'post' AND status = 'queued' AND id IN ("
+            ));
+            let list = sql.list(chunk.iter().copied());
+            sql.push(&format!("{list}) RETURNING id"));
+            let done: Vec<(Uuid,)> = sql.fetch_all(&mut tx).await?;
+            marked.extend(done.into_iter().map(|(id,)| id));
+        }
+        marked.sort_unstable();
+        tx.audit(
+            actor,
+            now,
+            "outbox.letters_printed",
+            "outbox",
+            "post",
+            &json!({ "printed": marked.len(), "ids": marked }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(marked.len() as u64)
     }
 
     /// Records the outcome of tries, in one transaction: each message's new status; a final
@@ -394,30 +485,49 @@ impl Store {
             ));
             recorded += sql.execute(&mut tx).await?;
             if let (true, Some((channel, address))) = (s.suppress, &t.address) {
-                query(
-                    "INSERT INTO suppressions (address_hash, channel, reason, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (address_hash) DO NOTHING",
-                )
-                .bind(address_hash(*channel, address))
-                .bind(channel.as_str())
-                .bind(s.error.clone().unwrap_or_else(|| "rejected by the provider".into()))
-                .bind(now)
-                .execute(&mut tx)
-                .await?;
-                // Other messages waiting for the address will not go either.
-                query(
-                    "UPDATE outbox SET status = 'suppressed', recipient = NULL, personalisation = NULL, \
-                     updated_at = $1 WHERE status = 'queued' AND channel = $2 AND recipient = $3",
-                )
-                .bind(now)
-                .bind(channel.as_str())
-                .bind(address.clone())
-                .execute(&mut tx)
-                .await?;
+                let reason = s.error.as_deref().unwrap_or("rejected by the provider");
+                tx.suppress(*channel, address, reason, now).await?;
             }
         }
         tx.commit().await?;
         Ok(recorded)
+    }
+
+    /// Records what a provider reported after accepting a message, in one transaction: a
+    /// message that did not arrive becomes failed with the reason (when it was sent, or is
+    /// still being sent: a report can overtake the worker's own record, which then leaves the
+    /// failed message alone), and a
+    /// hard bounce or complaint suppresses the address on its channel, with the messages still
+    /// waiting for it. `message` is the message's id (the reference it was sent with) when the
+    /// report names one. Returns whether a message was marked failed.
+    pub async fn record_provider_report(
+        &self,
+        message: Option<Uuid>,
+        channel: ContactChannel,
+        address: Option<&str>,
+        outcome: ProviderOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut failed = false;
+        if let (Some(id), Some(reason)) = (message, outcome.failure()) {
+            failed = query(
+                "UPDATE outbox SET status = 'failed', last_error = $1, updated_at = $2 \
+                 WHERE id = $3 AND status IN ('sending', 'sent')",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut tx)
+            .await?
+                > 0;
+        }
+        if let (true, Some(address)) = (outcome.suppresses(), address.filter(|a| !a.trim().is_empty())) {
+            let reason = outcome.failure().unwrap_or("reported by the provider");
+            tx.suppress(channel, address, reason, now).await?;
+        }
+        tx.commit().await?;
+        Ok(failed)
     }
 
     /// Messages in the order queued (newest first), a page at a time.
