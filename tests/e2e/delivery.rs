@@ -61,7 +61,7 @@ async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
 
 on_both!(messages_reach_people_over_smtp);
 async fn messages_reach_people_over_smtp(app: &TestApp) {
-    let (tamworth, _) = app.seed().await;
+    let (tamworth, police) = app.seed().await;
     let sink = MailSink::start();
     let worker = deliverer(app, &sink);
 
@@ -174,6 +174,42 @@ async fn messages_reach_people_over_smtp(app: &TestApp) {
     assert_eq!(again["queued"], 0);
     assert_eq!(worker.drain().await.unwrap(), Round::default());
     assert_eq!(sink.received().len(), 3);
+
+    // What became of the invitations: counts for the owner's officers, the messages (masked)
+    // for coordinators, nothing for another organisation.
+    let deliveries = format!("/api/v1/consultations/{activity}/invitations");
+    let (s, counts) = app.get(&deliveries, Some(&tamworth)).await;
+    assert_eq!(s, StatusCode::OK, "{counts}");
+    assert_eq!(
+        (&counts["total"], &counts["by_channel"], &counts["messages"]),
+        (
+            &json!(3),
+            &json!({ "email": { "sent": 2 }, "post": { "queued": 1 } }),
+            &Value::Null
+        ),
+        "{counts}"
+    );
+    assert_eq!(counts["by_status"], json!({ "queued": 1, "sent": 2 }));
+    assert!(counts["oldest_waiting"].is_string(), "the letter waits");
+    let (_, rows) = app.get(&format!("{deliveries}?limit=2"), Some(&app.coordinator)).await;
+    let page = rows["messages"].as_array().unwrap();
+    assert_eq!(page.len(), 2, "{rows}");
+    assert!(page.iter().all(|m| m["kind"] == "invitation"));
+    assert!(
+        page.iter()
+            .all(|m| m["recipient"].is_null() || m["recipient"].as_str().unwrap().contains("***")),
+        "{rows}"
+    );
+    let cursor = rows["next_cursor"].as_str().unwrap();
+    let (_, rest) = app
+        .get(&format!("{deliveries}?limit=2&cursor={cursor}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(rest["messages"].as_array().unwrap().len(), 1, "{rest}");
+    assert_eq!(app.get(&deliveries, Some(&police)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&format!("{deliveries}?limit=0"), Some(&tamworth)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     // The invitation: both parts, the activity's link and dates, one-click unsubscribe (RFC 8058).
     let ann_mail = invitations.iter().find(|m| m.to == "ann@example.org").unwrap();

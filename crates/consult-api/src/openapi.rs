@@ -90,7 +90,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(residents::show, residents::delete))
         .routes(routes!(residents::export))
         .routes(routes!(residents::unsubscribe))
-        .routes(routes!(residents::invitations))
+        .routes(routes!(residents::invitations, residents::invitation_deliveries))
         .routes(routes!(residents::fatigue))
         .routes(routes!(residents::get_rules, residents::put_rules))
         .routes(routes!(outbox::list_outbox))

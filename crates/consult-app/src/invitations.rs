@@ -222,7 +222,72 @@ pub struct InvitationView {
     pub recorded: bool,
 }
 
+/// What became of an activity's invitations: counts for its owner's officers, and the messages
+/// themselves (recipients masked) for coordinators.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationDeliveries {
+    /// Invitations queued for the activity, all told.
+    pub total: u64,
+    /// Per channel (`email`, `sms`, `post`), per status (`queued`, `sending`, `sent`,
+    /// `failed`, `cancelled`, `suppressed`); absent pairs are zero.
+    pub by_channel: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+    /// Per status, all channels together.
+    pub by_status: std::collections::BTreeMap<String, u64>,
+    /// When the oldest invitation still waiting became due (null when none waits).
+    pub oldest_waiting: Option<chrono::DateTime<chrono::Utc>>,
+    /// The invitations, newest first, a page at a time, recipients masked: coordinators only
+    /// (null for officers).
+    pub messages: Option<Vec<crate::outbox::MessageView>>,
+    /// Pass as `cursor` for the next page of `messages`.
+    pub next_cursor: Option<String>,
+}
+
 impl crate::App {
+    /// What became of an activity's invitations (its owner's officers and coordinators; the
+    /// messages themselves, masked, for coordinators only).
+    pub async fn invitation_deliveries(
+        &self,
+        actor: &consult_core::Actor,
+        id: consult_core::ConsultationId,
+        page: &consult_store::PageRequest,
+    ) -> crate::AppResult<InvitationDeliveries> {
+        let c = self.writable_consultation(actor, id).await?;
+        let counts = self.store.invitation_counts(c.id).await?;
+        let mut by_channel: std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> =
+            std::collections::BTreeMap::new();
+        let mut by_status: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        for ((channel, status), n) in &counts.counts {
+            by_channel
+                .entry(channel.as_str().to_owned())
+                .or_default()
+                .insert(status.as_str().to_owned(), *n);
+            *by_status.entry(status.as_str().to_owned()).or_default() += n;
+        }
+        let (messages, next_cursor) = if actor.is_coordinator() {
+            let filter = consult_store::OutboxFilter {
+                kind: Some(consult_core::MessageKind::Invitation),
+                consultation: Some(c.id),
+                ..consult_store::OutboxFilter::default()
+            };
+            let found = self.store.list_outbox(&filter, page).await?;
+            (
+                Some(found.items.into_iter().map(crate::outbox::MessageView::from).collect()),
+                found.next.map(|c| c.encode()),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(InvitationDeliveries {
+            total: by_status.values().sum(),
+            by_channel,
+            by_status,
+            oldest_waiting: counts.oldest_waiting,
+            messages,
+            next_cursor,
+        })
+    }
+
     /// Plans invitations to an activity's matching residents under its owner's fatigue rules
     /// (coordinators); unless `dry_run`, records them in the contact log and queues each
     /// invitation in the outbox on the resident's channel, in one transaction (approved or open

@@ -590,18 +590,42 @@ impl Store {
 
     /// How many messages are in each status, by channel.
     pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        let rows: Vec<(String, String, i64)> =
-            query("SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status")
-                .fetch_all(self)
-                .await?;
+        self.counts_where(None).await
+    }
+
+    /// How many invitations to one activity are in each status, by channel.
+    pub async fn invitation_counts(&self, consultation: ConsultationId) -> Result<OutboxCounts, StoreError> {
+        self.counts_where(Some(consultation)).await
+    }
+
+    /// Counts by channel and status: every message, or one activity's invitations.
+    async fn counts_where(&self, invitations_to: Option<ConsultationId>) -> Result<OutboxCounts, StoreError> {
+        let filter = if invitations_to.is_some() {
+            " WHERE consultation_id = $1 AND kind = 'invitation'"
+        } else {
+            ""
+        };
+        let mut rows = query(&format!(
+            "SELECT channel, status, COUNT(*) FROM outbox{filter} GROUP BY channel, status"
+        ));
+        let mut oldest = query(&format!(
+            "SELECT MIN(due_at) FROM outbox{} status = 'queued' HAVING COUNT(*) > 0",
+            if filter.is_empty() {
+                " WHERE"
+            } else {
+                " WHERE consultation_id = $1 AND kind = 'invitation' AND"
+            }
+        ));
+        if let Some(c) = invitations_to {
+            rows = rows.bind(c.0);
+            oldest = oldest.bind(c.0);
+        }
+        let rows: Vec<(String, String, i64)> = rows.fetch_all(self).await?;
         let mut counts = BTreeMap::new();
         for (c, s, n) in rows {
             counts.insert((channel_of(&c)?, status_of(&s)?), u64::try_from(n).unwrap_or(0));
         }
-        let oldest: Option<(DateTime<Utc>,)> =
-            query("SELECT MIN(due_at) FROM outbox WHERE status = 'queued' HAVING COUNT(*) > 0")
-                .fetch_optional(self)
-                .await?;
+        let oldest: Option<(DateTime<Utc>,)> = oldest.fetch_optional(self).await?;
         Ok(OutboxCounts {
             counts,
             oldest_waiting: oldest.map(|(t,)| t),

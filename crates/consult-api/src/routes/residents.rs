@@ -249,6 +249,38 @@ pub(crate) async fn invitations(
     Ok(Json(state.app.invite(&actor, id, dry_run).await?.view(!dry_run)))
 }
 
+/// The page of an activity's invitations.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeliveriesQuery {
+    /// Messages per page, 1 to 500 (default 50; coordinators).
+    #[param(value_type = Option<u32>)]
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// What became of an activity's invitations: how many are queued, sent, failed, cancelled or
+/// suppressed on each channel (its owner's officers and coordinators) and, for coordinators,
+/// the messages themselves a page at a time, newest first, recipients masked.
+#[utoipa::path(get, path = "/api/v1/consultations/{id}/invitations", tag = "residents",
+    params(("id" = String, Path, description = "consultation id"), DeliveriesQuery), security(("bearer" = [])),
+    responses((status = 200, body = consult_app::invitations::InvitationDeliveries),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn invitation_deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<ConsultationId>,
+    super::ApiQuery(q): super::ApiQuery<DeliveriesQuery>,
+) -> Result<Json<consult_app::invitations::InvitationDeliveries>, ApiError> {
+    let actor = caller.required()?;
+    let page = super::id_page(q.limit.as_deref(), q.cursor.as_deref())?;
+    Ok(Json(state.app.invitation_deliveries(&actor, id, &page).await?))
+}
+
 /// Fatigue findings.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct FatigueView {
