@@ -605,10 +605,10 @@ impl Store {
         } else {
             ""
         };
-        let mut rows = query(&format!(
+        let mut rows = query(format!(
             "SELECT channel, status, COUNT(*) FROM outbox{filter} GROUP BY channel, status"
         ));
-        let mut oldest = query(&format!(
+        let mut oldest = query(format!(
             "SELECT MIN(due_at) FROM outbox{} status = 'queued' HAVING COUNT(*) > 0",
             if filter.is_empty() {
                 " WHERE"
