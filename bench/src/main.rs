@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod analysis;
+mod delivery;
 mod export;
 mod generate;
 mod load;
@@ -107,6 +108,19 @@ fn main() {
         let (n, big) = (num("--responses", 1_000_000), num("--big", 100_000));
         let (rows, answers) = (num("--import-rows", 100_000), num("--answers", 20_000));
         runtime.block_on(analysis::run(n, big, rows, answers, pg.as_deref()));
+    }
+    if matches!(which, "delivery" | "all") {
+        let num = |name: &str, default: usize| arg(&args, name).and_then(|s| s.parse().ok()).unwrap_or(default);
+        let consult =
+            std::path::PathBuf::from(arg(&args, "--consult").unwrap_or_else(|| "target/release/consult".into()));
+        runtime.block_on(delivery::run(
+            num("--invitations", 100_000),
+            num("--deliver", 20_000),
+            num("--fault", 10_000),
+            num("--connections", 32) as u32,
+            pg.as_deref(),
+            &consult,
+        ));
     }
     if which == "restart" {
         let (Some(pg), Some(command)) = (pg.as_deref(), arg(&args, "--restart")) else {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 const AREAS: u32 = 20;
 
-fn admin() -> Actor {
+pub(crate) fn admin() -> Actor {
     Actor {
         name: "bench".into(),
         role: Role::Admin,
@@ -25,7 +25,7 @@ fn admin() -> Actor {
 }
 
 /// The activity invited to, and a filler activity the generated contact log refers to.
-async fn seed(store: &Store, now: DateTime<Utc>) -> (Consultation, Consultation) {
+pub(crate) async fn seed(store: &Store, now: DateTime<Utc>) -> (Consultation, Consultation) {
     for i in 1..=AREAS {
         let area = Area {
             code: AreaCode::parse(&format!("E07{i:06}")).unwrap(),
@@ -84,9 +84,9 @@ fn sqlite_sql(n: usize, per: usize, filler: Uuid) -> Vec<String> {
     vec![
         format!(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
-             INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at) \
+             INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at, verified_at) \
              SELECT randomblob(16), 'r' || i || '@example.org', CASE i % 3 WHEN 0 THEN 'post' ELSE 'email' END, \
-             '2026-01-01T00:00:00+00:00', 'h' || i, '2026-01-01T00:00:00+00:00' FROM n"
+             '2026-01-01T00:00:00+00:00', 'h' || i, '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:00+00:00' FROM n"
         ),
         format!("INSERT INTO resident_areas (resident_id, code) SELECT id, 'E07' || printf('%06d', (rowid % {AREAS}) + 1) FROM residents"),
         "INSERT INTO resident_interests (resident_id, topic) SELECT id, CASE WHEN rowid % 20 < 2 THEN 'parks' ELSE 'topic' || (rowid % 7) END FROM residents".into(),
@@ -104,9 +104,9 @@ fn sqlite_sql(n: usize, per: usize, filler: Uuid) -> Vec<String> {
 fn postgres_sql(n: usize, per: usize, filler: Uuid) -> Vec<String> {
     vec![
         format!(
-            "INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at) \
+            "INSERT INTO residents (id, email, channels, consent_at, token_hash, created_at, verified_at) \
              SELECT md5(i::text)::uuid, 'r' || i || '@example.org', CASE i % 3 WHEN 0 THEN 'post' ELSE 'email' END, \
-             now(), 'h' || i, now() FROM generate_series(1, {n}) i"
+             now(), 'h' || i, now(), now() FROM generate_series(1, {n}) i"
         ),
         format!(
             "INSERT INTO resident_areas (resident_id, code) SELECT md5(i::text)::uuid, 'E07' || lpad(((i % {AREAS}) + 1)::text, 6, '0') FROM generate_series(1, {n}) i"

@@ -354,8 +354,30 @@ async fn results_notices_and_replies_reach_people(app: &TestApp) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a landline takes no text: {p}");
     assert_eq!(p["errors"][0]["field"], "results_notice_to");
+    // The contract's shape, `notify`, asks the same; each address in its own field.
+    let (s, r) = app
+        .post(
+            &responses,
+            None,
+            json!({ "comments": "Bins", "notify": { "email": "gus@example.org" } }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r.get("notify"), None, "{r}");
+    for (body, field) in [
+        (json!({ "notify": { "phone": "gus@example.org" } }), "notify.phone"),
+        (json!({ "notify": { "email": "07700 900123" } }), "notify.email"),
+        (
+            json!({ "notify": { "email": "gus@example.org" }, "results_notice_to": "07700 900123" }),
+            "notify",
+        ),
+    ] {
+        let (s, p) = app.post(&responses, None, body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
     let activity: consult_core::ConsultationId = id.parse().unwrap();
-    assert_eq!(app.store.results_notices_waiting(activity).await.unwrap(), 2);
+    assert_eq!(app.store.results_notices_waiting(activity).await.unwrap(), 3);
     // Officers reading the responses do not see the addresses.
     let (s, read) = app.get(&responses, Some(&tamworth)).await;
     assert_eq!(s, StatusCode::OK, "{read}");
@@ -442,15 +464,16 @@ async fn results_notices_and_replies_reach_people(app: &TestApp) {
     let notices = outbox(app, "kind=results_notice").await;
     let mut channels: Vec<&str> = notices.iter().map(|n| n["channel"].as_str().unwrap()).collect();
     channels.sort_unstable();
-    assert_eq!(channels, ["email", "sms"], "{notices:?}");
+    assert_eq!(channels, ["email", "email", "sms"], "{notices:?}");
 
-    // The e-mail goes; the text waits for a text-message channel.
+    // The e-mails go; the text waits for a text-message channel.
     let worker = deliverer_on(app, &sink, 13);
-    assert_eq!(worker.drain().await.unwrap().sent, 1);
-    let mails = sink.wait_for(2).await;
+    assert_eq!(worker.drain().await.unwrap().sent, 2);
+    let mails = sink.wait_for(3).await;
+    assert!(mails.iter().any(|m| m.to == "gus@example.org"));
     let notice = mails
         .iter()
-        .find(|m| m.subject.starts_with("Results published"))
+        .find(|m| m.subject.starts_with("Results published") && m.to == "eve@example.org")
         .unwrap();
     assert_eq!(notice.to, "eve@example.org");
     assert_eq!(notice.subject, "Results published: Town centre bins");
@@ -466,7 +489,7 @@ async fn results_notices_and_replies_reach_people(app: &TestApp) {
     );
     assert_eq!(notice.header("List-Unsubscribe"), None, "a one-off message");
     let sent = outbox(app, "kind=results_notice&status=sent").await;
-    assert_eq!((sent.len(), &sent[0]["recipient"]), (1, &Value::Null));
+    assert_eq!((sent.len(), &sent[0]["recipient"]), (2, &Value::Null));
     let waiting = outbox(app, "kind=results_notice&channel=sms").await;
     assert_eq!(waiting[0]["status"], "queued");
 
@@ -482,7 +505,7 @@ async fn results_notices_and_replies_reach_people(app: &TestApp) {
         )
         .await;
     assert!(s.is_success(), "{r}");
-    assert_eq!(outbox(app, "kind=results_notice").await.len(), 2);
+    assert_eq!(outbox(app, "kind=results_notice").await.len(), 3);
 }
 
 on_both!(letters_are_printed_once);

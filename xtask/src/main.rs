@@ -315,7 +315,15 @@ fn machine() -> String {
 fn bench(quick: bool) -> Result<(), String> {
     run(
         "build the benchmark harness",
-        Command::new(cargo()).args(["build", "--release", "--quiet", "--package", "consult-bench"]),
+        Command::new(cargo()).args([
+            "build",
+            "--release",
+            "--quiet",
+            "--package",
+            "consult-bench",
+            "--package",
+            "consult-cli",
+        ]),
     )?;
     let harness = root().join("target/release/consult-bench");
     let (activities, queries, residents, responses) = if quick {
@@ -340,6 +348,15 @@ fn bench(quick: bool) -> Result<(), String> {
             big,
             "--answers",
             answers,
+        ],
+        vec![
+            "delivery",
+            "--invitations",
+            if quick { "20000" } else { "100000" },
+            "--deliver",
+            if quick { "5000" } else { "20000" },
+            "--fault",
+            if quick { "3000" } else { "10000" },
         ],
         vec!["load", "--seconds", if quick { "3" } else { "10" }],
     ] {

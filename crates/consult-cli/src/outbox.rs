@@ -55,6 +55,11 @@ pub(crate) struct DeliveryArgs {
         hide_env_values = true
     )]
     pub(crate) notify_callback_token: Option<String>,
+    /// Seconds a worker's claim on a message lasts: if the worker dies, another sends the
+    /// message after this long (longer than any one send can take).
+    #[arg(long, env = "CONSULT_DELIVERY_LEASE_SECONDS", default_value_t = 120,
+        value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    delivery_lease_seconds: u64,
     /// Tries of a message before it is given up (backoff from a minute, doubling, at most 12
     /// hours apart).
     #[arg(long, env = "CONSULT_DELIVERY_ATTEMPTS", default_value_t = 8,
@@ -100,6 +105,7 @@ impl DeliveryArgs {
                 max_attempts: self.delivery_attempts,
                 ..consult_core::RetryPolicy::default()
             },
+            lease: std::time::Duration::from_secs(self.delivery_lease_seconds),
             ..DeliverySettings::default()
         };
         Ok(Some(Deliverer::new(app.clone(), transports, settings)))

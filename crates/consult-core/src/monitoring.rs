@@ -8,6 +8,7 @@ use crate::equality::BaselineCounts;
 use crate::error::ValidationErrors;
 use crate::import::QuestionColumns;
 use crate::questionnaire::{CheckedAnswers, Questionnaire};
+use crate::residents::ContactChannel;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -353,6 +354,23 @@ pub struct ResponseInput {
     /// response stays anonymous.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_notice_to: Option<String>,
+    /// The same choice in the contract's shape: `{ "email": "..." }` or `{ "phone": "..." }`
+    /// (a UK mobile number, told by text message). Give this or `results_notice_to`, not both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<NotifyRequest>,
+}
+
+/// Where to tell a respondent that an activity's results are published: one of the two.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NotifyRequest {
+    /// An e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A UK mobile number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// A stored response: no contact details, ever; the monitoring answers as given, with the
@@ -468,20 +486,34 @@ impl Response {
                 }
             },
         };
-        let results_notice = match input
-            .results_notice_to
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-        {
-            None => None,
-            Some(a) => match crate::message_address(a) {
-                Some(found) if a.len() <= 254 => Some(found),
+        let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+        let notify = input.notify.clone().unwrap_or_default();
+        let asked = [
+            ("results_notice_to", given(&input.results_notice_to), None),
+            ("notify.email", given(&notify.email), Some(ContactChannel::Email)),
+            ("notify.phone", given(&notify.phone), Some(ContactChannel::Sms)),
+        ];
+        let asked: Vec<_> = asked.into_iter().filter(|(_, a, _)| a.is_some()).collect();
+        if asked.len() > 1 {
+            e.push(
+                "notify",
+                "give one address to tell about the results (notify.email, notify.phone or results_notice_to)",
+            );
+        }
+        let results_notice = match asked.first() {
+            Some((field, Some(a), wanted)) if asked.len() == 1 => match crate::message_address(a) {
+                Some(found) if a.len() <= 254 && wanted.is_none_or(|w| w == found.0) => Some(found),
                 _ => {
-                    e.push("results_notice_to", "is not an e-mail address or UK mobile number");
+                    let what = match wanted {
+                        Some(ContactChannel::Email) => "is not an e-mail address",
+                        Some(_) => "is not a UK mobile number",
+                        None => "is not an e-mail address or UK mobile number",
+                    };
+                    e.push(*field, what);
                     None
                 }
             },
+            _ => None,
         };
         let comments = crate::text::optional_text(&mut e, "comments", input.comments.as_deref(), 20_000);
         let monitoring = match scheme.parse_answers(input.monitoring) {
@@ -809,6 +841,7 @@ impl MonitoringScheme {
                     .map(|a| a.trim().to_owned())
                     .filter(|a| !a.is_empty()),
                 results_notice_to: None,
+                notify: None,
             });
         }
         e.into_result(out)

@@ -12,6 +12,11 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
+/// Residents per chunk when a plan is committed: each chunk is a multi-row insert into the
+/// contact log, a read and an update of the residents, and the outbox's inserts. Binding many
+/// arguments in one SQLite statement costs the square of their number (see the outbox's
+/// `QUEUE_CHUNK`), so chunks stay near a thousand arguments.
+const INVITATION_CHUNK: usize = 160;
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
 /// an organisation may set.
 const RECENT_INVITATION_DAYS: i64 = 3650;
@@ -951,7 +956,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let change = tx.next_resident_change().await?;
         let mut queued = 0;
-        for chunk in invited.chunks(400) {
+        for chunk in invited.chunks(INVITATION_CHUNK) {
             let mut sql =
                 Sql::new("INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) VALUES ");
             let mut rows = Vec::with_capacity(chunk.len());

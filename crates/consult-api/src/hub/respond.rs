@@ -214,6 +214,7 @@ pub(super) async fn respond_submit(
             answers: Default::default(),
             area: area.clone(),
             results_notice_to: Some(notice_to.clone()).filter(|s| !s.is_empty()),
+            notify: None,
         };
         let hub_key = key.as_deref().map(|k| format!("hub:{k}"));
         let who = crate::extract::Caller::identity(&headers, client);

@@ -82,6 +82,7 @@ impl Progress {
             answers: q.without_hidden(&self.answers),
             area: self.area.clone(),
             results_notice_to: self.results_notice_to.clone(),
+            notify: None,
         }
     }
 }
