@@ -364,7 +364,12 @@ async fn analysis_as_csv_and_html_and_on_the_hub(app: &TestApp) {
         .iter()
         .find(|r| r["question"] == "visit" && r["group"] == "all" && r["item"] == "other")
         .unwrap();
-    assert_eq!((other["count"].as_str(), other["hidden"].as_str()), ("", "true"));
+    // Its true count is 0: public counts carry noise (a per-deployment key), so it is hidden,
+    // empty, unless its noise alone reached the threshold (about one deployment in 200).
+    match other["hidden"].as_str() {
+        "true" => assert_eq!(other["count"], "", "{other:?}"),
+        _ => assert!(other["count"].parse::<u64>().unwrap() >= 5, "{other:?}"),
+    }
     assert!(
         rows.iter()
             .all(|r| r["hidden"] == "true" || r["part"] != "option" || r["count"].parse::<u64>().unwrap() >= 5)
@@ -551,9 +556,7 @@ async fn a_quick_polls_result_is_shown_on_its_page(app: &TestApp) {
             "{o}: {page}"
         );
     }
-    // Nobody chose red: hidden, never 0.
-    assert!(
-        page.contains("<th scope=\"row\">Red</th><td>fewer than 5</td>"),
-        "{page}"
-    );
+    // Nobody chose red: never 0; hidden unless its noise alone reached the threshold (about
+    // one deployment in 200; the loop above checked what is shown).
+    assert!(!page.contains("<th scope=\"row\">Red</th><td>0</td>"), "{page}");
 }
