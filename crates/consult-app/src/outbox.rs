@@ -159,19 +159,23 @@ impl App {
         self
     }
 
+    /// Whether `token` is the providers' callback token (`Unauthenticated` if not, or when none
+    /// is configured).
+    pub fn check_provider_token(&self, token: Option<&str>) -> AppResult<()> {
+        match (&self.provider_token, token) {
+            (Some(expected), Some(given)) if same_secret(expected, given) => Ok(()),
+            _ => Err(crate::AppError::Unauthenticated(
+                "a delivery report needs the provider's callback token".into(),
+            )),
+        }
+    }
+
     /// Records a provider's report on a message, presented with `token`: a message that did
     /// not arrive is marked failed with the reason; a hard bounce or a complaint suppresses
     /// the address (nothing more goes to it). A wrong or missing token is `Unauthenticated`.
     /// Returns whether a message was marked failed.
     pub async fn provider_report(&self, token: Option<&str>, report: &ProviderReport) -> AppResult<bool> {
-        match (&self.provider_token, token) {
-            (Some(expected), Some(given)) if same_secret(expected, given) => {}
-            _ => {
-                return Err(crate::AppError::Unauthenticated(
-                    "a delivery report needs the provider's callback token".into(),
-                ));
-            }
-        }
+        self.check_provider_token(token)?;
         Ok(self
             .store
             .record_provider_report(

@@ -347,11 +347,7 @@ pub(crate) async fn outbox(app: &App, cmd: OutboxCommand, actor: &Actor) -> Resu
                 None => app.clone(),
             };
             let waiting = app.letters(actor, limit).await?;
-            let date = app.now().format("%-d %B %Y").to_string();
-            let letters = waiting
-                .iter()
-                .map(|o| consult_delivery::letters::render(o, &date, &sender))
-                .collect::<std::result::Result<Vec<_>, _>>()
+            let letters = consult_delivery::letters::render_all(&waiting, app.now(), &sender)
                 .map_err(|e| CliError::Failed(e.to_string()))?;
             if let Some(path) = &csv {
                 let bytes = consult_delivery::letters::csv(&letters).map_err(|e| CliError::Failed(e.to_string()))?;

@@ -128,6 +128,17 @@ pub fn render(o: &Outgoing, date: &str, service: &str) -> Result<Letter, RenderE
     })
 }
 
+/// Renders every waiting letter, dated `now` (`5 January 2026`), from `service` when a kind
+/// names no organisation: what the API and the CLI print.
+pub fn render_all(
+    waiting: &[Outgoing],
+    now: chrono::DateTime<chrono::Utc>,
+    service: &str,
+) -> Result<Vec<Letter>, RenderError> {
+    let date = now.format("%-d %B %Y").to_string();
+    waiting.iter().map(|o| render(o, &date, service)).collect()
+}
+
 /// The mail-merge file: a header, then a row per letter: `id`, `kind`, `from`, `date`,
 /// `address_line_1` to `address_line_7`, `heading`, `letter` (the text), then every field any
 /// letter has, by name. Cells that a spreadsheet would run as a formula are neutralised.

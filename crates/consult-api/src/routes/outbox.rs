@@ -221,11 +221,7 @@ pub(crate) async fn letters(
         return Err(ApiError::field("sender", "must be at most 200 characters"));
     }
     let waiting = state.app.letters(&actor, limit).await?;
-    let date = state.app.now().format("%-d %B %Y").to_string();
-    let letters = waiting
-        .iter()
-        .map(|o| consult_delivery::letters::render(o, &date, sender))
-        .collect::<Result<Vec<_>, _>>()
+    let letters = consult_delivery::letters::render_all(&waiting, state.app.now(), sender)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let stamp = state.app.now().format("%Y%m%d-%H%M");
     let (media, name, body) = match format {
@@ -359,18 +355,7 @@ pub(crate) async fn notify_report(
             Some(o) => o,
             // Not final (created, sending, pending): nothing to record, but the token is checked.
             None => {
-                state
-                    .app
-                    .provider_report(
-                        token,
-                        &consult_app::outbox::ProviderReport {
-                            message: None,
-                            channel: ContactChannel::Email,
-                            address: None,
-                            outcome: ProviderOutcome::Delivered,
-                        },
-                    )
-                    .await?;
+                state.app.check_provider_token(token)?;
                 return Ok(Json(ReportRecorded {
                     failed: false,
                     suppressed: false,
