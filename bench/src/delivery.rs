@@ -191,6 +191,7 @@ async fn queue_one_by_one(
             channel: ContactChannel::Post,
             recipient: format!("{i} Naive Street, Tamworth"),
             resident: None,
+            staff: None,
             consultation: None,
             personalisation: fields.clone(),
         };

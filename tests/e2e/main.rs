@@ -30,6 +30,7 @@ macro_rules! on_both {
 mod analysis;
 mod api;
 mod authz;
+mod briefings;
 mod cache;
 mod charts;
 mod checklist;

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::routes::{
     baselines, checklist, consultations, equality, evaluation, feedback, library, meta, organisations, outbox, overlap,
-    plans, questionnaires, reports, residents, responses, schemes, seldom, themes,
+    plans, questionnaires, reports, residents, responses, schemes, seldom, themes, users,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -33,6 +33,7 @@ use utoipa_axum::routes;
         (name = "organisations", description = "Councils and partner bodies"),
         (name = "areas", description = "Areas by ONS GSS code, with their hierarchy"),
         (name = "tokens", description = "Bearer tokens"),
+        (name = "users", description = "Staff accounts: roles, organisations, services and wards"),
         (name = "meta", description = "Health")
     )
 )]
@@ -98,6 +99,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(outbox::letters))
         .routes(routes!(outbox::letters_printed))
         .routes(routes!(outbox::notify_report))
+        .routes(routes!(users::queue_briefings))
+        .routes(routes!(users::create_user, users::list_users))
+        .routes(routes!(users::get_user, users::patch_user))
         .routes(routes!(responses::respond, responses::list_responses))
         .routes(routes!(responses::get_response))
         .routes(routes!(responses::export_responses))

@@ -278,10 +278,20 @@ impl App {
         {
             fields.insert("verify_url".into(), format!("{base}/verify-registration?code={code}"));
         }
-        let unsubscribe_url = match (message.kind.can_unsubscribe(), message.resident) {
-            (true, Some(resident)) => {
+        for briefing in ["digest", "alert"] {
+            if let Some(text) = fields.get_mut(briefing) {
+                *text = consult_core::absolute_links(text, base);
+            }
+        }
+        let unsubscribe_url = match (message.kind.can_unsubscribe(), message.resident, message.staff) {
+            (true, Some(resident), _) => {
                 let token = self.unsubscribe_token(resident).await?;
                 Some(format!("{base}/unsubscribe/{resident}/{token}"))
+            }
+            (true, None, Some(user)) => {
+                let kind = message.kind;
+                let token = self.staff_unsubscribe_token(user, kind).await?;
+                Some(format!("{base}/unsubscribe/staff/{user}/{}/{token}", kind.as_str()))
             }
             _ => None,
         };

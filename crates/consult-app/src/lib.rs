@@ -50,6 +50,7 @@ mod requests;
 mod residents;
 mod responses;
 mod review;
+mod staff;
 pub mod views;
 
 pub use checklist::{ChecklistRequest, assess_plan};
@@ -65,6 +66,7 @@ pub use organisations::{TOKEN_DAYS, TOKEN_DAYS_RANGE, TokenRequest};
 pub use residents::Registration;
 pub use responses::{Idempotency, ResponseView, Stored};
 pub use review::ReviewScope;
+pub use staff::{BRIEFING_HOUR, BriefingsQueued, UserPatch, UserView};
 // The store's request and result types that use cases take and return.
 pub use consult_store::{
     AuditEntry, Backend, Baseline, ChecklistSettings, ConsultationFilter, Cursor, IssuedToken, NewToken, Order,

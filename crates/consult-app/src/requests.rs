@@ -20,7 +20,7 @@ impl std::fmt::Debug for RequestKey {
 impl RequestKey {
     /// HMAC-SHA-256 over `purpose` and then each part, each followed by a NUL (no part may run
     /// into the next).
-    fn mac(&self, purpose: &str, parts: &[&[u8]]) -> AppResult<Hmac<Sha256>> {
+    pub(crate) fn mac(&self, purpose: &str, parts: &[&[u8]]) -> AppResult<Hmac<Sha256>> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .map_err(|e| crate::AppError::Internal(format!("request key: {e}")))?;
         for part in std::iter::once(purpose.as_bytes()).chain(parts.iter().copied()) {

@@ -19,6 +19,7 @@ mod responses;
 mod results;
 mod serve;
 mod themes;
+mod users;
 
 use clap::{Parser, Subcommand};
 use consult_app::{App, AppError};
@@ -61,6 +62,10 @@ enum Command {
     /// Bearer tokens.
     #[command(subcommand)]
     Token(register::TokenCommand),
+    /// Staff accounts: roles, organisations, services and wards (councillors get a weekly
+    /// digest, coordinators alerts).
+    #[command(subcommand)]
+    User(users::UserCommand),
     /// Organisations (councils and partner bodies).
     #[command(subcommand)]
     Org(register::OrgCommand),
@@ -237,6 +242,7 @@ async fn command(app: &App, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Token(cmd) => register::token(app, cmd, &actor).await,
+        Command::User(cmd) => users::user(app, cmd, &actor).await,
         Command::Org(cmd) => register::org(app, cmd, &actor).await,
         Command::Area(cmd) => register::area(app, cmd, &actor).await,
         Command::Consultation(cmd) => register::consultation(app, cmd, &actor).await,

@@ -207,6 +207,18 @@ pub(crate) enum OutboxCommand {
         #[arg(long, value_name = "FILE.csv", conflicts_with = "ids")]
         from: Option<std::path::PathBuf>,
     },
+    /// Queue the briefings due today (or on --on), as `consult serve` does hourly from 07:00
+    /// UTC: each councillor's weekly digest of activities in their wards and each
+    /// coordinator's alert (approvals waiting, feedback overdue). Once per account and week or
+    /// day: running it again queues nothing more.
+    Briefings {
+        /// The day to queue for (YYYY-MM-DD; default today).
+        #[arg(long, value_parser = crate::users::date_arg)]
+        on: Option<chrono::NaiveDate>,
+        /// The address the public reaches the hub at, for the links in the briefings.
+        #[arg(long, env = "CONSULT_PUBLIC_URL", value_parser = crate::serve::public_url)]
+        public_url: Option<String>,
+    },
     /// Delete sent, failed, cancelled and suppressed messages older than some days.
     Purge {
         /// Days a final message is kept.
@@ -256,6 +268,19 @@ fn kind_arg(s: &str) -> std::result::Result<MessageKind, String> {
 /// `consult outbox list|retry|letters|printed|purge`.
 pub(crate) async fn outbox(app: &App, cmd: OutboxCommand, actor: &Actor) -> Result<()> {
     match cmd {
+        OutboxCommand::Briefings { on, public_url } => {
+            let app = match public_url {
+                Some(url) => app.clone().with_public_url(url),
+                None => app.clone(),
+            };
+            let day = on.unwrap_or_else(|| app.today());
+            let q = app.queue_briefings(actor, day).await?;
+            eprintln!(
+                "queued {} digests and {} alerts for {day}; `consult deliver` or `consult serve` sends them",
+                q.digests, q.alerts
+            );
+            print_json(&q)
+        }
         OutboxCommand::List {
             status,
             kind,

@@ -53,9 +53,10 @@ pub(crate) struct ServeArgs {
     delivery: crate::outbox::DeliveryArgs,
 }
 
-/// Deletes unverified registrations older than the configured days, now and then every hour,
-/// for as long as the server runs. A failed sweep is logged (its count, never a person) and
-/// tried again an hour later.
+/// Deletes unverified registrations older than the configured days and queues the day's
+/// briefings (councillors' digests, coordinators' alerts; from 07:00 UTC), now and then every
+/// hour, for as long as the server runs. A failed sweep is logged (its count, never a person)
+/// and tried again an hour later.
 async fn sweep_unverified(app: App) {
     let actor = consult_core::Actor {
         name: "consult serve (hourly sweep)".into(),
@@ -70,6 +71,11 @@ async fn sweep_unverified(app: App) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted unverified registrations"),
             Err(e) => tracing::warn!(error = %e, "sweeping unverified registrations failed"),
+        }
+        match app.sweep_briefings().await {
+            Ok(q) if q.digests + q.alerts == 0 => {}
+            Ok(q) => tracing::info!(digests = q.digests, alerts = q.alerts, "queued briefings"),
+            Err(e) => tracing::warn!(error = %e, "queueing briefings failed"),
         }
     }
 }

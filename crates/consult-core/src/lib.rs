@@ -33,6 +33,7 @@
 mod analysis;
 mod area;
 mod audience;
+mod briefing;
 mod catalogue;
 mod coding;
 mod consultation;
@@ -59,6 +60,7 @@ mod remarks;
 mod residents;
 mod review;
 pub mod spreadsheet;
+mod staff;
 pub mod text;
 
 pub use analysis::{
@@ -67,6 +69,10 @@ pub use analysis::{
 };
 pub use area::{Area, AreaCode, AreaHierarchy, AreaInput};
 pub use audience::{AudienceEntry, Matching, ResidentIndex};
+pub use briefing::{
+    Briefing, BriefingActivity, BriefingItem, BriefingSection, DigestWeek, absolute_links, coordinator_alert,
+    councillor_digest, touches_wards,
+};
 pub use catalogue::{Channel, METHODS, Method, STAKEHOLDER_GROUPS, StakeholderGroup, method, stakeholder_group};
 pub use coding::{
     AnswerCode, CodeInput, Coding, CodingProgress, DeleteRefusal, MAX_SUGGESTIONS, MAX_THEMES, MAX_THEMES_PER_ANSWER,
@@ -135,6 +141,7 @@ pub use review::{
     EngagementReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, Period, PeriodKind, ReviewInput, ReviewTheme,
     engagement_review, review_rows,
 };
+pub use staff::{MAX_STAFF_NAME, StaffRole, StaffUser, StaffUserInput};
 
 pub use chrono;
 /// Re-exported so embedders name the same date and time types.

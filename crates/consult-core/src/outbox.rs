@@ -81,7 +81,7 @@ impl MessageKind {
             Self::ResultsNotice => &["activity_id", "activity_title", "organisation", "activity_url"],
             Self::Reply => &["activity_id", "activity_title", "reply", "activity_url"],
             Self::Digest => &["period", "digest", "unsubscribe_url"],
-            Self::Alert => &["alert", "url"],
+            Self::Alert => &["date", "alert", "unsubscribe_url"],
         }
     }
 
@@ -206,6 +206,9 @@ pub struct NewMessage {
     pub recipient: String,
     /// The resident it is for, if any: erasing or unsubscribing them cancels it.
     pub resident: Option<Uuid>,
+    /// The staff account it is for, if any (a digest, an alert): disabling the account or
+    /// stopping the kind cancels it.
+    pub staff: Option<Uuid>,
     /// The activity it is about, if any.
     pub consultation: Option<ConsultationId>,
     /// The fields its template is filled with (GOV.UK Notify's "personalisation").
@@ -407,6 +410,7 @@ pub fn results_notice(
         channel,
         recipient: address,
         resident: None,
+        staff: None,
         consultation: Some(c.id),
         personalisation: BTreeMap::from([
             ("activity_id".to_owned(), c.id.to_string()),
@@ -432,6 +436,7 @@ pub fn reply_message(remark: &crate::Remark, activity_title: &str) -> Option<New
         channel,
         recipient: address,
         resident: None,
+        staff: None,
         consultation: Some(remark.consultation_id),
         personalisation: BTreeMap::from([
             ("activity_id".to_owned(), remark.consultation_id.to_string()),

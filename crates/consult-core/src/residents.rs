@@ -217,6 +217,7 @@ impl Resident {
             channel,
             recipient: self.address(channel)?.to_owned(),
             resident: Some(self.id),
+            staff: None,
             consultation: None,
             personalisation: BTreeMap::from([("code".to_owned(), code.to_owned())]),
         })

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use consult_app::delivery::Outgoing;
-use consult_core::MessageKind;
+use consult_core::{Briefing, MessageKind};
 
 /// An e-mail ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +114,32 @@ struct ReplyHtml<'a> {
     unsubscribe_url: Option<&'a str>,
 }
 
+#[derive(Template)]
+#[template(path = "email/digest.txt")]
+struct DigestText<'a> {
+    period: &'a str,
+    digest: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "email/alert.txt")]
+struct AlertText<'a> {
+    date: &'a str,
+    alert: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
+/// A digest or an alert: its sections read back from the message's text.
+#[derive(Template)]
+#[template(path = "email/briefing.html")]
+struct BriefingHtml<'a> {
+    heading: String,
+    briefing: Briefing,
+    why: &'a str,
+    unsubscribe_url: Option<&'a str>,
+}
+
 /// Renders a message as an e-mail.
 pub fn render(o: &Outgoing) -> Result<Email, RenderError> {
     let kind = o.message.kind;
@@ -209,6 +235,44 @@ pub fn render(o: &Outgoing) -> Result<Email, RenderError> {
                 html: html.render().map_err(fail)?,
             })
         }
-        other => Err(RenderError::NoTemplate(other.as_str())),
+        MessageKind::Digest => {
+            let text = DigestText {
+                period: field("period")?,
+                digest: field("digest")?,
+                unsubscribe_url,
+            };
+            let heading = format!("Activities in your wards, {}", text.period);
+            let html = BriefingHtml {
+                heading: heading.clone(),
+                briefing: Briefing::parse(text.digest),
+                why: "You are getting this e-mail because you are a councillor for these wards in consult.",
+                unsubscribe_url,
+            };
+            Ok(Email {
+                subject: heading,
+                text: text.render().map_err(fail)?,
+                html: html.render().map_err(fail)?,
+            })
+        }
+        MessageKind::Alert => {
+            let text = AlertText {
+                date: field("date")?,
+                alert: field("alert")?,
+                unsubscribe_url,
+            };
+            let briefing = Briefing::parse(text.alert);
+            let heading = format!("Activities needing attention, {}", text.date);
+            let html = BriefingHtml {
+                heading: heading.clone(),
+                briefing,
+                why: "You are getting this e-mail because you coordinate consultation in consult.",
+                unsubscribe_url,
+            };
+            Ok(Email {
+                subject: heading,
+                text: text.render().map_err(fail)?,
+                html: html.render().map_err(fail)?,
+            })
+        }
     }
 }

@@ -372,6 +372,30 @@ impl Store {
             .map(Some)
     }
 
+    /// Activities by id, with their histories and approvals, in id order (ids not found are
+    /// left out).
+    pub async fn consultations_by_id(&self, ids: &[ConsultationId]) -> Result<Vec<Consultation>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {CONSULTATION_COLUMNS} FROM consultations c WHERE c.id IN ("
+        ));
+        let list = sql.list(ids.iter().map(|i| i.0));
+        sql.push(&list).push(") ORDER BY c.id");
+        let rows: Vec<ConsultationRow> = sql.fetch_all(self).await?;
+        let found: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut histories = self.histories(&found).await?;
+        let mut approvals = self.approvals(&found).await?;
+        rows.into_iter()
+            .map(|r| {
+                let h = histories.remove(&r.id).unwrap_or_default();
+                let a = approvals.remove(&r.id);
+                r.into_consultation(h, a)
+            })
+            .collect()
+    }
+
     /// The activity as stored after a write.
     pub(crate) async fn reread(&self, id: ConsultationId) -> Result<Consultation, StoreError> {
         self.get_consultation(id)

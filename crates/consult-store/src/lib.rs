@@ -57,6 +57,7 @@ mod questionnaires;
 mod residents;
 mod responses;
 mod results;
+mod staff;
 pub mod testing;
 mod types;
 
@@ -280,6 +281,8 @@ const TABLES: &[&str] = &[
     "programmes",
     "plan_reviews",
     "disclosure_keys",
+    "staff_users",
+    "staff_wards",
 ];
 
 /// A population baseline for one area.

@@ -20,9 +20,9 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
-/// Rows per multi-row INSERT (12 arguments each). Small on purpose: SQLite looks up each
+/// Rows per multi-row INSERT (13 arguments each). Small on purpose: SQLite looks up each
 /// argument's placeholder by walking the statement's list of them, so binding costs grow with
-/// the square of the arguments in one statement; 80 rows (960 arguments) keeps that well under
+/// the square of the arguments in one statement; 80 rows (1,040 arguments) keeps that well under
 /// the cost of the insert itself.
 const QUEUE_CHUNK: usize = 80;
 
@@ -41,6 +41,8 @@ pub struct ClaimedMessage {
     pub consultation: Option<ConsultationId>,
     /// The resident it is for.
     pub resident: Option<Uuid>,
+    /// The staff account it is for.
+    pub staff: Option<Uuid>,
     /// The address.
     pub recipient: String,
     /// Its template's fields.
@@ -134,6 +136,7 @@ struct ClaimRow {
     channel: String,
     consultation_id: Option<Uuid>,
     resident_id: Option<Uuid>,
+    staff_id: Option<Uuid>,
     recipient: Option<String>,
     personalisation: Option<String>,
     attempts: i32,
@@ -155,6 +158,7 @@ impl TryFrom<ClaimRow> for ClaimedMessage {
             channel: channel_of(&r.channel)?,
             consultation: r.consultation_id.map(ConsultationId),
             resident: r.resident_id,
+            staff: r.staff_id,
             recipient: r.recipient.unwrap_or_default(),
             personalisation,
             attempts: u32::try_from(r.attempts).unwrap_or(0),
@@ -237,8 +241,8 @@ impl Tx {
                 .map(|(h,)| h)
                 .collect();
             let mut sql = Sql::new(
-                "INSERT INTO outbox (id, idempotency_key, kind, channel, consultation_id, resident_id, recipient, \
-                 personalisation, status, due_at, created_at, updated_at) VALUES ",
+                "INSERT INTO outbox (id, idempotency_key, kind, channel, consultation_id, resident_id, staff_id, \
+                 recipient, personalisation, status, due_at, created_at, updated_at) VALUES ",
             );
             let mut rows = Vec::with_capacity(chunk.len());
             for (m, hash) in chunk.iter().zip(&hashes) {
@@ -257,6 +261,7 @@ impl Tx {
                     sql.arg(m.channel.as_str()),
                     sql.arg(m.consultation.map(|c| c.0)),
                     sql.arg(m.resident),
+                    sql.arg(m.staff),
                     // A suppressed message never goes: nothing of its recipient is kept.
                     sql.arg((!blocked).then(|| m.recipient.clone())),
                     sql.arg((!blocked).then_some(personalisation)),
@@ -301,6 +306,29 @@ impl Tx {
 }
 
 impl Tx {
+    /// Cancels a staff account's messages of `kinds` not yet sent and erases their addresses
+    /// (the account was disabled, or its holder stopped those kinds).
+    pub(crate) async fn cancel_staff_messages(
+        &mut self,
+        staff: Uuid,
+        kinds: &[MessageKind],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
+        let mut sql =
+            Sql::new("UPDATE outbox SET status = 'cancelled', recipient = NULL, personalisation = NULL, updated_at = ");
+        let at = sql.arg(now);
+        let s = sql.arg(staff);
+        sql.push(&format!(
+            "{at} WHERE staff_id = {s} AND status IN ('queued', 'sending') AND kind IN ("
+        ));
+        let list = sql.list(kinds.iter().map(|k| k.as_str()));
+        sql.push(&list).push(")");
+        sql.execute(&mut *self).await
+    }
+
     /// Suppresses an address on a channel (remembered hashed, with the reason): nothing more
     /// is sent to it, and the messages waiting for it will not go either.
     pub(crate) async fn suppress(
@@ -385,7 +413,7 @@ impl Store {
             sql.push(" FOR UPDATE SKIP LOCKED");
         }
         sql.push(
-            ") RETURNING id, idempotency_key, kind, channel, consultation_id, resident_id, recipient, \
+            ") RETURNING id, idempotency_key, kind, channel, consultation_id, resident_id, staff_id, recipient, \
              personalisation, attempts",
         );
         let mut tx = self.begin().await?;
@@ -404,8 +432,8 @@ impl Store {
     /// [`Store::mark_letters_printed`].
     pub async fn waiting_letters(&self, limit: u32) -> Result<Vec<ClaimedMessage>, StoreError> {
         let rows: Vec<ClaimRow> = query(
-            "SELECT id, idempotency_key, kind, channel, consultation_id, resident_id, recipient, personalisation, \
-             attempts FROM outbox WHERE channel = 'post' AND status = 'queued' ORDER BY created_at, id LIMIT $1",
+            "SELECT id, idempotency_key, kind, channel, consultation_id, resident_id, staff_id, recipient, \
+             personalisation, attempts FROM outbox WHERE channel = 'post' AND status = 'queued' ORDER BY created_at, id LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(self)

@@ -993,6 +993,7 @@ impl Store {
                         channel: *channel,
                         recipient,
                         resident: Some(*resident),
+                        staff: None,
                         consultation: Some(consultation),
                         personalisation: fields.clone(),
                     })

@@ -192,6 +192,10 @@ pub fn router() -> Router<AppState> {
             "/unsubscribe/{resident}/{token}",
             get(residents::unsubscribe_form).post(residents::unsubscribe_submit),
         )
+        .route(
+            "/unsubscribe/staff/{user}/{kind}/{token}",
+            get(residents::staff_unsubscribe_form).post(residents::staff_unsubscribe_submit),
+        )
         .route("/hub.css", get(stylesheet))
         .route_layer(axum::middleware::from_fn(query_layer))
         .layer(axum::middleware::from_fn(security_headers))

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use consult_core::ContactChannel;
+use consult_core::{ContactChannel, MessageKind};
 use uuid::Uuid;
 
 #[derive(Template)]
@@ -479,6 +479,9 @@ pub(super) async fn manage_submit(
 #[template(path = "unsubscribe.html")]
 struct UnsubscribePage {
     text: &'static Text,
+    heading: &'static str,
+    body: &'static str,
+    keep: &'static str,
     action: String,
 }
 
@@ -497,6 +500,9 @@ pub(super) async fn unsubscribe_form(
     form_page(
         &UnsubscribePage {
             text: &ENGLISH,
+            heading: "Stop invitations",
+            body: "You registered to hear about consultations and other activities on your interests and in your area. If you stop, you will not be invited to anything again.",
+            keep: "Keep my registration and go to the home page",
             action: format!("/unsubscribe/{id}/{token}"),
         },
         StatusCode::OK,
@@ -535,4 +541,71 @@ fn unsubscribe_unknown() -> Result<Response, ApiError> {
         Some("/".into()),
         None,
     )
+}
+
+/// What a staff account's one-click link stops: its heading, what the page says, what the
+/// answer says.
+fn staff_kind(kind: &str) -> Option<(MessageKind, &'static str, &'static str, &'static str)> {
+    match MessageKind::parse(kind)? {
+        MessageKind::Digest => Some((
+            MessageKind::Digest,
+            "Stop the weekly digest",
+            "Each week consult e-mails you the activities opening, closing and publishing results in your wards. If you stop, you will not get the digest again unless an administrator turns it back on.",
+            "You will not get the weekly digest again",
+        )),
+        MessageKind::Alert => Some((
+            MessageKind::Alert,
+            "Stop these alerts",
+            "Each working day consult e-mails you the activities waiting for approval and those whose feedback is overdue. If you stop, you will not get these alerts again unless an administrator turns them back on.",
+            "You will not get these alerts again",
+        )),
+        _ => None,
+    }
+}
+
+/// The one-click link in a digest or an alert: a page with one button (a link opened by a mail
+/// scanner changes nothing).
+pub(super) async fn staff_unsubscribe_form(
+    State(state): State<AppState>,
+    axum::extract::Path((user, kind, token)): axum::extract::Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (Ok(id), Some((kind, heading, body, _))) = (user.parse::<Uuid>(), staff_kind(&kind)) else {
+        return unsubscribe_unknown();
+    };
+    if !state.app.staff_unsubscribe_link_valid(id, kind, &token).await? {
+        return unsubscribe_unknown();
+    }
+    form_page(
+        &UnsubscribePage {
+            text: &ENGLISH,
+            heading,
+            body,
+            keep: "Keep getting them and go to the home page",
+            action: format!("/unsubscribe/staff/{id}/{}/{token}", kind.as_str()),
+        },
+        StatusCode::OK,
+        None,
+    )
+}
+
+/// Stops a digest or alerts: the page's button, or a mail client's one-click POST (RFC 8058).
+/// The link's token is the authority, as for residents' links.
+pub(super) async fn staff_unsubscribe_submit(
+    State(state): State<AppState>,
+    axum::extract::Path((user, kind, token)): axum::extract::Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (Ok(id), Some((kind, _, _, done))) = (user.parse::<Uuid>(), staff_kind(&kind)) else {
+        return unsubscribe_unknown();
+    };
+    match state.app.stop_staff_messages_by_link(id, kind, &token).await {
+        Ok(()) => message(
+            StatusCode::OK,
+            done,
+            "Nothing more of this kind will be sent to you. An administrator can turn it back on.",
+            Some("/".into()),
+            None,
+        ),
+        Err(consult_app::AppError::NotFound(_)) => unsubscribe_unknown(),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -19,6 +19,7 @@ pub(crate) mod responses;
 pub(crate) mod schemes;
 pub(crate) mod seldom;
 pub(crate) mod themes;
+pub(crate) mod users;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, Query};

@@ -1,0 +1,247 @@
+//! Staff accounts (migration 0026) and what their briefings read: the activities of a digest's
+//! week and a coordinator's alert.
+
+use crate::db::{Sql, query};
+use crate::{Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use consult_core::{Actor, AreaCode, Consultation, MessageKind, OrganisationId, StaffRole, StaffUser};
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct StaffRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    organisation_id: Option<Uuid>,
+    service: Option<String>,
+    stopped_messages: String,
+    created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
+}
+
+const STAFF_COLUMNS: &str =
+    "id, email, name, role, organisation_id, service, stopped_messages, created_at, disabled_at FROM staff_users";
+
+impl StaffRow {
+    fn user(self, wards: Vec<AreaCode>) -> Result<StaffUser, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("staff_users {}: {what}", self.id));
+        let role = StaffRole::parse(&self.role).ok_or_else(|| corrupt(format!("unknown role `{}`", self.role)))?;
+        let stopped_messages = self
+            .stopped_messages
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(|k| MessageKind::parse(k).ok_or_else(|| corrupt(format!("unknown message kind `{k}`"))))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        Ok(StaffUser {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role,
+            organisation: self.organisation_id.map(OrganisationId),
+            service: self.service,
+            wards,
+            stopped_messages,
+            created_at: self.created_at,
+            disabled_at: self.disabled_at,
+        })
+    }
+}
+
+fn stopped_text(u: &StaffUser) -> String {
+    u.stopped_messages
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Store {
+    /// Adds a staff account (audited). An e-mail address already taken, whatever its case, is a
+    /// [`StoreError::Conflict`].
+    pub async fn create_staff_user(&self, u: &StaffUser, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        query(
+            "INSERT INTO staff_users (id, email, email_key, name, role, organisation_id, service, stopped_messages, \
+             created_at, updated_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(u.id)
+        .bind(&u.email)
+        .bind(u.email.to_lowercase())
+        .bind(&u.name)
+        .bind(u.role.as_str())
+        .bind(u.organisation.map(|o| o.0))
+        .bind(&u.service)
+        .bind(stopped_text(u))
+        .bind(u.created_at)
+        .bind(now)
+        .bind(u.disabled_at)
+        .execute(&mut tx)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {} already exists", u.email)),
+            e => e,
+        })?;
+        tx.write_wards(u).await?;
+        let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
+            "wards": u.wards, "name": u.name });
+        tx.audit(actor, now, "user.create", "user", &u.id.to_string(), &detail)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Replaces a staff account's fields with `u`'s (audited). Disabling it, or stopping a kind
+    /// of message, cancels what waits in the outbox for it. Not found: `Ok(false)`.
+    pub async fn update_staff_user(
+        &self,
+        u: &StaffUser,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let n = query(
+            "UPDATE staff_users SET email = $2, email_key = $3, name = $4, role = $5, organisation_id = $6, \
+             service = $7, stopped_messages = $8, updated_at = $9, disabled_at = $10 WHERE id = $1",
+        )
+        .bind(u.id)
+        .bind(&u.email)
+        .bind(u.email.to_lowercase())
+        .bind(&u.name)
+        .bind(u.role.as_str())
+        .bind(u.organisation.map(|o| o.0))
+        .bind(&u.service)
+        .bind(stopped_text(u))
+        .bind(now)
+        .bind(u.disabled_at)
+        .execute(&mut tx)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {} already exists", u.email)),
+            e => e,
+        })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        query("DELETE FROM staff_wards WHERE user_id = $1")
+            .bind(u.id)
+            .execute(&mut tx)
+            .await?;
+        tx.write_wards(u).await?;
+        let cancelled: Vec<MessageKind> = MessageKind::ALL.into_iter().filter(|k| !u.receives(*k)).collect();
+        tx.cancel_staff_messages(u.id, &cancelled, now).await?;
+        let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
+            "wards": u.wards, "name": u.name, "stopped_messages": u.stopped_messages,
+            "disabled": u.disabled_at.is_some() });
+        tx.audit(actor, now, "user.update", "user", &u.id.to_string(), &detail)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// One staff account by id.
+    pub async fn staff_user(&self, id: Uuid) -> Result<Option<StaffUser>, StoreError> {
+        let row: Option<StaffRow> = query(format!("SELECT {STAFF_COLUMNS} WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let mut wards = self.wards(&[r.id]).await?;
+                let w = wards.remove(&r.id).unwrap_or_default();
+                Ok(Some(r.user(w)?))
+            }
+        }
+    }
+
+    /// One staff account by e-mail address, whatever its case.
+    pub async fn staff_user_by_email(&self, email: &str) -> Result<Option<StaffUser>, StoreError> {
+        let id: Option<(Uuid,)> = query("SELECT id FROM staff_users WHERE email_key = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(self)
+            .await?;
+        match id {
+            Some((id,)) => self.staff_user(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Staff accounts, by name then e-mail address: every one, or those in `roles`.
+    pub async fn staff_users(&self, roles: &[StaffRole]) -> Result<Vec<StaffUser>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {STAFF_COLUMNS}"));
+        if !roles.is_empty() {
+            let list = sql.list(roles.iter().map(|r| r.as_str()));
+            sql.push(&format!(" WHERE role IN ({list})"));
+        }
+        sql.push(" ORDER BY name, email_key");
+        let rows: Vec<StaffRow> = sql.fetch_all(self).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut wards = self.wards(&ids).await?;
+        rows.into_iter()
+            .map(|r| {
+                let w = wards.remove(&r.id).unwrap_or_default();
+                r.user(w)
+            })
+            .collect()
+    }
+
+    async fn wards(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<AreaCode>>, StoreError> {
+        let mut out: HashMap<Uuid, Vec<AreaCode>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("SELECT user_id, code FROM staff_wards WHERE user_id IN (");
+            let list = sql.list(chunk.iter().copied());
+            sql.push(&list).push(") ORDER BY user_id, code");
+            let rows: Vec<(Uuid, String)> = sql.fetch_all(self).await?;
+            for (id, code) in rows {
+                let code = AreaCode::parse(&code).map_err(StoreError::Corrupt)?;
+                out.entry(id).or_default().push(code);
+            }
+        }
+        Ok(out)
+    }
+
+    /// What briefings read, with their histories: activities not in draft, submitted or
+    /// withdrawn that open or close between `from` and `to` (a digest's week), or whose results
+    /// were published on or after `published_since`; and every activity submitted for approval
+    /// or closed with its feedback overdue on `today` (an alert).
+    pub async fn briefing_activities(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        published_since: DateTime<Utc>,
+        today: NaiveDate,
+    ) -> Result<Vec<Consultation>, StoreError> {
+        let mut sql = Sql::new(
+            "SELECT id FROM consultations c WHERE c.status = 'submitted' OR (c.status NOT IN ('draft', 'submitted', 'withdrawn') AND (",
+        );
+        let (f, t, p, d) = (sql.arg(from), sql.arg(to), sql.arg(published_since), sql.arg(today));
+        sql.push(&format!(
+            "(c.opens_on >= {f} AND c.opens_on <= {t}) OR (c.closes_on >= {f} AND c.closes_on <= {t}) \
+             OR c.id IN (SELECT consultation_id FROM status_history WHERE to_status = 'results_published' AND at >= {p}) \
+             OR (c.status IN ('approved', 'open', 'closed') AND c.closes_on < {d} AND c.feedback_due < {d})))"
+        ));
+        let ids: Vec<(Uuid,)> = sql.fetch_all(self).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let ids: Vec<consult_core::ConsultationId> =
+                chunk.iter().map(|(id,)| consult_core::ConsultationId(*id)).collect();
+            out.extend(self.consultations_by_id(&ids).await?);
+        }
+        Ok(out)
+    }
+}
+
+impl crate::db::Tx {
+    async fn write_wards(&mut self, u: &StaffUser) -> Result<(), StoreError> {
+        for w in &u.wards {
+            query("INSERT INTO staff_wards (user_id, code) VALUES ($1, $2)")
+                .bind(u.id)
+                .bind(w.as_str())
+                .execute(&mut *self)
+                .await?;
+        }
+        Ok(())
+    }
+}
