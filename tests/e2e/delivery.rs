@@ -929,3 +929,88 @@ async fn messages_reach_people_through_gov_uk_notify(app: &TestApp) {
         assert!(stderr.contains(needle), "{stderr}");
     }
 }
+
+on_both!(fatigue_counts_invitations_that_arrive);
+/// An invitation that never reaches its resident (a hard bounce, an address suppressed) does not
+/// count against their fatigue rules; one retried counts again until it fails again.
+async fn fatigue_counts_invitations_that_arrive(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let sink = MailSink::start();
+    let worker = deliverer(app, &sink);
+    let (s, _) = app
+        .put(
+            "/api/v1/organisations/tamworth/fatigue-rules",
+            Some(&app.coordinator),
+            json!({ "max_contacts": 1, "window_days": 365, "min_gap_days": 0, "max_concurrent": 3 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for email in ["ok@example.org", "bounce@example.org"] {
+        let (id, _) = register(app, email, "email").await;
+        let code = app.store.verification_code(id.parse().unwrap()).await.unwrap().unwrap();
+        verify(app, &code).await;
+    }
+    let mut activities = Vec::new();
+    for n in 1..=2 {
+        let mut body = consultation("tamworth", &format!("Parks and open spaces {n}"), -2, 30);
+        body["topics"] = json!(["parks"]);
+        activities.push(app.register_activity(&tamworth, body, true).await);
+    }
+    let plan = |id: String, dry: bool| async move {
+        let (s, p) = app
+            .post(
+                &format!("/api/v1/consultations/{id}/invitations?dry_run={dry}"),
+                Some(&app.coordinator),
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{p}");
+        p
+    };
+    let committed = plan(activities[0].clone(), false).await;
+    assert_eq!(committed["queued"], 2, "{committed}");
+    // Before delivery both invitations count: the second activity may invite nobody.
+    let before = plan(activities[1].clone(), true).await;
+    assert_eq!(
+        (&before["invited"], &before["excluded"]),
+        (&json!(0), &json!({ "fatigue_max_contacts": 2 })),
+        "{before}"
+    );
+    // One arrives, one bounces: only the one that arrived counts.
+    let round = worker.drain().await.unwrap();
+    assert_eq!((round.sent, round.failed), (1, 1), "{round:?}");
+    let after = plan(activities[1].clone(), true).await;
+    assert_eq!(
+        (&after["invited"], &after["excluded"]),
+        (&json!(1), &json!({ "fatigue_max_contacts": 1 })),
+        "{after}"
+    );
+    // Retried, it counts again; failing again, it stops counting.
+    let failed = outbox(app, "kind=invitation&status=failed").await;
+    let id = failed[0]["id"].as_str().unwrap();
+    let (s, _) = app
+        .post(&format!("/api/v1/outbox/{id}/retry"), Some(&app.coordinator), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(plan(activities[1].clone(), true).await["invited"], 0);
+    assert_eq!(worker.drain().await.unwrap().failed, 1);
+    assert_eq!(plan(activities[1].clone(), true).await["invited"], 1);
+    // Committing the second plan queues the bounced address's invitation as suppressed: it
+    // never goes and never counts.
+    let second = plan(activities[1].clone(), false).await;
+    assert_eq!(
+        (&second["invited"], &second["queued"]),
+        (&json!(1), &json!(0)),
+        "{second}"
+    );
+    assert_eq!(outbox(app, "kind=invitation&status=suppressed").await.len(), 1);
+    let mut body = consultation("tamworth", "Parks and open spaces 3", -2, 30);
+    body["topics"] = json!(["parks"]);
+    let third = app.register_activity(&tamworth, body, true).await;
+    let next = plan(third, true).await;
+    assert_eq!(
+        (&next["invited"], &next["excluded"]),
+        (&json!(1), &json!({ "fatigue_max_contacts": 1 })),
+        "{next}"
+    );
+}

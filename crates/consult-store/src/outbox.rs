@@ -229,6 +229,7 @@ impl Tx {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let mut queued = 0;
+        let mut blocked = Vec::new();
         for chunk in messages.chunks(QUEUE_CHUNK) {
             let hashes: Vec<String> = chunk.iter().map(|m| address_hash(m.channel, &m.recipient)).collect();
             let mut read = Sql::new("SELECT address_hash FROM suppressions WHERE address_hash IN (");
@@ -274,12 +275,19 @@ impl Tx {
             }
             sql.push(&rows.join(", "));
             // A key already queued inserts nothing and returns nothing.
-            sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING status");
-            let inserted: Vec<(String,)> = sql.fetch_all(&mut *self).await?;
-            queued += inserted
-                .iter()
-                .filter(|(s,)| s == DeliveryStatus::Queued.as_str())
-                .count() as u64;
+            sql.push(" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, status");
+            let inserted: Vec<(Uuid, String)> = sql.fetch_all(&mut *self).await?;
+            for (id, status) in inserted {
+                if status == DeliveryStatus::Queued.as_str() {
+                    queued += 1;
+                } else {
+                    blocked.push(id);
+                }
+            }
+        }
+        // An invitation that will never go does not count against the resident's fatigue.
+        if !blocked.is_empty() {
+            self.count_invitations(&blocked, true, now).await?;
         }
         Ok(queued)
     }
@@ -348,16 +356,17 @@ impl Tx {
         .bind(now)
         .execute(&mut *self)
         .await?;
-        query(
+        let waiting: Vec<(Uuid,)> = query(
             "UPDATE outbox SET status = 'suppressed', recipient = NULL, personalisation = NULL, \
-             updated_at = $1 WHERE status = 'queued' AND channel = $2 AND LOWER(recipient) = $3",
+             updated_at = $1 WHERE status = 'queued' AND channel = $2 AND LOWER(recipient) = $3 RETURNING id",
         )
         .bind(now)
         .bind(channel.as_str())
         .bind(address.trim().to_lowercase())
-        .execute(&mut *self)
+        .fetch_all(&mut *self)
         .await?;
-        Ok(())
+        let waiting: Vec<Uuid> = waiting.into_iter().map(|(id,)| id).collect();
+        self.count_invitations(&waiting, true, now).await
     }
 
     /// Forgets a resident in the outbox (they were erased): messages not yet sent are
@@ -486,6 +495,7 @@ impl Store {
     pub async fn settle_messages(&self, tries: &[SettledTry], now: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let mut recorded = 0;
+        let mut failed = Vec::new();
         for t in tries {
             let s = &t.settlement;
             let fin = s.status.is_final();
@@ -514,12 +524,17 @@ impl Store {
             sql.push(&format!(
                 " WHERE id = {id} AND status = 'sending' AND attempts = {attempts}"
             ));
-            recorded += sql.execute(&mut tx).await?;
+            let n = sql.execute(&mut tx).await?;
+            recorded += n;
+            if n > 0 && s.status == DeliveryStatus::Failed {
+                failed.push(t.id);
+            }
             if let (true, Some((channel, address))) = (s.suppress, &t.address) {
                 let reason = s.error.as_deref().unwrap_or("rejected by the provider");
                 tx.suppress(*channel, address, reason, now).await?;
             }
         }
+        tx.count_invitations(&failed, true, now).await?;
         tx.commit().await?;
         Ok(recorded)
     }
@@ -552,6 +567,9 @@ impl Store {
             .execute(&mut tx)
             .await?
                 > 0;
+            if failed {
+                tx.count_invitations(&[id], true, now).await?;
+            }
         }
         if let (true, Some(address)) = (outcome.suppresses(), address.filter(|a| !a.trim().is_empty())) {
             let reason = outcome.failure().unwrap_or("reported by the provider");
@@ -692,6 +710,7 @@ impl Store {
         .bind(id)
         .execute(&mut tx)
         .await?;
+        tx.count_invitations(&[id], false, now).await?;
         tx.audit(actor, now, "outbox.retry", "message", &id.to_string(), &json!({}))
             .await?;
         tx.commit().await?;

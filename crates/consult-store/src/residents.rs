@@ -236,6 +236,56 @@ struct FatigueRow {
 }
 
 impl Tx {
+    /// Invitations that will not reach anyone (their messages, among `messages`, failed or were
+    /// suppressed) stop counting against their residents' fatigue: each stays in the contact
+    /// log marked undelivered (the plan does not invite the resident again), and the residents'
+    /// recent invitation dates are rebuilt from the invitations that count. With `undelivered`
+    /// false (a failed invitation retried) they count again. Messages of other kinds are ignored.
+    pub(crate) async fn count_invitations(
+        &mut self,
+        messages: &[Uuid],
+        undelivered: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for chunk in messages.chunks(500) {
+            let mut read = Sql::new(
+                "SELECT resident_id, consultation_id FROM outbox WHERE kind = 'invitation' \
+                 AND resident_id IS NOT NULL AND consultation_id IS NOT NULL AND id IN (",
+            );
+            let list = read.list(chunk.iter().copied());
+            read.push(&list).push(")");
+            let pairs: Vec<(Uuid, Uuid)> = read.fetch_all(&mut *self).await?;
+            if pairs.is_empty() {
+                continue;
+            }
+            for (resident, consultation) in &pairs {
+                query(
+                    "UPDATE contacts SET undelivered_at = $1 WHERE resident_id = $2 AND consultation_id = $3 \
+                     AND kind = 'invitation'",
+                )
+                .bind(undelivered.then_some(now))
+                .bind(*resident)
+                .bind(*consultation)
+                .execute(&mut *self)
+                .await?;
+            }
+            let change = self.next_resident_change().await?;
+            let mut write = Sql::new("");
+            let horizon = write.arg(now.date_naive() - chrono::Duration::days(RECENT_INVITATION_DAYS));
+            let changed = write.arg(change);
+            write.push(&format!(
+                "UPDATE residents SET recent_invitations = COALESCE(substr(\
+                 (SELECT string_agg(CAST(k.on_date AS TEXT), ',' ORDER BY k.on_date DESC) FROM contacts k \
+                  WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.undelivered_at IS NULL \
+                  AND k.on_date >= {horizon}), 1, {RECENT_INVITATIONS_TEXT}), ''), change_seq = {changed} WHERE id IN ("
+            ));
+            let list = write.list(pairs.iter().map(|(r, _)| *r));
+            write.push(&list).push(")");
+            write.execute(&mut *self).await?;
+        }
+        Ok(())
+    }
+
     /// The next number of the residents' register's change counter, for the rows this
     /// transaction touches. The counter's row lock orders writers: every change numbered
     /// up to the counter's visible value is committed.
@@ -926,12 +976,12 @@ impl Store {
     pub async fn rebuild_recent_invitations(&self) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let change = tx.next_resident_change().await?;
-        let done = query(
-            format!("UPDATE residents SET recent_invitations = COALESCE(substr(\
+        let done = query(format!(
+            "UPDATE residents SET recent_invitations = COALESCE(substr(\
              (SELECT string_agg(CAST(k.on_date AS TEXT), ',' ORDER BY k.on_date DESC) FROM contacts k \
-              WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.on_date >= $1), 1, {RECENT_INVITATIONS_TEXT}), ''), \
-             change_seq = $2"),
-        )
+              WHERE k.resident_id = residents.id AND k.kind = 'invitation' AND k.undelivered_at IS NULL \
+              AND k.on_date >= $1), 1, {RECENT_INVITATIONS_TEXT}), ''), change_seq = $2"
+        ))
         .bind(Utc::now().date_naive() - chrono::Duration::days(RECENT_INVITATION_DAYS))
         .bind(change)
         .execute(&mut tx)
@@ -999,7 +1049,6 @@ impl Store {
                     })
                 })
                 .collect();
-            queued += tx.queue_messages(&messages, now).await?;
             let today = now.date_naive();
             let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
             // VALUES columns are column1, column2 on both backends.
@@ -1035,6 +1084,9 @@ impl Store {
             if !current.is_empty() {
                 write.execute(&mut tx).await?;
             }
+            // Queued after the dates are kept: an invitation to a suppressed address is stored
+            // suppressed and stops counting at once.
+            queued += tx.queue_messages(&messages, now).await?;
         }
         let detail = json!({ "invited": invited.len(), "queued": queued });
         tx.audit(
