@@ -20,7 +20,7 @@ impl std::fmt::Debug for RequestKey {
 impl RequestKey {
     /// HMAC-SHA-256 over `purpose` and then each part, each followed by a NUL (no part may run
     /// into the next).
-    pub(crate) fn mac(&self, purpose: &str, parts: &[&[u8]]) -> AppResult<Hmac<Sha256>> {
+    fn mac(&self, purpose: &str, parts: &[&[u8]]) -> AppResult<Hmac<Sha256>> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .map_err(|e| crate::AppError::Internal(format!("request key: {e}")))?;
         for part in std::iter::once(purpose.as_bytes()).chain(parts.iter().copied()) {
@@ -60,21 +60,34 @@ impl App {
         Ok(mac.verify_slice(&posted).is_ok())
     }
 
-    /// The token of a resident's one-click unsubscribe link (hex): a keyed hash of their
-    /// registration id, so the link works without their management key and cannot be made for
-    /// anyone else.
-    pub(crate) async fn unsubscribe_token(&self, resident: uuid::Uuid) -> AppResult<String> {
-        let mac = self.request_key().await?.mac("unsubscribe", &[resident.as_bytes()])?;
+    /// The token of a one-click link (hex): a keyed hash of what the link is for, so the link
+    /// works without any other secret and cannot be made for anyone else. A resident's
+    /// unsubscribe link hashes their registration id (`"unsubscribe"`); a staff account's link
+    /// stopping one kind of message, the account and the kind (`"unsubscribe-staff"`).
+    pub(crate) async fn link_token(&self, purpose: &str, parts: &[&[u8]]) -> AppResult<String> {
+        let mac = self.request_key().await?.mac(purpose, parts)?;
         Ok(hex::encode(mac.finalize().into_bytes()))
     }
 
-    /// True when `token` is `resident`'s unsubscribe token (compared in constant time).
-    pub(crate) async fn unsubscribe_token_valid(&self, resident: uuid::Uuid, token: &str) -> AppResult<bool> {
+    /// True when `token` is the [`App::link_token`] of `purpose` and `parts` (compared in
+    /// constant time).
+    pub(crate) async fn link_token_valid(&self, purpose: &str, parts: &[&[u8]], token: &str) -> AppResult<bool> {
         let Ok(token) = hex::decode(token) else {
             return Ok(false);
         };
-        let mac = self.request_key().await?.mac("unsubscribe", &[resident.as_bytes()])?;
+        let mac = self.request_key().await?.mac(purpose, parts)?;
         Ok(mac.verify_slice(&token).is_ok())
+    }
+
+    /// The token of a resident's one-click unsubscribe link.
+    pub(crate) async fn unsubscribe_token(&self, resident: uuid::Uuid) -> AppResult<String> {
+        self.link_token("unsubscribe", &[resident.as_bytes()]).await
+    }
+
+    /// True when `token` is `resident`'s unsubscribe token.
+    pub(crate) async fn unsubscribe_token_valid(&self, resident: uuid::Uuid, token: &str) -> AppResult<bool> {
+        self.link_token_valid("unsubscribe", &[resident.as_bytes()], token)
+            .await
     }
 
     /// What an idempotency key is bound to: a keyed hash of the caller and the body, the same

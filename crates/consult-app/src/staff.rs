@@ -6,12 +6,11 @@
 use crate::App;
 use crate::error::{AppError, AppResult};
 use crate::organisations::{require_admin, require_coordinator};
-use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use consult_core::{
     Actor, BriefingActivity, DigestWeek, MessageKind, NewMessage, Organisation, StaffRole, StaffUser, StaffUserInput,
     coordinator_alert, councillor_digest,
 };
-use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -173,8 +172,19 @@ impl App {
     /// waits to be sent to it.
     pub async fn update_user(&self, actor: &Actor, id: Uuid, patch: &UserPatch) -> AppResult<UserView> {
         require_admin(actor)?;
-        let old = self.stored_user(id).await?;
         let orgs = self.organisations_by_id().await?;
+        let only_disabled = UserPatch {
+            disabled: None,
+            ..patch.clone()
+        } == UserPatch::default();
+        if let (true, Some(disabled)) = (only_disabled, patch.disabled) {
+            // Disabling or enabling touches nothing else (and checks nothing else).
+            if !self.store.set_staff_disabled(id, disabled, actor, self.now()).await? {
+                return Err(AppError::NotFound(format!("no staff account {id}")));
+            }
+            return Ok(self.user_view(self.stored_user(id).await?, &orgs));
+        }
+        let old = self.stored_user(id).await?;
         let keep_or = |new: &Option<String>, old: Option<String>| match new {
             Some(v) if v.trim().is_empty() => None,
             Some(v) => Some(v.clone()),
@@ -264,10 +274,12 @@ impl App {
         Ok(queued)
     }
 
-    /// The server's hourly sweep: from [`BRIEFING_HOUR`] on, today's briefings (nothing before).
+    /// The server's hourly sweep: on working days from [`BRIEFING_HOUR`] on, today's briefings
+    /// (nothing before, nothing at weekends: a digest waits for Monday).
     pub async fn sweep_briefings(&self) -> AppResult<BriefingsQueued> {
         let now = self.now();
-        if now.hour() < BRIEFING_HOUR {
+        if now.hour() < BRIEFING_HOUR || now.weekday().number_from_monday() > 5 {
+            // Briefings arrive on working days, from the start of the day.
             return Ok(BriefingsQueued::default());
         }
         let system = Actor {
@@ -278,25 +290,18 @@ impl App {
         self.queue_briefings(&system, now.date_naive()).await
     }
 
-    /// The token of a staff account's one-click link stopping one kind of message (hex).
+    /// The token of a staff account's one-click link stopping one kind of message.
     pub(crate) async fn staff_unsubscribe_token(&self, user: Uuid, kind: MessageKind) -> AppResult<String> {
-        let mac = self
-            .request_key()
-            .await?
-            .mac("unsubscribe-staff", &[user.as_bytes(), kind.as_str().as_bytes()])?;
-        Ok(hex::encode(mac.finalize().into_bytes()))
+        self.link_token("unsubscribe-staff", &[user.as_bytes(), kind.as_str().as_bytes()])
+            .await
     }
 
     /// Whether `token` is the link token stopping `kind` for `user`, an account that exists.
     pub async fn staff_unsubscribe_link_valid(&self, user: Uuid, kind: MessageKind, token: &str) -> AppResult<bool> {
-        let Ok(token) = hex::decode(token) else {
-            return Ok(false);
-        };
-        let mac = self
-            .request_key()
+        Ok(self
+            .link_token_valid("unsubscribe-staff", &[user.as_bytes(), kind.as_str().as_bytes()], token)
             .await?
-            .mac("unsubscribe-staff", &[user.as_bytes(), kind.as_str().as_bytes()])?;
-        Ok(mac.verify_slice(&token).is_ok() && self.store.staff_user(user).await?.is_some())
+            && self.store.staff_user(user).await?.is_some())
     }
 
     /// Stops one kind of message for the staff account whose one-click link this is (the link
@@ -306,15 +311,13 @@ impl App {
         if !self.staff_unsubscribe_link_valid(user, kind, token).await? {
             return Err(AppError::NotFound("no account for this link".into()));
         }
-        let mut u = self.stored_user(user).await?;
-        if u.stopped_messages.insert(kind) {
-            let by = Actor {
-                name: format!("{} (one-click link)", u.name),
-                role: consult_core::Role::Officer,
-                organisation: u.organisation,
-            };
-            self.store.update_staff_user(&u, &by, self.now()).await?;
-        }
+        let u = self.stored_user(user).await?;
+        let by = Actor {
+            name: format!("{} (one-click link)", u.name),
+            role: consult_core::Role::Officer,
+            organisation: u.organisation,
+        };
+        self.store.stop_staff_messages(user, kind, &by, self.now()).await?;
         Ok(())
     }
 }

@@ -84,7 +84,8 @@ impl Briefing {
                 out.push_str("* ");
                 out.push_str(&one_line(&item.title));
                 out.push_str(" — ");
-                out.push_str(&one_line(&item.detail));
+                // The last dash parts title from detail, so the detail has none of its own.
+                out.push_str(&one_line(&item.detail).replace('—', "-"));
                 out.push('\n');
                 if let Some(url) = &item.url {
                     out.push_str("  ");
@@ -106,7 +107,7 @@ impl Briefing {
                     items: Vec::new(),
                 });
             } else if let Some(item) = line.strip_prefix("* ") {
-                let (title, detail) = item.split_once(" — ").unwrap_or((item, ""));
+                let (title, detail) = item.rsplit_once(" — ").unwrap_or((item, ""));
                 if let Some(s) = b.sections.last_mut() {
                     s.items.push(BriefingItem {
                         title: title.trim().to_owned(),
@@ -282,7 +283,7 @@ pub fn councillor_digest(
         return None;
     }
     Some(NewMessage {
-        key: MessageKey::new(MessageKind::Digest, &[&user.id, &week.iso()]),
+        key: MessageKey::digest(user.id, &week.iso()),
         kind: MessageKind::Digest,
         channel: ContactChannel::Email,
         recipient: user.email.clone(),
@@ -368,7 +369,7 @@ pub fn coordinator_alert(
         return None;
     }
     Some(NewMessage {
-        key: MessageKey::new(MessageKind::Alert, &[&user.id, &today]),
+        key: MessageKey::alert(user.id, today),
         kind: MessageKind::Alert,
         channel: ContactChannel::Email,
         recipient: user.email.clone(),
@@ -432,7 +433,7 @@ mod tests {
     }
 
     fn text() -> impl Strategy<Value = String> {
-        "[A-Za-z0-9 ,.()'&-]{1,40}".prop_filter("words", |s| !s.trim().is_empty())
+        "[A-Za-z0-9 ,.()'&—-]{1,40}".prop_filter("words", |s| !s.trim().is_empty())
     }
 
     proptest! {
@@ -453,7 +454,7 @@ mod tests {
                             .into_iter()
                             .map(|(t, d, u)| BriefingItem {
                                 title: one(&t),
-                                detail: one(&d),
+                                detail: one(&d).replace('—', "-"),
                                 url: u.map(|u| format!("/activities/{u}")),
                             })
                             .collect(),

@@ -175,6 +175,16 @@ impl MessageKey {
         Self::new(MessageKind::Invitation, &[&activity, &resident])
     }
 
+    /// A councillor's digest for a week (`2026-W03`).
+    pub fn digest(staff: Uuid, iso_week: &str) -> Self {
+        Self::new(MessageKind::Digest, &[&staff, &iso_week])
+    }
+
+    /// A coordinator's alert for a day.
+    pub fn alert(staff: Uuid, day: chrono::NaiveDate) -> Self {
+        Self::new(MessageKind::Alert, &[&staff, &day])
+    }
+
     /// The key as stored.
     pub fn as_str(&self) -> &str {
         &self.0

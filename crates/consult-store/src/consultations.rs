@@ -384,9 +384,14 @@ impl Store {
         let list = sql.list(ids.iter().map(|i| i.0));
         sql.push(&list).push(") ORDER BY c.id");
         let rows: Vec<ConsultationRow> = sql.fetch_all(self).await?;
-        let found: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut histories = self.histories(&found).await?;
-        let mut approvals = self.approvals(&found).await?;
+        self.hydrate(rows).await
+    }
+
+    /// Activities from their rows, with their histories and approvals (read once for all).
+    async fn hydrate(&self, rows: Vec<ConsultationRow>) -> Result<Vec<Consultation>, StoreError> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut histories = self.histories(&ids).await?;
+        let mut approvals = self.approvals(&ids).await?;
         rows.into_iter()
             .map(|r| {
                 let h = histories.remove(&r.id).unwrap_or_default();
@@ -602,17 +607,7 @@ impl Store {
         let mut rows: Vec<ConsultationRow> = sql.fetch_all(self).await?;
         let more = rows.len() > page.limit as usize;
         rows.truncate(page.limit as usize);
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut histories = self.histories(&ids).await?;
-        let mut approvals = self.approvals(&ids).await?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                let h = histories.remove(&r.id).unwrap_or_default();
-                let a = approvals.remove(&r.id);
-                r.into_consultation(h, a)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = self.hydrate(rows).await?;
         let next = if more {
             items.last().map(|c| Cursor {
                 opens_on: (filter.order == Order::ByOpening).then(|| c.plan.opens_on()),

@@ -51,6 +51,15 @@ pub struct ClaimedMessage {
     pub attempts: u32,
 }
 
+/// Whose messages to cancel: a resident's or a staff account's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MessageOwner {
+    /// A resident.
+    Resident(Uuid),
+    /// A staff account.
+    Staff(Uuid),
+}
+
 /// One message as staff see it: what, how, where it is; the recipient masked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEntry {
@@ -292,20 +301,28 @@ impl Tx {
         Ok(queued)
     }
 
-    /// Cancels a resident's messages not yet sent and erases their addresses (the resident
-    /// was erased, or withdrew consent: `kinds` says which kinds go).
+    /// Cancels the messages of `kinds` not yet sent to a resident or a staff account and erases
+    /// their addresses (the resident was erased or withdrew consent; the account was disabled,
+    /// changed, or its holder stopped those kinds).
     pub(crate) async fn cancel_messages_of(
         &mut self,
-        resident: Uuid,
+        owner: MessageOwner,
         kinds: &[MessageKind],
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
+        let (column, id) = match owner {
+            MessageOwner::Resident(id) => ("resident_id", id),
+            MessageOwner::Staff(id) => ("staff_id", id),
+        };
         let mut sql =
             Sql::new("UPDATE outbox SET status = 'cancelled', recipient = NULL, personalisation = NULL, updated_at = ");
         let at = sql.arg(now);
-        let r = sql.arg(resident);
+        let r = sql.arg(id);
         sql.push(&format!(
-            "{at} WHERE resident_id = {r} AND status IN ('queued', 'sending') AND kind IN ("
+            "{at} WHERE {column} = {r} AND status IN ('queued', 'sending') AND kind IN ("
         ));
         let list = sql.list(kinds.iter().map(|k| k.as_str()));
         sql.push(&list).push(")");
@@ -314,29 +331,6 @@ impl Tx {
 }
 
 impl Tx {
-    /// Cancels a staff account's messages of `kinds` not yet sent and erases their addresses
-    /// (the account was disabled, or its holder stopped those kinds).
-    pub(crate) async fn cancel_staff_messages(
-        &mut self,
-        staff: Uuid,
-        kinds: &[MessageKind],
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        if kinds.is_empty() {
-            return Ok(0);
-        }
-        let mut sql =
-            Sql::new("UPDATE outbox SET status = 'cancelled', recipient = NULL, personalisation = NULL, updated_at = ");
-        let at = sql.arg(now);
-        let s = sql.arg(staff);
-        sql.push(&format!(
-            "{at} WHERE staff_id = {s} AND status IN ('queued', 'sending') AND kind IN ("
-        ));
-        let list = sql.list(kinds.iter().map(|k| k.as_str()));
-        sql.push(&list).push(")");
-        sql.execute(&mut *self).await
-    }
-
     /// Suppresses an address on a channel (remembered hashed, with the reason): nothing more
     /// is sent to it, and the messages waiting for it will not go either.
     pub(crate) async fn suppress(

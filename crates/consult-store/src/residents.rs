@@ -2,6 +2,7 @@
 //! catch up from), the contact log, invitation planning under fatigue rules, and the rules.
 
 use crate::db::{Sql, Tx, query};
+use crate::outbox::MessageOwner;
 use crate::{Store, StoreError, token};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
@@ -467,7 +468,8 @@ impl Store {
         .await?;
         let Some(p) = pending else { return Ok(None) };
         // The code came back: a copy still waiting to go is not needed any more.
-        tx.cancel_messages_of(p.id, &[MessageKind::Verification], now).await?;
+        tx.cancel_messages_of(MessageOwner::Resident(p.id), &[MessageKind::Verification], now)
+            .await?;
         let holders: Vec<(Uuid,)> = query(
             "SELECT id FROM residents WHERE verified_at IS NOT NULL AND (email_key = $1 OR phone_key = $2) ORDER BY id",
         )
@@ -745,7 +747,8 @@ impl Store {
             .execute(&mut tx)
             .await?;
         // Invitations not yet sent are withdrawn with the consent.
-        tx.cancel_messages_of(id, &[MessageKind::Invitation], now).await?;
+        tx.cancel_messages_of(MessageOwner::Resident(id), &[MessageKind::Invitation], now)
+            .await?;
         let public = Actor {
             name: "resident".into(),
             role: Role::Officer,

@@ -2,6 +2,7 @@
 //! week and a coordinator's alert.
 
 use crate::db::{Sql, query};
+use crate::outbox::MessageOwner;
 use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{Actor, AreaCode, Consultation, MessageKind, OrganisationId, StaffRole, StaffUser};
@@ -92,8 +93,8 @@ impl Store {
         tx.commit().await
     }
 
-    /// Replaces a staff account's fields with `u`'s (audited). Disabling it, or stopping a kind
-    /// of message, cancels what waits in the outbox for it. Not found: `Ok(false)`.
+    /// Replaces a staff account's fields with `u`'s (audited), and cancels what waits in the
+    /// outbox for it (written for the account as it was). Not found: `Ok(false)`.
     pub async fn update_staff_user(
         &self,
         u: &StaffUser,
@@ -129,12 +130,92 @@ impl Store {
             .execute(&mut tx)
             .await?;
         tx.write_wards(u).await?;
-        let cancelled: Vec<MessageKind> = MessageKind::ALL.into_iter().filter(|k| !u.receives(*k)).collect();
-        tx.cancel_staff_messages(u.id, &cancelled, now).await?;
+        // What waits was written for the account as it was (its address, its wards, its
+        // organisation's activities): it goes no more; the next period's is written afresh.
+        tx.cancel_messages_of(MessageOwner::Staff(u.id), &MessageKind::ALL, now)
+            .await?;
         let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
             "wards": u.wards, "name": u.name, "stopped_messages": u.stopped_messages,
             "disabled": u.disabled_at.is_some() });
         tx.audit(actor, now, "user.update", "user", &u.id.to_string(), &detail)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Stops one kind of message for a staff account and cancels what of it waits, in one
+    /// transaction touching nothing else of the account (audited when it changes anything).
+    /// Returns whether the account exists.
+    pub async fn stop_staff_messages(
+        &self,
+        id: Uuid,
+        kind: MessageKind,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let row: Option<(String,)> = query("SELECT stopped_messages FROM staff_users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await?;
+        let Some((stopped,)) = row else {
+            return Ok(false);
+        };
+        if !stopped.split(',').any(|k| k == kind.as_str()) {
+            let kinds = if stopped.is_empty() {
+                kind.as_str().to_owned()
+            } else {
+                format!("{stopped},{}", kind.as_str())
+            };
+            // Only if no one changed the list meanwhile (a lost race changes nothing).
+            query(
+                "UPDATE staff_users SET stopped_messages = $1, updated_at = $2 WHERE id = $3 AND stopped_messages = $4",
+            )
+            .bind(kinds)
+            .bind(now)
+            .bind(id)
+            .bind(&stopped)
+            .execute(&mut tx)
+            .await?;
+            tx.audit(
+                actor,
+                now,
+                "user.stop_messages",
+                "user",
+                &id.to_string(),
+                &json!({ "kind": kind }),
+            )
+            .await?;
+        }
+        tx.cancel_messages_of(MessageOwner::Staff(id), &[kind], now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Disables a staff account (cancelling what waits for it) or enables it again, touching
+    /// nothing else of it (audited). Returns whether the account exists.
+    pub async fn set_staff_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let sql = if disabled {
+            "UPDATE staff_users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 WHERE id = $2"
+        } else {
+            "UPDATE staff_users SET disabled_at = NULL, updated_at = $1 WHERE id = $2"
+        };
+        if query(sql).bind(now).bind(id).execute(&mut tx).await? == 0 {
+            return Ok(false);
+        }
+        if disabled {
+            tx.cancel_messages_of(MessageOwner::Staff(id), &MessageKind::ALL, now)
+                .await?;
+        }
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        tx.audit(actor, now, action, "user", &id.to_string(), &json!({}))
             .await?;
         tx.commit().await?;
         Ok(true)
