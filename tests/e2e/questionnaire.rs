@@ -295,3 +295,80 @@ min = 16
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("sections[0].questions[5].key"), "{stderr}");
 }
+
+on_both!(standard_questions_are_asked_by_name);
+/// The library of standard questions is public, asked by name in a questionnaire (stored in
+/// full, so the questionnaire reads the same whatever the library becomes), and listed by the
+/// CLI with the monitoring questions beside it.
+async fn standard_questions_are_asked_by_name(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let (s, library) = app.get("/api/v1/questionnaire/standard", None).await;
+    assert_eq!(s, StatusCode::OK, "{library}");
+    let names: Vec<&str> = library["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["standard"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["satisfaction", "influence", "informed", "responding_as", "heard_about"]
+    );
+    assert_eq!(library["questions"][1]["question"]["type"], "scale");
+    assert!(
+        library["monitoring"]["characteristics"].as_array().unwrap().len() >= 5,
+        "{library}"
+    );
+    assert_eq!(
+        app.get("/api/v1/questionnaire/standard?organisation=nowhere", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Park survey", 10, 30), false)
+        .await;
+    let path = format!("/api/v1/consultations/{id}/questionnaire");
+    let body = json!({ "sections": [ { "title": "About you and this survey", "questions": [
+        { "standard": "responding_as", "required": true },
+        { "key": "comments", "type": "free_text", "text": "Anything else?" },
+        { "standard": "satisfaction", "key": "sat", "show_if": { "question": "responding_as", "any_of": ["resident"] } }
+    ] } ] });
+    let (s, stored) = app.put(&path, Some(&tamworth), body).await;
+    assert_eq!(s, StatusCode::OK, "{stored}");
+    let questions = stored["sections"][0]["questions"].as_array().unwrap();
+    assert_eq!(questions[0]["key"], "responding_as");
+    assert_eq!(questions[0]["required"], true);
+    assert_eq!(questions[0]["options"][0]["key"], "resident");
+    assert_eq!(questions[2]["key"], "sat");
+    assert_eq!(questions[2]["text"], "How satisfied are you with this consultation?");
+    assert!(
+        questions.iter().all(|q| q.get("standard").is_none()),
+        "stored in full: {stored}"
+    );
+
+    let bad = json!({ "sections": [ { "title": "T", "questions": [
+        { "standard": "favourite_colour" }, { "standard": "influence", "text": "Changed" } ] } ] });
+    let (s, p) = app.put(&path, Some(&tamworth), bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["sections[0].questions[0].standard", "sections[0].questions[1].standard"]
+    );
+
+    let out = app.cli(&["questionnaire", "standard"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("heard_about") && table.contains("multiple_choice"),
+        "{table}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("monitoring questions"));
+}

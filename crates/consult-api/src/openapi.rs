@@ -110,6 +110,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             questionnaires::get_questionnaire
         ))
         .routes(routes!(questionnaires::analysis))
+        .routes(routes!(questionnaires::standard_library))
         .routes(routes!(themes::list_themes, themes::create_theme))
         .routes(routes!(themes::patch_theme, themes::delete_theme))
         .routes(routes!(themes::suggestions))

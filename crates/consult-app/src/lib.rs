@@ -44,7 +44,7 @@ mod organisations;
 pub mod outbox;
 pub mod overlap;
 mod plans;
-mod questionnaires;
+pub mod questionnaires;
 pub mod render;
 mod requests;
 mod residents;

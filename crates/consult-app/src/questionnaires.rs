@@ -202,3 +202,45 @@ impl App {
         ))
     }
 }
+
+/// A question of the built-in library as the API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StandardQuestionView {
+    /// Its name, to ask it with `{ "standard": NAME }`.
+    pub standard: String,
+    /// Why a council asks it.
+    pub purpose: String,
+    /// The question as it is asked.
+    pub question: consult_core::QuestionInput,
+}
+
+/// The library of standard questions, and the monitoring questions asked beside every
+/// questionnaire.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StandardLibrary {
+    /// The questions any questionnaire may ask by name.
+    pub questions: Vec<StandardQuestionView>,
+    /// The equality monitoring questions the organisation asks (its scheme, or the default):
+    /// asked in their own section after the questionnaire, answers kept apart from the response.
+    pub monitoring: consult_core::MonitoringScheme,
+}
+
+impl App {
+    /// The standard questions and the monitoring questions of `organisation` (by slug; the
+    /// default scheme without one). Anyone may read them.
+    pub async fn standard_library(&self, organisation: Option<&str>) -> AppResult<StandardLibrary> {
+        Ok(StandardLibrary {
+            questions: consult_core::standard_library()
+                .into_iter()
+                .map(|s| StandardQuestionView {
+                    standard: s.question.key.clone(),
+                    purpose: s.purpose.to_owned(),
+                    question: s.question.to_input(),
+                })
+                .collect(),
+            monitoring: self.scheme_for(None, organisation).await?,
+        })
+    }
+}

@@ -24,6 +24,16 @@ pub(crate) enum QuestionnaireCommand {
         /// The activity's id.
         id: String,
     },
+    /// The library of standard questions (ask one in a questionnaire file with
+    /// `{ "standard": NAME }`) and the monitoring questions asked beside every questionnaire.
+    Standard {
+        /// Show this organisation's monitoring questions (default: the default scheme).
+        #[arg(long)]
+        organisation: Option<String>,
+        /// Print everything as JSON (default: a table of the standard questions).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Reads a questionnaire file: JSON by its extension, else TOML.
@@ -39,6 +49,32 @@ fn read_file(path: &Path) -> Result<QuestionnaireInput> {
 /// Runs a `consult questionnaire` command.
 pub(crate) async fn questionnaire(app: &App, cmd: QuestionnaireCommand, actor: &Actor) -> Result<()> {
     match cmd {
+        QuestionnaireCommand::Standard { organisation, json } => {
+            let library = app.standard_library(organisation.as_deref()).await?;
+            if json {
+                return crate::output::print_json(&library);
+            }
+            for q in &library.questions {
+                println!(
+                    "{:<14} {:<16} {}",
+                    q.standard,
+                    q.question.kind.as_deref().unwrap_or_default(),
+                    q.question.text.as_deref().unwrap_or_default()
+                );
+            }
+            let keys: Vec<&str> = library
+                .monitoring
+                .characteristics
+                .iter()
+                .map(|c| c.key.as_str())
+                .collect();
+            eprintln!(
+                "monitoring questions ({}), asked beside every questionnaire: {}",
+                library.monitoring.name,
+                keys.join(", ")
+            );
+            Ok(())
+        }
         QuestionnaireCommand::Set { id, file } => {
             let id = crate::parse_id(&id)?;
             let input = read_file(&file)?;

@@ -130,7 +130,7 @@ pub use principles::{
 pub use questionnaire::{
     Answer, AnswerRow, CheckedAnswers, Choice, ChoiceInput, OTHER, Question, QuestionInput, QuestionKind, QuestionPage,
     QuestionType, Questionnaire, QuestionnaireInput, Scale, ScaleInput, Section, SectionInput, ShowIf, ShowIfInput,
-    Statement, StatementInput, standard_questions,
+    StandardQuestion, Statement, StatementInput, standard_library, standard_questions,
 };
 pub use remarks::{Remark, RemarkCounts, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate};
 pub use residents::{

@@ -76,6 +76,11 @@ pub struct SectionInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
+    /// A question of the built-in library ([`standard_library`], `GET
+    /// /api/v1/questionnaire/standard`) to ask as it is: only `key` (default the library's),
+    /// `required` and `show_if` may be given beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<String>,
     /// The stable key answers are given under.
     pub key: Option<String>,
     /// `single_choice`, `multiple_choice`, `scale`, `ranking`, `number`, `date`, `free_text` or
@@ -516,6 +521,76 @@ fn parse_scale(e: &mut ValidationErrors, field: &str, scale: Option<&ScaleInput>
     })
 }
 
+impl Question {
+    /// The question as the API shows it.
+    pub fn to_input(&self) -> QuestionInput {
+        let scale = |s: &Scale| ScaleInput {
+            min: Some(s.min),
+            max: Some(s.max),
+            min_label: s.min_label.clone(),
+            max_label: s.max_label.clone(),
+        };
+        let options = |o: &[Choice]| {
+            Some(
+                o.iter()
+                    .map(|c| ChoiceInput {
+                        key: Some(c.key.clone()),
+                        label: Some(c.label.clone()),
+                    })
+                    .collect(),
+            )
+        };
+        let mut i = QuestionInput {
+            key: Some(self.key.clone()),
+            kind: Some(self.kind.question_type().as_str().to_owned()),
+            text: Some(self.text.clone()),
+            hint: self.hint.clone(),
+            required: Some(self.required),
+            show_if: self.show_if.as_ref().map(|c| ShowIfInput {
+                question: Some(c.question.clone()),
+                any_of: c.any_of.clone(),
+            }),
+            ..QuestionInput::default()
+        };
+        match &self.kind {
+            QuestionKind::SingleChoice { options: o, other } => {
+                i.options = options(o);
+                i.other = Some(*other);
+            }
+            QuestionKind::MultipleChoice {
+                options: o,
+                other,
+                max_choices,
+            } => {
+                i.options = options(o);
+                i.other = Some(*other);
+                i.max_choices = *max_choices;
+            }
+            QuestionKind::Scale(s) => i.scale = Some(scale(s)),
+            QuestionKind::Ranking { options: o } => i.options = options(o),
+            QuestionKind::Number { min, max } => {
+                i.min = *min;
+                i.max = *max;
+            }
+            QuestionKind::Date => {}
+            QuestionKind::FreeText { max_length } => i.max_length = Some(*max_length),
+            QuestionKind::Grid { statements, scale: s } => {
+                i.scale = Some(scale(s));
+                i.statements = Some(
+                    statements
+                        .iter()
+                        .map(|st| StatementInput {
+                            key: Some(st.key.clone()),
+                            text: Some(st.text.clone()),
+                        })
+                        .collect(),
+                );
+            }
+        }
+        i
+    }
+}
+
 impl Questionnaire {
     /// Checks a questionnaire as sent, naming every invalid field. The version is the input's
     /// (0 when absent); the application sets the stored version.
@@ -550,6 +625,17 @@ impl Questionnaire {
             let mut questions = Vec::new();
             for (qi, q) in s.questions.iter().enumerate() {
                 let qf = format!("{sf}.questions[{qi}]");
+                let expanded;
+                let q = match &q.standard {
+                    None => q,
+                    Some(name) => match expand_standard(&mut e, &qf, name, q) {
+                        Some(x) => {
+                            expanded = x;
+                            &expanded
+                        }
+                        None => continue,
+                    },
+                };
                 let key = q.key.as_deref().map(str::trim).unwrap_or("");
                 let duplicate = key_problem(key).is_none() && !keys.insert(key.to_owned());
                 if duplicate {
@@ -594,22 +680,6 @@ impl Questionnaire {
 
     /// The questionnaire as the API shows it, with its version.
     pub fn to_input(&self) -> QuestionnaireInput {
-        let scale = |s: &Scale| ScaleInput {
-            min: Some(s.min),
-            max: Some(s.max),
-            min_label: s.min_label.clone(),
-            max_label: s.max_label.clone(),
-        };
-        let options = |o: &[Choice]| {
-            Some(
-                o.iter()
-                    .map(|c| ChoiceInput {
-                        key: Some(c.key.clone()),
-                        label: Some(c.label.clone()),
-                    })
-                    .collect(),
-            )
-        };
         QuestionnaireInput {
             version: Some(self.version),
             sections: self
@@ -618,60 +688,7 @@ impl Questionnaire {
                 .map(|s| SectionInput {
                     title: Some(s.title.clone()),
                     intro: s.intro.clone(),
-                    questions: s
-                        .questions
-                        .iter()
-                        .map(|q| {
-                            let mut i = QuestionInput {
-                                key: Some(q.key.clone()),
-                                kind: Some(q.kind.question_type().as_str().to_owned()),
-                                text: Some(q.text.clone()),
-                                hint: q.hint.clone(),
-                                required: Some(q.required),
-                                show_if: q.show_if.as_ref().map(|c| ShowIfInput {
-                                    question: Some(c.question.clone()),
-                                    any_of: c.any_of.clone(),
-                                }),
-                                ..QuestionInput::default()
-                            };
-                            match &q.kind {
-                                QuestionKind::SingleChoice { options: o, other } => {
-                                    i.options = options(o);
-                                    i.other = Some(*other);
-                                }
-                                QuestionKind::MultipleChoice {
-                                    options: o,
-                                    other,
-                                    max_choices,
-                                } => {
-                                    i.options = options(o);
-                                    i.other = Some(*other);
-                                    i.max_choices = *max_choices;
-                                }
-                                QuestionKind::Scale(s) => i.scale = Some(scale(s)),
-                                QuestionKind::Ranking { options: o } => i.options = options(o),
-                                QuestionKind::Number { min, max } => {
-                                    i.min = *min;
-                                    i.max = *max;
-                                }
-                                QuestionKind::Date => {}
-                                QuestionKind::FreeText { max_length } => i.max_length = Some(*max_length),
-                                QuestionKind::Grid { statements, scale: s } => {
-                                    i.scale = Some(scale(s));
-                                    i.statements = Some(
-                                        statements
-                                            .iter()
-                                            .map(|st| StatementInput {
-                                                key: Some(st.key.clone()),
-                                                text: Some(st.text.clone()),
-                                            })
-                                            .collect(),
-                                    );
-                                }
-                            }
-                            i
-                        })
-                        .collect(),
+                    questions: s.questions.iter().map(Question::to_input).collect(),
                 })
                 .collect(),
         }
@@ -1462,6 +1479,143 @@ impl Questionnaire {
     }
 }
 
+/// A question of the built-in library, with what it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StandardQuestion {
+    /// Why a council asks it.
+    pub purpose: &'static str,
+    /// The question (its key is the library's name for it).
+    pub question: Question,
+}
+
+/// The library of standard questions an officer can add to any questionnaire by name (`{
+/// "standard": "satisfaction" }`): the satisfaction pair ([`standard_questions`]), how well
+/// informed the respondent felt, in what capacity they respond, and how they heard about the
+/// activity. Equality monitoring questions are not among them: they are asked by the
+/// monitoring scheme, and their answers are kept apart from the response.
+pub fn standard_library() -> Vec<StandardQuestion> {
+    let mut out: Vec<StandardQuestion> = standard_questions()
+        .into_iter()
+        .zip([
+            "How satisfied people are with the consultation itself: a success measure of the engagement strategies.",
+            "Whether people feel they can influence decisions: a success measure of the engagement strategies.",
+        ])
+        .map(|(question, purpose)| StandardQuestion { purpose, question })
+        .collect();
+    let choices = |list: &[(&str, &str)]| -> Vec<Choice> {
+        list.iter()
+            .map(|(key, label)| Choice {
+                key: (*key).to_owned(),
+                label: (*label).to_owned(),
+            })
+            .collect()
+    };
+    out.push(StandardQuestion {
+        purpose: "Whether the information given was enough to answer (Gunning: enough information for intelligent consideration).",
+        question: Question {
+            key: "informed".to_owned(),
+            text: "How well informed did you feel to answer the questions?".to_owned(),
+            hint: None,
+            required: false,
+            kind: QuestionKind::Scale(Scale {
+                min: 1,
+                max: 5,
+                min_label: Some("Not at all informed".to_owned()),
+                max_label: Some("Very well informed".to_owned()),
+            }),
+            show_if: None,
+        },
+    });
+    out.push(StandardQuestion {
+        purpose: "Tells residents' views from those of organisations, businesses and staff in the analysis.",
+        question: Question {
+            key: "responding_as".to_owned(),
+            text: "Are you responding as".to_owned(),
+            hint: None,
+            required: false,
+            kind: QuestionKind::SingleChoice {
+                options: choices(&[
+                    ("resident", "A resident"),
+                    ("organisation", "On behalf of an organisation or group"),
+                    ("business", "On behalf of a business"),
+                    ("councillor", "An elected member"),
+                    ("staff", "A member of staff"),
+                    ("visitor", "A visitor or someone who works in the area"),
+                ]),
+                other: true,
+            },
+            show_if: None,
+        },
+    });
+    out.push(StandardQuestion {
+        purpose: "Which channels reach people, for planning the next activity's promotion.",
+        question: Question {
+            key: "heard_about".to_owned(),
+            text: "How did you hear about this consultation?".to_owned(),
+            hint: Some("Select all that apply.".to_owned()),
+            required: false,
+            kind: QuestionKind::MultipleChoice {
+                options: choices(&[
+                    ("website", "The council's website"),
+                    ("social_media", "Social media"),
+                    ("email", "An e-mail or text message from us"),
+                    ("letter", "A letter"),
+                    ("press", "Newspaper, radio or television"),
+                    ("poster", "A poster or leaflet"),
+                    ("group", "A community group or organisation"),
+                    ("word_of_mouth", "Word of mouth"),
+                ]),
+                other: true,
+                max_choices: None,
+            },
+            show_if: None,
+        },
+    });
+    out
+}
+
+/// A `{ "standard": NAME }` question as the library has it, with the `key`, `required` and
+/// `show_if` given beside the name. `None` (with the error named) for an unknown name or other
+/// fields given.
+fn expand_standard(e: &mut ValidationErrors, qf: &str, name: &str, q: &QuestionInput) -> Option<QuestionInput> {
+    let library = standard_library();
+    let Some(found) = library.iter().find(|s| s.question.key == name.trim()) else {
+        let names: Vec<_> = library.iter().map(|s| s.question.key.as_str()).collect();
+        e.push(
+            format!("{qf}.standard"),
+            format!(
+                "no standard question `{}`; the library has {}",
+                name.trim(),
+                names.join(", ")
+            ),
+        );
+        return None;
+    };
+    let extra = QuestionInput {
+        standard: None,
+        key: None,
+        required: None,
+        show_if: None,
+        ..q.clone()
+    };
+    if extra != QuestionInput::default() {
+        e.push(
+            format!("{qf}.standard"),
+            "a standard question is asked as it is: give only key, required and show_if beside it",
+        );
+        return None;
+    }
+    let mut x = found.question.to_input();
+    if q.key.is_some() {
+        x.key.clone_from(&q.key);
+    }
+    if q.required.is_some() {
+        x.required = q.required;
+    }
+    x.show_if.clone_from(&q.show_if);
+    Some(x)
+}
+
 /// The standard questions consult offers every activity, as data: the satisfaction pair the
 /// council measures success by (satisfaction with the consultation; whether the respondent feels
 /// able to influence decisions), each on a 1-5 scale. Keys: `satisfaction`, `influence`.
@@ -1647,20 +1801,61 @@ mod tests {
     }
 
     #[test]
+    fn standard_questions_are_asked_by_name() {
+        let q = |v: serde_json::Value| serde_json::from_value::<QuestionInput>(v).unwrap();
+        let input = QuestionnaireInput {
+            version: None,
+            sections: vec![SectionInput {
+                title: Some("About this consultation".into()),
+                intro: None,
+                questions: vec![
+                    q(serde_json::json!({ "standard": "responding_as", "required": true })),
+                    q(serde_json::json!({ "standard": "satisfaction", "key": "sat",
+                        "show_if": { "question": "responding_as", "any_of": ["resident"] } })),
+                ],
+            }],
+        };
+        let parsed = Questionnaire::parse(input.clone()).unwrap();
+        let first = parsed.question("responding_as").unwrap();
+        assert!(first.required && matches!(first.kind, QuestionKind::SingleChoice { other: true, .. }));
+        let sat = parsed.question("sat").unwrap();
+        assert_eq!(sat.text, "How satisfied are you with this consultation?");
+        assert!(sat.show_if.is_some());
+        // Stored expanded: what is read back asks the same question without the library.
+        let again = Questionnaire::parse(parsed.to_input()).unwrap();
+        assert_eq!(again.sections, parsed.sections);
+
+        let mut bad = input;
+        bad.sections[0].questions = vec![
+            q(serde_json::json!({ "standard": "favourite_colour" })),
+            q(serde_json::json!({ "standard": "influence", "text": "Changed" })),
+        ];
+        let errors = Questionnaire::parse(bad).unwrap_err();
+        let fields: Vec<_> = errors.errors().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["sections[0].questions[0].standard", "sections[0].questions[1].standard"]
+        );
+        for s in standard_library() {
+            assert!(!s.purpose.is_empty());
+        }
+    }
+
+    #[test]
     fn standard_questions_form_a_valid_questionnaire() {
         let q = Questionnaire {
             version: 1,
             sections: vec![Section {
                 title: "Your view of this consultation".into(),
                 intro: None,
-                questions: standard_questions(),
+                questions: standard_library().into_iter().map(|s| s.question).collect(),
             }],
         };
         let again = Questionnaire::parse(q.to_input()).unwrap();
         assert_eq!(again.sections, q.sections);
         assert_eq!(
             again.questions().map(|q| q.key.as_str()).collect::<Vec<_>>(),
-            ["satisfaction", "influence"]
+            ["satisfaction", "influence", "informed", "responding_as", "heard_about"]
         );
     }
 

@@ -142,3 +142,26 @@ pub(crate) async fn analysis(
         }
     })
 }
+
+/// Whose monitoring questions to show beside the library.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StandardQuery {
+    /// Organisation slug: the monitoring scheme it asks (default: the default scheme).
+    organisation: Option<String>,
+}
+
+/// The library of standard questions (the satisfaction pair the strategies measure success by,
+/// how well informed people felt, in what capacity they respond, how they heard), each asked in
+/// a questionnaire with `{ "standard": NAME }` (plus `key`, `required`, `show_if` if wanted),
+/// and the equality monitoring questions asked beside every questionnaire. Anyone.
+#[utoipa::path(get, path = "/api/v1/questionnaire/standard", tag = "responses", params(StandardQuery),
+    responses((status = 200, body = consult_app::questionnaires::StandardLibrary),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn standard_library(
+    State(state): State<AppState>,
+    super::ApiQuery(q): super::ApiQuery<StandardQuery>,
+) -> Result<Json<consult_app::questionnaires::StandardLibrary>, ApiError> {
+    let organisation = q.organisation.as_deref().filter(|s| !s.is_empty());
+    Ok(Json(state.app.standard_library(organisation).await?))
+}
