@@ -399,13 +399,16 @@ pub async fn run(queue: usize, deliver: usize, fault: usize, connections: u32, p
         }) as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
     };
     queue_rows("SQLite", &store, &raw, queue, false, now).await;
-    send_rows(
-        &store,
-        &pool,
-        deliver.min(queue.saturating_sub(NAIVE_SEND)),
-        connections,
-    )
-    .await;
+    // `--deliver 0` and `--fault 0` measure the queueing alone.
+    if deliver > 0 {
+        send_rows(
+            &store,
+            &pool,
+            deliver.min(queue.saturating_sub(NAIVE_SEND)),
+            connections,
+        )
+        .await;
+    }
     store.close().await;
     if let Some(url) = pg {
         let (store, schema) = testing::postgres_schema(url).await.unwrap();
@@ -422,5 +425,7 @@ pub async fn run(queue: usize, deliver: usize, fault: usize, connections: u32, p
         store.close().await;
         testing::drop_postgres_schema(url, &schema).await.unwrap();
     }
-    fault_run(consult, fault).await;
+    if fault > 0 {
+        fault_run(consult, fault).await;
+    }
 }

@@ -7,17 +7,17 @@ use crate::{Store, StoreError, token};
 use chrono::{DateTime, NaiveDate, Utc};
 use consult_core::{
     Actor, AreaCode, AudienceEntry, Candidate, ConsultationId, ContactChannel, Exclusion, FatigueRules, InvitationPlan,
-    Matching, MessageKey, MessageKind, NewMessage, Organisation, OrganisationId, Resident, Role,
+    Matching, MessageKey, MessageKind, Organisation, OrganisationId, Resident, Role,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
-/// Residents per chunk when a plan is committed: each chunk is a multi-row insert into the
-/// contact log, a read and an update of the residents, and the outbox's inserts. Binding many
-/// arguments in one SQLite statement costs the square of their number (see the outbox's
-/// `QUEUE_CHUNK`), so chunks stay near a thousand arguments.
-const INVITATION_CHUNK: usize = 160;
+/// Residents per chunk when a plan is committed: each chunk is an insert into the contact log,
+/// a read and an update of the residents and the outbox's inserts, each one statement taking
+/// the chunk's rows as one JSON parameter (`Tx::json_rows`), so the memory a commit holds stays
+/// flat however large the plan.
+const INVITATION_CHUNK: usize = 10_000;
 /// How far back each resident's recent invitation dates are kept: the longest fatigue window
 /// an organisation may set.
 const RECENT_INVITATION_DAYS: i64 = 3650;
@@ -1008,64 +1008,42 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
         let change = tx.next_resident_change().await?;
+        let today = now.date_naive();
+        let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
+        let personalisation =
+            serde_json::to_string(fields).map_err(|e| StoreError::Corrupt(format!("outbox: personalisation: {e}")))?;
+        let hex = |id: &Uuid| id.simple().to_string();
         let mut queued = 0;
+        // Each statement takes a chunk of rows as one JSON parameter (`Tx::json_rows`).
         for chunk in invited.chunks(INVITATION_CHUNK) {
-            let mut sql =
-                Sql::new("INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) VALUES ");
-            let mut rows = Vec::with_capacity(chunk.len());
-            for (resident, channel) in chunk {
-                let r = sql.arg(*resident);
-                let c = sql.arg(consultation.0);
-                let ch = sql.arg(channel.as_str());
-                let at = sql.arg(now);
-                let d = sql.arg(now.date_naive());
-                rows.push(format!("({r}, {c}, 'invitation', {ch}, {at}, {d})"));
-            }
-            sql.push(&rows.join(", "));
-            sql.execute(&mut tx).await?;
-            // Keep each resident's recent invitation dates with them, in the same
-            // transaction: read, add today, drop what is older than any window.
-            let mut read =
-                Sql::new("SELECT id, recent_invitations, email, phone, postal_address FROM residents WHERE id IN (");
-            let list = read.list(chunk.iter().map(|(r, _)| *r));
-            read.push(&list).push(")");
-            let current: Vec<InvitedRow> = read.fetch_all(&mut tx).await?;
-            let addresses: HashMap<Uuid, &InvitedRow> = current.iter().map(|r| (r.id, r)).collect();
-            let messages: Vec<NewMessage> = chunk
-                .iter()
-                .filter_map(|(resident, channel)| {
-                    let row = addresses.get(resident)?;
-                    let recipient = match channel {
-                        ContactChannel::Email => row.email.clone(),
-                        ContactChannel::Sms | ContactChannel::Phone => row.phone.clone(),
-                        ContactChannel::Post => row.postal_address.clone(),
-                    }?;
-                    Some(NewMessage {
-                        key: MessageKey::invitation(consultation, *resident),
-                        kind: MessageKind::Invitation,
-                        channel: *channel,
-                        recipient,
-                        resident: Some(*resident),
-                        staff: None,
-                        consultation: Some(consultation),
-                        personalisation: fields.clone(),
-                    })
-                })
-                .collect();
-            let today = now.date_naive();
-            let horizon = today - chrono::Duration::days(RECENT_INVITATION_DAYS);
-            // VALUES columns are column1, column2 on both backends.
-            let mut write = Sql::new("");
-            let changed = write.arg(change);
-            write.push(&format!(
-                "UPDATE residents SET recent_invitations = v.column2, change_seq = {changed} FROM (VALUES "
-            ));
-            let mut values = Vec::with_capacity(current.len());
-            for InvitedRow {
-                id, recent_invitations, ..
-            } in &current
-            {
-                let mut dates: Vec<NaiveDate> = recent_dates(recent_invitations)?
+            let pairs: Vec<Value> = chunk.iter().map(|(r, c)| json!([hex(r), c.as_str()])).collect();
+            let pairs = Value::Array(pairs).to_string();
+            query(format!(
+                "INSERT INTO contacts (resident_id, consultation_id, kind, channel, at, on_date) \
+                 SELECT {}, $1, 'invitation', value ->> 1, $2, $3 FROM {}",
+                tx.json_uuid(0),
+                tx.json_rows("$4")
+            ))
+            .bind(consultation.0)
+            .bind(now)
+            .bind(today)
+            .bind(pairs.clone())
+            .execute(&mut tx)
+            .await?;
+            // Each resident's recent invitation dates: read, add today, drop what is older than
+            // any window, write back.
+            let current: Vec<InvitedRow> = query(format!(
+                "SELECT id, recent_invitations, email, phone, postal_address FROM residents \
+                 WHERE id IN (SELECT {} FROM {})",
+                tx.json_uuid(0),
+                tx.json_rows("$1")
+            ))
+            .bind(pairs)
+            .fetch_all(&mut tx)
+            .await?;
+            let mut dates_of = Vec::with_capacity(current.len());
+            for row in &current {
+                let mut dates: Vec<NaiveDate> = recent_dates(&row.recent_invitations)?
                     .into_iter()
                     .filter(|d| *d >= horizon)
                     .collect();
@@ -1077,19 +1055,92 @@ impl Store {
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .collect::<Vec<_>>()
                     .join(",");
-                let i = write.arg(*id);
-                let t = write.arg(text);
-                values.push(format!("({i}, {t})"));
+                dates_of.push(json!([hex(&row.id), text]));
             }
-            write
-                .push(&values.join(", "))
-                .push(") AS v WHERE residents.id = v.column1");
-            if !current.is_empty() {
-                write.execute(&mut tx).await?;
+            if !dates_of.is_empty() {
+                let set = match &tx {
+                    Tx::Sqlite(_) => "residents.id = unhex(value ->> 0)",
+                    Tx::Postgres(_) => "residents.id = CAST(value ->> 0 AS uuid)",
+                };
+                query(format!(
+                    "UPDATE residents SET recent_invitations = value ->> 1, change_seq = $1 FROM {} WHERE {set}",
+                    tx.json_rows("$2")
+                ))
+                .bind(change)
+                .bind(Value::Array(dates_of).to_string())
+                .execute(&mut tx)
+                .await?;
             }
-            // Queued after the dates are kept: an invitation to a suppressed address is stored
-            // suppressed and stops counting at once.
-            queued += tx.queue_messages(&messages, now).await?;
+            // The messages, on each resident's channel, after the dates are kept (an invitation
+            // to a suppressed address is stored suppressed and stops counting at once).
+            let addresses: HashMap<Uuid, &InvitedRow> = current.iter().map(|r| (r.id, r)).collect();
+            let messages: Vec<(Uuid, &Uuid, ContactChannel, String, String)> = chunk
+                .iter()
+                .filter_map(|(resident, channel)| {
+                    let row = addresses.get(resident)?;
+                    let recipient = match channel {
+                        ContactChannel::Email => row.email.clone(),
+                        ContactChannel::Sms | ContactChannel::Phone => row.phone.clone(),
+                        ContactChannel::Post => row.postal_address.clone(),
+                    }?;
+                    let hash = crate::outbox::address_hash(*channel, &recipient);
+                    Some((Uuid::now_v7(), resident, *channel, recipient, hash))
+                })
+                .collect();
+            let hashes: Vec<Value> = messages.iter().map(|m| json!([m.4])).collect();
+            let suppressed: HashSet<String> = query(format!(
+                "SELECT address_hash FROM suppressions WHERE address_hash IN (SELECT value ->> 0 FROM {})",
+                tx.json_rows("$1")
+            ))
+            .bind(Value::Array(hashes).to_string())
+            .fetch_all::<(String,)>(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(h,)| h)
+            .collect();
+            let (blocked, open): (Vec<_>, Vec<_>) = messages.iter().partition(|m| suppressed.contains(&m.4));
+            for (rows, sent) in [(open, true), (blocked, false)] {
+                if rows.is_empty() {
+                    continue;
+                }
+                let rows: Vec<Value> = rows
+                    .iter()
+                    .map(|(id, resident, channel, recipient, _)| {
+                        json!([
+                            hex(id),
+                            MessageKey::invitation(consultation, **resident).as_str(),
+                            channel.as_str(),
+                            hex(resident),
+                            // A suppressed message never goes: nothing of its recipient is kept.
+                            sent.then_some(recipient)
+                        ])
+                    })
+                    .collect();
+                // `WHERE true`: SQLite would read `ON CONFLICT` after a bare FROM as a join's `ON`.
+                let sql = format!(
+                    "INSERT INTO outbox (id, idempotency_key, kind, channel, consultation_id, resident_id, staff_id, \
+                     recipient, personalisation, status, due_at, created_at, updated_at) \
+                     SELECT {}, value ->> 1, 'invitation', value ->> 2, $1, {}, NULL, value ->> 4, $2, $3, $4, $4, $4 \
+                     FROM {} WHERE true ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    tx.json_uuid(0),
+                    tx.json_uuid(3),
+                    tx.json_rows("$5")
+                );
+                let inserted: Vec<(Uuid,)> = query(sql)
+                    .bind(consultation.0)
+                    .bind(sent.then(|| personalisation.clone()))
+                    .bind(if sent { "queued" } else { "suppressed" })
+                    .bind(now)
+                    .bind(Value::Array(rows).to_string())
+                    .fetch_all(&mut tx)
+                    .await?;
+                if sent {
+                    queued += inserted.len() as u64;
+                } else {
+                    let ids: Vec<Uuid> = inserted.into_iter().map(|(id,)| id).collect();
+                    tx.count_invitations(&ids, true, now).await?;
+                }
+            }
         }
         let detail = json!({ "invited": invited.len(), "queued": queued });
         tx.audit(
