@@ -77,7 +77,7 @@ impl Tx {
             let day = r.received_at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
             query(
                 "INSERT INTO results_requests (id, consultation_id, channel, address, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (consultation_id, address) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             )
             .bind(Uuid::new_v4())
             .bind(r.consultation_id.0)
