@@ -30,7 +30,9 @@
 //! type, row type and executor would be repeated on every method. The cost is that arguments are
 //! owned (a string copied per bound text value), which is small next to a database round trip.
 //! SQL differs by backend only where it must: the bulk response import (SQLite `json_each`,
-//! PostgreSQL `COPY`) and the transaction's `BEGIN`.
+//! PostgreSQL `COPY`), rows sent as one JSON parameter (`json_each` or `jsonb_array_elements`,
+//! as an invitation plan's contact log, residents and outbox are written), claiming the outbox
+//! (`FOR UPDATE SKIP LOCKED`) and the transaction's `BEGIN`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), consult_store::StoreError> {
