@@ -849,3 +849,11 @@ impl Drop for NotifyStandIn {
         let _ = self.child.wait();
     }
 }
+
+/// The fields a problem+json body names, in order (`errors[].field`).
+pub fn error_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}

@@ -7,7 +7,7 @@ use consult_api::FixedClock;
 use consult_app::App;
 use consult_app::delivery::{Deliverer, DeliverySettings};
 use consult_delivery::{SmtpChannel, SmtpSettings};
-use consult_tests::{MailSink, TestApp, consultation};
+use consult_tests::{MailSink, TestApp, consultation, error_fields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -40,15 +40,6 @@ async fn outbox(app: &TestApp, query: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
-fn field_errors(b: &Value) -> Vec<&str> {
-    b["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect()
-}
-
 on_both!(councillors_and_coordinators_are_briefed);
 async fn councillors_and_coordinators_are_briefed(app: &TestApp) {
     let (tamworth, police) = app.seed().await;
@@ -70,7 +61,7 @@ async fn councillors_and_coordinators_are_briefed(app: &TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    assert_eq!(field_errors(&b), ["email", "name", "wards[0]"], "{b}");
+    assert_eq!(error_fields(&b), ["email", "name", "wards[0]"], "{b}");
     let spital = add_user(
         app,
         json!({ "email": "cllr.ann@tamworth.gov.uk", "name": "Cllr Ann", "role": "councillor", "wards": ["E05006900"] }),
@@ -359,7 +350,7 @@ async fn councillors_and_coordinators_are_briefed(app: &TestApp) {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    assert_eq!(field_errors(&b), ["service"]);
+    assert_eq!(error_fields(&b), ["service"]);
     let out = app.cli(&["user", "list", "--format", "csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let csv = String::from_utf8(out.stdout).unwrap();

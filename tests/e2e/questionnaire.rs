@@ -3,7 +3,7 @@
 //! answers checked against it (each kind of invalid answer a 422 naming `answers.<key>`); the
 //! CLI's `questionnaire set|show`.
 
-use consult_tests::{TestApp, consultation};
+use consult_tests::{TestApp, consultation, error_fields};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -352,14 +352,8 @@ async fn standard_questions_are_asked_by_name(app: &TestApp) {
         { "standard": "favourite_colour" }, { "standard": "influence", "text": "Changed" } ] } ] });
     let (s, p) = app.put(&path, Some(&tamworth), bad).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
-    let fields: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        fields,
+        error_fields(&p),
         ["sections[0].questions[0].standard", "sections[0].questions[1].standard"]
     );
 

@@ -64,27 +64,13 @@ impl Store {
     /// [`StoreError::Conflict`].
     pub async fn create_staff_user(&self, u: &StaffUser, actor: &Actor, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        query(
+        tx.write_staff_row(
             "INSERT INTO staff_users (id, email, email_key, name, role, organisation_id, service, stopped_messages, \
              created_at, updated_at, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            u,
+            now,
         )
-        .bind(u.id)
-        .bind(&u.email)
-        .bind(u.email.to_lowercase())
-        .bind(&u.name)
-        .bind(u.role.as_str())
-        .bind(u.organisation.map(|o| o.0))
-        .bind(&u.service)
-        .bind(stopped_text(u))
-        .bind(u.created_at)
-        .bind(now)
-        .bind(u.disabled_at)
-        .execute(&mut tx)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {} already exists", u.email)),
-            e => e,
-        })?;
+        .await?;
         tx.write_wards(u).await?;
         let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
             "wards": u.wards, "name": u.name });
@@ -102,26 +88,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let n = query(
-            "UPDATE staff_users SET email = $2, email_key = $3, name = $4, role = $5, organisation_id = $6, \
-             service = $7, stopped_messages = $8, updated_at = $9, disabled_at = $10 WHERE id = $1",
-        )
-        .bind(u.id)
-        .bind(&u.email)
-        .bind(u.email.to_lowercase())
-        .bind(&u.name)
-        .bind(u.role.as_str())
-        .bind(u.organisation.map(|o| o.0))
-        .bind(&u.service)
-        .bind(stopped_text(u))
-        .bind(now)
-        .bind(u.disabled_at)
-        .execute(&mut tx)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {} already exists", u.email)),
-            e => e,
-        })?;
+        let n = tx
+            .write_staff_row(
+                "UPDATE staff_users SET email = $2, email_key = $3, name = $4, role = $5, organisation_id = $6, \
+                 service = $7, stopped_messages = $8, created_at = $9, updated_at = $10, disabled_at = $11 WHERE id = $1",
+                u,
+                now,
+            )
+            .await?;
         if n == 0 {
             return Ok(false);
         }
@@ -315,6 +289,30 @@ impl Store {
 }
 
 impl crate::db::Tx {
+    /// Runs `sql` (an insert or an update of one account) with the account's columns as `$1`
+    /// to `$11`: id, e-mail, its key, name, role, organisation, service, kinds stopped, created,
+    /// updated (`now`), disabled. An address already taken is a conflict naming it.
+    async fn write_staff_row(&mut self, sql: &str, u: &StaffUser, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        query(sql)
+            .bind(u.id)
+            .bind(&u.email)
+            .bind(u.email.to_lowercase())
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.organisation.map(|o| o.0))
+            .bind(&u.service)
+            .bind(stopped_text(u))
+            .bind(u.created_at)
+            .bind(now)
+            .bind(u.disabled_at)
+            .execute(&mut *self)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("an account for {} already exists", u.email)),
+                e => e,
+            })
+    }
+
     async fn write_wards(&mut self, u: &StaffUser) -> Result<(), StoreError> {
         for w in &u.wards {
             query("INSERT INTO staff_wards (user_id, code) VALUES ($1, $2)")
