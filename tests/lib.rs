@@ -608,6 +608,20 @@ impl Mail {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+    /// The one-click unsubscribe link (RFC 8058): the `List-Unsubscribe` address, after checking
+    /// `List-Unsubscribe-Post` offers the one-click POST.
+    pub fn one_click_link(&self) -> String {
+        assert_eq!(
+            self.header("List-Unsubscribe-Post"),
+            Some("List-Unsubscribe=One-Click"),
+            "{:?}",
+            self.headers
+        );
+        self.header("List-Unsubscribe")
+            .expect("a List-Unsubscribe header")
+            .trim_matches(|c| c == '<' || c == '>')
+            .to_owned()
+    }
 }
 
 impl MailSink {

@@ -276,18 +276,21 @@ impl App {
 
     /// The server's hourly sweep: on working days from [`BRIEFING_HOUR`] on, today's briefings
     /// (nothing before, nothing at weekends: a digest waits for Monday).
-    pub async fn sweep_briefings(&self) -> AppResult<BriefingsQueued> {
+    /// `done` is the last day the sweep queued them: that day is not read again (the hourly
+    /// sweep reads the register once a day), and the day queued is returned to pass next time.
+    pub async fn sweep_briefings(&self, done: Option<NaiveDate>) -> AppResult<(BriefingsQueued, Option<NaiveDate>)> {
         let now = self.now();
-        if now.hour() < BRIEFING_HOUR || now.weekday().number_from_monday() > 5 {
-            // Briefings arrive on working days, from the start of the day.
-            return Ok(BriefingsQueued::default());
+        let today = now.date_naive();
+        if now.hour() < BRIEFING_HOUR || now.weekday().number_from_monday() > 5 || done == Some(today) {
+            // Briefings arrive on working days, from the start of the day, once.
+            return Ok((BriefingsQueued::default(), done));
         }
         let system = Actor {
             name: "consult serve (briefings)".into(),
             role: consult_core::Role::Coordinator,
             organisation: None,
         };
-        self.queue_briefings(&system, now.date_naive()).await
+        Ok((self.queue_briefings(&system, today).await?, Some(today)))
     }
 
     /// The token of a staff account's one-click link stopping one kind of message.

@@ -65,6 +65,8 @@ async fn sweep_unverified(app: App) {
     };
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The last day the briefings were queued.
+    let mut briefed = None;
     loop {
         every.tick().await;
         match app.purge_unverified(&actor).await {
@@ -72,9 +74,13 @@ async fn sweep_unverified(app: App) {
             Ok(deleted) => tracing::info!(deleted, "deleted unverified registrations"),
             Err(e) => tracing::warn!(error = %e, "sweeping unverified registrations failed"),
         }
-        match app.sweep_briefings().await {
-            Ok(q) if q.digests + q.alerts == 0 => {}
-            Ok(q) => tracing::info!(digests = q.digests, alerts = q.alerts, "queued briefings"),
+        match app.sweep_briefings(briefed).await {
+            Ok((q, day)) => {
+                briefed = day;
+                if q.digests + q.alerts > 0 {
+                    tracing::info!(digests = q.digests, alerts = q.alerts, "queued briefings");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "queueing briefings failed"),
         }
     }
