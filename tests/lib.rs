@@ -99,6 +99,7 @@ impl TestApp {
             name: "harness".into(),
             role: consult_core::Role::Admin,
             organisation: None,
+            staff: None,
         };
         let token = |name: &str, role| NewToken {
             name: name.into(),
@@ -291,6 +292,25 @@ impl TestApp {
         };
         self.instance(limits, self.today.and_hms_opt(9, 30, 0).unwrap().and_utc())
             .await
+    }
+
+    /// Starts another server on the same database whose clock is stopped at `now` (minutes or
+    /// hours passing: sessions idle out), with the test limits; `public_url` as given (an
+    /// `https://` one makes the workspace's cookie `__Host-` and `Secure`). Returns its base URL.
+    pub async fn instance_at_time(&self, now: DateTime<Utc>, public_url: Option<&str>) -> String {
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
+            public_cache: std::time::Duration::ZERO,
+            public_url: public_url.map(str::to_owned),
+            ..consult_api::Limits::default()
+        };
+        self.instance(limits, now).await
+    }
+
+    /// The instant the server's clock is stopped at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.today.and_hms_opt(9, 30, 0).unwrap().and_utc()
     }
 
     async fn instance(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> String {

@@ -21,6 +21,7 @@ pub(crate) fn admin() -> Actor {
         name: "bench".into(),
         role: Role::Admin,
         organisation: None,
+        staff: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn admin() -> Actor {
         name: "bench".into(),
         role: Role::Admin,
         organisation: None,
+        staff: None,
     }
 }
 

@@ -54,3 +54,4 @@ mod slow;
 mod themes;
 mod tidy;
 mod tokens;
+mod workspace;

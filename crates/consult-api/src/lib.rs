@@ -25,6 +25,7 @@ mod openapi;
 mod query;
 pub mod rate;
 mod routes;
+mod staff;
 pub mod views;
 
 pub use consult_app::chart;
@@ -148,6 +149,7 @@ pub fn router(state: AppState) -> Router {
     api.route("/openapi.json", axum::routing::get(openapi::serve_openapi))
         .route_layer(axum::middleware::from_fn_with_state(known_queries, query::api_layer))
         .merge(hub::router())
+        .merge(staff::router())
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), cache::layer))

@@ -57,7 +57,7 @@ impl App {
         let status = c.status_on(self.today());
         let readable = match caller {
             None => status.is_public(),
-            Some(actor) => actor.may_read(c.organisation_id, status),
+            Some(actor) => actor.may_read_activity(&c, status),
         };
         if readable { Ok(c) } else { Err(not_found()) }
     }
@@ -68,12 +68,22 @@ impl App {
     pub async fn writable_consultation(&self, actor: &Actor, id: ConsultationId) -> AppResult<Consultation> {
         let not_found = || AppError::NotFound(format!("no consultation {id}"));
         let c = self.store.get_consultation(id).await?.ok_or_else(not_found)?;
-        if !actor.may_read(c.organisation_id, c.status_on(self.today())) {
+        if !actor.may_read_activity(&c, c.status_on(self.today())) {
             return Err(not_found());
+        }
+        if actor.read_only() {
+            return Err(AppError::Forbidden(
+                "this account reads activities and changes none".into(),
+            ));
         }
         if !actor.may_write(c.organisation_id) {
             return Err(AppError::Forbidden(
                 "officers can only change their own organisation's activities".into(),
+            ));
+        }
+        if !actor.may_change(&c) {
+            return Err(AppError::Forbidden(
+                "a service lead can only change their own service's activities".into(),
             ));
         }
         Ok(c)
@@ -130,6 +140,12 @@ impl App {
         if !actor.may_write(org.id) {
             return Err(forbidden_organisation(org.slug.as_str()));
         }
+        if !actor.within_service(plan.service()) {
+            return Err(AppError::field(
+                "service",
+                "a service lead registers activities of their own service: name it",
+            ));
+        }
         let c = Consultation::new_draft(ConsultationId(Uuid::now_v7()), org.id, plan, self.now());
         self.store.insert_consultation(&c, actor).await?;
         Ok(c)
@@ -160,6 +176,12 @@ impl App {
                     "officers cannot move an activity to another organisation".into(),
                 ));
             }
+        }
+        if !actor.within_service(plan.service()) {
+            return Err(AppError::field(
+                "service",
+                "a service lead keeps activities in their own service",
+            ));
         }
         Ok(self
             .store

@@ -772,6 +772,7 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
         name: "demo".into(),
         role: Role::Admin,
         organisation: None,
+        staff: None,
     };
     for (code, name, parent) in AREAS {
         let area = Area {
@@ -985,6 +986,7 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
             name: "public".into(),
             role: Role::Officer,
             organisation: None,
+            staff: None,
         };
         let compliment = consult_core::Remark::parse(
             Uuid::now_v7(),

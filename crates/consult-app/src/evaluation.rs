@@ -16,6 +16,7 @@ fn public_actor() -> Actor {
         name: "public".into(),
         role: Role::Officer,
         organisation: None,
+        staff: None,
     }
 }
 

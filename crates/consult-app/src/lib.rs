@@ -50,6 +50,7 @@ mod requests;
 mod residents;
 mod responses;
 mod review;
+pub mod signin;
 mod staff;
 pub mod views;
 

@@ -289,6 +289,7 @@ impl App {
             name: "consult serve (briefings)".into(),
             role: consult_core::Role::Coordinator,
             organisation: None,
+            staff: None,
         };
         Ok((self.queue_briefings(&system, today).await?, Some(today)))
     }
@@ -319,6 +320,7 @@ impl App {
             name: format!("{} (one-click link)", u.name),
             role: consult_core::Role::Officer,
             organisation: u.organisation,
+            staff: None,
         };
         self.store.stop_staff_messages(user, kind, &by, self.now()).await?;
         Ok(())

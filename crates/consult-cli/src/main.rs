@@ -214,6 +214,7 @@ pub(crate) fn cli_actor() -> Actor {
         name: format!("cli:{user}"),
         role: Role::Admin,
         organisation: None,
+        staff: None,
     }
 }
 

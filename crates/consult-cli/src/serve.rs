@@ -62,6 +62,7 @@ async fn sweep_unverified(app: App) {
         name: "consult serve (hourly sweep)".into(),
         role: consult_core::Role::Admin,
         organisation: None,
+        staff: None,
     };
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -78,6 +78,17 @@ pub(crate) enum UserCommand {
         /// The account's id or e-mail address.
         user: String,
     },
+    /// Set a local account's password for the staff workspace, read from standard input (its
+    /// first line), so it is in no shell history or process list; signs the account out
+    /// everywhere. Admins set up a second factor at their next sign-in.
+    Password {
+        /// The account's id or e-mail address.
+        user: String,
+        /// Also remove the account's second factor (a lost device): it sets up a new one at
+        /// its next sign-in if it is an admin's.
+        #[arg(long)]
+        reset_second_factor: bool,
+    },
 }
 
 fn print_user(u: &UserView) -> Result<()> {
@@ -181,13 +192,28 @@ pub(crate) async fn user(app: &App, cmd: UserCommand, actor: &Actor) -> Result<(
         UserCommand::Disable { user } => {
             let id = app.user_id(actor, &user).await?;
             let u = app.update_user(actor, id, &patch_of(true)).await?;
-            eprintln!("disabled {}: nothing more is sent to it", u.email);
+            eprintln!(
+                "disabled {}: signed out everywhere, nothing more is sent to it",
+                u.email
+            );
             Ok(())
         }
         UserCommand::Enable { user } => {
             let id = app.user_id(actor, &user).await?;
             let u = app.update_user(actor, id, &patch_of(false)).await?;
             eprintln!("enabled {}", u.email);
+            Ok(())
+        }
+        UserCommand::Password {
+            user,
+            reset_second_factor,
+        } => {
+            let id = app.user_id(actor, &user).await?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            app.set_password(actor, id, password, reset_second_factor).await?;
+            eprintln!("password set; the account is signed out everywhere");
             Ok(())
         }
     }

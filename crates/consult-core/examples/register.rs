@@ -89,11 +89,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "Waste officer".into(),
         role: Role::Officer,
         organisation: Some(org.id),
+        staff: None,
     };
     let coordinator = Actor {
         name: "Corporate Consultation Officer".into(),
         role: Role::Coordinator,
         organisation: None,
+        staff: None,
     };
     // The principles checklist under the defaults a new organisation adopts.
     let catalogue = FrameworkCatalogue::new([]);

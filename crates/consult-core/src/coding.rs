@@ -696,6 +696,7 @@ mod tests {
             name: "Ana Analyst".into(),
             role: Role::Coordinator,
             organisation: None,
+            staff: None,
         }
     }
 

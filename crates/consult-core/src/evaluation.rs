@@ -174,6 +174,7 @@ mod tests {
             name: "ann".into(),
             role: Role::Officer,
             organisation: None,
+            staff: None,
         }
     }
 

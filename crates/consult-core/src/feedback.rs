@@ -368,12 +368,14 @@ mod tests {
             name: "ann".into(),
             role: Role::Officer,
             organisation: Some(OWN),
+            staff: None,
         };
         let owner = actor();
         let stranger = Actor {
             name: "bob".into(),
             role: Role::Officer,
             organisation: Some(OrganisationId(Uuid::from_u128(2))),
+            staff: None,
         };
         let c = activity(Status::Approved, None);
         let now = Utc::now();
@@ -422,6 +424,7 @@ mod tests {
             name: "ann".into(),
             role: Role::Coordinator,
             organisation: None,
+            staff: None,
         }
     }
 

@@ -59,6 +59,7 @@ mod questionnaire;
 mod remarks;
 mod residents;
 mod review;
+mod signin;
 pub mod spreadsheet;
 mod staff;
 pub mod text;
@@ -100,8 +101,8 @@ pub use feedback::{
 pub use import::{QuestionColumns, QuestionMapping, ResolvedQuestions, resolve_questions};
 pub use library::{Document, DocumentLink, DocumentSource, STORED_MEDIA_TYPES, Upload};
 pub use lifecycle::{
-    Actor, Approval, NotNow, Role, SCHEDULE, Signer, Status, StatusChange, TransitionContext, TransitionError,
-    TransitionRequest, UNKNOWN_SIGNER, allowed_targets, check_edit, plan_transition, public_signature,
+    Actor, Approval, NotNow, Role, SCHEDULE, Signer, StaffAccess, Status, StatusChange, TransitionContext,
+    TransitionError, TransitionRequest, UNKNOWN_SIGNER, allowed_targets, check_edit, plan_transition, public_signature,
     scheduled_changes,
 };
 pub use monitoring::{
@@ -140,6 +141,9 @@ pub use residents::{
 pub use review::{
     EngagementReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, Period, PeriodKind, ReviewInput, ReviewTheme,
     engagement_review, review_rows,
+};
+pub use signin::{
+    LockoutPolicy, MAX_PASSWORD, MIN_PASSWORD, SessionEnd, SessionPolicy, SessionStage, SignInMethod, password_problem,
 };
 pub use staff::{MAX_STAFF_NAME, StaffRole, StaffUser, StaffUserInput};
 

@@ -1,12 +1,15 @@
 //! The lifecycle of an activity (API.md statuses), who may move it, and the dates that move it
 //! without anyone acting. Pure: `today` and `now` are always passed in.
 
+use crate::area::AreaCode;
 use crate::consultation::Consultation;
 use crate::error::ValidationErrors;
 use crate::organisation::OrganisationId;
 use crate::principles::{Assessment, CheckResult};
+use crate::staff::StaffRole;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -148,7 +151,9 @@ impl FromStr for Role {
     }
 }
 
-/// Who is acting: a named token holder with a role, scoped to an organisation for officers.
+/// Who is acting: a named token holder with a role, scoped to an organisation for officers; or
+/// a member of staff signed in to the workspace, whose account's role ([`StaffAccess`]) narrows
+/// what the token role alone would allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     /// Display name for the audit log.
@@ -157,6 +162,24 @@ pub struct Actor {
     pub role: Role,
     /// The officer's organisation (coordinators and admins may have one too).
     pub organisation: Option<OrganisationId>,
+    /// The staff account acting, when signed in to the workspace (`None` for bearer tokens,
+    /// which keep the contract's three roles as they are).
+    pub staff: Option<StaffAccess>,
+}
+
+/// What a signed-in member of staff's account adds to their [`Actor`]: the partnership role,
+/// their service (service leads) and the areas their wards reach (councillors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccess {
+    /// The account.
+    pub user: uuid::Uuid,
+    /// Its role.
+    pub role: StaffRole,
+    /// Its service (a service lead's activities are that service's).
+    pub service: Option<String>,
+    /// Every area a councillor's wards touch: the wards, the areas containing them and the
+    /// areas inside them ([`crate::AreaHierarchy::related`]). Empty for other roles.
+    pub reach: BTreeSet<AreaCode>,
 }
 
 impl Actor {
@@ -165,16 +188,69 @@ impl Actor {
         matches!(self.role, Role::Admin | Role::Coordinator)
     }
 
-    /// True when the actor may write activities of `org`: coordinators everywhere, officers in
-    /// their own organisation.
+    /// The staff role acting, if signed in to the workspace.
+    pub fn staff_role(&self) -> Option<StaffRole> {
+        self.staff.as_ref().map(|s| s.role)
+    }
+
+    /// True when the actor only reads (councillors and viewers).
+    pub fn read_only(&self) -> bool {
+        matches!(self.staff_role(), Some(StaffRole::Councillor | StaffRole::Viewer))
+    }
+
+    /// True when the actor may write activities of `org`: coordinators everywhere, officers,
+    /// service leads and organisation coordinators in their own organisation; never councillors
+    /// or viewers.
     pub fn may_write(&self, org: OrganisationId) -> bool {
-        self.is_coordinator() || self.organisation == Some(org)
+        !self.read_only() && (self.is_coordinator() || self.organisation == Some(org))
+    }
+
+    /// True when the actor may change this activity: [`Actor::may_write`] for its organisation,
+    /// and a service lead only their own service's.
+    pub fn may_change(&self, c: &Consultation) -> bool {
+        self.may_write(c.organisation_id) && self.within_service(c.plan.service())
+    }
+
+    /// True unless the actor is a service lead and `service` is not theirs.
+    pub fn within_service(&self, service: Option<&str>) -> bool {
+        match &self.staff {
+            Some(s) if s.role == StaffRole::ServiceLead => {
+                service.is_some_and(|svc| s.service.as_deref().is_some_and(|mine| mine.eq_ignore_ascii_case(svc)))
+            }
+            _ => true,
+        }
+    }
+
+    /// True when the actor makes the coordinator's decisions (approval, sending back, closing
+    /// early, publishing) for `org`'s activities: the partnership's coordinators and admins
+    /// everywhere, an organisation coordinator in their own organisation.
+    pub fn coordinates(&self, org: OrganisationId) -> bool {
+        self.is_coordinator()
+            || (self.staff_role() == Some(StaffRole::OrganisationCoordinator) && self.organisation == Some(org))
     }
 
     /// True when the actor may read an activity in this status: public statuses for everyone,
     /// the rest for its own organisation's officers and for coordinators.
     pub fn may_read(&self, org: OrganisationId, status: Status) -> bool {
-        status.is_public() || self.may_write(org)
+        status.is_public()
+            || self.is_coordinator()
+            || (self.organisation == Some(org) && self.staff_role() != Some(StaffRole::Councillor))
+    }
+
+    /// True when the actor may read this activity in this status before it is public (or
+    /// after it is withdrawn): [`Actor::may_read`], narrowed to their service for a service
+    /// lead, and for a councillor every activity whose areas touch their wards.
+    pub fn may_read_activity(&self, c: &Consultation, status: Status) -> bool {
+        if status.is_public() {
+            return true;
+        }
+        match &self.staff {
+            Some(s) if s.role == StaffRole::Councillor => c.plan.audience().areas.iter().any(|a| s.reach.contains(a)),
+            Some(s) if s.role == StaffRole::ServiceLead => {
+                self.may_read(c.organisation_id, status) && self.within_service(c.plan.service())
+            }
+            _ => self.may_read(c.organisation_id, status),
+        }
     }
 
     /// The role and organisation the public record names this actor by.
@@ -413,9 +489,19 @@ pub fn plan_transition(
         return Err(TransitionError::Invalid(errors));
     };
 
+    if actor.read_only() {
+        return Err(TransitionError::Forbidden(
+            "this account reads activities and changes none".into(),
+        ));
+    }
     if !actor.may_write(consultation.organisation_id) {
         return Err(TransitionError::Forbidden(
             "officers can only change their own organisation's activities".into(),
+        ));
+    }
+    if !actor.may_change(consultation) {
+        return Err(TransitionError::Forbidden(
+            "a service lead can only change their own service's activities".into(),
         ));
     }
     let from = consultation.status_on(today);
@@ -451,9 +537,9 @@ pub fn plan_transition(
             "cannot move from {from} to {to}; allowed from {from}: {allowed}"
         )));
     };
-    if who == Who::Coordinator && !actor.is_coordinator() {
+    if who == Who::Coordinator && !actor.coordinates(consultation.organisation_id) {
         return Err(TransitionError::Forbidden(format!(
-            "only a coordinator can move an activity from {from} to {to}"
+            "only the partnership's coordinator or this organisation's coordinator can move an activity from {from} to {to}"
         )));
     }
     if needs_reason && reason.is_none() {
@@ -464,7 +550,7 @@ pub fn plan_transition(
     }
     if justification.is_some() && !actor.is_coordinator() {
         return Err(TransitionError::Forbidden(
-            "only a coordinator can record an override".into(),
+            "only the partnership's coordinator can approve with an override".into(),
         ));
     }
     if !errors.is_empty() {
@@ -526,9 +612,19 @@ pub fn plan_transition(
 /// Checks that `actor` may edit the plan of `consultation` on `today`: drafts only, by the owner
 /// organisation's officers or a coordinator.
 pub fn check_edit(consultation: &Consultation, actor: &Actor, today: NaiveDate) -> Result<(), TransitionError> {
+    if actor.read_only() {
+        return Err(TransitionError::Forbidden(
+            "this account reads activities and changes none".into(),
+        ));
+    }
     if !actor.may_write(consultation.organisation_id) {
         return Err(TransitionError::Forbidden(
             "officers can only change their own organisation's activities".into(),
+        ));
+    }
+    if !actor.may_change(consultation) {
+        return Err(TransitionError::Forbidden(
+            "a service lead can only change their own service's activities".into(),
         ));
     }
     match consultation.status_on(today) {
@@ -666,11 +762,13 @@ mod tests {
             name: "Olu Officer".into(),
             role: Role::Officer,
             organisation: Some(OWN),
+            staff: None,
         };
         let coordinator = Actor {
             name: "Cora".into(),
             role: Role::Coordinator,
             organisation: None,
+            staff: None,
         };
         assert_eq!(
             public_signature("Olu Officer", Some(&officer.signer()), slug_of),
@@ -736,11 +834,155 @@ mod tests {
         }
     }
 
+    /// An activity of `service` in `area`, under a hierarchy where ward W1 lies in district D.
+    fn placed(service: &str, area: &str) -> (Consultation, AreaHierarchy) {
+        use crate::area::{Area, AreaCode};
+        let code = |s: &str| AreaCode::parse(s).unwrap();
+        let areas = AreaHierarchy::new([
+            Area {
+                code: code("E07000001"),
+                name: "District".into(),
+                parent: None,
+            },
+            Area {
+                code: code("E05000001"),
+                name: "Ward one".into(),
+                parent: Some(code("E07000001")),
+            },
+            Area {
+                code: code("E05000002"),
+                name: "Ward two".into(),
+                parent: Some(code("E07000001")),
+            },
+            Area {
+                code: code("E07000002"),
+                name: "Elsewhere".into(),
+                parent: None,
+            },
+        ]);
+        let org = Organisation::parse(
+            OWN,
+            OrganisationInput {
+                slug: Some("stevenage".into()),
+                name: Some("Stevenage Borough Council".into()),
+                kind: Some("council".into()),
+                services: vec!["Libraries".into(), "Parks".into()],
+            },
+        )
+        .unwrap();
+        let mut input = ConsultationInput {
+            organisation: Some("stevenage".into()),
+            title: Some("Library hours".into()),
+            level: Some("involve".into()),
+            opens_on: Some("2026-03-01".into()),
+            closes_on: Some("2026-04-30".into()),
+            service: Some(service.into()),
+            ..Default::default()
+        };
+        input.audience.areas = vec![area.into()];
+        let plan = ConsultationPlan::parse(
+            input,
+            RegisterContext {
+                organisations: &[org],
+                areas: &areas,
+            },
+        )
+        .unwrap();
+        let c = Consultation {
+            plan,
+            ..consultation(Status::Submitted)
+        };
+        (c, areas)
+    }
+
+    fn staff(
+        role: crate::StaffRole,
+        org: Option<OrganisationId>,
+        service: Option<&str>,
+        wards: &[&str],
+        areas: &AreaHierarchy,
+    ) -> Actor {
+        crate::StaffUser {
+            id: Uuid::from_u128(77),
+            email: "a@example.org".into(),
+            name: "Staff".into(),
+            role,
+            organisation: org,
+            service: service.map(Into::into),
+            wards: wards.iter().map(|w| crate::AreaCode::parse(w).unwrap()).collect(),
+            stopped_messages: Default::default(),
+            created_at: DateTime::default(),
+            disabled_at: None,
+        }
+        .actor(areas)
+    }
+
+    #[test]
+    fn staff_roles_narrow_what_an_actor_reads_and_changes() {
+        use crate::StaffRole as R;
+        let (c, areas) = placed("Libraries", "E05000001");
+        let submitted = Status::Submitted;
+        // A councillor reads what touches their ward (the district above it too), never changes.
+        let ward = staff(R::Councillor, None, None, &["E05000001"], &areas);
+        assert!(ward.may_read_activity(&c, submitted) && !ward.may_change(&c) && ward.read_only());
+        let (district_wide, _) = placed("Libraries", "E07000001");
+        assert!(ward.may_read_activity(&district_wide, submitted));
+        let neighbour = staff(R::Councillor, Some(OWN), None, &["E05000002"], &areas);
+        assert!(
+            !neighbour.may_read_activity(&c, submitted),
+            "a sibling ward is not theirs"
+        );
+        assert!(
+            neighbour.may_read_activity(&c, Status::Open),
+            "public statuses are everyone's"
+        );
+        // A service lead reads and changes their service's only.
+        let lead = staff(R::ServiceLead, Some(OWN), Some("libraries"), &[], &areas);
+        let (parks, _) = placed("Parks", "E05000001");
+        assert!(lead.may_read_activity(&c, submitted) && lead.may_change(&c));
+        assert!(!lead.may_read_activity(&parks, submitted) && !lead.may_change(&parks));
+        // A viewer reads their organisation's, changes nothing.
+        let viewer = staff(R::Viewer, Some(OWN), None, &[], &areas);
+        assert!(viewer.may_read_activity(&parks, submitted) && !viewer.may_change(&parks));
+        let stranger = staff(R::Viewer, Some(OTHER), None, &[], &areas);
+        assert!(!stranger.may_read_activity(&parks, submitted));
+        // An organisation coordinator decides for their organisation only; overrides are the
+        // partnership coordinator's.
+        let ctx = TransitionContext {
+            today: day("2026-02-01"),
+            now: DateTime::default(),
+            assessment: None,
+            debriefed: false,
+        };
+        let org_coord = staff(R::OrganisationCoordinator, Some(OWN), None, &[], &areas);
+        let other_coord = staff(R::OrganisationCoordinator, Some(OTHER), None, &[], &areas);
+        assert!(org_coord.coordinates(OWN) && !other_coord.coordinates(OWN));
+        let back = request(Status::Draft, Some("needs costs"));
+        assert!(plan_transition(&c, &back, &org_coord, &ctx).is_ok());
+        assert!(matches!(
+            plan_transition(&c, &back, &other_coord, &ctx),
+            Err(TransitionError::Forbidden(_))
+        ));
+        assert!(
+            matches!(plan_transition(&c, &back, &ward, &ctx), Err(TransitionError::Forbidden(m)) if m.contains("reads"))
+        );
+        let override_request = TransitionRequest {
+            override_justification: Some("urgent".into()),
+            ..request(Status::Approved, None)
+        };
+        assert!(
+            matches!(plan_transition(&c, &override_request, &org_coord, &ctx), Err(TransitionError::Forbidden(m)) if m.contains("override"))
+        );
+        let coordinator = staff(R::Coordinator, None, None, &[], &areas);
+        assert!(coordinator.coordinates(OTHER) && coordinator.may_read_activity(&parks, submitted));
+    }
+
     fn actor(role: Role, org: OrganisationId) -> Actor {
         Actor {
             name: format!("{} of {}", role.as_str(), org.0),
             role,
             organisation: Some(org),
+            staff: None,
         }
     }
 

@@ -8,6 +8,7 @@
 
 use crate::area::{AreaCode, AreaHierarchy};
 use crate::error::ValidationErrors;
+use crate::lifecycle::{Actor, Role, StaffAccess};
 use crate::organisation::{Organisation, OrganisationId};
 use crate::outbox::MessageKind;
 use chrono::{DateTime, Utc};
@@ -117,6 +118,29 @@ pub struct StaffUser {
 }
 
 impl StaffUser {
+    /// The account as it acts in the workspace: the partnership's coordinators and admins keep
+    /// those token roles; every other role acts as an officer of its organisation, narrowed by
+    /// [`crate::StaffAccess`] (read-only councillors and viewers, a service lead's service, a
+    /// councillor's wards with every area they touch in `areas`).
+    pub fn actor(&self, areas: &AreaHierarchy) -> Actor {
+        let role = match self.role {
+            StaffRole::Admin => Role::Admin,
+            StaffRole::Coordinator => Role::Coordinator,
+            _ => Role::Officer,
+        };
+        Actor {
+            name: self.name.clone(),
+            role,
+            organisation: self.organisation,
+            staff: Some(StaffAccess {
+                user: self.id,
+                role: self.role,
+                service: self.service.clone(),
+                reach: self.wards.iter().flat_map(|w| areas.related(w)).collect(),
+            }),
+        }
+    }
+
     /// Whether they are sent messages of `kind`: active, their role receives it, and they have
     /// not stopped it.
     pub fn receives(&self, kind: MessageKind) -> bool {

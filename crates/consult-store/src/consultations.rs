@@ -532,6 +532,25 @@ impl Store {
                     " AND (c.effective NOT IN ('draft', 'submitted', 'withdrawn') OR c.organisation_id = {o})"
                 ));
             }
+            Reader::Service(org, service) => {
+                let o = sql.arg(org.0);
+                let s = sql.arg(service.to_lowercase());
+                sql.push(&format!(
+                    " AND (c.effective NOT IN ('draft', 'submitted', 'withdrawn') \
+                     OR (c.organisation_id = {o} AND lower(c.service) = {s}))"
+                ));
+            }
+            Reader::Areas(areas) => {
+                let l = if areas.is_empty() {
+                    "NULL".to_owned()
+                } else {
+                    sql.list(areas.iter().map(|a| a.as_str()))
+                };
+                sql.push(&format!(
+                    " AND (c.effective NOT IN ('draft', 'submitted', 'withdrawn') OR EXISTS \
+                     (SELECT 1 FROM consultation_areas a WHERE a.consultation_id = c.id AND a.code IN ({l})))"
+                ));
+            }
         }
         if !filter.statuses.is_empty() {
             let l = sql.list(filter.statuses.iter().map(|s| s.as_str()));

@@ -304,6 +304,7 @@ fn resident_actor() -> Actor {
         name: "resident".into(),
         role: Role::Officer,
         organisation: None,
+        staff: None,
     }
 }
 
@@ -378,6 +379,7 @@ async fn insert_resident(
         name: "public".into(),
         role: Role::Officer,
         organisation: None,
+        staff: None,
     };
     // The audit log names the record, never the person's details.
     tx.audit(
@@ -721,6 +723,7 @@ impl Store {
             name: "resident".into(),
             role: Role::Officer,
             organisation: None,
+            staff: None,
         };
         tx.audit(&public, now, "resident.delete", "resident", &id.to_string(), &json!({}))
             .await?;
@@ -753,6 +756,7 @@ impl Store {
             name: "resident".into(),
             role: Role::Officer,
             organisation: None,
+            staff: None,
         };
         tx.audit(
             &public,

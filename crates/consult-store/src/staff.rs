@@ -108,6 +108,9 @@ impl Store {
         // organisation's activities): it goes no more; the next period's is written afresh.
         tx.cancel_messages_of(MessageOwner::Staff(u.id), &MessageKind::ALL, now)
             .await?;
+        if u.disabled_at.is_some() {
+            tx.end_sessions_of(u.id).await?;
+        }
         let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
             "wards": u.wards, "name": u.name, "stopped_messages": u.stopped_messages,
             "disabled": u.disabled_at.is_some() });
@@ -187,6 +190,8 @@ impl Store {
         if disabled {
             tx.cancel_messages_of(MessageOwner::Staff(id), &MessageKind::ALL, now)
                 .await?;
+            // Signed out everywhere.
+            tx.end_sessions_of(id).await?;
         }
         let action = if disabled { "user.disable" } else { "user.enable" };
         tx.audit(actor, now, action, "user", &id.to_string(), &json!({}))

@@ -1,7 +1,7 @@
 //! The store's own request and result types.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use consult_core::{Actor, AreaCode, ElectionPeriod, InvolvementLevel, OrganisationId, Role, Status};
+use consult_core::{Actor, AreaCode, ElectionPeriod, InvolvementLevel, OrganisationId, Role, StaffRole, Status};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
@@ -57,6 +57,7 @@ impl TokenInfo {
             name: self.name.clone(),
             role: self.role,
             organisation: self.organisation,
+            staff: None,
         }
     }
 }
@@ -138,6 +139,11 @@ pub enum Reader {
     Public,
     /// An officer: published, plus everything of their own organisation.
     Organisation(OrganisationId),
+    /// A service lead: published, plus everything of their own service in their organisation.
+    Service(OrganisationId, String),
+    /// A councillor: published, plus everything touching these areas (their wards, the areas
+    /// containing them and those inside them).
+    Areas(Vec<AreaCode>),
     /// Coordinators and admins: everything.
     Everything,
 }
@@ -145,10 +151,19 @@ pub enum Reader {
 impl Reader {
     /// The reader an actor is; `None` is the public.
     pub fn for_actor(actor: Option<&Actor>) -> Reader {
-        match actor {
-            None => Reader::Public,
-            Some(a) if a.is_coordinator() => Reader::Everything,
-            Some(a) => a.organisation.map_or(Reader::Public, Reader::Organisation),
+        let Some(a) = actor else {
+            return Reader::Public;
+        };
+        if a.is_coordinator() {
+            return Reader::Everything;
+        }
+        match &a.staff {
+            Some(s) if s.role == StaffRole::Councillor => Reader::Areas(s.reach.iter().cloned().collect()),
+            Some(s) if s.role == StaffRole::ServiceLead => match (a.organisation, &s.service) {
+                (Some(org), Some(service)) => Reader::Service(org, service.clone()),
+                _ => Reader::Public,
+            },
+            _ => a.organisation.map_or(Reader::Public, Reader::Organisation),
         }
     }
 }

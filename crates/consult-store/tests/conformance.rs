@@ -174,6 +174,7 @@ async fn consultations_round_trip_update_and_transition_with_audit(store: Store,
         name: "Olive".into(),
         role: Role::Officer,
         organisation: Some(snap.org("tamworth")),
+        staff: None,
     };
     let req = TransitionRequest {
         to: Some(Status::Submitted),
@@ -579,6 +580,7 @@ async fn checklist_settings_frameworks_attestations_and_approvals(store: Store, 
         name: "Cora".into(),
         role: Role::Coordinator,
         organisation: None,
+        staff: None,
     };
     let ctx = TransitionContext {
         today: day("2026-01-10"),

@@ -61,7 +61,7 @@ fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
 /// and `Secure` over HTTPS). The token is not the cookie's value but a keyed hash of it
 /// ([`consult_app::App::form_token`]): a cookie planted by a sibling domain, whose value the
 /// planter knows, does not give them the token.
-pub(super) async fn csrf_for_form(
+pub(crate) async fn csrf_for_form(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(String, Option<HeaderValue>), ApiError> {
@@ -77,7 +77,7 @@ pub(super) async fn csrf_for_form(
 }
 
 /// True when a posted form carries the token of the browser's cookie (compared in constant time).
-async fn csrf_valid(state: &AppState, headers: &HeaderMap, posted: Option<&str>) -> Result<bool, ApiError> {
+pub(crate) async fn csrf_valid(state: &AppState, headers: &HeaderMap, posted: Option<&str>) -> Result<bool, ApiError> {
     match (csrf_cookie(state, headers), posted) {
         (Some(cookie), Some(posted)) => Ok(state.app.form_token_valid(&cookie, posted).await?),
         _ => Ok(false),
@@ -102,21 +102,21 @@ pub(super) fn form_page(
 }
 
 /// A posted hub form: its fields in the order sent (checkboxes repeat a name).
-pub(super) struct Posted(pub(super) Vec<(String, String)>);
+pub(crate) struct Posted(pub(crate) Vec<(String, String)>);
 
 impl Posted {
     /// A field as sent.
-    pub(super) fn raw(&self, name: &str) -> Option<&str> {
+    pub(crate) fn raw(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// A field trimmed; `None` when absent or blank.
-    pub(super) fn one(&self, name: &str) -> Option<&str> {
+    pub(crate) fn one(&self, name: &str) -> Option<&str> {
         self.raw(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
     /// Every value of a repeated field.
-    pub(super) fn all(&self, name: &str) -> Vec<String> {
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)

@@ -11,7 +11,7 @@
 //! - `results`: the results library, an activity's answers per question and the annual review;
 //! - here: the routes, the stylesheet and the security headers (CSP) on every hub page.
 
-mod forms;
+pub(crate) mod forms;
 mod register;
 mod residents;
 mod respond;

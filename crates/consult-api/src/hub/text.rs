@@ -23,7 +23,7 @@ pub struct Text {
     pub(super) none_coming: &'static str,
     pub(super) register_title: &'static str,
     pub(super) forward_plan_title: &'static str,
-    pub(super) error_summary: &'static str,
+    pub(crate) error_summary: &'static str,
     pub(super) filter_text: &'static str,
     pub(super) filter_topic: &'static str,
     pub(super) filter_area: &'static str,

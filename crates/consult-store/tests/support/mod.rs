@@ -20,6 +20,7 @@ pub fn admin() -> Actor {
         name: "test admin".into(),
         role: Role::Admin,
         organisation: None,
+        staff: None,
     }
 }
 

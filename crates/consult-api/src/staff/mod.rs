@@ -1,0 +1,241 @@
+//! The staff workspace (`/staff`): server-rendered pages for officers, coordinators, councillors
+//! and the rest of the partnership's roles, working without JavaScript, with the hub's GOV.UK
+//! patterns and security headers. Handlers stay thin: the session is consult-app's
+//! ([`consult_app::signin`]), who may do what is consult-core's ([`consult_core::Actor`]).
+//!
+//! - `session`: the session cookie, signing in (password, second factor, enrolment) and out;
+//! - `pages`: home, the activities a member of staff can see, one activity and its decisions.
+//!
+//! A session's cookie is `__Host-consult_session`, `Secure`, `HttpOnly`, `SameSite=Lax` when the
+//! server is reached over HTTPS (`--public-url https://...`), and `consult_session` without
+//! `Secure` over plain HTTP (local use). Every form of a session carries its anti-forgery token;
+//! the sign-in form, before there is a session, the hub's double-submit token.
+
+mod pages;
+mod session;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::hub::ENGLISH;
+use crate::hub::Text;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use consult_app::signin::{SessionToken, StaffSession};
+use consult_core::{SessionStage, StaffRole};
+
+/// A staff page's response: never stored by a cache, and varying by cookie.
+fn staff_page(t: &impl Template, status: StatusCode, cookie: Option<HeaderValue>) -> Result<Response, ApiError> {
+    let body = t.render().map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    let mut res = Html(body).into_response();
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("cookie"));
+    if let Some(cookie) = cookie {
+        h.append(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+/// A 303 to `location`, setting `cookie` if given.
+fn see_other(location: &str, cookie: Option<HeaderValue>) -> Result<Response, ApiError> {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(location).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cookie) = cookie {
+        h.append(header::SET_COOKIE, cookie);
+    }
+    Ok(res)
+}
+
+/// True when the server is reached over HTTPS.
+fn over_https(state: &AppState) -> bool {
+    state
+        .limits
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")))
+}
+
+/// The session cookie's name for this deployment.
+fn cookie_name(state: &AppState) -> &'static str {
+    if over_https(state) {
+        "__Host-consult_session"
+    } else {
+        "consult_session"
+    }
+}
+
+/// The session the browser's cookie names, if it sent one.
+fn session_cookie(state: &AppState, headers: &HeaderMap) -> Option<SessionToken> {
+    let name = cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .filter(|(k, _)| *k == name)
+        .find_map(|(_, v)| SessionToken::parse(v))
+}
+
+/// The cookie holding a session: for this browsing session only (the server ends it after 30
+/// idle minutes or 12 hours), never sent cross-site with a post, unreadable by script.
+fn set_cookie(state: &AppState, token: &SessionToken) -> Result<HeaderValue, ApiError> {
+    let secure = if over_https(state) { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(state),
+        token.as_str()
+    ))
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The header that removes the session cookie.
+fn clear_cookie(state: &AppState) -> HeaderValue {
+    let secure = if over_https(state) { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(state)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("consult_session=; Path=/; Max-Age=0"))
+}
+
+/// Who is signed in, as the pages show them.
+#[derive(Debug)]
+struct Who {
+    name: String,
+    role: &'static str,
+    role_label: &'static str,
+    scope: Option<String>,
+    csrf: String,
+    decides: bool,
+}
+
+/// A role as a sentence names it.
+fn role_label(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Admin => "admin",
+        StaffRole::Coordinator => "partnership coordinator",
+        StaffRole::OrganisationCoordinator => "organisation coordinator",
+        StaffRole::ServiceLead => "service lead",
+        StaffRole::Officer => "officer",
+        StaffRole::Councillor => "councillor",
+        StaffRole::Viewer => "viewer",
+    }
+}
+
+/// The signed-in member of staff of a request.
+#[derive(Debug)]
+struct Staff {
+    session: StaffSession,
+}
+
+impl Staff {
+    fn who(&self, organisation: Option<String>) -> Who {
+        let u = &self.session.user;
+        let scope = match (&u.service, organisation) {
+            (Some(s), Some(o)) => Some(format!("{s}, {o}")),
+            (None, Some(o)) => Some(o),
+            _ if !u.wards.is_empty() => Some(format!(
+                "wards {}",
+                u.wards.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            _ => None,
+        };
+        Who {
+            name: u.name.clone(),
+            role: u.role.as_str(),
+            role_label: role_label(u.role),
+            scope,
+            csrf: self.session.csrf.clone(),
+            decides: matches!(
+                u.role,
+                StaffRole::Admin | StaffRole::Coordinator | StaffRole::OrganisationCoordinator
+            ),
+        }
+    }
+
+    /// True when a posted form carries this session's anti-forgery token.
+    fn form_is_ours(&self, posted: Option<&str>) -> bool {
+        same_token(posted, &self.session.csrf)
+    }
+}
+
+/// True when `posted` is `ours` (compared in constant time).
+fn same_token(posted: Option<&str>, ours: &str) -> bool {
+    let ours = ours.as_bytes();
+    posted.is_some_and(|p| p.len() == ours.len() && p.bytes().zip(ours).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0)
+}
+
+/// The signed-in member of staff, or the response that sends the browser to sign in (removing
+/// a cookie that names no live session).
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Result<Staff, Response>, ApiError> {
+    let token = session_cookie(state, headers);
+    let session = match &token {
+        Some(t) => state.app.staff_session(t).await?,
+        None => None,
+    };
+    match session {
+        Some(session) if session.stage == SessionStage::SignedIn => Ok(Ok(Staff { session })),
+        // Part-way through signing in: back to the step awaited.
+        Some(session) if session.stage == SessionStage::SecondFactor => Ok(Err(see_other("/staff/two-factor", None)?)),
+        Some(_) => Ok(Err(see_other("/staff/enrol", None)?)),
+        None => {
+            let cookie = token.map(|_| clear_cookie(state));
+            Ok(Err(see_other("/staff/sign-in", cookie)?))
+        }
+    }
+}
+
+/// A page saying something went wrong or was refused, with a way on.
+#[derive(Template)]
+#[template(path = "staff/message.html")]
+struct MessagePage {
+    title: &'static str,
+    body: String,
+    back: Option<String>,
+}
+
+fn message(status: StatusCode, title: &'static str, body: &str, back: Option<&str>) -> Result<Response, ApiError> {
+    staff_page(
+        &MessagePage {
+            title,
+            body: body.to_owned(),
+            back: back.map(str::to_owned),
+        },
+        status,
+        None,
+    )
+}
+
+/// The workspace's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/staff", get(pages::home))
+        .route("/staff/activities", get(pages::activities))
+        .route("/staff/activities/{id}", get(pages::activity))
+        .route("/staff/activities/{id}/status", post(pages::change_status))
+        .route(
+            "/staff/sign-in",
+            get(session::sign_in_form).post(session::sign_in_submit),
+        )
+        .route(
+            "/staff/two-factor",
+            get(session::two_factor_form).post(session::two_factor_submit),
+        )
+        .route("/staff/enrol", get(session::enrol_form).post(session::enrol_submit))
+        .route("/staff/sign-out", post(session::sign_out))
+}
+
+/// The text the shared error summary uses.
+fn text() -> &'static Text {
+    &ENGLISH
+}

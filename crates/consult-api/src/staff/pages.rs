@@ -1,0 +1,542 @@
+//! The workspace's pages: home, the activities a member of staff can see, one activity with
+//! its history and the decisions they may make on it.
+
+use super::{Staff, Who, message, signed_in, staff_page, text};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::hub::Text;
+use crate::hub::forms::Posted;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use consult_app::AppError;
+use consult_app::{ConsultationFilter, Cursor, PageRequest};
+use consult_core::{Actor, Consultation, ConsultationId, OrganisationId, Status, TransitionRequest, allowed_targets};
+use std::collections::HashMap;
+
+/// An activity as a list shows it.
+#[derive(Debug)]
+struct Item {
+    id: ConsultationId,
+    title: String,
+    service: Option<String>,
+    organisation: String,
+    status: &'static str,
+    opens_on: String,
+    closes_on: String,
+}
+
+/// Organisation names by id.
+async fn organisation_names(state: &AppState) -> Result<HashMap<OrganisationId, String>, ApiError> {
+    let snapshot = state.app.register_snapshot().await?;
+    Ok(snapshot.organisations.into_iter().map(|o| (o.id, o.name)).collect())
+}
+
+fn item(c: &Consultation, names: &HashMap<OrganisationId, String>, today: chrono::NaiveDate) -> Item {
+    Item {
+        id: c.id,
+        title: c.plan.title().to_owned(),
+        service: c.plan.service().map(str::to_owned),
+        organisation: names.get(&c.organisation_id).cloned().unwrap_or_default(),
+        status: status_label(c.status_on(today)),
+        opens_on: c.plan.opens_on().format("%-d %B %Y").to_string(),
+        closes_on: c.plan.closes_on().format("%-d %B %Y").to_string(),
+    }
+}
+
+/// A status as the pages name it.
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Draft => "Draft",
+        Status::Submitted => "Submitted",
+        Status::Approved => "Approved",
+        Status::Open => "Open",
+        Status::Closed => "Closed",
+        Status::ResultsPublished => "Results published",
+        Status::Evaluated => "Evaluated",
+        Status::Withdrawn => "Withdrawn",
+    }
+}
+
+/// The organisation's name for the account's line, if it has one.
+fn own_organisation(staff: &Staff, names: &HashMap<OrganisationId, String>) -> Option<String> {
+    staff.session.user.organisation.and_then(|o| names.get(&o).cloned())
+}
+
+/// The activities a member of staff looks after: their organisation's (a service lead's
+/// service's), a councillor's wards', or, for the partnership's coordinators, everyone's.
+fn looked_after(actor: &Actor, c: &Consultation) -> bool {
+    if actor.is_coordinator() {
+        return true;
+    }
+    match &actor.staff {
+        Some(s) if !s.reach.is_empty() => c.plan.audience().areas.iter().any(|a| s.reach.contains(a)),
+        _ => actor.organisation == Some(c.organisation_id) && actor.within_service(c.plan.service()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/home.html")]
+struct HomePage {
+    who: Who,
+    can_create: bool,
+    waiting: Vec<Item>,
+    overdue: Vec<Item>,
+    by_status: Vec<(&'static str, &'static str, Vec<Item>)>,
+}
+
+/// How many of each list home shows.
+const HOME_LIMIT: u32 = 50;
+
+/// `GET /staff`: what needs the member of staff: approvals waiting for them, feedback overdue,
+/// and their activities by status.
+pub(super) async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let staff = match signed_in(&state, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let actor = &staff.session.actor;
+    let names = organisation_names(&state).await?;
+    let today = state.app.today();
+    let page = PageRequest {
+        limit: HOME_LIMIT,
+        cursor: None,
+    };
+    let list = |statuses: Vec<Status>, overdue: bool| ConsultationFilter {
+        statuses,
+        feedback_overdue: overdue,
+        ..ConsultationFilter::default()
+    };
+    let waiting = state
+        .app
+        .list_consultations(Some(actor), &list(vec![Status::Submitted], false), &page)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| actor.coordinates(c.organisation_id))
+        .map(|c| item(&c, &names, today))
+        .collect();
+    let overdue = state
+        .app
+        .list_consultations(Some(actor), &list(vec![], true), &page)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| looked_after(actor, c))
+        .map(|c| item(&c, &names, today))
+        .collect();
+    let mut by_status = Vec::new();
+    for (status, heading) in [
+        (Status::Draft, "Drafts"),
+        (Status::Submitted, "Submitted for approval"),
+        (Status::Approved, "Approved, not yet open"),
+        (Status::Open, "Open now"),
+        (Status::Closed, "Closed, results to publish"),
+    ] {
+        let found = state
+            .app
+            .list_consultations(Some(actor), &list(vec![status], false), &page)
+            .await?;
+        let items = found
+            .items
+            .into_iter()
+            .filter(|c| looked_after(actor, c))
+            .map(|c| item(&c, &names, today))
+            .collect();
+        by_status.push((status.as_str(), heading, items));
+    }
+    let page = HomePage {
+        who: staff.who(own_organisation(&staff, &names)),
+        can_create: !actor.read_only(),
+        waiting,
+        overdue,
+        by_status,
+    };
+    staff_page(&page, StatusCode::OK, None)
+}
+
+#[derive(Template)]
+#[template(path = "staff/activities.html")]
+struct ActivitiesPage {
+    who: Who,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    items: Vec<Item>,
+    next: Option<String>,
+}
+
+/// The activities page's query.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ActivitiesQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /staff/activities[?status=S]`: every activity the member of staff may see, newest
+/// first, a page at a time.
+pub(super) async fn activities(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ActivitiesQuery>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(&state, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let actor = &staff.session.actor;
+    let names = organisation_names(&state).await?;
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse::<Status>().ok());
+    let filter = ConsultationFilter {
+        statuses: status.into_iter().collect(),
+        ..ConsultationFilter::default()
+    };
+    let page = PageRequest {
+        limit: 50,
+        cursor: q.cursor.as_deref().and_then(Cursor::decode),
+    };
+    let found = state.app.list_consultations(Some(actor), &filter, &page).await?;
+    let today = state.app.today();
+    let next = found.next.map(|c| {
+        let mut link = format!("/staff/activities?cursor={}", c.encode());
+        if let Some(s) = status {
+            link.push_str(&format!("&status={}", s.as_str()));
+        }
+        link
+    });
+    let page = ActivitiesPage {
+        who: staff.who(own_organisation(&staff, &names)),
+        statuses: Status::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), status_label(s), Some(s) == status))
+            .collect(),
+        items: found.items.iter().map(|c| item(c, &names, today)).collect(),
+        next,
+    };
+    staff_page(&page, StatusCode::OK, None)
+}
+
+/// A decision offered on an activity's page.
+#[derive(Debug)]
+struct Action {
+    to: &'static str,
+    label: &'static str,
+    reason: bool,
+    reason_required: bool,
+    override_allowed: bool,
+}
+
+/// One change in the history.
+#[derive(Debug)]
+struct HistoryRow {
+    at: String,
+    from: &'static str,
+    to: &'static str,
+    by: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/activity.html")]
+struct ActivityPage {
+    text: &'static Text,
+    who: Who,
+    a: Item,
+    level: String,
+    areas: String,
+    checklist: Option<String>,
+    actions: Vec<Action>,
+    why_not: String,
+    refusals: Vec<String>,
+    history: Vec<HistoryRow>,
+    errors: Vec<(String, String)>,
+    done: Option<String>,
+}
+
+impl ActivityPage {
+    fn has_error_for(&self, to: &str, field: &str) -> bool {
+        let key = format!("{field}-{to}");
+        self.errors.iter().any(|e| e.0 == key)
+    }
+}
+
+/// The label of the decision moving to `to`.
+fn action_label(from: Status, to: Status) -> &'static str {
+    match (from, to) {
+        (_, Status::Submitted) => "Submit for approval",
+        (_, Status::Approved) => "Approve",
+        (Status::Submitted, Status::Draft) => "Send back to draft",
+        (_, Status::Closed) => "Close early",
+        (_, Status::Withdrawn) => "Withdraw",
+        (_, Status::Evaluated) => "Mark as evaluated",
+        _ => "Change status",
+    }
+}
+
+/// What the member of staff may do on `c` now, and why they may do nothing if so.
+fn actions_for(actor: &Actor, c: &Consultation, from: Status, owner: &str) -> (Vec<Action>, Vec<String>) {
+    let mut actions = Vec::new();
+    let mut refusals = Vec::new();
+    if actor.read_only() {
+        refusals.push("Your account reads activities; it changes none.".to_owned());
+        return (actions, refusals);
+    }
+    for to in allowed_targets(from) {
+        if to == Status::ResultsPublished || (to == Status::Open && from == Status::Approved) {
+            continue;
+        }
+        let coordinators = matches!(
+            (from, to),
+            (Status::Submitted, Status::Approved)
+                | (Status::Submitted, Status::Draft)
+                | (Status::Open, Status::Closed)
+                | (Status::ResultsPublished, Status::Evaluated)
+        );
+        let allowed = if coordinators {
+            actor.coordinates(c.organisation_id)
+        } else {
+            actor.may_change(c)
+        };
+        if !allowed {
+            let what = match to {
+                Status::Approved => "approve this activity",
+                Status::Draft => "send this activity back to draft",
+                Status::Closed => "close this activity early",
+                Status::Evaluated => "mark this activity evaluated",
+                Status::Submitted => "submit this activity",
+                _ => "withdraw this activity",
+            };
+            refusals.push(if coordinators {
+                format!("Only the partnership's coordinator or {owner}'s coordinator can {what}.")
+            } else {
+                format!("Only {owner}'s staff responsible for it can {what}.")
+            });
+            continue;
+        }
+        let needs_reason = !matches!(to, Status::Submitted | Status::Approved | Status::Evaluated);
+        actions.push(Action {
+            to: to.as_str(),
+            label: action_label(from, to),
+            reason: true,
+            reason_required: needs_reason,
+            override_allowed: to == Status::Approved && actor.is_coordinator(),
+        });
+    }
+    (actions, refusals)
+}
+
+async fn activity_page(
+    state: &AppState,
+    staff: &Staff,
+    id: ConsultationId,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+    done: Option<String>,
+) -> Result<Response, ApiError> {
+    let actor = &staff.session.actor;
+    let c = match state.app.readable_consultation(Some(actor), id).await {
+        Ok(c) => c,
+        Err(AppError::NotFound(_)) => {
+            return message(
+                StatusCode::NOT_FOUND,
+                "Activity not found",
+                "There is no activity at this address that your account can see.",
+                Some("/staff"),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let names = organisation_names(state).await?;
+    let today = state.app.today();
+    let from = c.status_on(today);
+    let a = item(&c, &names, today);
+    let (actions, refusals) = actions_for(actor, &c, from, &a.organisation);
+    let checklist = if actor.may_read(c.organisation_id, Status::Draft) && !actor.read_only() {
+        match state.app.assessment(actor, id).await {
+            Ok(assessment) => {
+                let failing = assessment.blocking_failures();
+                Some(if failing.is_empty() {
+                    "No blocking check fails.".to_owned()
+                } else {
+                    format!(
+                        "{} blocking check(s) fail: {}.",
+                        failing.len(),
+                        failing.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            }
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let history = c
+        .status_history
+        .iter()
+        .map(|h| HistoryRow {
+            at: h.at.format("%-d %B %Y %H:%M").to_string(),
+            from: status_label(h.from),
+            to: status_label(h.to),
+            by: h.by.clone(),
+            reason: h
+                .reason
+                .iter()
+                .cloned()
+                .chain(h.override_justification.iter().map(|j| format!("Override: {j}")))
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+        .collect();
+    let why_not = if refusals.is_empty() {
+        format!(
+            "Nothing can be done to an activity that is {} now.",
+            a.status.to_lowercase()
+        )
+    } else {
+        String::new()
+    };
+    let page = ActivityPage {
+        text: text(),
+        who: staff.who(own_organisation(staff, &names)),
+        level: c.plan.level().as_str().replace('_', " "),
+        areas: c
+            .plan
+            .audience()
+            .areas
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        a,
+        checklist,
+        actions,
+        why_not,
+        refusals,
+        history,
+        errors,
+        done,
+    };
+    staff_page(&page, status, None)
+}
+
+/// `GET /staff/activities/{id}`.
+pub(super) async fn activity(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(&state, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Ok(id) = id.parse::<ConsultationId>() else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Activity not found",
+            "There is no activity at this address.",
+            Some("/staff"),
+        );
+    };
+    activity_page(&state, &staff, id, StatusCode::OK, vec![], None).await
+}
+
+/// `POST /staff/activities/{id}/status`: one decision (`to`, with its reason or override
+/// justification), made by the use case the API's `POST .../status` calls; a refusal is shown
+/// beside the form it came from.
+pub(super) async fn change_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(&state, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Ok(id) = id.parse::<ConsultationId>() else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Activity not found",
+            "There is no activity at this address.",
+            Some("/staff"),
+        );
+    };
+    let posted = Posted(fields);
+    if !staff.form_is_ours(posted.raw("csrf")) {
+        return message(
+            StatusCode::FORBIDDEN,
+            "The form had expired",
+            "Nothing was changed. Go back to the activity and try again.",
+            Some(&format!("/staff/activities/{id}")),
+        );
+    }
+    let to_text = posted.one("to").unwrap_or_default().to_owned();
+    let Ok(to) = to_text.parse::<Status>() else {
+        let errors = vec![("to".to_owned(), "Choose a decision from the page".to_owned())];
+        return activity_page(&state, &staff, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await;
+    };
+    let request = TransitionRequest {
+        to: Some(to),
+        reason: posted.one("reason").map(str::to_owned),
+        override_justification: posted.one("override").map(str::to_owned),
+    };
+    let field_of = |f: &str| {
+        let f = if f.starts_with("override") {
+            "override"
+        } else {
+            "reason"
+        };
+        format!("{f}-{}", to.as_str())
+    };
+    match state.app.transition(&staff.session.actor, id, &request).await {
+        Ok(c) => {
+            let done = format!(
+                "Done: the activity is now {}.",
+                status_label(c.status_on(state.app.today())).to_lowercase()
+            );
+            activity_page(&state, &staff, id, StatusCode::OK, vec![], Some(done)).await
+        }
+        Err(AppError::Invalid(e)) => {
+            let errors = e
+                .errors()
+                .iter()
+                .map(|f| (field_of(&f.field), f.message.clone()))
+                .collect();
+            activity_page(&state, &staff, id, StatusCode::UNPROCESSABLE_ENTITY, errors, None).await
+        }
+        Err(AppError::Forbidden(m)) => {
+            let errors = vec![(field_of("reason"), m)];
+            activity_page(&state, &staff, id, StatusCode::FORBIDDEN, errors, None).await
+        }
+        Err(AppError::Blocked { message, .. }) => {
+            let field = if staff.session.actor.is_coordinator() {
+                "override"
+            } else {
+                "reason"
+            };
+            let errors = vec![(field_of(field), message)];
+            activity_page(&state, &staff, id, StatusCode::CONFLICT, errors, None).await
+        }
+        Err(AppError::Conflict(m)) => {
+            let errors = vec![(
+                field_of(if request.override_justification.is_some() {
+                    "override"
+                } else {
+                    "reason"
+                }),
+                m,
+            )];
+            activity_page(&state, &staff, id, StatusCode::CONFLICT, errors, None).await
+        }
+        Err(AppError::NotFound(_)) => message(
+            StatusCode::NOT_FOUND,
+            "Activity not found",
+            "There is no activity at this address that your account can see.",
+            Some("/staff"),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}

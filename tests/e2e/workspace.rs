@@ -1,0 +1,541 @@
+//! The staff workspace over HTTP, as a browser without JavaScript uses it (forms, cookies,
+//! redirects): signing in with a password set by the CLI, wrong passwords and the lockout, an
+//! admin's second factor set up and used (a code never twice), sessions rotated at sign-in,
+//! ended by signing out, by 30 idle minutes, after 12 hours and by disabling the account, the
+//! cookie's attributes over HTTPS; and the partnership's roles on an activity's page: another
+//! organisation's coordinator refused with the reason, a councillor seeing a submitted activity
+//! in their ward and not one outside it, a service lead only their service's, the partnership
+//! coordinator approving through the page.
+
+use chrono::{DateTime, Duration, Utc};
+use consult_tests::{TestApp, binary, consultation};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+/// A browser without JavaScript: keeps cookies, follows no redirect by itself.
+struct Visitor {
+    base: String,
+    client: reqwest::Client,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Visitor {
+    fn new(base: &str) -> Visitor {
+        Visitor {
+            base: base.to_owned(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for v in headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String, HeaderMap) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        self.absorb(&headers);
+        (status, res.text().await.unwrap(), headers)
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, HeaderMap) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let (status, headers) = (res.status(), res.headers().clone());
+        self.absorb(&headers);
+        (status, res.text().await.unwrap(), headers)
+    }
+
+    /// The session cookie's value.
+    fn session(&self) -> Option<String> {
+        self.cookies.get("consult_session").cloned()
+    }
+}
+
+/// The anti-forgery token of the (first) form on a page.
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a form with its token") + 19;
+    page[at..at + page[at..].find('"').unwrap()].to_owned()
+}
+
+fn location(h: &HeaderMap) -> &str {
+    h.get("location").map_or("", |v| v.to_str().unwrap())
+}
+
+/// Signs in with the form; returns the response to the post. Signed in already, the form is
+/// one opened earlier (the sign-in page sends a signed-in browser home), posted with the
+/// session's cookie: that session ends and a new one begins.
+async fn sign_in(v: &mut Visitor, email: &str, password: &str) -> (StatusCode, String, HeaderMap) {
+    let held = v.cookies.remove("consult_session");
+    let (s, page, _) = v.get("/staff/sign-in").await;
+    assert_eq!(s, StatusCode::OK);
+    if let Some(held) = held {
+        v.cookies.insert("consult_session".into(), held);
+    }
+    v.post(
+        "/staff/sign-in",
+        &[("csrf", &csrf(&page)), ("email", email), ("password", password)],
+    )
+    .await
+}
+
+async fn add_user(app: &TestApp, body: Value) -> String {
+    let (s, b) = app.post("/api/v1/users", Some(&app.admin), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["id"].as_str().unwrap().to_owned()
+}
+
+/// Sets a password with `consult user password`, typed on standard input.
+fn set_password(app: &TestApp, user: &str, password: &str) {
+    let mut child = std::process::Command::new(binary())
+        .args(["--database", &app.database_url, "user", "password", user])
+        .env_remove("CONSULT_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The current code of an authenticator holding `secret`, at `at`.
+fn code(secret: &str, at: DateTime<Utc>) -> String {
+    consult_app::signin::totp_code(secret, at).unwrap()
+}
+
+async fn audit_actions(app: &TestApp, user: &str) -> Vec<String> {
+    let log = app.store.audit_log(Some(("user", user)), 1000).await.unwrap();
+    log.into_iter().map(|e| e.action).collect()
+}
+
+const PASSWORD: &str = "a long sentence nobody guesses";
+
+async fn sessions(app: &TestApp) {
+    app.seed().await;
+    let officer = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    // The CLI refuses a weak password and names the rule.
+    let mut child = std::process::Command::new(binary())
+        .args([
+            "--database",
+            &app.database_url,
+            "user",
+            "password",
+            "olu@tamworth.gov.uk",
+        ])
+        .env_remove("CONSULT_DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "short").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password"));
+    set_password(app, "olu@tamworth.gov.uk", PASSWORD);
+
+    let mut v = Visitor::new(&app.base);
+    let (s, _, h) = v.get("/staff").await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff/sign-in"));
+    // A post without the form's token is refused, whatever it holds.
+    let (s, _, _) = v
+        .post(
+            "/staff/sign-in",
+            &[("email", "olu@tamworth.gov.uk"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(v.session().is_none());
+    // A wrong password: one message, whichever part was wrong.
+    let (s, page, _) = sign_in(&mut v, "olu@tamworth.gov.uk", "not the password at all").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("The e-mail address or the password is not right"),
+        "{page}"
+    );
+    let (s, unknown, _) = sign_in(&mut v, "nobody@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.contains("The e-mail address or the password is not right"));
+    let (s, blank, _) = sign_in(&mut v, "", "").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blank.contains("href=\"#email\"") && blank.contains("href=\"#password\""));
+
+    // Signed in: the cookie is HttpOnly and SameSite=Lax, and home greets them.
+    let (s, _, h) = sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff"));
+    let set = h.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Path=/"),
+        "{set}"
+    );
+    let first = v.session().unwrap();
+    let (s, home, h) = v.get("/staff").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(home.contains("Olu Officer") && home.contains("officer"), "{home}");
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    // Signing in again rotates the session: the old cookie is worth nothing.
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let second = v.session().unwrap();
+    assert_ne!(first, second);
+    let mut thief = Visitor::new(&app.base);
+    thief.cookies.insert("consult_session".into(), first.clone());
+    let (s, _, h) = thief.get("/staff").await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff/sign-in"));
+    assert!(thief.session().is_none(), "a dead session's cookie is removed");
+
+    // Sign-out needs the page's token; then the session is gone.
+    let (_, home, _) = v.get("/staff").await;
+    let (s, _, _) = v.post("/staff/sign-out", &[("csrf", "forged")]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _, h) = v.post("/staff/sign-out", &[("csrf", &csrf(&home))]).await;
+    assert_eq!(
+        (s, location(&h)),
+        (StatusCode::SEE_OTHER, "/staff/sign-in?signed_out=1")
+    );
+    thief.cookies.insert("consult_session".into(), second);
+    assert_eq!(thief.get("/staff").await.0, StatusCode::SEE_OTHER);
+    let actions = audit_actions(app, &officer).await;
+    for a in ["session.sign_in_failed", "session.sign_in", "session.end"] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+
+    // Idle for 30 minutes: out. Used within them: still in.
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let now = app.now();
+    let mut later = Visitor::new(&app.instance_at_time(now + Duration::minutes(29), None).await);
+    later.cookies = v.cookies.clone();
+    assert_eq!(later.get("/staff").await.0, StatusCode::OK);
+    let mut idle = Visitor::new(&app.instance_at_time(now + Duration::minutes(29 + 30), None).await);
+    idle.cookies = v.cookies.clone();
+    assert_eq!(idle.get("/staff").await.0, StatusCode::SEE_OTHER);
+    // Used all along, it still ends 12 hours after sign-in.
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let hash = hex::encode(sha2::Sha256::digest(v.session().unwrap().as_bytes()));
+    let end = now + Duration::hours(12);
+    app.store
+        .touch_session(&hash, end - Duration::minutes(1))
+        .await
+        .unwrap();
+    let mut nearly = Visitor::new(&app.instance_at_time(end - Duration::seconds(1), None).await);
+    nearly.cookies = v.cookies.clone();
+    assert_eq!(nearly.get("/staff").await.0, StatusCode::OK);
+    let mut old = Visitor::new(&app.instance_at_time(end, None).await);
+    old.cookies = v.cookies.clone();
+    assert_eq!(old.get("/staff").await.0, StatusCode::SEE_OTHER);
+
+    // Disabling the account signs it out everywhere.
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(v.get("/staff").await.0, StatusCode::OK);
+    let (s, b) = app
+        .patch(
+            &format!("/api/v1/users/{officer}"),
+            Some(&app.admin),
+            json!({ "disabled": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(v.get("/staff").await.0, StatusCode::SEE_OTHER);
+    let (s, _, _) = sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "a disabled account cannot sign in");
+    app.patch(
+        &format!("/api/v1/users/{officer}"),
+        Some(&app.admin),
+        json!({ "disabled": false }),
+    )
+    .await;
+    // A right password clears the account's failures.
+    assert_eq!(
+        sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+
+    // Five failures lock the account for the window, even with the right password then.
+    let mut w = Visitor::new(&app.base);
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&mut w, "olu@tamworth.gov.uk", "wrong wrong wrong").await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let (s, page, _) = sign_in(&mut w, "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("Too many failed sign-ins"));
+    let mut after = Visitor::new(&app.instance_at_time(now + Duration::minutes(16), None).await);
+    let (s, _, _) = sign_in(&mut after, "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the window passed");
+
+    // Over HTTPS the cookie is __Host- prefixed and Secure.
+    let mut secure = Visitor::new(
+        &app.instance_at_time(now + Duration::minutes(17), Some("https://consult.example.gov.uk"))
+            .await,
+    );
+    let (_, _, h) = sign_in(&mut secure, "olu@tamworth.gov.uk", PASSWORD).await;
+    let set = h.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        set.starts_with("__Host-consult_session=") && set.contains("; Secure"),
+        "{set}"
+    );
+}
+on_both!(sessions);
+
+async fn admins_need_a_second_factor(app: &TestApp) {
+    let admin = add_user(
+        app,
+        json!({ "email": "ada@partnership.gov.uk", "name": "Ada Admin", "role": "admin" }),
+    )
+    .await;
+    set_password(app, &admin, PASSWORD);
+    let now = app.now();
+    let mut v = Visitor::new(&app.base);
+    let (s, _, h) = sign_in(&mut v, "ada@partnership.gov.uk", PASSWORD).await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff/enrol"));
+    // Not signed in until the second factor is set up.
+    let (s, _, h) = v.get("/staff").await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff/enrol"));
+    let (s, page, _) = v.get("/staff/enrol").await;
+    assert_eq!(s, StatusCode::OK);
+    let at = page.find("<code>").unwrap() + 6;
+    let secret = page[at..at + page[at..].find('<').unwrap()].to_owned();
+    assert!(page.contains("otpauth://totp/consult:"), "{page}");
+    let (s, _, _) = v
+        .post("/staff/enrol", &[("csrf", &csrf(&page)), ("code", "000000")])
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, h) = v
+        .post("/staff/enrol", &[("csrf", &csrf(&page)), ("code", &code(&secret, now))])
+        .await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff"));
+    assert_eq!(v.get("/staff").await.0, StatusCode::OK);
+
+    // Next time: the password, then a code; a code already used is refused.
+    let mut w = Visitor::new(&app.base);
+    let (_, _, h) = sign_in(&mut w, "ada@partnership.gov.uk", PASSWORD).await;
+    assert_eq!(location(&h), "/staff/two-factor");
+    let (_, page, _) = w.get("/staff/two-factor").await;
+    let (s, refused, _) = w
+        .post(
+            "/staff/two-factor",
+            &[("csrf", &csrf(&page)), ("code", &code(&secret, now))],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the enrolment's code was used");
+    assert!(refused.contains("The code is not right"));
+    let next = code(&secret, now + Duration::seconds(30));
+    let (s, _, h) = w
+        .post("/staff/two-factor", &[("csrf", &csrf(&page)), ("code", &next)])
+        .await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff"));
+    assert_eq!(w.get("/staff").await.0, StatusCode::OK);
+    assert!(
+        audit_actions(app, &admin)
+            .await
+            .iter()
+            .any(|a| a == "user.second_factor")
+    );
+}
+on_both!(admins_need_a_second_factor);
+
+async fn roles_on_an_activity(app: &TestApp) {
+    app.seed().await;
+    let (s, b) = app
+        .post(
+            "/api/v1/organisations",
+            Some(&app.admin),
+            json!({ "slug": "borough", "name": "Borough Council", "kind": "council", "services": ["Libraries", "Parks"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // Two submitted activities of the borough: libraries in Tamworth, parks in Stevenage.
+    let mut ids = Vec::new();
+    for (title, service, area) in [
+        ("Library hours", "Libraries", "E07000199"),
+        ("Park lighting", "Parks", "E07000243"),
+    ] {
+        let mut body = consultation("borough", title, 20, 30);
+        body["service"] = json!(service);
+        body["audience"] = json!({ "groups": ["residents"], "areas": [area] });
+        let (s, c) = app.post("/api/v1/consultations", Some(&app.coordinator), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        let id = c["id"].as_str().unwrap().to_owned();
+        let (s, b) = app
+            .post(
+                &format!("/api/v1/consultations/{id}/transitions"),
+                Some(&app.coordinator),
+                json!({ "to": "submitted" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        ids.push(id);
+    }
+    let (library, park) = (ids[0].clone(), ids[1].clone());
+    for (email, body) in [
+        (
+            "oc@tamworth.gov.uk",
+            json!({ "role": "organisation_coordinator", "organisation": "tamworth" }),
+        ),
+        (
+            "cllr@tamworth.gov.uk",
+            json!({ "role": "councillor", "wards": ["E07000199"] }),
+        ),
+        (
+            "lead@borough.gov.uk",
+            json!({ "role": "service_lead", "organisation": "borough", "service": "Libraries" }),
+        ),
+        ("cora@partnership.gov.uk", json!({ "role": "coordinator" })),
+    ] {
+        let mut body = body;
+        body["email"] = json!(email);
+        body["name"] = json!(format!("Staff {email}"));
+        let id = add_user(app, body).await;
+        set_password(app, &id, PASSWORD);
+    }
+    let signed_in = |email: &'static str| {
+        let base = app.base.clone();
+        async move {
+            let mut v = Visitor::new(&base);
+            let (s, _, _) = sign_in(&mut v, email, PASSWORD).await;
+            assert_eq!(s, StatusCode::SEE_OTHER);
+            v
+        }
+    };
+
+    // Another organisation's coordinator sees the public... not a submitted activity of the
+    // borough at all.
+    let mut oc = signed_in("oc@tamworth.gov.uk").await;
+    let (s, _, _) = oc.get(&format!("/staff/activities/{library}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // A councillor sees the submitted activity in their ward, not the one outside it; and
+    // cannot act on it.
+    let mut cllr = signed_in("cllr@tamworth.gov.uk").await;
+    let (s, page, _) = cllr.get(&format!("/staff/activities/{library}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Library hours") && page.contains("changes none"),
+        "{page}"
+    );
+    assert!(!page.contains("value=\"approved\""));
+    assert_eq!(
+        cllr.get(&format!("/staff/activities/{park}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, home, _) = cllr.get("/staff").await;
+    assert!(
+        home.contains("Library hours") && !home.contains("Park lighting"),
+        "{home}"
+    );
+
+    // A service lead sees their service's only; may not approve, and the page says who may.
+    let mut lead = signed_in("lead@borough.gov.uk").await;
+    let (s, page, _) = lead.get(&format!("/staff/activities/{library}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains(
+            "Only the partnership&#39;s coordinator or Borough Council&#39;s coordinator can approve this activity."
+        ),
+        "{page}"
+    );
+    assert_eq!(
+        lead.get(&format!("/staff/activities/{park}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, refused, _) = lead
+        .post(
+            &format!("/staff/activities/{library}/status"),
+            &[("csrf", &csrf(&page)), ("to", "approved")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(refused.contains("only the partnership"), "{refused}");
+
+    // The partnership coordinator approves through the page (with an override if a blocking
+    // check fails), and the history shows it.
+    let mut cora = signed_in("cora@partnership.gov.uk").await;
+    let (_, home, _) = cora.get("/staff").await;
+    assert!(home.contains("Waiting for your approval (2)"), "{home}");
+    let (_, page, _) = cora.get(&format!("/staff/activities/{library}")).await;
+    let token = csrf(&page);
+    let (s, mut done, _) = cora
+        .post(
+            &format!("/staff/activities/{library}/status"),
+            &[("csrf", &token), ("to", "approved")],
+        )
+        .await;
+    if s == StatusCode::CONFLICT {
+        assert!(done.contains("blocking check"), "{done}");
+        let (s2, again, _) = cora
+            .post(
+                &format!("/staff/activities/{library}/status"),
+                &[
+                    ("csrf", &token),
+                    ("to", "approved"),
+                    ("override", "Statutory deadline; agreed by the board"),
+                ],
+            )
+            .await;
+        assert_eq!(s2, StatusCode::OK, "{again}");
+        done = again;
+    } else {
+        assert_eq!(s, StatusCode::OK, "{done}");
+    }
+    assert!(done.contains("the activity is now approved"), "{done}");
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{library}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(c["status"], "approved");
+    // A forged post changes nothing.
+    let (s, _, _) = cora
+        .post(
+            &format!("/staff/activities/{park}/status"),
+            &[("csrf", "forged"), ("to", "approved")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{park}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(c["status"], "submitted");
+}
+on_both!(roles_on_an_activity);
