@@ -5,7 +5,8 @@
 // corrected, check your answers, the stored answers read back; and with the keyboard alone), a
 // quick poll answered in one click, a published activity's answers as charts beside tables (a
 // hostile question shown as text, small counts hidden, no free text), a hostile title shown as
-// text, and an axe-core audit of every page
+// text, the staff workspace (signing in with an error, an approval refused then given with an
+// override, signing out, an admin setting up a second factor), and an axe-core audit of every page
 // type with no serious or critical violation. Screenshots of each page are kept as artefacts in
 // target/browser-artefacts (never committed).
 //
@@ -15,6 +16,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -536,5 +538,128 @@ test('every page type passes an axe-core audit with no serious or critical viola
   assert.equal(await page.locator('h1').textContent(), 'Received');
   await audit('message');
   await context.close();
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
+
+/** The TOTP code (RFC 6238: HMAC-SHA-1, 30 s, 6 digits) of a base32 secret at `ms`. */
+function totp(secret, ms = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const at = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+test('the staff workspace: sign in (an error, then right), home, an activity approved with an override, an admin\'s second factor; axe on every page', async () => {
+  const password = 'a long sentence nobody guesses';
+  const addStaff = (email, name, role, ...more) => {
+    consult('user', 'add', '--email', email, '--name', name, '--role', role, ...more);
+    execFileSync(BIN, ['user', 'password', email], { env, input: `${password}\n` });
+  };
+  addStaff('olu@tamworth.gov.uk', 'Olu Officer', 'officer', '--organisation', 'tamworth');
+  addStaff('cora@partnership.gov.uk', 'Cora Coordinator', 'coordinator');
+  addStaff('ada@partnership.gov.uk', 'Ada Admin', 'admin');
+  // A submitted activity of Tamworth's whose consultation is shorter than twelve weeks (a
+  // blocking check fails, so approving it needs an override).
+  const made = await api('POST', '/api/v1/consultations', officer, {
+    organisation: 'tamworth', title: 'Staff workspace trial', summary: 'About the trial', purpose: 'To try the workspace',
+    decision: 'Cabinet decision', decision_date: day(60), can_change: ['The route'], cannot_change: ['The budget'],
+    feedback_due_on: day(90), accessible_formats: 'Paper copies on request', level: 'consult', methods: ['online_survey'],
+    audience: { groups: ['residents'], areas: ['E07000199'], equality_groups: [] }, topics: ['parks'],
+    opens_on: day(20), closes_on: day(30),
+  });
+  await api('POST', `/api/v1/consultations/${made.id}/transitions`, officer, { to: 'submitted' });
+
+  const failures = [];
+  const audit = async (page, name) => {
+    await page.addScriptTag({ path: AXE });
+    const found = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+    });
+    for (const v of found.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+      failures.push(`${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.join(', ')}`);
+    }
+    await shot(page, `staff-${name}`);
+  };
+  const signIn = async (page, email) => {
+    await page.goto(`${base}/staff`);
+    assert.match(page.url(), /\/staff\/sign-in$/, 'the workspace sends a stranger to sign in');
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+  };
+
+  // The officer: a wrong password first (the error beside the field, linked from the summary).
+  const officerPage = await (await browser.newContext({ bypassCSP: true })).newPage();
+  await officerPage.goto(`${base}/staff/sign-in`);
+  await audit(officerPage, 'sign-in');
+  await officerPage.getByLabel('E-mail address').fill('olu@tamworth.gov.uk');
+  await officerPage.getByLabel('Password').fill('not the password');
+  await officerPage.getByRole('button', { name: 'Sign in' }).click();
+  assert.match(await officerPage.title(), /^Error:/);
+  assert.match(await officerPage.locator('.error-summary').textContent(), /not right/);
+  await audit(officerPage, 'sign-in-error');
+  await signIn(officerPage, 'olu@tamworth.gov.uk');
+  assert.match(officerPage.url(), /\/staff$/);
+  assert.match(await officerPage.locator('main').textContent(), /Signed in as Olu Officer/);
+  assert.match(await officerPage.locator('#status-submitted + table').textContent(), /Staff workspace trial/);
+  await audit(officerPage, 'home-officer');
+  await officerPage.goto(`${base}/staff/activities/${made.id}`);
+  const officerView = await officerPage.locator('main').textContent();
+  assert.match(officerView, /Only the partnership's coordinator or .*'s coordinator can approve this activity/);
+  await audit(officerPage, 'activity-officer');
+  await officerPage.goto(`${base}/staff/activities`);
+  await audit(officerPage, 'activities');
+  // The cookie cannot be read by script.
+  assert.equal(await officerPage.evaluate(() => document.cookie.includes('consult_session')), false);
+
+  // The coordinator: approval refused while a check fails, then given with an override.
+  const coordPage = await (await browser.newContext({ bypassCSP: true })).newPage();
+  await signIn(coordPage, 'cora@partnership.gov.uk');
+  assert.match(await coordPage.locator('#waiting + table').textContent(), /Staff workspace trial/);
+  await audit(coordPage, 'home-coordinator');
+  await coordPage.goto(`${base}/staff/activities/${made.id}`);
+  const approve = coordPage.locator('form', { has: coordPage.locator('input[name="to"][value="approved"]') });
+  await approve.getByRole('button', { name: 'Approve' }).click();
+  await coordPage.waitForLoadState();
+  assert.match(await coordPage.title(), /^Error:/);
+  assert.match(await coordPage.locator('.error-summary').textContent(), /blocking check/);
+  await audit(coordPage, 'activity-error');
+  await coordPage.locator('form', { has: coordPage.locator('input[name="to"][value="approved"]') })
+    .getByLabel(/Override justification/).fill('Statutory deadline agreed by the board');
+  await coordPage.locator('form', { has: coordPage.locator('input[name="to"][value="approved"]') })
+    .getByRole('button', { name: 'Approve' }).click();
+  await coordPage.waitForLoadState();
+  assert.match(await coordPage.locator('.panel').textContent(), /now approved/);
+  assert.match(await coordPage.locator('table').last().textContent(), /Override: Statutory deadline/);
+  await audit(coordPage, 'activity-approved');
+  // Signing out: the workspace asks to sign in again.
+  await coordPage.getByRole('button', { name: 'Sign out' }).click();
+  await coordPage.waitForLoadState();
+  assert.match(await coordPage.locator('main').textContent(), /You have signed out/);
+  await coordPage.goto(`${base}/staff`);
+  assert.match(coordPage.url(), /\/staff\/sign-in$/);
+
+  // The admin sets up a second factor (a wrong code first), with the keyboard alone.
+  const adminPage = await (await browser.newContext({ bypassCSP: true })).newPage();
+  await signIn(adminPage, 'ada@partnership.gov.uk');
+  assert.match(adminPage.url(), /\/staff\/enrol$/);
+  await audit(adminPage, 'enrol');
+  const secret = (await adminPage.locator('.secret code').textContent()).trim();
+  await adminPage.getByLabel('Code').fill('000000');
+  await Promise.all([adminPage.waitForNavigation(), adminPage.keyboard.press('Enter')]);
+  assert.match(await adminPage.title(), /^Error:/);
+  await audit(adminPage, 'enrol-error');
+  await adminPage.getByLabel('Code').fill(totp(secret));
+  await adminPage.keyboard.press('Enter');
+  await adminPage.waitForURL(`${base}/staff`);
+  await audit(adminPage, 'home-admin');
   assert.deepEqual(failures, [], failures.join('\n'));
 });
