@@ -8,7 +8,8 @@ use consult_api::{AppState, FixedClock};
 use consult_store::{NewToken, Store, testing};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
-use std::path::PathBuf;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -335,19 +336,38 @@ impl TestApp {
         };
         let now = self.today.and_hms_opt(9, 30, 0).unwrap().and_utc();
         let token = token.to_owned();
-        self.instance_built(limits, now, move |app| app.with_provider_token(token))
+        self.instance_built(limits, now, None, move |app| app.with_provider_token(token))
             .await
             .0
     }
 
     async fn instance_at(&self, limits: consult_api::Limits, now: DateTime<Utc>) -> (String, AppState) {
-        self.instance_built(limits, now, |app| app).await
+        self.instance_built(limits, now, None, |app| app).await
+    }
+
+    /// Starts another server on the same database, listening on `listener` (bound by the caller,
+    /// who needs its address first: an identity provider's redirect), with the test limits,
+    /// the clock at `now` and the application as `build` makes it; returns its base URL.
+    pub async fn instance_on(
+        &self,
+        listener: tokio::net::TcpListener,
+        now: DateTime<Utc>,
+        build: impl FnOnce(consult_app::App) -> consult_app::App,
+    ) -> String {
+        let limits = consult_api::Limits {
+            anonymous_writes_per_minute: 0,
+            anonymous_reads_per_minute: 0,
+            public_cache: std::time::Duration::ZERO,
+            ..consult_api::Limits::default()
+        };
+        self.instance_built(limits, now, Some(listener), build).await.0
     }
 
     async fn instance_built(
         &self,
         limits: consult_api::Limits,
         now: DateTime<Utc>,
+        listener: Option<tokio::net::TcpListener>,
         build: impl FnOnce(consult_app::App) -> consult_app::App,
     ) -> (String, AppState) {
         let store = match &self.schema {
@@ -365,7 +385,10 @@ impl TestApp {
         };
         let mut state = AppState::new(store).with_clock(FixedClock(now)).with_limits(limits);
         state.app = build(state.app);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = match listener {
+            Some(l) => l,
+            None => tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        };
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(consult_api::serve(listener, state.clone(), std::future::pending()));
         (base, state)
@@ -890,4 +913,70 @@ pub fn error_fields(problem: &Value) -> Vec<&str> {
         .as_array()
         .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
         .unwrap_or_default()
+}
+
+/// A council's identity provider: the certified `oidc-provider` package (npm, installed with
+/// the browser tests' packages) run by `tests/support/oidc_provider.mjs` on a free port, with
+/// one client (`consult`) sending browsers back to `redirect`, and `accounts` (`{ login: claims }`).
+/// Its development login page takes any password. Stopped when dropped.
+#[derive(Debug)]
+pub struct IdentityProvider {
+    child: std::process::Child,
+    /// Its issuer, `http://127.0.0.1:PORT`.
+    pub issuer: String,
+}
+
+/// The client id and secret the identity provider knows consult by.
+pub const OIDC_CLIENT: (&str, &str) = ("consult", "a client secret for the tests only");
+
+impl IdentityProvider {
+    /// Starts it, with the profile and e-mail claims in the ID token (as Microsoft Entra ID).
+    pub fn start(redirect: &str, accounts: &Value) -> IdentityProvider {
+        Self::start_with(redirect, accounts, "id_token")
+    }
+
+    /// Starts it with the profile and e-mail claims only at its userinfo endpoint (the standard's
+    /// default when an access token is issued).
+    pub fn start_userinfo(redirect: &str, accounts: &Value) -> IdentityProvider {
+        Self::start_with(redirect, accounts, "userinfo")
+    }
+
+    fn start_with(redirect: &str, accounts: &Value, profile_in: &str) -> IdentityProvider {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert!(
+            root.join("tests/browser/node_modules/oidc-provider").exists(),
+            "the identity provider's package is missing: npm ci --prefix tests/browser (cargo xtask ci does)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("node")
+            .arg(root.join("tests/support/oidc_provider.mjs"))
+            .args([&port.to_string(), OIDC_CLIENT.0, OIDC_CLIENT.1, redirect])
+            .env("OIDC_ACCOUNTS", accounts.to_string())
+            .env("OIDC_PROFILE_IN", profile_in)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node runs the identity provider (apt-get install nodejs npm)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the identity provider did not start");
+        IdentityProvider {
+            child,
+            issuer: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for IdentityProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
                     name: "fuzz".into(),
                     role: Role::Officer,
                     organisation: None,
+                    staff: None,
                 };
                 let _ = Feedback::parse(&input, None, &actor, now);
             }

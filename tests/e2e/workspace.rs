@@ -539,3 +539,185 @@ async fn roles_on_an_activity(app: &TestApp) {
     assert_eq!(c["status"], "submitted");
 }
 on_both!(roles_on_an_activity);
+
+/// Goes through the identity provider's development login and consent pages as `login`,
+/// starting at its authorization address; returns where it sends the browser back (consult's
+/// callback with the code and state).
+async fn at_the_provider(start: &str, login: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
+    let mut url = start.to_owned();
+    let mut form: Option<Vec<(String, String)>> = None;
+    for _ in 0..12 {
+        let cookie = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = match form.take() {
+            Some(f) => client.post(&url).form(&f),
+            None => client.get(&url),
+        };
+        let res = req.header("cookie", cookie).send().await.unwrap();
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (k, val) = v.split(';').next().unwrap().split_once('=').unwrap();
+            cookies.insert(k.to_owned(), val.to_owned());
+        }
+        if let Some(next) = res.headers().get("location") {
+            let next = next.to_str().unwrap().to_owned();
+            if !next.starts_with(&start[..start.find("/auth").unwrap()]) && next.starts_with("http") {
+                return next;
+            }
+            url = if next.starts_with('/') {
+                format!("{}{next}", &start[..start.find("/auth").unwrap()])
+            } else {
+                next
+            };
+            continue;
+        }
+        let page = res.text().await.unwrap();
+        let prompt = if page.contains("name=\"prompt\" value=\"login\"") {
+            "login"
+        } else {
+            "consent"
+        };
+        let mut fields = vec![("prompt".to_owned(), prompt.to_owned())];
+        if prompt == "login" {
+            fields.push(("login".into(), login.into()));
+            fields.push(("password".into(), "any password".into()));
+        }
+        form = Some(fields);
+    }
+    panic!("the identity provider never sent the browser back");
+}
+
+async fn sign_in_through_the_identity_provider(app: &TestApp) {
+    use consult_app::oidc::{OidcProvider, OidcSettings};
+    use consult_tests::{IdentityProvider, OIDC_CLIENT};
+    app.seed().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let callback = format!("{base}/staff/sign-in/oidc/callback");
+    // Microsoft Entra ID's shapes: the user principal name in preferred_username, no email
+    // claim, oid and tid; and a guest whose email claim is unverified.
+    let provider = IdentityProvider::start(
+        &callback,
+        &json!({
+            "olu": { "preferred_username": "Olu@Tamworth.gov.uk", "name": "Olu Officer",
+                     "oid": "00000000-0000-0000-0000-00000000a001", "tid": "tenant-1" },
+            "stranger": { "preferred_username": "someone@elsewhere.gov.uk", "email": "someone@elsewhere.gov.uk" },
+            "guest": { "email": "olu@tamworth.gov.uk", "email_verified": false, "preferred_username": "guest#ext" },
+        }),
+    );
+    let olu = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    let discovered = OidcProvider::discover(OidcSettings {
+        issuer: provider.issuer.clone(),
+        client_id: OIDC_CLIENT.0.into(),
+        client_secret: OIDC_CLIENT.1.into(),
+        redirect_url: callback.clone(),
+    })
+    .await
+    .unwrap();
+    let base = app
+        .instance_on(listener, app.now(), move |a| a.with_oidc(discovered))
+        .await;
+
+    // The sign-in page offers the council account; following it goes to the provider with PKCE.
+    let mut v = Visitor::new(&base);
+    let (_, page, _) = v.get("/staff/sign-in").await;
+    assert!(page.contains("Sign in with your council account"));
+    let (s, _, h) = v.get("/staff/sign-in/oidc").await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let to_provider = location(&h).to_owned();
+    assert!(to_provider.starts_with(&provider.issuer), "{to_provider}");
+    assert!(to_provider.contains("code_challenge_method=S256") && to_provider.contains("nonce="));
+    let back = at_the_provider(&to_provider, "olu").await;
+    assert!(back.starts_with(&callback), "{back}");
+    let path = &back[base.len()..];
+    let (s, _, h) = v.get(path).await;
+    assert_eq!((s, location(&h)), (StatusCode::SEE_OTHER, "/staff"));
+    let (s, home, _) = v.get("/staff").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(home.contains("Signed in as Olu Officer"), "{home}");
+    let actions = audit_actions(app, &olu).await;
+    assert!(actions.iter().any(|a| a == "user.link_identity"), "{actions:?}");
+    // The same return again (a code used twice) signs no one in.
+    let mut replay = Visitor::new(&base);
+    replay.cookies = v.cookies.clone();
+    replay.cookies.remove("consult_session");
+    let (s, page, _) = replay.get(path).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(page.contains("did not work"));
+
+    // Another browser's return cannot be completed in this one (login forgery).
+    let mut attacker = Visitor::new(&base);
+    let (_, _, h) = attacker.get("/staff/sign-in/oidc").await;
+    let forged = at_the_provider(location(&h), "olu").await;
+    let mut victim = Visitor::new(&base);
+    let (s, _, _) = victim.get(&forged[base.len()..]).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(victim.session().is_none());
+
+    // No account for this person; an unverified e-mail address does not link an account.
+    for login in ["stranger", "guest"] {
+        let mut w = Visitor::new(&base);
+        let (_, _, h) = w.get("/staff/sign-in/oidc").await;
+        let back = at_the_provider(location(&h), login).await;
+        let (s, page, _) = w.get(&back[base.len()..]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{login}");
+        assert!(page.contains("not linked to a staff account"), "{page}");
+        assert!(w.session().is_none());
+    }
+
+    // A provider that gives the address only at its userinfo endpoint: found there.
+    let cora = add_user(
+        app,
+        json!({ "email": "cora@partnership.gov.uk", "name": "Cora", "role": "coordinator" }),
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base2 = format!("http://{}", listener.local_addr().unwrap());
+    let callback2 = format!("{base2}/staff/sign-in/oidc/callback");
+    let standard = IdentityProvider::start_userinfo(
+        &callback2,
+        &json!({ "cora": { "email": "Cora@Partnership.gov.uk", "email_verified": true } }),
+    );
+    let discovered = OidcProvider::discover(OidcSettings {
+        issuer: standard.issuer.clone(),
+        client_id: OIDC_CLIENT.0.into(),
+        client_secret: OIDC_CLIENT.1.into(),
+        redirect_url: callback2,
+    })
+    .await
+    .unwrap();
+    let base2 = app
+        .instance_on(listener, app.now(), move |a| a.with_oidc(discovered))
+        .await;
+    let mut c = Visitor::new(&base2);
+    let (_, _, h) = c.get("/staff/sign-in/oidc").await;
+    let back = at_the_provider(location(&h), "cora").await;
+    assert_eq!(c.get(&back[base2.len()..]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/staff").await.0, StatusCode::OK);
+    assert!(audit_actions(app, &cora).await.iter().any(|a| a == "session.sign_in"));
+
+    // A disabled account is refused even through its link.
+    app.patch(
+        &format!("/api/v1/users/{olu}"),
+        Some(&app.admin),
+        json!({ "disabled": true }),
+    )
+    .await;
+    let mut w = Visitor::new(&base);
+    let (_, _, h) = w.get("/staff/sign-in/oidc").await;
+    let back = at_the_provider(location(&h), "olu").await;
+    assert_eq!(w.get(&back[base.len()..]).await.0, StatusCode::FORBIDDEN);
+}
+on_both!(sign_in_through_the_identity_provider);

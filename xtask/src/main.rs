@@ -60,6 +60,8 @@ fn ci() -> Result<(), String> {
         "cargo clippy",
         Command::new(cargo()).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
     )?;
+    // The e2e tests sign staff in through a real OpenID provider (npm's oidc-provider).
+    node_packages()?;
     let mut tests = Command::new(cargo());
     tests.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     // The PostgreSQL variants are `#[ignore]`d so that a run without PostgreSQL reports them as
@@ -236,6 +238,25 @@ fn fuzz() -> Result<(), String> {
 
 /// The hub in headless Chromium: navigation, forms, keyboard-only use and an accessibility audit
 /// of every page type, driving the `consult` binary from Node.js (playwright-core, axe-core).
+/// The npm packages of the tests (tests/browser/package-lock.json): Playwright and axe for the
+/// browser tests, and the identity provider (`oidc-provider`) the e2e tests sign staff in
+/// through; installed when any is missing.
+fn node_packages() -> Result<(), String> {
+    let dir = root().join("tests/browser");
+    let installed = ["playwright-core", "axe-core", "oidc-provider"]
+        .iter()
+        .all(|p| dir.join("node_modules").join(p).exists());
+    if installed {
+        return Ok(());
+    }
+    run(
+        "npm ci (tests/browser)",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir),
+    )
+}
+
 fn browser_tests() -> Result<(), String> {
     let chromium = std::env::var("CONSULT_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let have = |cmd: &str| {
@@ -253,14 +274,7 @@ fn browser_tests() -> Result<(), String> {
         return Ok(());
     }
     let dir = root().join("tests/browser");
-    if !dir.join("node_modules/playwright-core").exists() || !dir.join("node_modules/axe-core").exists() {
-        run(
-            "npm ci (tests/browser)",
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-                .arg(&dir),
-        )?;
-    }
+    node_packages()?;
     run(
         "cargo build consult",
         Command::new(cargo()).args(["build", "--quiet", "--package", "consult-cli", "--bin", "consult"]),

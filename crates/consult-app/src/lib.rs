@@ -40,6 +40,7 @@ mod feedback;
 pub mod invitations;
 pub mod json;
 mod library;
+pub mod oidc;
 mod organisations;
 pub mod outbox;
 pub mod overlap;
@@ -103,6 +104,8 @@ pub struct App {
     outbox_signal: Arc<tokio::sync::Notify>,
     /// The bearer token providers present with their delivery reports (none: reports refused).
     provider_token: Option<Arc<str>>,
+    /// The identity provider staff sign in through, if configured.
+    oidc: Option<Arc<oidc::OidcProvider>>,
 }
 
 /// Where messages link to unless the deployment says ([`App::with_public_url`]).
@@ -136,6 +139,7 @@ impl App {
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             provider_token: None,
+            oidc: None,
         }
     }
 

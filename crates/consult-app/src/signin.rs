@@ -283,7 +283,7 @@ impl App {
     }
 
     /// Stores a new session for `user` at `stage`, replacing `replaces`.
-    async fn new_session(
+    pub(crate) async fn new_session(
         &self,
         user: &StaffUser,
         stage: SessionStage,

@@ -49,6 +49,12 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CONSULT_UNVERIFIED_DAYS", default_value_t = consult_app::DEFAULT_UNVERIFIED_DAYS,
         value_parser = clap::value_parser!(u32).range(1..=365))]
     unverified_days: u32,
+    /// Staff also sign in through this OpenID Connect provider (its issuer, e.g.
+    /// https://login.microsoftonline.com/<tenant>/v2.0). consult's client id and secret there
+    /// come from CONSULT_OIDC_CLIENT_ID and CONSULT_OIDC_CLIENT_SECRET; register
+    /// <public url>/staff/sign-in/oidc/callback as its redirect address (--public-url needed).
+    #[arg(long, env = "CONSULT_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
     #[command(flatten)]
     delivery: crate::outbox::DeliveryArgs,
 }
@@ -124,6 +130,30 @@ pub(crate) fn init_logging() {
 
 /// `consult serve`: migrate, load the demo data if asked, build the caches, then serve until
 /// interrupted.
+/// The identity provider of `--oidc-issuer`, discovered now (a provider that cannot be reached
+/// or a setting missing stops the server with the reason, rather than failing at sign-in).
+async fn oidc_provider(issuer: &str, public_url: Option<&str>) -> Result<consult_app::oidc::OidcProvider> {
+    let input = |m: &str| crate::CliError::Input(m.to_owned());
+    let public_url = public_url.ok_or_else(|| {
+        input("--oidc-issuer needs --public-url: the provider sends browsers back to <public url>/staff/sign-in/oidc/callback")
+    })?;
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| input(&format!("--oidc-issuer needs {name} in the environment")))
+    };
+    let settings = consult_app::oidc::OidcSettings {
+        issuer: issuer.to_owned(),
+        client_id: var("CONSULT_OIDC_CLIENT_ID")?,
+        client_secret: var("CONSULT_OIDC_CLIENT_SECRET")?,
+        redirect_url: format!("{}/staff/sign-in/oidc/callback", public_url.trim_end_matches('/')),
+    };
+    consult_app::oidc::OidcProvider::discover(settings)
+        .await
+        .map_err(|e| input(&format!("--oidc-issuer {issuer}: {e}")))
+}
+
 pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
     init_logging();
     let limits = consult_api::Limits {
@@ -147,6 +177,9 @@ pub(crate) async fn serve(database: &str, args: &ServeArgs) -> Result<()> {
             ));
         }
         app = app.with_provider_token(token.clone());
+    }
+    if let Some(issuer) = &args.oidc_issuer {
+        app = app.with_oidc(oidc_provider(issuer, args.public_url.as_deref()).await?);
     }
     let deliverer = args.delivery.deliverer(&app)?;
     if args.demo && app.load_demo_if_empty().await? {

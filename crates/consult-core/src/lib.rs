@@ -136,7 +136,7 @@ pub use questionnaire::{
 pub use remarks::{Remark, RemarkCounts, RemarkInput, RemarkKind, RemarkStatus, RemarkUpdate};
 pub use residents::{
     Candidate, ContactChannel, Exclusion, FatigueFinding, FatigueKind, FatigueRules, InvitationPlan, Resident,
-    ResidentInput, invitation_for, normalise_code, normalise_email, normalise_phone, plan_invitations,
+    ResidentInput, invitation_for, normalise_code, normalise_email, normalise_phone, plan_invitations, valid_email,
 };
 pub use review::{
     EngagementReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, Period, PeriodKind, ReviewInput, ReviewTheme,

@@ -235,7 +235,9 @@ pub fn normalise_code(s: &str) -> Option<String> {
     (!code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code)
 }
 
-pub(crate) fn valid_email(s: &str) -> bool {
+/// True when `s` (already normalised) looks like an e-mail address: a local part, `@`, a domain
+/// with a dot inside it, and no spaces.
+pub fn valid_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };

@@ -71,7 +71,7 @@ pub use outbox::{ClaimedMessage, OutboxCounts, OutboxEntry, OutboxFilter, Settle
 pub use questionnaires::{Breakdown, NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
 pub use residents::{AudienceChanges, ContactRecord, Verified};
 pub use responses::{IdempotencyKey, Stored};
-pub use sessions::{Credentials, NewSession, SessionRecord};
+pub use sessions::{Credentials, NewSession, OidcLogin, SessionRecord};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;

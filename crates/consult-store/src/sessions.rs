@@ -20,6 +20,8 @@ pub struct Credentials {
     pub totp_last_step: Option<i64>,
     /// A TOTP secret shown for enrolment, awaiting its first code.
     pub totp_pending: Option<String>,
+    /// The identity provider's subject the account is linked to, if any.
+    pub oidc_subject: Option<String>,
 }
 
 /// A stored session.
@@ -65,7 +67,8 @@ impl Store {
     /// The credentials of an account (all empty when it has none).
     pub async fn credentials(&self, user: Uuid) -> Result<Credentials, StoreError> {
         let row: Option<Credentials> = query(
-            "SELECT password_hash, totp_secret, totp_last_step, totp_pending FROM staff_credentials WHERE user_id = $1",
+            "SELECT password_hash, totp_secret, totp_last_step, totp_pending, oidc_subject FROM staff_credentials \
+             WHERE user_id = $1",
         )
         .bind(user)
         .fetch_optional(self)
@@ -338,6 +341,97 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+/// A sign-in through the identity provider in progress.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OidcLogin {
+    /// The random state the provider sends back.
+    pub state: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// The PKCE code verifier.
+    pub verifier: String,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Keeps a sign-in through the identity provider until the browser returns, forgetting
+    /// those begun before `stale` (abandoned).
+    pub async fn begin_oidc_login(&self, login: &OidcLogin, stale: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        query("DELETE FROM oidc_logins WHERE created_at < $1")
+            .bind(stale)
+            .execute(&mut tx)
+            .await?;
+        query("INSERT INTO oidc_logins (state, nonce, verifier, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&login.state)
+            .bind(&login.nonce)
+            .bind(&login.verifier)
+            .bind(login.created_at)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Takes the sign-in with this state (once: it is deleted as it is read).
+    pub async fn take_oidc_login(&self, state: &str) -> Result<Option<OidcLogin>, StoreError> {
+        let mut tx = self.begin().await?;
+        let row: Option<OidcLogin> =
+            query("SELECT state, nonce, verifier, created_at FROM oidc_logins WHERE state = $1")
+                .bind(state)
+                .fetch_optional(&mut tx)
+                .await?;
+        query("DELETE FROM oidc_logins WHERE state = $1")
+            .bind(state)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The account linked to an identity provider's subject, if any.
+    pub async fn user_by_oidc_subject(&self, issuer: &str, subject: &str) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Uuid,)> =
+            query("SELECT user_id FROM staff_credentials WHERE oidc_issuer = $1 AND oidc_subject = $2")
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(self)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Links an account to an identity provider's subject (its first sign-in through it,
+    /// matched by e-mail address), audited.
+    pub async fn link_oidc_subject(
+        &self,
+        user: Uuid,
+        issuer: &str,
+        subject: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.ensure_credentials(user, now).await?;
+        query("UPDATE staff_credentials SET oidc_issuer = $1, oidc_subject = $2, updated_at = $3 WHERE user_id = $4")
+            .bind(issuer)
+            .bind(subject)
+            .bind(now)
+            .bind(user)
+            .execute(&mut tx)
+            .await?;
+        tx.audit(
+            actor,
+            now,
+            "user.link_identity",
+            "user",
+            &user.to_string(),
+            &json!({ "issuer": issuer }),
+        )
+        .await?;
+        tx.commit().await
     }
 }
 

@@ -232,6 +232,8 @@ pub fn router() -> Router<AppState> {
             get(session::two_factor_form).post(session::two_factor_submit),
         )
         .route("/staff/enrol", get(session::enrol_form).post(session::enrol_submit))
+        .route("/staff/sign-in/oidc", get(session::oidc_begin))
+        .route("/staff/sign-in/oidc/callback", get(session::oidc_callback))
         .route("/staff/sign-out", post(session::sign_out))
 }
 

@@ -52,7 +52,7 @@ async fn sign_in_page(
         email,
         errors,
         notice,
-        oidc: false,
+        oidc: state.app.oidc_enabled(),
     };
     staff_page(&page, status, cookie)
 }
@@ -308,4 +308,109 @@ pub(super) async fn sign_out(
     }
     let cookie: HeaderValue = clear_cookie(&state);
     see_other("/staff/sign-in?signed_out=1", Some(cookie))
+}
+
+/// The cookie holding the state of a sign-in through the identity provider, so that only the
+/// browser that began it can complete it (login forgery). Lax: the provider's return is a
+/// top-level navigation from another site.
+fn oidc_cookie_name(state: &AppState) -> &'static str {
+    if super::over_https(state) {
+        "__Host-consult_oidc"
+    } else {
+        "consult_oidc"
+    }
+}
+
+fn oidc_cookie(state: &AppState, value: Option<&str>) -> Result<HeaderValue, ApiError> {
+    let secure = if super::over_https(state) { "; Secure" } else { "" };
+    let (value, age) = match value {
+        Some(v) => (v, 600),
+        None => ("", 0),
+    };
+    HeaderValue::from_str(&format!(
+        "{}={value}; Path=/; Max-Age={age}; HttpOnly; SameSite=Lax{secure}",
+        oidc_cookie_name(state)
+    ))
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /staff/sign-in/oidc`: to the council's identity provider.
+pub(super) async fn oidc_begin(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if !state.app.oidc_enabled() {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Not set up",
+            "Signing in with a council account is not set up here. Sign in with your e-mail address and password.",
+            Some("/staff/sign-in"),
+        );
+    }
+    let begun = state.app.oidc_begin().await?;
+    see_other(&begun.url, Some(oidc_cookie(&state, Some(&begun.state))?))
+}
+
+/// The provider's return's query.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct OidcReturn {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /staff/sign-in/oidc/callback`: the provider sends the browser back with a code (or an
+/// error); a signed-in session, or the sign-in page saying it did not work.
+pub(super) async fn oidc_callback(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    headers: HeaderMap,
+    axum::extract::Query(back): axum::extract::Query<OidcReturn>,
+) -> Result<Response, ApiError> {
+    let name = oidc_cookie_name(&state);
+    let expected = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned());
+    let step = match (&back.code, &back.state, &back.error) {
+        (Some(code), Some(st), None) => {
+            state
+                .app
+                .oidc_finish(st, expected.as_deref(), code, &client_key(client))
+                .await?
+        }
+        _ => SignInStep::Refused,
+    };
+    let clear = oidc_cookie(&state, None)?;
+    match step {
+        SignInStep::Session(token, _) => {
+            let mut res = see_other("/staff", Some(set_cookie(&state, &token)?))?;
+            res.headers_mut().append(axum::http::header::SET_COOKIE, clear);
+            Ok(res)
+        }
+        _ => {
+            let why = match (&back.error, &back.error_description) {
+                (Some(_), Some(d)) => format!(
+                    "The identity provider said: {}.",
+                    d.chars().take(200).collect::<String>()
+                ),
+                (Some(e), None) => format!(
+                    "The identity provider said: {}.",
+                    e.chars().take(100).collect::<String>()
+                ),
+                _ => "Your council account is not linked to a staff account here, or the sign-in expired. \
+                      Try again, or ask an admin to add your account."
+                    .to_owned(),
+            };
+            let errors = vec![(
+                "email".to_owned(),
+                format!("Signing in with your council account did not work. {why}"),
+            )];
+            let mut res = sign_in_page(&state, &headers, StatusCode::FORBIDDEN, String::new(), errors, None).await?;
+            res.headers_mut().append(axum::http::header::SET_COOKIE, clear);
+            Ok(res)
+        }
+    }
 }
