@@ -17,6 +17,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -662,4 +663,63 @@ test('the staff workspace: sign in (an error, then right), home, an activity app
   await adminPage.waitForURL(`${base}/staff`);
   await audit(adminPage, 'home-admin');
   assert.deepEqual(failures, [], failures.join('\n'));
+});
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+/** Waits for a child process to print `pattern` on `stream`; resolves with the match. */
+function waitFor(child, stream, pattern) {
+  return new Promise((ok, fail) => {
+    let seen = '';
+    child[stream].on('data', (chunk) => {
+      // eslint-disable-next-line no-control-regex
+      seen += String(chunk).replace(/\x1b\[[0-9;]*m/g, '');
+      const m = seen.match(pattern);
+      if (m) ok(m);
+    });
+    child.on('exit', (code) => fail(new Error(`exited with ${code}:\n${seen}`)));
+  });
+}
+
+test('an officer signs in to the workspace through the council\'s identity provider (oidc-provider), with Entra ID\'s claims', async () => {
+  const [port, idpPort] = [await freePort(), await freePort()];
+  const site = `http://127.0.0.1:${port}`;
+  const idp = spawn('node', [resolve(root, 'tests/support/oidc_provider.mjs'), String(idpPort), 'consult', 'browser-test-secret',
+    `${site}/staff/sign-in/oidc/callback`], {
+    env: { ...process.env, OIDC_ACCOUNTS: JSON.stringify({
+      'entra-user': { preferred_username: 'Nia.Officer@Tamworth.gov.uk', name: 'Nia Officer', oid: 'a1', tid: 't1' } }) },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  let staffServer;
+  try {
+    await waitFor(idp, 'stdout', /ready/);
+    consult('user', 'add', '--email', 'nia.officer@tamworth.gov.uk', '--name', 'Nia Officer', '--role', 'officer',
+      '--organisation', 'tamworth');
+    staffServer = spawn(BIN, ['serve', '--bind', `127.0.0.1:${port}`, '--public-url', site,
+      '--oidc-issuer', `http://127.0.0.1:${idpPort}`], {
+      env: { ...env, CONSULT_OIDC_CLIENT_ID: 'consult', CONSULT_OIDC_CLIENT_SECRET: 'browser-test-secret' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await waitFor(staffServer, 'stderr', /listening on/);
+    const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+    await page.goto(`${site}/staff`);
+    await page.getByRole('link', { name: 'Sign in with your council account' }).click();
+    // The provider's own pages: its login (any password for a known login), then consent.
+    await page.locator('input[name="login"]').fill('entra-user');
+    await page.locator('input[name="password"]').fill('anything');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(`${site}/staff`);
+    assert.match(await page.locator('main').textContent(), /Signed in as Nia Officer/);
+    await shot(page, 'staff-home-oidc');
+  } finally {
+    staffServer?.kill('SIGTERM');
+    idp.kill('SIGTERM');
+  }
 });
