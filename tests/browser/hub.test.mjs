@@ -723,3 +723,66 @@ test('an officer signs in to the workspace through the council\'s identity provi
     idp.kill('SIGTERM');
   }
 });
+
+test('an officer drafts an activity in the workspace (an error, then right), answers a checklist question, edits and submits it; axe on each page', async () => {
+  const password = 'a long sentence nobody guesses';
+  const failures = [];
+  const page = await (await browser.newContext({ bypassCSP: true })).newPage();
+  const audit = async (name) => {
+    await page.addScriptTag({ path: AXE });
+    const found = await page.evaluate(async () => {
+      // eslint-disable-next-line no-undef
+      const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+    });
+    for (const v of found.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+      failures.push(`${name}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.join(', ')}`);
+    }
+    await shot(page, `staff-${name}`);
+  };
+  await page.goto(`${base}/staff/sign-in`);
+  await page.getByLabel('E-mail address').fill('olu@tamworth.gov.uk');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/staff`);
+  await page.getByRole('link', { name: 'Register an activity' }).click();
+  await audit('activity-new');
+  await page.getByLabel('Summary').fill('Should the library open on Sundays?');
+  await page.getByLabel('Purpose').fill('To hear what residents want');
+  await page.getByLabel('The decision it informs').fill('Cabinet');
+  await page.getByLabel('Opens on').fill(day(30));
+  await page.getByLabel('Closes on').fill(day(20));
+  await page.getByLabel('Consult', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save as a draft' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.title(), /^Error:/);
+  await audit('activity-new-error');
+  // The summary links to the field; what was typed is still there.
+  await page.locator('.error-summary a[href="#title"]').click();
+  assert.match(page.url(), /#title$/);
+  assert.equal(await page.getByLabel('Summary').inputValue(), 'Should the library open on Sundays?');
+  await page.getByLabel('Title').fill('Library Sunday opening');
+  await page.getByLabel('Closes on').fill(day(30 + 84));
+  await page.getByRole('button', { name: 'Save as a draft' }).click();
+  await page.waitForURL(/\/staff\/activities\/[0-9a-f-]+\?done=created$/);
+  assert.match(await page.locator('.panel').textContent(), /The draft is registered/);
+  await audit('activity-draft');
+  // The first question of the checklist, answered yes with evidence.
+  const question = page.locator('form[action$="/attestations"]').first();
+  await question.getByLabel('Yes', { exact: true }).check();
+  await question.getByLabel(/Evidence/).fill('Agreed with the equality officer');
+  await question.getByRole('button', { name: 'Record the answer' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.locator('.panel').textContent(), /Your answer is recorded/);
+  await page.getByRole('link', { name: 'Edit the draft' }).click();
+  await audit('activity-edit');
+  await page.getByLabel('Title').fill('Library opening on Sundays');
+  await page.getByRole('button', { name: 'Save the draft' }).click();
+  await page.waitForURL(/\?done=saved$/);
+  assert.equal(await page.locator('h1').textContent(), 'Library opening on Sundays');
+  await page.locator('form', { has: page.locator('input[name="to"][value="submitted"]') })
+    .getByRole('button', { name: 'Submit for approval' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.locator('.panel').textContent(), /now submitted/);
+  assert.deepEqual(failures, [], failures.join('\n'));
+});

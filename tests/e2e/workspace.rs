@@ -721,3 +721,175 @@ async fn sign_in_through_the_identity_provider(app: &TestApp) {
     assert_eq!(w.get(&back[base.len()..]).await.0, StatusCode::FORBIDDEN);
 }
 on_both!(sign_in_through_the_identity_provider);
+
+/// The value of the first `name="NAME" value="..."` on a page after `from`.
+fn value_after<'a>(page: &'a str, from: &str, name: &str) -> Option<&'a str> {
+    let at = page.find(from)?;
+    let rest = &page[at..];
+    let key = format!("name=\"{name}\" value=\"");
+    let v = rest.find(&key)? + key.len();
+    Some(&rest[v..v + rest[v..].find('"')?])
+}
+
+async fn drafting_in_the_workspace(app: &TestApp) {
+    app.seed().await;
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    let mut v = Visitor::new(&app.base);
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let (s, form, _) = v.get("/staff/activities/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        form.contains("value=\"tamworth\" selected"),
+        "their organisation is chosen"
+    );
+    let token = csrf(&form);
+    let today = app.today;
+    let day = |d: i64| (today + Duration::days(d)).to_string();
+    // Without a title, closing before it opens: each refusal beside its field, what was typed kept.
+    let mut fields = vec![
+        ("csrf", token.clone()),
+        ("organisation", "tamworth".to_owned()),
+        ("summary", "Should the library open on Sundays?".to_owned()),
+        ("purpose", "To hear what residents want".to_owned()),
+        ("decision", "Cabinet".to_owned()),
+        ("level", "consult".to_owned()),
+        ("methods", "online_survey".to_owned()),
+        ("groups", "residents".to_owned()),
+        ("areas", "E07000199".to_owned()),
+        ("topics", "libraries, opening hours".to_owned()),
+        ("opens_on", day(30)),
+        ("closes_on", day(20)),
+        ("accessible_formats", "Paper copies at every library".to_owned()),
+    ];
+    let as_form = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let post = |v: &mut Visitor, path: String, f: Vec<(&'static str, String)>| {
+        let f: Vec<(&str, String)> = f;
+        let client = v.client.clone();
+        let url = format!("{}{path}", v.base);
+        let cookie = v.cookie_header();
+        async move {
+            let res = client.post(url).header("cookie", cookie).form(&f).send().await.unwrap();
+            let (s, h) = (res.status(), res.headers().clone());
+            (s, res.text().await.unwrap(), h)
+        }
+    };
+    let (s, page, _) = post(&mut v, "/staff/activities/new".into(), as_form(&fields)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<title>Error: "));
+    assert!(
+        page.contains("href=\"#title\"") && page.contains("id=\"title-error\""),
+        "{page}"
+    );
+    assert!(page.contains("href=\"#closes_on\""), "{page}");
+    assert!(
+        page.contains("Should the library open on Sundays?"),
+        "what was typed is kept"
+    );
+    assert!(page.contains("value=\"E07000199\" checked"));
+    // Right, it is a draft, and its page shows the checklist.
+    fields.push(("title", "Library Sunday opening".to_owned()));
+    fields[11] = ("closes_on", day(30 + 84));
+    let (s, _, h) = post(&mut v, "/staff/activities/new".into(), as_form(&fields)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let at = location(&h).to_owned();
+    assert!(at.ends_with("?done=created"), "{at}");
+    let (s, page, _) = v.get(&at).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("The draft is registered") && page.contains("Principles checklist"),
+        "{page}"
+    );
+    let activity = at
+        .trim_start_matches("/staff/activities/")
+        .trim_end_matches("?done=created")
+        .to_owned();
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{activity}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(
+        (c["status"].as_str(), c["title"].as_str()),
+        (Some("draft"), Some("Library Sunday opening"))
+    );
+
+    // A checklist question answered in place: yes needs evidence.
+    let check = value_after(&page, "Principles checklist", "check")
+        .expect("a question to answer")
+        .to_owned();
+    let anchor = format!("attest-{}", check.replace('/', "-"));
+    let attest = |answer: &str, evidence: &str| {
+        vec![
+            ("csrf", token.clone()),
+            ("check", check.clone()),
+            ("answer", answer.to_owned()),
+            ("evidence", evidence.to_owned()),
+        ]
+    };
+    let (s, page, _) = post(
+        &mut v,
+        format!("/staff/activities/{activity}/attestations"),
+        attest("yes", ""),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains(&format!("href=\"#{anchor}\"")), "{page}");
+    let (s, page, _) = post(
+        &mut v,
+        format!("/staff/activities/{activity}/attestations"),
+        attest("yes", "Agreed with the equality officer on 3 March"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("Your answer is recorded"));
+    let (_, assessment) = app
+        .get(
+            &format!("/api/v1/consultations/{activity}/assessment"),
+            Some(&app.coordinator),
+        )
+        .await;
+    let answered = assessment["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == check.as_str())
+        .unwrap()
+        .clone();
+    assert_ne!(answered["outcome"], "unanswered", "{answered}");
+
+    // Edited: the form comes back filled in; the change is saved.
+    let (s, edit, _) = v.get(&format!("/staff/activities/{activity}/edit")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(edit.contains("value=\"Library Sunday opening\""));
+    let mut changed = fields.clone();
+    changed.retain(|(k, _)| *k != "title");
+    changed.push(("title", "Library opening on Sundays".to_owned()));
+    let (s, _, h) = post(&mut v, format!("/staff/activities/{activity}/edit"), as_form(&changed)).await;
+    assert_eq!(
+        (s, location(&h)),
+        (
+            StatusCode::SEE_OTHER,
+            format!("/staff/activities/{activity}?done=saved").as_str()
+        )
+    );
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{activity}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(c["title"], "Library opening on Sundays");
+    // Submitted from its page.
+    let (s, page, _) = post(
+        &mut v,
+        format!("/staff/activities/{activity}/status"),
+        vec![("csrf", token.clone()), ("to", "submitted".to_owned())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("now submitted"));
+    // No longer a draft: no editing.
+    let (s, page, _) = v.get(&format!("/staff/activities/{activity}/edit")).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{page}");
+}
+on_both!(drafting_in_the_workspace);

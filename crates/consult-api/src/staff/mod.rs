@@ -11,6 +11,7 @@
 //! `Secure` over plain HTTP (local use). Every form of a session carries its anti-forgery token;
 //! the sign-in form, before there is a session, the hub's double-submit token.
 
+mod drafts;
 mod pages;
 mod session;
 
@@ -216,12 +217,38 @@ fn message(status: StatusCode, title: &'static str, body: &str, back: Option<&st
     )
 }
 
+/// The page for a form posted without its session's token (expired or forged): nothing done.
+fn expired(back: &str) -> Result<Response, ApiError> {
+    message(
+        StatusCode::FORBIDDEN,
+        "The form had expired",
+        "Nothing was changed. Go back and try again.",
+        Some(back),
+    )
+}
+
+/// The page for an activity that is not there (or not for this account).
+fn not_found() -> Result<Response, ApiError> {
+    message(
+        StatusCode::NOT_FOUND,
+        "Activity not found",
+        "There is no activity at this address that your account can see.",
+        Some("/staff"),
+    )
+}
+
 /// The workspace's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/staff", get(pages::home))
         .route("/staff/activities", get(pages::activities))
+        .route("/staff/activities/new", get(drafts::new_form).post(drafts::new_submit))
         .route("/staff/activities/{id}", get(pages::activity))
+        .route(
+            "/staff/activities/{id}/edit",
+            get(drafts::edit_form).post(drafts::edit_submit),
+        )
+        .route("/staff/activities/{id}/attestations", post(drafts::attest))
         .route("/staff/activities/{id}/status", post(pages::change_status))
         .route(
             "/staff/sign-in",

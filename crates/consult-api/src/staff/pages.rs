@@ -229,6 +229,18 @@ struct Action {
     override_allowed: bool,
 }
 
+/// One check of the principles checklist as the page shows it.
+#[derive(Debug)]
+struct CheckRow {
+    id: String,
+    anchor: String,
+    check: String,
+    outcome: &'static str,
+    blocking: bool,
+    reason: String,
+    question: Option<String>,
+}
+
 /// One change in the history.
 #[derive(Debug)]
 struct HistoryRow {
@@ -248,6 +260,9 @@ struct ActivityPage {
     level: String,
     areas: String,
     checklist: Option<String>,
+    checks: Vec<CheckRow>,
+    attestable: bool,
+    editable: bool,
     actions: Vec<Action>,
     why_not: String,
     refusals: Vec<String>,
@@ -257,6 +272,10 @@ struct ActivityPage {
 }
 
 impl ActivityPage {
+    fn has_error(&self, id: &str) -> bool {
+        self.errors.iter().any(|e| e.0 == id)
+    }
+
     fn has_error_for(&self, to: &str, field: &str) -> bool {
         let key = format!("{field}-{to}");
         self.errors.iter().any(|e| e.0 == key)
@@ -328,7 +347,7 @@ fn actions_for(actor: &Actor, c: &Consultation, from: Status, owner: &str) -> (V
     (actions, refusals)
 }
 
-async fn activity_page(
+pub(super) async fn activity_page(
     state: &AppState,
     staff: &Staff,
     id: ConsultationId,
@@ -354,18 +373,34 @@ async fn activity_page(
     let from = c.status_on(today);
     let a = item(&c, &names, today);
     let (actions, refusals) = actions_for(actor, &c, from, &a.organisation);
-    let checklist = if actor.may_read(c.organisation_id, Status::Draft) && !actor.read_only() {
+    let mut checks = Vec::new();
+    let checklist = if actor.may_change(&c) {
         match state.app.assessment(actor, id).await {
             Ok(assessment) => {
                 let failing = assessment.blocking_failures();
+                checks = assessment
+                    .checks
+                    .iter()
+                    .filter(|r| r.outcome != consult_core::Outcome::Pass)
+                    .map(|r| CheckRow {
+                        id: r.id.clone(),
+                        anchor: format!("attest-{}", r.id.replace('/', "-")),
+                        check: r.check.clone(),
+                        outcome: match r.outcome {
+                            consult_core::Outcome::Pass => "Passes",
+                            consult_core::Outcome::Warn => "Warning",
+                            consult_core::Outcome::Fail => "Fails",
+                            consult_core::Outcome::Unanswered => "Not answered yet",
+                        },
+                        blocking: r.blocks_approval(),
+                        reason: r.reason.clone(),
+                        question: r.question.clone(),
+                    })
+                    .collect();
                 Some(if failing.is_empty() {
                     "No blocking check fails.".to_owned()
                 } else {
-                    format!(
-                        "{} blocking check(s) fail: {}.",
-                        failing.len(),
-                        failing.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
-                    )
+                    format!("{} blocking check(s) fail.", failing.len())
                 })
             }
             Err(_) => None,
@@ -373,6 +408,8 @@ async fn activity_page(
     } else {
         None
     };
+    let attestable = matches!(from, Status::Draft | Status::Submitted) && actor.may_change(&c);
+    let editable = from == Status::Draft && actor.may_change(&c);
     let history = c
         .status_history
         .iter()
@@ -412,6 +449,9 @@ async fn activity_page(
             .join(", "),
         a,
         checklist,
+        checks,
+        attestable,
+        editable,
         actions,
         why_not,
         refusals,
@@ -422,11 +462,18 @@ async fn activity_page(
     staff_page(&page, status, None)
 }
 
+/// The activity page's query: what was just done, when it came from a form.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ActivityQuery {
+    done: Option<String>,
+}
+
 /// `GET /staff/activities/{id}`.
 pub(super) async fn activity(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Query<ActivityQuery>,
 ) -> Result<Response, ApiError> {
     let staff = match signed_in(&state, &headers).await? {
         Ok(s) => s,
@@ -440,7 +487,14 @@ pub(super) async fn activity(
             Some("/staff"),
         );
     };
-    activity_page(&state, &staff, id, StatusCode::OK, vec![], None).await
+    let done = match q.done.as_deref() {
+        Some("created") => {
+            Some("The draft is registered. Check the principles checklist below, then submit it.".to_owned())
+        }
+        Some("saved") => Some("The draft is saved.".to_owned()),
+        _ => None,
+    };
+    activity_page(&state, &staff, id, StatusCode::OK, vec![], done).await
 }
 
 /// `POST /staff/activities/{id}/status`: one decision (`to`, with its reason or override
