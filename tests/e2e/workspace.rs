@@ -893,3 +893,144 @@ async fn drafting_in_the_workspace(app: &TestApp) {
     assert_eq!(s, StatusCode::CONFLICT, "{page}");
 }
 on_both!(drafting_in_the_workspace);
+
+/// Who the matrix signs in as: the seven roles and an officer of another organisation.
+const MATRIX_ROLES: [&str; 8] = [
+    "admin",
+    "coordinator",
+    "organisation_coordinator",
+    "service_lead",
+    "officer",
+    "other_officer",
+    "councillor",
+    "viewer",
+];
+
+/// What each route answers each role (in MATRIX_ROLES' order) on a Tamworth draft of the Parks
+/// service in Tamworth, with a forged token on every post; and with no one signed in. 303s to
+/// sign-in for the public; 404 where the role may not even read the draft; 403 where it may
+/// read but not change it, and for every forged post.
+fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
+    match (method, path) {
+        ("GET", "/staff") | ("GET", "/staff/activities") => ([200; 8], 303),
+        ("GET", "/staff/activities/new") => ([200, 200, 200, 200, 200, 200, 403, 403], 303),
+        ("GET", "/staff/activities/{id}") => ([200, 200, 200, 404, 200, 404, 404, 200], 303),
+        ("GET", "/staff/activities/{id}/edit") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
+        // The draft is looked up first: those who may not read it are told it is not there.
+        ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
+        ("POST", "/staff/activities/new")
+        | ("POST", "/staff/activities/{id}/attestations")
+        | ("POST", "/staff/activities/{id}/status")
+        | ("POST", "/staff/sign-out") => ([403; 8], 303),
+        ("GET", "/staff/sign-in") => ([303; 8], 200),
+        ("POST", "/staff/sign-in") => ([403; 8], 403),
+        ("GET", "/staff/two-factor")
+        | ("GET", "/staff/enrol")
+        | ("POST", "/staff/two-factor")
+        | ("POST", "/staff/enrol") => ([303; 8], 401),
+        ("GET", "/staff/sign-in/oidc") => ([404; 8], 404),
+        ("GET", "/staff/sign-in/oidc/callback") => ([403; 8], 403),
+        other => panic!("{other:?} is a workspace route the matrix does not know: add what each role gets"),
+    }
+}
+
+async fn staff_authorisation_matrix(app: &TestApp) {
+    app.seed().await;
+    for service in ["Parks", "Libraries"] {
+        let (s, b) = app
+            .post(
+                "/api/v1/organisations/tamworth/services",
+                Some(&app.admin),
+                json!({ "name": service }),
+            )
+            .await;
+        assert!(s.is_success(), "{b}");
+    }
+    let mut body = consultation("tamworth", "Play areas review", 20, 30);
+    body["service"] = json!("Parks");
+    body["audience"] = json!({ "groups": ["residents"], "areas": ["E07000199"] });
+    let (s, c) = app.post("/api/v1/consultations", Some(&app.coordinator), body).await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    let draft = c["id"].as_str().unwrap().to_owned();
+    let accounts = [
+        json!({ "role": "admin" }),
+        json!({ "role": "coordinator" }),
+        json!({ "role": "organisation_coordinator", "organisation": "tamworth" }),
+        json!({ "role": "service_lead", "organisation": "tamworth", "service": "Libraries" }),
+        json!({ "role": "officer", "organisation": "tamworth" }),
+        json!({ "role": "officer", "organisation": "police" }),
+        json!({ "role": "councillor", "wards": ["E07000243"] }),
+        json!({ "role": "viewer", "organisation": "tamworth" }),
+    ];
+    let mut visitors = Vec::new();
+    for (name, mut account) in MATRIX_ROLES.iter().zip(accounts) {
+        let email = format!("{}@matrix.gov.uk", name.replace('_', "."));
+        account["email"] = json!(email);
+        account["name"] = json!(format!("Matrix {name}"));
+        let id = add_user(app, account).await;
+        set_password(app, &id, PASSWORD);
+        let mut v = Visitor::new(&app.base);
+        let (_, _, h) = sign_in(&mut v, &email, PASSWORD).await;
+        if location(&h) == "/staff/enrol" {
+            let (_, page, _) = v.get("/staff/enrol").await;
+            let at = page.find("<code>").unwrap() + 6;
+            let secret = page[at..at + page[at..].find('<').unwrap()].to_owned();
+            let (s, _, _) = v
+                .post(
+                    "/staff/enrol",
+                    &[("csrf", &csrf(&page)), ("code", &code(&secret, app.now()))],
+                )
+                .await;
+            assert_eq!(s, StatusCode::SEE_OTHER);
+        }
+        assert_eq!(v.get("/staff").await.0, StatusCode::OK, "{name} is signed in");
+        visitors.push(v);
+    }
+    let audit_before = app.store.audit_log(None, 100_000).await.unwrap().len();
+    let mut wrong = Vec::new();
+    for &(method, route) in consult_api::staff::ROUTES {
+        let path = route.replace("{id}", &draft);
+        let (by_role, public) = expected(method, route);
+        let mut anonymous = Visitor::new(&app.base);
+        let mut outcomes: Vec<(&str, u16)> = Vec::new();
+        for (who, v) in MATRIX_ROLES
+            .iter()
+            .copied()
+            .zip(visitors.iter_mut())
+            .chain([("public", &mut anonymous)])
+        {
+            let s = if method == "GET" {
+                v.get(&path).await.0
+            } else {
+                v.post(&path, &[("csrf", "forged"), ("to", "approved"), ("title", "Changed")])
+                    .await
+                    .0
+            };
+            outcomes.push((who, s.as_u16()));
+        }
+        for (i, (who, got)) in outcomes.iter().enumerate() {
+            let want = if *who == "public" { public } else { by_role[i] };
+            if *got != want {
+                wrong.push(format!("{method} {route} as {who}: {got}, expected {want}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // None of it changed anything: no write, no audit entry (sign-in failures are the only
+    // entries a refused attempt may leave, and none was made).
+    let audit_after = app.store.audit_log(None, 100_000).await.unwrap();
+    let new: Vec<_> = audit_after[..audit_after.len() - audit_before]
+        .iter()
+        .filter(|e| e.action != "session.sign_in_failed" && e.action != "session.end")
+        .map(|e| e.action.clone())
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{draft}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(
+        (c["status"].as_str(), c["title"].as_str()),
+        (Some("draft"), Some("Play areas review"))
+    );
+}
+on_both!(staff_authorisation_matrix);

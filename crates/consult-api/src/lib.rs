@@ -25,7 +25,7 @@ mod openapi;
 mod query;
 pub mod rate;
 mod routes;
-mod staff;
+pub mod staff;
 pub mod views;
 
 pub use consult_app::chart;

@@ -237,6 +237,30 @@ fn not_found() -> Result<Response, ApiError> {
     )
 }
 
+/// Every route of the workspace (method, path) as [`router`] serves it: the authorisation matrix
+/// (tests/e2e/workspace.rs) tries each with every role and with no one signed in, so a page
+/// added here is checked for every role.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/staff"),
+    ("GET", "/staff/activities"),
+    ("GET", "/staff/activities/new"),
+    ("POST", "/staff/activities/new"),
+    ("GET", "/staff/activities/{id}"),
+    ("GET", "/staff/activities/{id}/edit"),
+    ("POST", "/staff/activities/{id}/edit"),
+    ("POST", "/staff/activities/{id}/attestations"),
+    ("POST", "/staff/activities/{id}/status"),
+    ("GET", "/staff/sign-in"),
+    ("POST", "/staff/sign-in"),
+    ("GET", "/staff/two-factor"),
+    ("POST", "/staff/two-factor"),
+    ("GET", "/staff/enrol"),
+    ("POST", "/staff/enrol"),
+    ("GET", "/staff/sign-in/oidc"),
+    ("GET", "/staff/sign-in/oidc/callback"),
+    ("POST", "/staff/sign-out"),
+];
+
 /// The workspace's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
