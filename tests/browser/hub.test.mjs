@@ -784,5 +784,13 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
     .getByRole('button', { name: 'Submit for approval' }).click();
   await page.waitForLoadState();
   assert.match(await page.locator('.panel').textContent(), /now submitted/);
+  // The responses of a Tamworth activity, read and searched (free text, never monitoring).
+  await page.goto(`${base}/staff/activities/${answersId}/responses`);
+  assert.match(await page.locator('main').textContent(), /Secret idea number/);
+  await page.getByLabel(/Search the comments/).fill('number 7');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForLoadState();
+  assert.equal(await page.locator('li.card').count(), 1);
+  await audit('responses');
   assert.deepEqual(failures, [], failures.join('\n'));
 });

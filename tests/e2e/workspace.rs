@@ -916,6 +916,7 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         ("GET", "/staff/activities/new") => ([200, 200, 200, 200, 200, 200, 403, 403], 303),
         ("GET", "/staff/activities/{id}") => ([200, 200, 200, 404, 200, 404, 404, 200], 303),
         ("GET", "/staff/activities/{id}/edit") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
+        ("GET", "/staff/activities/{id}/responses") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         // The draft is looked up first: those who may not read it are told it is not there.
         ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
@@ -1016,12 +1017,17 @@ async fn staff_authorisation_matrix(app: &TestApp) {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    // None of it changed anything: no write, no audit entry (sign-in failures are the only
-    // entries a refused attempt may leave, and none was made).
+    // None of it changed anything: no write, no audit entry but the reading of responses
+    // (audited by design: four roles read them).
     let audit_after = app.store.audit_log(None, 100_000).await.unwrap();
     let new: Vec<_> = audit_after[..audit_after.len() - audit_before]
         .iter()
-        .filter(|e| e.action != "session.sign_in_failed" && e.action != "session.end")
+        .filter(|e| {
+            !matches!(
+                e.action.as_str(),
+                "session.sign_in_failed" | "session.end" | "responses.list"
+            )
+        })
         .map(|e| e.action.clone())
         .collect();
     assert!(new.is_empty(), "{new:?}");
@@ -1034,3 +1040,53 @@ async fn staff_authorisation_matrix(app: &TestApp) {
     );
 }
 on_both!(staff_authorisation_matrix);
+
+async fn reading_responses_in_the_workspace(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let activity = app
+        .register_activity(&tamworth, consultation("tamworth", "Library hours", -2, 10), true)
+        .await;
+    for comments in ["Please open on Sundays", "Late evenings suit me better"] {
+        let (s, b) = app
+            .post(
+                &format!("/api/v1/consultations/{activity}/responses"),
+                Some(&tamworth),
+                json!({ "channel": "paper", "comments": comments }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    let mut v = Visitor::new(&app.base);
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let (s, page, _) = v.get(&format!("/staff/activities/{activity}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Read the responses"));
+    let (s, page, _) = v.get(&format!("/staff/activities/{activity}/responses")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("Please open on Sundays") && page.contains("Late evenings suit me better"),
+        "{page}"
+    );
+    assert!(page.contains("(paper, entered by"), "{page}");
+    let (_, page, _) = v
+        .get(&format!("/staff/activities/{activity}/responses?q=sundays"))
+        .await;
+    assert!(
+        page.contains("Please open on Sundays") && !page.contains("Late evenings"),
+        "{page}"
+    );
+    // Reading is audited.
+    let log = app
+        .store
+        .audit_log(Some(("consultation", &activity)), 100)
+        .await
+        .unwrap();
+    assert!(log.iter().any(|e| e.action == "responses.list"), "{log:?}");
+}
+on_both!(reading_responses_in_the_workspace);

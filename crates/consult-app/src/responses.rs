@@ -60,7 +60,7 @@ impl App {
         // The read guard already hides unpublished activities from all but their organisation's
         // officers and coordinators, who may also enter responses on paper and the like.
         let c = self.readable_consultation(caller, id).await?;
-        let officer = caller.filter(|a| a.may_write(c.organisation_id));
+        let officer = caller.filter(|a| a.may_change(&c));
         // A response that came by post, e-mail, telephone or at an event may still be keyed by
         // an officer for some days after closing (the post arrives late); online ones only
         // while open.

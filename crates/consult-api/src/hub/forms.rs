@@ -240,7 +240,7 @@ pub(super) fn next_link(action: &str, cursor: String, filters: &[(&str, &Option<
 }
 
 /// Percent-encodes a query value.
-fn percent(v: &str) -> String {
+pub(crate) fn percent(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

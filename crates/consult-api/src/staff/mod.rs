@@ -249,6 +249,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/attestations"),
+    ("GET", "/staff/activities/{id}/responses"),
     ("POST", "/staff/activities/{id}/status"),
     ("GET", "/staff/sign-in"),
     ("POST", "/staff/sign-in"),
@@ -273,6 +274,7 @@ pub fn router() -> Router<AppState> {
             get(drafts::edit_form).post(drafts::edit_submit),
         )
         .route("/staff/activities/{id}/attestations", post(drafts::attest))
+        .route("/staff/activities/{id}/responses", get(pages::responses))
         .route("/staff/activities/{id}/status", post(pages::change_status))
         .route(
             "/staff/sign-in",

@@ -263,6 +263,7 @@ struct ActivityPage {
     checks: Vec<CheckRow>,
     attestable: bool,
     editable: bool,
+    changes: bool,
     actions: Vec<Action>,
     why_not: String,
     refusals: Vec<String>,
@@ -452,6 +453,7 @@ pub(super) async fn activity_page(
         checks,
         attestable,
         editable,
+        changes: actor.may_change(&c),
         actions,
         why_not,
         refusals,
@@ -593,4 +595,131 @@ pub(super) async fn change_status(
         ),
         Err(e) => Err(e.into()),
     }
+}
+
+/// One response as the responses page shows it.
+#[derive(Debug)]
+struct ResponseItem {
+    id: uuid::Uuid,
+    received: String,
+    channel: &'static str,
+    entered_by: Option<String>,
+    comments: Option<String>,
+    answers: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "staff/responses.html")]
+struct ResponsesPage {
+    who: Who,
+    id: ConsultationId,
+    title: String,
+    q: String,
+    items: Vec<ResponseItem>,
+    next: Option<String>,
+}
+
+/// The responses page's query.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ResponsesQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+/// An answer as text: a choice's key, choices joined, a grid's statements with their points.
+fn answer_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items.iter().map(answer_text).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", answer_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// `GET /staff/activities/{id}/responses[?q=TEXT]`: an activity's responses one by one (answers,
+/// comments, channel, date; never the monitoring answers), searched, a page at a time; for
+/// those who may change the activity (`App::responses`, audited).
+pub(super) async fn responses(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<ResponsesQuery>,
+) -> Result<Response, ApiError> {
+    let staff = match signed_in(&state, &headers).await? {
+        Ok(s) => s,
+        Err(res) => return Ok(res),
+    };
+    let Ok(id) = id.parse::<ConsultationId>() else {
+        return super::not_found();
+    };
+    let actor = &staff.session.actor;
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let page = PageRequest {
+        limit: 25,
+        cursor: q.cursor.as_deref().and_then(Cursor::decode),
+    };
+    let found = match state.app.responses(actor, id, search, &page).await {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => return super::not_found(),
+        Err(AppError::Forbidden(m)) => {
+            return message(
+                StatusCode::FORBIDDEN,
+                "You cannot read these responses",
+                &m,
+                Some("/staff"),
+            );
+        }
+        Err(AppError::Invalid(e)) => {
+            let m = e.errors().first().map(|f| f.message.clone()).unwrap_or_default();
+            return message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "That search cannot be made",
+                &m,
+                Some(&format!("/staff/activities/{id}/responses")),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let c = state.app.readable_consultation(Some(actor), id).await?;
+    let texts: HashMap<String, String> = match state.app.questionnaire(Some(actor), id).await {
+        Ok(q) => q.questions().map(|x| (x.key.clone(), x.text.clone())).collect(),
+        Err(_) => HashMap::new(),
+    };
+    let names = organisation_names(&state).await?;
+    let next = found.next.map(|cursor| {
+        let mut link = format!("/staff/activities/{id}/responses?cursor={}", cursor.encode());
+        if let Some(s) = search {
+            link.push_str("&q=");
+            link.push_str(&crate::hub::forms::percent(s));
+        }
+        link
+    });
+    let page = ResponsesPage {
+        who: staff.who(own_organisation(&staff, &names)),
+        id,
+        title: c.plan.title().to_owned(),
+        q: search.unwrap_or_default().to_owned(),
+        items: found
+            .items
+            .into_iter()
+            .map(|r| ResponseItem {
+                id: r.id,
+                received: r.received_at.format("%-d %B %Y %H:%M").to_string(),
+                channel: r.channel.as_str(),
+                entered_by: r.entered_by,
+                comments: r.comments,
+                answers: r
+                    .answers
+                    .iter()
+                    .map(|(k, v)| (texts.get(k).cloned().unwrap_or_else(|| k.clone()), answer_text(v)))
+                    .collect(),
+            })
+            .collect(),
+        next,
+    };
+    staff_page(&page, StatusCode::OK, None)
 }
