@@ -792,5 +792,9 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
   await page.waitForLoadState();
   assert.equal(await page.locator('li.card').count(), 1);
   await audit('responses');
+  // Its published "you said, we did", open to correct.
+  await page.goto(`${base}/staff/activities/${answersId}/feedback`);
+  assert.equal(await page.getByLabel('Theme', { exact: true }).first().inputValue(), 'Opening hours');
+  await audit('feedback');
   assert.deepEqual(failures, [], failures.join('\n'));
 });

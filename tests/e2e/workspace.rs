@@ -916,11 +916,14 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         ("GET", "/staff/activities/new") => ([200, 200, 200, 200, 200, 200, 403, 403], 303),
         ("GET", "/staff/activities/{id}") => ([200, 200, 200, 404, 200, 404, 404, 200], 303),
         ("GET", "/staff/activities/{id}/edit") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
-        ("GET", "/staff/activities/{id}/responses") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
+        ("GET", "/staff/activities/{id}/responses") | ("GET", "/staff/activities/{id}/feedback") => {
+            ([200, 200, 200, 404, 200, 404, 404, 403], 303)
+        }
         // The draft is looked up first: those who may not read it are told it is not there.
         ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
         | ("POST", "/staff/activities/{id}/attestations")
+        | ("POST", "/staff/activities/{id}/feedback")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
         ("GET", "/staff/sign-in") => ([303; 8], 200),

@@ -12,6 +12,7 @@
 //! the sign-in form, before there is a session, the hub's double-submit token.
 
 mod drafts;
+mod feedback;
 mod pages;
 mod session;
 
@@ -250,6 +251,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/attestations"),
     ("GET", "/staff/activities/{id}/responses"),
+    ("GET", "/staff/activities/{id}/feedback"),
+    ("POST", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/status"),
     ("GET", "/staff/sign-in"),
     ("POST", "/staff/sign-in"),
@@ -275,6 +278,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/activities/{id}/attestations", post(drafts::attest))
         .route("/staff/activities/{id}/responses", get(pages::responses))
+        .route(
+            "/staff/activities/{id}/feedback",
+            get(feedback::form).post(feedback::submit),
+        )
         .route("/staff/activities/{id}/status", post(pages::change_status))
         .route(
             "/staff/sign-in",

@@ -28,7 +28,7 @@ struct Item {
 }
 
 /// Organisation names by id.
-async fn organisation_names(state: &AppState) -> Result<HashMap<OrganisationId, String>, ApiError> {
+pub(super) async fn organisation_names(state: &AppState) -> Result<HashMap<OrganisationId, String>, ApiError> {
     let snapshot = state.app.register_snapshot().await?;
     Ok(snapshot.organisations.into_iter().map(|o| (o.id, o.name)).collect())
 }
