@@ -306,6 +306,19 @@ async fn sessions(app: &TestApp) {
     let (s, _, _) = sign_in(&mut after, "olu@tamworth.gov.uk", PASSWORD).await;
     assert_eq!(s, StatusCode::SEE_OTHER, "the window passed");
 
+    // An address with no account locks out the same way: the lockout tells no one which
+    // addresses have accounts.
+    let mut x = Visitor::new(&app.base);
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&mut x, "no.one@tamworth.gov.uk", "wrong wrong wrong").await.0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let (s, page, _) = sign_in(&mut x, "no.one@tamworth.gov.uk", "wrong wrong wrong").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("Too many failed sign-ins"));
+
     // Over HTTPS the cookie is __Host- prefixed and Secure.
     let mut secure = Visitor::new(
         &app.instance_at_time(now + Duration::minutes(17), Some("https://consult.example.gov.uk"))
@@ -611,6 +624,7 @@ async fn sign_in_through_the_identity_provider(app: &TestApp) {
                      "oid": "00000000-0000-0000-0000-00000000a001", "tid": "tenant-1" },
             "stranger": { "preferred_username": "someone@elsewhere.gov.uk", "email": "someone@elsewhere.gov.uk" },
             "guest": { "email": "olu@tamworth.gov.uk", "email_verified": false, "preferred_username": "guest#ext" },
+            "ada": { "preferred_username": "ada@partnership.gov.uk", "name": "Ada Admin" },
         }),
     );
     let olu = add_user(
@@ -666,8 +680,14 @@ async fn sign_in_through_the_identity_provider(app: &TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(victim.session().is_none());
 
-    // No account for this person; an unverified e-mail address does not link an account.
-    for login in ["stranger", "guest"] {
+    // No account for this person; an unverified e-mail address does not link an account; an
+    // admin signs in with their own second factor, never through the provider.
+    add_user(
+        app,
+        json!({ "email": "ada@partnership.gov.uk", "name": "Ada Admin", "role": "admin" }),
+    )
+    .await;
+    for login in ["stranger", "guest", "ada"] {
         let mut w = Visitor::new(&base);
         let (_, _, h) = w.get("/staff/sign-in/oidc").await;
         let back = at_the_provider(location(&h), login).await;
@@ -1093,3 +1113,57 @@ async fn reading_responses_in_the_workspace(app: &TestApp) {
     assert!(log.iter().any(|e| e.action == "responses.list"), "{log:?}");
 }
 on_both!(reading_responses_in_the_workspace);
+
+async fn lockout_holds_under_concurrent_attempts(app: &TestApp) {
+    app.seed().await;
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    // Twelve wrong passwords at once: no more than five are checked; the rest are locked out.
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let mut v = Visitor::new(&app.base);
+        let (_, page, _) = v.get("/staff/sign-in").await;
+        forms.push((v, csrf(&page)));
+    }
+    let tries = forms.into_iter().map(|(v, token)| {
+        tokio::spawn(async move {
+            let res = v
+                .client
+                .post(format!("{}/staff/sign-in", v.base))
+                .header("cookie", v.cookie_header())
+                .form(&[
+                    ("csrf", token.as_str()),
+                    ("email", "olu@tamworth.gov.uk"),
+                    ("password", "guess guess guess"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            res.status()
+        })
+    });
+    let mut refused = 0;
+    let mut locked = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            StatusCode::UNPROCESSABLE_ENTITY => refused += 1,
+            StatusCode::TOO_MANY_REQUESTS => locked += 1,
+            other => panic!("{other}"),
+        }
+    }
+    assert!(
+        (1..=5).contains(&refused) && refused + locked == 12,
+        "{refused} checked, {locked} locked out"
+    );
+    let (s, _, _) = sign_in(&mut Visitor::new(&app.base), "olu@tamworth.gov.uk", PASSWORD).await;
+    assert_eq!(
+        s,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password waits for the window too"
+    );
+}
+on_both!(lockout_holds_under_concurrent_attempts);

@@ -161,7 +161,7 @@ impl App {
         let areas = baseline.unwrap_or_else(|| c.plan.audience().areas.clone());
         let population = self.store.baseline(&areas).await?;
         // Its organisation's officers and coordinators see the exact figures, at any time.
-        if caller.is_some_and(|a| a.may_write(c.organisation_id)) {
+        if caller.is_some_and(|a| a.may_change(&c)) {
             let scheme = match scheme.filter(|s| !s.trim().is_empty()) {
                 Some(id) => self.named_scheme("scheme", id).await?,
                 None => self.store.organisation_scheme(c.organisation_id).await?,

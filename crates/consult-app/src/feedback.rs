@@ -123,7 +123,7 @@ impl App {
             .await?
             .remove(&c.id)
             .ok_or_else(not_found)?;
-        let insider = caller.is_some_and(|a| a.may_write(c.organisation_id));
+        let insider = caller.is_some_and(|a| a.may_change(&c));
         if feedback.published_on.is_none() && !insider {
             return Err(not_found());
         }

@@ -191,7 +191,6 @@ impl App {
         let refuse = |why: String| async move {
             self.store
                 .record_sign_in_failure(
-                    &[],
                     ("user", "unknown"),
                     &json!({ "why": why, "client": client, "method": "oidc" }),
                     &oidc_actor(),
@@ -262,38 +261,52 @@ impl App {
                 let Some(user) = self.store.staff_user_by_email(&email).await? else {
                     return refuse("no account has this e-mail address".into()).await;
                 };
-                let credentials = self.store.credentials(user.id).await?;
-                if credentials.oidc_subject.is_some() {
-                    return refuse("the account is linked to another identity".into()).await;
+                if user.role == consult_core::StaffRole::Admin {
+                    return refuse("admins sign in with their password and second factor".into()).await;
                 }
                 let actor = user.actor(&AreaHierarchy::default());
-                self.store
+                if !self
+                    .store
                     .link_oidc_subject(user.id, &issuer, &subject, &actor, now)
-                    .await?;
+                    .await?
+                {
+                    return refuse("the account is linked to another identity".into()).await;
+                }
                 Some(user)
             }
         };
         let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
             return refuse("the account is disabled".into()).await;
         };
+        // An admin's sign-in needs their own second factor, which the provider does not give.
+        if user.role == consult_core::StaffRole::Admin {
+            return refuse("admins sign in with their password and second factor".into()).await;
+        }
         let token: SessionToken = self
-            .new_session(&user, SessionStage::SignedIn, SignInMethod::Oidc, client, None, now)
+            .new_session(
+                &user,
+                SessionStage::SignedIn,
+                SignInMethod::Oidc,
+                client,
+                None,
+                &[],
+                now,
+            )
             .await?;
         Ok(SignInStep::Session(token, SessionStage::SignedIn))
     }
 }
 
-/// The e-mail address an identity says it has: `email` unless the provider says it is
-/// unverified, else `preferred_username` when it is an address (Entra ID's user principal name).
+/// The e-mail address an identity says it has: `email` when the provider says it verified it,
+/// else `preferred_username` when it is an address (Entra ID's user principal name, which the
+/// tenant's administrators assign: `--oidc-issuer` names the council's own tenant). An
+/// unverified `email` is never used: on some providers users set it themselves.
 fn address_of(email: Option<&str>, verified: Option<bool>, preferred_username: Option<&str>) -> Option<String> {
-    email
-        .filter(|_| verified != Some(false))
-        .map(str::to_owned)
-        .or_else(|| {
-            preferred_username
-                .map(str::to_owned)
-                .filter(|u| consult_core::valid_email(&consult_core::normalise_email(u)))
-        })
+    email.filter(|_| verified == Some(true)).map(str::to_owned).or_else(|| {
+        preferred_username
+            .map(str::to_owned)
+            .filter(|u| consult_core::valid_email(&consult_core::normalise_email(u)))
+    })
 }
 
 /// Who the audit log names for a refused return from the provider.

@@ -214,22 +214,23 @@ impl App {
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> AppResult<SignInStep> {
         let now = self.now();
         let lockout = LockoutPolicy::default();
-        let account = self.store.staff_user_by_email(email).await?;
-        let account_scope = account.as_ref().map(|u| Self::account_scope(u.id));
+        // Failures count against the address typed whether or not an account has it, so the
+        // lockout says nothing of which addresses have accounts.
+        let typed = consult_core::normalise_email(email).to_lowercase();
+        let email_scope = format!("email:{}", hex::encode(sha2::Sha256::digest(typed.as_bytes())));
         let client_scope = format!("client:{client}");
-        let mut scopes = vec![client_scope.as_str()];
-        if let Some(s) = &account_scope {
-            scopes.push(s);
-        }
-        let since = now - lockout.window;
-        let counts = self.store.sign_in_failures(&scopes, since).await?;
-        let (client_failures, account_failures) = (counts[0], counts.get(1).copied().unwrap_or(0));
+        let attempt = random_hex()?;
+        let counts = self
+            .store
+            .record_sign_in_attempt(&[&client_scope, &email_scope], &attempt, now, now - lockout.window)
+            .await?;
+        let account = self.store.staff_user_by_email(email).await?;
         let public = unknown_actor();
-        if lockout.locked(account_failures, client_failures) {
+        // Counted with this attempt: the ones before it are one fewer.
+        if lockout.locked(counts[1].saturating_sub(1), counts[0].saturating_sub(1)) {
             let entity = account.as_ref().map(|u| u.id.to_string());
             self.store
                 .record_sign_in_failure(
-                    &[],
                     ("user", entity.as_deref().unwrap_or("unknown")),
                     &json!({ "why": "locked out", "client": client }),
                     &public,
@@ -238,15 +239,20 @@ impl App {
                 .await?;
             return Ok(SignInStep::LockedOut(lockout.window.num_minutes()));
         }
-        let credentials = match &account {
-            Some(u) => Some(self.store.credentials(u.id).await?),
-            None => None,
-        };
+        // The same reads whether or not the address has an account (the nil id has none).
+        let credentials = self
+            .store
+            .credentials(account.as_ref().map_or(Uuid::nil(), |u| u.id))
+            .await?;
+        let credentials = account.as_ref().map(|_| credentials);
         let hash = credentials
             .as_ref()
             .and_then(|c| c.password_hash.clone())
             .unwrap_or_else(|| DECOY_HASH.to_owned());
-        let pw = password.to_owned();
+        // Longer than any password accepted: checked against the decoy, so it takes as long.
+        let too_long = password.chars().count() > consult_core::MAX_PASSWORD;
+        let pw: String = password.chars().take(consult_core::MAX_PASSWORD + 1).collect();
+        let hash = if too_long { DECOY_HASH.to_owned() } else { hash };
         let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -260,7 +266,6 @@ impl App {
             let entity = account.as_ref().map(|u| u.id.to_string());
             self.store
                 .record_sign_in_failure(
-                    &scopes,
                     ("user", entity.as_deref().unwrap_or("unknown")),
                     &json!({ "why": why, "client": client, "method": "password" }),
                     &public,
@@ -276,13 +281,16 @@ impl App {
         } else {
             SessionStage::SignedIn
         };
+        self.store.forget_sign_in_attempt(&attempt).await?;
         let token = self
-            .new_session(user, stage, SignInMethod::Password, client, None, now)
+            .new_session(user, stage, SignInMethod::Password, client, None, &[&email_scope], now)
             .await?;
         Ok(SignInStep::Session(token, stage))
     }
 
-    /// Stores a new session for `user` at `stage`, replacing `replaces`.
+    /// Stores a new session for `user` at `stage`, replacing `replaces`; signed in, the failed
+    /// attempts counted against `clears` are forgotten.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn new_session(
         &self,
         user: &StaffUser,
@@ -290,6 +298,7 @@ impl App {
         method: SignInMethod,
         client: &str,
         replaces: Option<&SessionToken>,
+        clears: &[&str],
         now: DateTime<Utc>,
     ) -> AppResult<SessionToken> {
         let token = SessionToken(random_hex()?);
@@ -311,7 +320,7 @@ impl App {
                     record: &record,
                 },
                 replaced.as_deref(),
-                &Self::account_scope(user.id),
+                clears,
                 &actor,
             )
             .await?;
@@ -378,8 +387,12 @@ impl App {
         let account_scope = Self::account_scope(session.user.id);
         let client_scope = format!("client:{client}");
         let scopes = [client_scope.as_str(), account_scope.as_str()];
-        let counts = self.store.sign_in_failures(&scopes, now - lockout.window).await?;
-        if lockout.locked(counts[1], counts[0]) {
+        let attempt = random_hex()?;
+        let counts = self
+            .store
+            .record_sign_in_attempt(&scopes, &attempt, now, now - lockout.window)
+            .await?;
+        if lockout.locked(counts[1].saturating_sub(1), counts[0].saturating_sub(1)) {
             self.store
                 .end_session(
                     &token.hash(),
@@ -406,7 +419,6 @@ impl App {
             };
             self.store
                 .record_sign_in_failure(
-                    &scopes,
                     ("user", &session.user.id.to_string()),
                     &json!({ "why": why, "client": client, "method": "totp" }),
                     &session.actor,
@@ -415,6 +427,7 @@ impl App {
                 .await?;
             return Ok(SignInStep::Refused);
         }
+        self.store.forget_sign_in_attempt(&attempt).await?;
         let token = self
             .new_session(
                 &session.user,
@@ -422,6 +435,7 @@ impl App {
                 SignInMethod::Password,
                 client,
                 Some(token),
+                &[&account_scope],
                 now,
             )
             .await?;
@@ -442,6 +456,9 @@ impl App {
             ));
         }
         let credentials = self.store.credentials(session.user.id).await?;
+        if credentials.totp_secret.is_some() {
+            return Err(AppError::Conflict("this account already has a second factor".into()));
+        }
         let secret = match credentials.totp_pending {
             Some(s) => s,
             None => {
@@ -492,10 +509,22 @@ impl App {
                 SignInMethod::Password,
                 client,
                 Some(token),
+                &[],
                 now,
             )
             .await?;
         Ok(SignInStep::Session(token, SessionStage::SignedIn))
+    }
+
+    /// Forgets sessions idle past the timeout (they can no longer be used) and failed sign-ins
+    /// older than the lockout window (they no longer count); the hourly sweep. Returns the
+    /// sessions forgotten.
+    pub async fn purge_sign_in(&self) -> AppResult<u64> {
+        let now = self.now();
+        Ok(self
+            .store
+            .purge_sign_in(now - self.session_policy().idle, now - LockoutPolicy::default().window)
+            .await?)
     }
 
     /// Signs a session out (audited). Unknown sessions are already out.

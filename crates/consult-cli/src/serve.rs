@@ -59,10 +59,11 @@ pub(crate) struct ServeArgs {
     delivery: crate::outbox::DeliveryArgs,
 }
 
-/// Deletes unverified registrations older than the configured days and queues the day's
-/// briefings (councillors' digests, coordinators' alerts; from 07:00 UTC), now and then every
-/// hour, for as long as the server runs. A failed sweep is logged (its count, never a person)
-/// and tried again an hour later.
+/// Deletes unverified registrations older than the configured days, queues the day's
+/// briefings (councillors' digests, coordinators' alerts; from 07:00 UTC) and forgets staff
+/// sessions and failed sign-ins no longer of use, now and then every hour, for as long as the
+/// server runs. A failed sweep is logged (its count, never a person) and tried again an hour
+/// later.
 async fn sweep_unverified(app: App) {
     let actor = consult_core::Actor {
         name: "consult serve (hourly sweep)".into(),
@@ -89,6 +90,11 @@ async fn sweep_unverified(app: App) {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "queueing briefings failed"),
+        }
+        match app.purge_sign_in().await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "forgot idle staff sessions"),
+            Err(e) => tracing::warn!(error = %e, "forgetting idle staff sessions failed"),
         }
     }
 }

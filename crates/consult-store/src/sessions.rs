@@ -129,8 +129,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// Makes the pending secret the account's second factor, its first code's step used
-    /// (audited). False when no secret was pending (or another was confirmed meanwhile).
+    /// Makes the pending secret the account's second factor, its first code's step used, and
+    /// ends its other half-done sign-ins (audited). False when no secret was pending or the
+    /// account already has a second factor (an enrolment never replaces one).
     pub async fn confirm_totp(
         &self,
         user: Uuid,
@@ -142,7 +143,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let n = query(
             "UPDATE staff_credentials SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1, \
-             updated_at = $2 WHERE user_id = $3 AND totp_pending = $4",
+             updated_at = $2 WHERE user_id = $3 AND totp_pending = $4 AND totp_secret IS NULL",
         )
         .bind(step)
         .bind(now)
@@ -153,6 +154,11 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
+        // Any other session part-way through signing in (another enrolment) ends.
+        query("DELETE FROM staff_sessions WHERE user_id = $1 AND stage <> 'signed_in'")
+            .bind(user)
+            .execute(&mut tx)
+            .await?;
         tx.audit(actor, now, "user.second_factor", "user", &user.to_string(), &json!({}))
             .await?;
         tx.commit().await?;
@@ -175,8 +181,27 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Failed sign-ins since `since`, for each scope (`account:<id>`, `client:<address>`).
-    pub async fn sign_in_failures(&self, scopes: &[&str], since: DateTime<Utc>) -> Result<Vec<u64>, StoreError> {
+    /// Writes a sign-in attempt against each scope (`email:<hash>`, `account:<id>`,
+    /// `client:<address>`) and commits it, then counts each scope's attempts since `since`,
+    /// this one included. Committed before counting, attempts made at once each count the
+    /// others that came first: no more than the limit can see a count under it.
+    pub async fn record_sign_in_attempt(
+        &self,
+        scopes: &[&str],
+        attempt: &str,
+        now: DateTime<Utc>,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut tx = self.begin().await?;
+        for scope in scopes {
+            query("INSERT INTO sign_in_failures (scope, at, attempt) VALUES ($1, $2, $3)")
+                .bind(*scope)
+                .bind(now)
+                .bind(attempt)
+                .execute(&mut tx)
+                .await?;
+        }
+        tx.commit().await?;
         let mut out = Vec::with_capacity(scopes.len());
         for scope in scopes {
             let (n,): (i64,) = query("SELECT COUNT(*) FROM sign_in_failures WHERE scope = $1 AND at >= $2")
@@ -189,36 +214,40 @@ impl Store {
         Ok(out)
     }
 
-    /// Records a failed sign-in against each scope, audited as `entity` (the account, or
-    /// `sign_in` for an address that names none) with why it failed.
+    /// Forgets an attempt that succeeded (it is no failure).
+    pub async fn forget_sign_in_attempt(&self, attempt: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        query("DELETE FROM sign_in_failures WHERE attempt = $1")
+            .bind(attempt)
+            .execute(&mut tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Audits a failed or refused sign-in as `entity` (the account, or `unknown` for an
+    /// address that names none) with why it failed; the attempt itself was counted when made
+    /// ([`Store::record_sign_in_attempt`]).
     pub async fn record_sign_in_failure(
         &self,
-        scopes: &[&str],
         entity: (&str, &str),
         detail: &serde_json::Value,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        for scope in scopes {
-            query("INSERT INTO sign_in_failures (scope, at) VALUES ($1, $2)")
-                .bind(*scope)
-                .bind(now)
-                .execute(&mut tx)
-                .await?;
-        }
         tx.audit(actor, now, "session.sign_in_failed", entity.0, entity.1, detail)
             .await?;
         tx.commit().await
     }
 
     /// Stores a session, ending the one it replaces (a session id is never kept across a step of
-    /// signing in). A session signed in clears the account's failures and is audited.
+    /// signing in). A session signed in clears the failures counted against `clears` (the
+    /// address or account that signed in) and is audited.
     pub async fn start_session(
         &self,
         new: NewSession<'_>,
         replaces: Option<&str>,
-        account_scope: &str,
+        clears: &[&str],
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let r = new.record;
@@ -244,10 +273,12 @@ impl Store {
         .execute(&mut tx)
         .await?;
         if r.stage == SessionStage::SignedIn {
-            query("DELETE FROM sign_in_failures WHERE scope = $1")
-                .bind(account_scope)
-                .execute(&mut tx)
-                .await?;
+            for scope in clears {
+                query("DELETE FROM sign_in_failures WHERE scope = $1")
+                    .bind(*scope)
+                    .execute(&mut tx)
+                    .await?;
+            }
             tx.audit(
                 actor,
                 r.created_at,
@@ -376,18 +407,15 @@ impl Store {
         tx.commit().await
     }
 
-    /// Takes the sign-in with this state (once: it is deleted as it is read).
+    /// Takes the sign-in with this state (once: it is deleted as it is read, so of two returns
+    /// with the same state only one finds it).
     pub async fn take_oidc_login(&self, state: &str) -> Result<Option<OidcLogin>, StoreError> {
         let mut tx = self.begin().await?;
         let row: Option<OidcLogin> =
-            query("SELECT state, nonce, verifier, created_at FROM oidc_logins WHERE state = $1")
+            query("DELETE FROM oidc_logins WHERE state = $1 RETURNING state, nonce, verifier, created_at")
                 .bind(state)
                 .fetch_optional(&mut tx)
                 .await?;
-        query("DELETE FROM oidc_logins WHERE state = $1")
-            .bind(state)
-            .execute(&mut tx)
-            .await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -404,7 +432,7 @@ impl Store {
     }
 
     /// Links an account to an identity provider's subject (its first sign-in through it,
-    /// matched by e-mail address), audited.
+    /// matched by e-mail address), audited; only if it is linked to none yet (false when it is).
     pub async fn link_oidc_subject(
         &self,
         user: Uuid,
@@ -412,16 +440,22 @@ impl Store {
         subject: &str,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
         tx.ensure_credentials(user, now).await?;
-        query("UPDATE staff_credentials SET oidc_issuer = $1, oidc_subject = $2, updated_at = $3 WHERE user_id = $4")
-            .bind(issuer)
-            .bind(subject)
-            .bind(now)
-            .bind(user)
-            .execute(&mut tx)
-            .await?;
+        let n = query(
+            "UPDATE staff_credentials SET oidc_issuer = $1, oidc_subject = $2, updated_at = $3 \
+             WHERE user_id = $4 AND oidc_subject IS NULL",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .bind(now)
+        .bind(user)
+        .execute(&mut tx)
+        .await?;
+        if n == 0 {
+            return Ok(false);
+        }
         tx.audit(
             actor,
             now,
@@ -431,7 +465,8 @@ impl Store {
             &json!({ "issuer": issuer }),
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

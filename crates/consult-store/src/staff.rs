@@ -79,8 +79,9 @@ impl Store {
         tx.commit().await
     }
 
-    /// Replaces a staff account's fields with `u`'s (audited), and cancels what waits in the
-    /// outbox for it (written for the account as it was). Not found: `Ok(false)`.
+    /// Replaces a staff account's fields with `u`'s (audited), cancels what waits in the
+    /// outbox for it (written for the account as it was) and ends its sessions. Not found:
+    /// `Ok(false)`.
     pub async fn update_staff_user(
         &self,
         u: &StaffUser,
@@ -108,9 +109,9 @@ impl Store {
         // organisation's activities): it goes no more; the next period's is written afresh.
         tx.cancel_messages_of(MessageOwner::Staff(u.id), &MessageKind::ALL, now)
             .await?;
-        if u.disabled_at.is_some() {
-            tx.end_sessions_of(u.id).await?;
-        }
+        // Signed out everywhere: a session was opened for the account as it was (a role gained
+        // must be signed into again, with the second factor an admin needs).
+        tx.end_sessions_of(u.id).await?;
         let detail = json!({ "role": u.role, "organisation": u.organisation.map(|o| o.0), "service": u.service,
             "wards": u.wards, "name": u.name, "stopped_messages": u.stopped_messages,
             "disabled": u.disabled_at.is_some() });

@@ -354,7 +354,6 @@ pub(super) struct OidcReturn {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// `GET /staff/sign-in/oidc/callback`: the provider sends the browser back with a code (or an
@@ -391,18 +390,16 @@ pub(super) async fn oidc_callback(
             Ok(res)
         }
         _ => {
-            let why = match (&back.error, &back.error_description) {
-                (Some(_), Some(d)) => format!(
-                    "The identity provider said: {}.",
-                    d.chars().take(200).collect::<String>()
-                ),
-                (Some(e), None) => format!(
-                    "The identity provider said: {}.",
-                    e.chars().take(100).collect::<String>()
-                ),
-                _ => "Your council account is not linked to a staff account here, or the sign-in expired. \
-                      Try again, or ask an admin to add your account."
-                    .to_owned(),
+            // The provider's own words are not shown: anyone can write them into a link.
+            if let Some(e) = &back.error {
+                let e: String = e.chars().take(100).collect();
+                tracing::info!(error = %e, "the identity provider refused a sign-in");
+            }
+            let why = if back.error.is_some() {
+                "The identity provider did not sign you in. Try again, or ask an admin."
+            } else {
+                "Your council account is not linked to a staff account here, or the sign-in expired. \
+                 Try again, or ask an admin to add your account."
             };
             let errors = vec![(
                 "email".to_owned(),
