@@ -884,9 +884,11 @@ async fn drafting_in_the_workspace(app: &TestApp) {
     let (s, edit, _) = v.get(&format!("/staff/activities/{activity}/edit")).await;
     assert_eq!(s, StatusCode::OK);
     assert!(edit.contains("value=\"Library Sunday opening\""));
+    let version = value_after(&edit, "<form", "version").unwrap().to_owned();
     let mut changed = fields.clone();
     changed.retain(|(k, _)| *k != "title");
     changed.push(("title", "Library opening on Sundays".to_owned()));
+    changed.push(("version", version.clone()));
     let (s, _, h) = post(&mut v, format!("/staff/activities/{activity}/edit"), as_form(&changed)).await;
     assert_eq!(
         (s, location(&h)),
@@ -895,6 +897,17 @@ async fn drafting_in_the_workspace(app: &TestApp) {
             format!("/staff/activities/{activity}?done=saved").as_str()
         )
     );
+    let (_, c) = app
+        .get(&format!("/api/v1/consultations/{activity}"), Some(&app.coordinator))
+        .await;
+    assert_eq!(c["title"], "Library opening on Sundays");
+    // A form opened before that save does not overwrite it.
+    let mut stale = fields.clone();
+    stale.push(("title", "An older title".to_owned()));
+    stale.push(("version", version));
+    let (s, page, _) = post(&mut v, format!("/staff/activities/{activity}/edit"), as_form(&stale)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(page.contains("Someone saved this draft after you opened it"), "{page}");
     let (_, c) = app
         .get(&format!("/api/v1/consultations/{activity}"), Some(&app.coordinator))
         .await;

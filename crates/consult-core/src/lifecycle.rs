@@ -221,9 +221,11 @@ impl Actor {
         }
     }
 
-    /// True when the actor makes the coordinator's decisions (approval, sending back, closing
-    /// early, publishing) for `org`'s activities: the partnership's coordinators and admins
-    /// everywhere, an organisation coordinator in their own organisation.
+    /// True when the actor makes the coordinator's decisions of the lifecycle (approval,
+    /// sending back to draft, closing early, marking evaluated) for `org`'s activities: the
+    /// partnership's coordinators and admins everywhere, an organisation coordinator in their
+    /// own organisation. Overrides and publishing results stay the partnership coordinator's
+    /// ([`Actor::is_coordinator`]).
     pub fn coordinates(&self, org: OrganisationId) -> bool {
         self.is_coordinator()
             || (self.staff_role() == Some(StaffRole::OrganisationCoordinator) && self.organisation == Some(org))

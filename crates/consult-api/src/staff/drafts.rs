@@ -52,6 +52,7 @@ struct Chosen {
 #[derive(Template)]
 #[template(path = "staff/activity_form.html")]
 struct FormPage {
+    version: Option<i64>,
     text: &'static Text,
     who: Who,
     heading: &'static str,
@@ -257,7 +258,7 @@ async fn form_page(
     state: &AppState,
     staff: &Staff,
     input: &ConsultationInput,
-    editing: Option<ConsultationId>,
+    editing: Option<(ConsultationId, i64)>,
     status: StatusCode,
     errors: Vec<(String, String)>,
 ) -> Result<Response, ApiError> {
@@ -316,7 +317,7 @@ async fn form_page(
         },
     ];
     let (heading, action, button) = match editing {
-        Some(id) => (
+        Some((id, _)) => (
             "Edit the draft",
             format!("/staff/activities/{id}/edit"),
             "Save the draft",
@@ -328,6 +329,7 @@ async fn form_page(
         ),
     };
     let page = FormPage {
+        version: editing.map(|(_, v)| v),
         text: text(),
         who: staff.who(own.clone()),
         heading,
@@ -486,7 +488,15 @@ pub(super) async fn edit_form(
         Ok(c) => c,
         Err(res) => return Ok(res),
     };
-    form_page(&state, &staff, &c.plan.to_input(), Some(c.id), StatusCode::OK, vec![]).await
+    form_page(
+        &state,
+        &staff,
+        &c.plan.to_input(),
+        Some((c.id, c.version)),
+        StatusCode::OK,
+        vec![],
+    )
+    .await
 }
 
 /// `POST /staff/activities/{id}/edit`: the plan replaced by the form's (what the form does not
@@ -510,6 +520,24 @@ pub(super) async fn edit_submit(
         return super::expired(&format!("/staff/activities/{}", c.id));
     }
     let input = input_from(&posted, c.plan.to_input());
+    // Someone saved it since this form was opened: their change is not overwritten.
+    if posted.one("version") != Some(c.version.to_string().as_str()) {
+        let errors = vec![(
+            "title".to_owned(),
+            "Someone saved this draft after you opened it: this form now shows their version. \
+             Make your changes again."
+                .to_owned(),
+        )];
+        return form_page(
+            &state,
+            &staff,
+            &c.plan.to_input(),
+            Some((c.id, c.version)),
+            StatusCode::CONFLICT,
+            errors,
+        )
+        .await;
+    }
     let patch = serde_json::to_value(&input).map_err(|e| ApiError::Internal(e.to_string()))?;
     match state.app.patch_consultation(&staff.session.actor, c.id, patch).await {
         Ok(_) => see_other(&format!("/staff/activities/{}?done=saved", c.id), None),
@@ -518,7 +546,7 @@ pub(super) async fn edit_submit(
                 &state,
                 &staff,
                 &input,
-                Some(c.id),
+                Some((c.id, c.version)),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 field_errors(&e),
             )
@@ -526,7 +554,15 @@ pub(super) async fn edit_submit(
         }
         Err(AppError::Forbidden(m)) | Err(AppError::Conflict(m)) => {
             let errors = vec![("title".to_owned(), m)];
-            form_page(&state, &staff, &input, Some(c.id), StatusCode::CONFLICT, errors).await
+            form_page(
+                &state,
+                &staff,
+                &input,
+                Some((c.id, c.version)),
+                StatusCode::CONFLICT,
+                errors,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
