@@ -662,6 +662,13 @@ test('the staff workspace: sign in (an error, then right), home, an activity app
   await adminPage.keyboard.press('Enter');
   await adminPage.waitForURL(`${base}/staff`);
   await audit(adminPage, 'home-admin');
+  await adminPage.getByRole('link', { name: 'Accounts' }).click();
+  assert.match(await adminPage.locator('table').textContent(), /Olu Officer/);
+  await audit(adminPage, 'accounts');
+  await adminPage.getByRole('button', { name: 'Add the account' }).click();
+  await adminPage.waitForLoadState();
+  assert.match(await adminPage.title(), /^Error:/);
+  await audit(adminPage, 'accounts-error');
   assert.deepEqual(failures, [], failures.join('\n'));
 });
 

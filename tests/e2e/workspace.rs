@@ -387,6 +387,66 @@ async fn admins_need_a_second_factor(app: &TestApp) {
             .iter()
             .any(|a| a == "user.second_factor")
     );
+
+    // The admin's accounts page: an account added (an error first), then disabled.
+    let (s, page, _) = w.get("/staff/admin/users").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("Ada Admin"));
+    let token = csrf(&page);
+    let add = |role: &str| {
+        vec![
+            ("csrf", token.clone()),
+            ("email", "nia@tamworth.gov.uk".to_owned()),
+            ("name", "Nia Viewer".to_owned()),
+            ("role", role.to_owned()),
+            ("organisation", String::new()),
+            ("service", String::new()),
+            ("wards", String::new()),
+        ]
+    };
+    let post = |path: &'static str, f: Vec<(&'static str, String)>| {
+        let client = w.client.clone();
+        let url = format!("{}{path}", w.base);
+        let cookie = w.cookie_header();
+        async move {
+            let res = client.post(url).header("cookie", cookie).form(&f).send().await.unwrap();
+            let (s, h) = (res.status(), res.headers().clone());
+            (s, res.text().await.unwrap(), h)
+        }
+    };
+    let (s, page, _) = post("/staff/admin/users", add("viewer")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("href=\"#organisation\""),
+        "a viewer belongs to an organisation: {page}"
+    );
+    let (s, _, h) = post("/staff/admin/users", add("coordinator")).await;
+    assert_eq!(
+        (s, location(&h)),
+        (StatusCode::SEE_OTHER, "/staff/admin/users?done=added")
+    );
+    let nia = app
+        .store
+        .staff_user_by_email("nia@tamworth.gov.uk")
+        .await
+        .unwrap()
+        .unwrap();
+    let (s, _, h) = w
+        .post(&format!("/staff/admin/users/{}/disable", nia.id), &[("csrf", &token)])
+        .await;
+    assert_eq!(
+        (s, location(&h)),
+        (StatusCode::SEE_OTHER, "/staff/admin/users?done=disabled")
+    );
+    assert!(
+        app.store
+            .staff_user(nia.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled_at
+            .is_some()
+    );
 }
 on_both!(admins_need_a_second_factor);
 
@@ -959,6 +1019,8 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         | ("POST", "/staff/activities/{id}/feedback")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
+        ("GET", "/staff/admin/users") => ([200, 403, 403, 403, 403, 403, 403, 403], 303),
+        ("POST", "/staff/admin/users") | ("POST", "/staff/admin/users/{id}/{action}") => ([403; 8], 303),
         ("GET", "/staff/sign-in") => ([303; 8], 200),
         ("POST", "/staff/sign-in") => ([403; 8], 403),
         ("GET", "/staff/two-factor")
@@ -1026,7 +1088,7 @@ async fn staff_authorisation_matrix(app: &TestApp) {
     let audit_before = app.store.audit_log(None, 100_000).await.unwrap().len();
     let mut wrong = Vec::new();
     for &(method, route) in consult_api::staff::ROUTES {
-        let path = route.replace("{id}", &draft);
+        let path = route.replace("{id}", &draft).replace("{action}", "disable");
         let (by_role, public) = expected(method, route);
         let mut anonymous = Visitor::new(&app.base);
         let mut outcomes: Vec<(&str, u16)> = Vec::new();

@@ -11,6 +11,7 @@
 //! `Secure` over plain HTTP (local use). Every form of a session carries its anti-forgery token;
 //! the sign-in form, before there is a session, the hub's double-submit token.
 
+mod admin;
 mod drafts;
 mod feedback;
 mod pages;
@@ -254,6 +255,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/status"),
+    ("GET", "/staff/admin/users"),
+    ("POST", "/staff/admin/users"),
+    ("POST", "/staff/admin/users/{id}/{action}"),
     ("GET", "/staff/sign-in"),
     ("POST", "/staff/sign-in"),
     ("GET", "/staff/two-factor"),
@@ -283,6 +287,8 @@ pub fn router() -> Router<AppState> {
             get(feedback::form).post(feedback::submit),
         )
         .route("/staff/activities/{id}/status", post(pages::change_status))
+        .route("/staff/admin/users", get(admin::list).post(admin::add))
+        .route("/staff/admin/users/{id}/{action}", post(admin::set_disabled))
         .route(
             "/staff/sign-in",
             get(session::sign_in_form).post(session::sign_in_submit),
