@@ -803,5 +803,17 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
   await page.goto(`${base}/staff/activities/${answersId}/feedback`);
   assert.equal(await page.getByLabel('Theme', { exact: true }).first().inputValue(), 'Opening hours');
   await audit('feedback');
+  // Coding the written answers of the library survey: a theme added, an answer coded.
+  await page.goto(`${base}/staff/activities/${answersId}/coding`);
+  await page.getByLabel(/^Key/).fill('study');
+  await page.getByLabel('Label', { exact: true }).fill('Study space');
+  await page.getByRole('button', { name: 'Add the theme' }).click();
+  await page.waitForURL(/done=theme/);
+  const first = page.locator('form.action').first();
+  await first.getByLabel('Study space').check();
+  await first.getByRole('button', { name: /Save the coding/ }).click();
+  await page.waitForURL(/done=coded/);
+  assert.match(await page.locator('main').textContent(), /1 of 24 answers coded/);
+  await audit('coding');
   assert.deepEqual(failures, [], failures.join('\n'));
 });

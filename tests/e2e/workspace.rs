@@ -1009,14 +1009,16 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         ("GET", "/staff/activities/new") => ([200, 200, 200, 200, 200, 200, 403, 403], 303),
         ("GET", "/staff/activities/{id}") => ([200, 200, 200, 404, 200, 404, 404, 200], 303),
         ("GET", "/staff/activities/{id}/edit") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
-        ("GET", "/staff/activities/{id}/responses") | ("GET", "/staff/activities/{id}/feedback") => {
-            ([200, 200, 200, 404, 200, 404, 404, 403], 303)
-        }
+        ("GET", "/staff/activities/{id}/responses")
+        | ("GET", "/staff/activities/{id}/feedback")
+        | ("GET", "/staff/activities/{id}/coding") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         // The draft is looked up first: those who may not read it are told it is not there.
         ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
         | ("POST", "/staff/activities/{id}/attestations")
         | ("POST", "/staff/activities/{id}/feedback")
+        | ("POST", "/staff/activities/{id}/coding")
+        | ("POST", "/staff/activities/{id}/coding/themes")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
         ("GET", "/staff/admin/users") => ([200, 403, 403, 403, 403, 403, 403, 403], 303),
@@ -1242,3 +1244,99 @@ async fn lockout_holds_under_concurrent_attempts(app: &TestApp) {
     );
 }
 on_both!(lockout_holds_under_concurrent_attempts);
+
+async fn coding_in_the_workspace(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let activity = app.park_survey(&tamworth, "Park survey", 5, 30).await;
+    // Opened later, as the public answers.
+    let open = app.later(6).await;
+    for idea in [
+        "More benches by the pond",
+        "Better lighting on the paths",
+        "Benches near the play area",
+    ] {
+        let (s, b) = app
+            .at(
+                &open,
+                reqwest::Method::POST,
+                &format!("/api/v1/consultations/{activity}/responses"),
+                None,
+                Some(json!({ "answers": { "visit": "yes", "ideas": idea } })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    let mut v = Visitor::new(&open);
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let (s, page, _) = v.get(&format!("/staff/activities/{activity}/coding")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Ideas?") && page.contains("0 of 3 answers coded"),
+        "{page}"
+    );
+    assert!(page.contains("More benches by the pond"));
+    let token = csrf(&page);
+    // A theme without its label is refused beside the field; then added.
+    let (s, page, _) = v
+        .post(
+            &format!("/staff/activities/{activity}/coding/themes?question=ideas"),
+            &[("csrf", &token), ("key", "seating"), ("label", "")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("href=\"#theme-label\""), "{page}");
+    let (s, _, _) = v
+        .post(
+            &format!("/staff/activities/{activity}/coding/themes?question=ideas"),
+            &[("csrf", &token), ("key", "seating"), ("label", "Seating")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = v
+        .get(&format!("/staff/activities/{activity}/coding?question=ideas"))
+        .await;
+    // The answer's form holds its response's id before the answer's text.
+    let at = page.find("More benches by the pond").unwrap();
+    let key = "name=\"response\" value=\"";
+    let form_at = page[..at].rfind(key).unwrap() + key.len();
+    let response_id = page[form_at..form_at + 36].to_owned();
+    let (s, _, _) = v
+        .post(
+            &format!("/staff/activities/{activity}/coding?question=ideas"),
+            &[
+                ("csrf", &token),
+                ("response", &response_id),
+                ("themes", "seating"),
+                ("note", "by the pond"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = v
+        .get(&format!("/staff/activities/{activity}/coding?question=ideas"))
+        .await;
+    assert!(page.contains("1 of 3 answers coded"), "{page}");
+    assert!(
+        page.contains(&format!(
+            "id=\"code-{response_id}-seating\" name=\"themes\" value=\"seating\" checked"
+        )),
+        "{page}"
+    );
+    let (_, r) = app
+        .at(
+            &open,
+            reqwest::Method::GET,
+            &format!("/api/v1/consultations/{activity}/responses/{response_id}"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    assert_eq!(r["codes"][0]["themes"], json!(["seating"]), "{r}");
+}
+on_both!(coding_in_the_workspace);

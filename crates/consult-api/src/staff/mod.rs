@@ -12,6 +12,7 @@
 //! the sign-in form, before there is a session, the hub's double-submit token.
 
 mod admin;
+mod coding;
 mod drafts;
 mod feedback;
 mod pages;
@@ -252,6 +253,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/attestations"),
     ("GET", "/staff/activities/{id}/responses"),
+    ("GET", "/staff/activities/{id}/coding"),
+    ("POST", "/staff/activities/{id}/coding"),
+    ("POST", "/staff/activities/{id}/coding/themes"),
     ("GET", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/status"),
@@ -282,6 +286,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/activities/{id}/attestations", post(drafts::attest))
         .route("/staff/activities/{id}/responses", get(pages::responses))
+        .route("/staff/activities/{id}/coding", get(coding::page).post(coding::code))
+        .route("/staff/activities/{id}/coding/themes", post(coding::add_theme))
         .route(
             "/staff/activities/{id}/feedback",
             get(feedback::form).post(feedback::submit),
