@@ -815,5 +815,19 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
   await page.waitForURL(/done=coded/);
   assert.match(await page.locator('main').textContent(), /1 of 24 answers coded/);
   await audit('coding');
+  // A paper response to the park survey keyed: the required questions missed first.
+  await page.goto(`${base}/staff/activities/${surveyId}/responses/new`);
+  await audit('keying');
+  await page.getByRole('button', { name: 'Save the response' }).click();
+  await page.waitForLoadState();
+  assert.match(await page.title(), /^Error:/);
+  await audit('keying-error');
+  await page.locator('#q-visit').check();
+  await page.locator('#q-age').fill('30');
+  await page.locator('#q-ideas').fill('Keyed from a paper form');
+  await page.getByRole('button', { name: 'Save the response' }).click();
+  await page.waitForURL(/done=keyed/);
+  await page.goto(`${base}/staff/activities/${surveyId}/responses?q=paper+form`);
+  assert.match(await page.locator('main').textContent(), /Keyed from a paper form/);
   assert.deepEqual(failures, [], failures.join('\n'));
 });

@@ -1011,13 +1011,15 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         ("GET", "/staff/activities/{id}/edit") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         ("GET", "/staff/activities/{id}/responses")
         | ("GET", "/staff/activities/{id}/feedback")
-        | ("GET", "/staff/activities/{id}/coding") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
+        | ("GET", "/staff/activities/{id}/coding")
+        | ("GET", "/staff/activities/{id}/responses/new") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         // The draft is looked up first: those who may not read it are told it is not there.
         ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
         | ("POST", "/staff/activities/{id}/attestations")
         | ("POST", "/staff/activities/{id}/feedback")
         | ("POST", "/staff/activities/{id}/coding")
+        | ("POST", "/staff/activities/{id}/responses/new")
         | ("POST", "/staff/activities/{id}/coding/themes")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
@@ -1340,3 +1342,92 @@ async fn coding_in_the_workspace(app: &TestApp) {
     assert_eq!(r["codes"][0]["themes"], json!(["seating"]), "{r}");
 }
 on_both!(coding_in_the_workspace);
+
+async fn keying_in_the_workspace(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let activity = app.park_survey(&tamworth, "Park survey", 5, 30).await;
+    let open = app.later(6).await;
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    let mut v = Visitor::new(&open);
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let (s, page, _) = v.get(&format!("/staff/activities/{activity}/responses/new")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("id=\"q-agree\"") && page.contains("Lighting: its place"),
+        "{page}"
+    );
+    let token = csrf(&page);
+    let mut form = vec![
+        ("csrf", token.clone()),
+        ("channel", "paper".to_owned()),
+        ("q-visit", "yes".to_owned()),
+        ("q-uses", "walk".to_owned()),
+        ("q-uses", "other".to_owned()),
+        ("q-uses-other-text", "Picnics".to_owned()),
+        ("q-satisfaction", "4".to_owned()),
+        ("q-priorities-lights", "2".to_owned()),
+        ("q-priorities-bins", "3".to_owned()),
+        ("q-priorities-seats", "1".to_owned()),
+        ("q-age", "7".to_owned()),
+        ("q-last", "2025-06-01".to_owned()),
+        ("q-ideas", "A cafe by the lake".to_owned()),
+        ("q-agree-safe", "4".to_owned()),
+        ("q-agree-clean", "2".to_owned()),
+        ("comments", "Sent by post with a map".to_owned()),
+    ];
+    let posted = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let post = |f: Vec<(&'static str, String)>| {
+        let client = v.client.clone();
+        let url = format!("{}/staff/activities/{activity}/responses/new", v.base);
+        let cookie = v.cookie_header();
+        async move {
+            let res = client.post(url).header("cookie", cookie).form(&f).send().await.unwrap();
+            let (s, h) = (res.status(), res.headers().clone());
+            (s, res.text().await.unwrap(), h)
+        }
+    };
+    // An age under the question's minimum: refused beside it, everything typed kept.
+    let (s, page, _) = post(posted(&form)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("href=\"#q-age\""), "{page}");
+    assert!(
+        page.contains("A cafe by the lake") && page.contains("value=\"Picnics\""),
+        "{page}"
+    );
+    form.retain(|(k, _)| *k != "q-age");
+    form.push(("q-age", "40".to_owned()));
+    let (s, _, h) = post(posted(&form)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(location(&h).ends_with("?done=keyed"));
+    let (_, list) = app
+        .at(
+            &open,
+            reqwest::Method::GET,
+            &format!("/api/v1/consultations/{activity}/responses"),
+            Some(&tamworth),
+            None,
+        )
+        .await;
+    let r = &list["items"][0];
+    assert_eq!(r["channel"], "paper", "{r}");
+    assert_eq!(
+        r["answers"]["uses"],
+        json!(["walk", { "option": "other", "text": "Picnics" }])
+    );
+    assert_eq!(r["answers"]["priorities"], json!(["seats", "lights", "bins"]));
+    assert_eq!(r["answers"]["agree"], json!({ "clean": 2, "safe": 4 }));
+    assert_eq!(
+        (r["answers"]["age"].as_f64(), r["answers"]["satisfaction"].as_f64()),
+        (Some(40.0), Some(4.0))
+    );
+    assert!(
+        r["entered_by"].as_str().is_some_and(|b| b.contains("Olu Officer")),
+        "{r}"
+    );
+}
+on_both!(keying_in_the_workspace);

@@ -15,6 +15,7 @@ mod admin;
 mod coding;
 mod drafts;
 mod feedback;
+mod keying;
 mod pages;
 mod session;
 
@@ -253,6 +254,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/attestations"),
     ("GET", "/staff/activities/{id}/responses"),
+    ("GET", "/staff/activities/{id}/responses/new"),
+    ("POST", "/staff/activities/{id}/responses/new"),
     ("GET", "/staff/activities/{id}/coding"),
     ("POST", "/staff/activities/{id}/coding"),
     ("POST", "/staff/activities/{id}/coding/themes"),
@@ -286,6 +289,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/activities/{id}/attestations", post(drafts::attest))
         .route("/staff/activities/{id}/responses", get(pages::responses))
+        .route(
+            "/staff/activities/{id}/responses/new",
+            get(keying::form).post(keying::submit),
+        )
         .route("/staff/activities/{id}/coding", get(coding::page).post(coding::code))
         .route("/staff/activities/{id}/coding/themes", post(coding::add_theme))
         .route(
