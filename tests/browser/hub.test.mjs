@@ -791,6 +791,17 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
     .getByRole('button', { name: 'Submit for approval' }).click();
   await page.waitForLoadState();
   assert.match(await page.locator('.panel').textContent(), /now submitted/);
+  // Its questionnaire built in the builder: a question that starts a section.
+  await page.getByRole('link', { name: 'The questionnaire' }).click();
+  await audit('questionnaire-empty');
+  await page.getByLabel("A new section's title").fill('About Sundays');
+  await page.getByLabel('Type').selectOption('free_text');
+  await page.getByLabel('Key', { exact: true }).fill('why');
+  await page.getByLabel('Question', { exact: true }).fill('Why would Sunday opening help you?');
+  await page.getByRole('button', { name: 'Add the question' }).click();
+  await page.waitForURL(/done=saved/);
+  assert.match(await page.locator('main').textContent(), /Why would Sunday opening help you\?/);
+  await audit('questionnaire');
   // The responses of a Tamworth activity, read and searched (free text, never monitoring).
   await page.goto(`${base}/staff/activities/${answersId}/responses`);
   assert.match(await page.locator('main').textContent(), /Secret idea number/);

@@ -1012,7 +1012,8 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         ("GET", "/staff/activities/{id}/responses")
         | ("GET", "/staff/activities/{id}/feedback")
         | ("GET", "/staff/activities/{id}/coding")
-        | ("GET", "/staff/activities/{id}/responses/new") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
+        | ("GET", "/staff/activities/{id}/responses/new")
+        | ("GET", "/staff/activities/{id}/questionnaire") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         // The draft is looked up first: those who may not read it are told it is not there.
         ("POST", "/staff/activities/{id}/edit") => ([403, 403, 403, 404, 403, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
@@ -1020,6 +1021,7 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         | ("POST", "/staff/activities/{id}/feedback")
         | ("POST", "/staff/activities/{id}/coding")
         | ("POST", "/staff/activities/{id}/responses/new")
+        | ("POST", "/staff/activities/{id}/questionnaire")
         | ("POST", "/staff/activities/{id}/coding/themes")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
@@ -1431,3 +1433,153 @@ async fn keying_in_the_workspace(app: &TestApp) {
     );
 }
 on_both!(keying_in_the_workspace);
+
+async fn building_a_questionnaire(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    let activity = app
+        .register_activity(&tamworth, consultation("tamworth", "Bus routes", 20, 30), false)
+        .await;
+    let id = add_user(
+        app,
+        json!({ "email": "olu@tamworth.gov.uk", "name": "Olu Officer", "role": "officer", "organisation": "tamworth" }),
+    )
+    .await;
+    set_password(app, &id, PASSWORD);
+    let mut v = Visitor::new(&app.base);
+    sign_in(&mut v, "olu@tamworth.gov.uk", PASSWORD).await;
+    let path = format!("/staff/activities/{activity}/questionnaire");
+    let (s, page, _) = v.get(&path).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("No question yet"));
+    let token = csrf(&page);
+    let (client, cookie) = (v.client.clone(), v.cookie_header());
+    let url = format!("{}{path}", v.base);
+    let send = |fields: Vec<(&'static str, &'static str)>, version: String| {
+        let mut f: Vec<(&str, String)> = fields.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+        f.push(("csrf", token.clone()));
+        f.push(("version", version));
+        let (client, url, cookie) = (client.clone(), url.clone(), cookie.clone());
+        async move {
+            let res = client.post(url).header("cookie", cookie).form(&f).send().await.unwrap();
+            let (s, h) = (res.status(), res.headers().clone());
+            (s, res.text().await.unwrap(), h)
+        }
+    };
+    let version = |page: &str| value_after(page, "<form", "version").unwrap_or("0").to_owned();
+    // A question starting a section that has no title: refused beside the title.
+    let (s, page2, _) = send(
+        vec![
+            ("action", "add_question"),
+            ("section", "new"),
+            ("new_section", ""),
+            ("type", "free_text"),
+            ("key", "why"),
+            ("text", "Why?"),
+        ],
+        "0".into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page2.contains("href=\"#nq-new_section\""), "{page2}");
+    let (s, _, _) = send(
+        vec![
+            ("action", "add_question"),
+            ("section", "new"),
+            ("new_section", "Your journeys"),
+            ("type", "free_text"),
+            ("key", "why"),
+            ("text", "What would make you take the bus more?"),
+        ],
+        "0".into(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = v.get(&path).await;
+    // A choice question without options: refused beside the options, what was typed kept.
+    let (s, page2, _) = send(
+        vec![
+            ("action", "add_question"),
+            ("section", "0"),
+            ("type", "single_choice"),
+            ("key", "often"),
+            ("text", "How often do you take the bus?"),
+            ("options", ""),
+        ],
+        version(&page),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page2.contains("href=\"#nq-options\"") && page2.contains("How often do you take the bus?"),
+        "{page2}"
+    );
+    let (s, _, _) = send(
+        vec![
+            ("action", "add_question"),
+            ("section", "0"),
+            ("type", "single_choice"),
+            ("key", "often"),
+            ("text", "How often do you take the bus?"),
+            ("options", "daily = Every day\nweekly = Every week\nrarely = Rarely"),
+            ("required", "yes"),
+            ("other", "yes"),
+        ],
+        version(&page),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page, _) = v.get(&path).await;
+    let (s, _, _) = send(
+        vec![
+            ("action", "add_question"),
+            ("section", "0"),
+            ("type", "scale"),
+            ("key", "satisfied"),
+            ("text", "How satisfied are you?"),
+            ("scale_min", "1"),
+            ("scale_max", "5"),
+            ("min_label", "Not at all"),
+            ("max_label", "Very"),
+            ("show_if", "often = daily, weekly"),
+        ],
+        version(&page),
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    // A form from before that save is refused: nothing is overwritten.
+    let (s, _, _) = send(vec![("action", "down"), ("key", "why")], version(&page)).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (_, page, _) = v.get(&path).await;
+    assert!(page.contains("shown when often is daily or weekly"), "{page}");
+    // A question cannot move above the one it depends on.
+    let (s, _, _) = send(vec![("action", "up"), ("key", "satisfied")], version(&page)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, _) = send(vec![("action", "down"), ("key", "why")], version(&page)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, q) = app
+        .get(
+            &format!("/api/v1/consultations/{activity}/questionnaire"),
+            Some(&tamworth),
+        )
+        .await;
+    let keys: Vec<&str> = q["sections"][0]["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["often", "why", "satisfied"], "{q}");
+    assert_eq!(q["sections"][0]["questions"][0]["options"][2]["label"], "Rarely");
+    assert_eq!(q["sections"][0]["questions"][2]["scale"]["max_label"], "Very");
+    let (_, page, _) = v.get(&path).await;
+    let (s, _, _) = send(vec![("action", "remove"), ("key", "satisfied")], version(&page)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, q) = app
+        .get(
+            &format!("/api/v1/consultations/{activity}/questionnaire"),
+            Some(&tamworth),
+        )
+        .await;
+    assert_eq!(q["sections"][0]["questions"].as_array().unwrap().len(), 2);
+}
+on_both!(building_a_questionnaire);

@@ -119,10 +119,17 @@ async fn users_page(
     staff_page(&page, status, None)
 }
 
-/// The list page's query: what was just done.
+/// A page's query: what was just done (`?done=...`, after a form's redirect).
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct Done {
     done: Option<String>,
+}
+
+impl Done {
+    /// What was done, if the page came after a form.
+    pub(super) fn done(&self) -> Option<&str> {
+        self.done.as_deref()
+    }
 }
 
 /// `GET /staff/admin/users`.

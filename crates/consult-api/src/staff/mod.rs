@@ -12,6 +12,7 @@
 //! the sign-in form, before there is a session, the hub's double-submit token.
 
 mod admin;
+mod builder;
 mod coding;
 mod drafts;
 mod feedback;
@@ -253,6 +254,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/edit"),
     ("POST", "/staff/activities/{id}/attestations"),
+    ("GET", "/staff/activities/{id}/questionnaire"),
+    ("POST", "/staff/activities/{id}/questionnaire"),
     ("GET", "/staff/activities/{id}/responses"),
     ("GET", "/staff/activities/{id}/responses/new"),
     ("POST", "/staff/activities/{id}/responses/new"),
@@ -289,6 +292,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/activities/{id}/attestations", post(drafts::attest))
         .route("/staff/activities/{id}/responses", get(pages::responses))
+        .route(
+            "/staff/activities/{id}/questionnaire",
+            get(builder::page).post(builder::change),
+        )
         .route(
             "/staff/activities/{id}/responses/new",
             get(keying::form).post(keying::submit),
