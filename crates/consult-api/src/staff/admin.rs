@@ -2,14 +2,13 @@
 //! the use cases of the API's `/api/v1/users` (admins only; every change audited, a disabled
 //! account signed out everywhere).
 
-use super::{Staff, Who, message, see_other, signed_in, staff_page, text};
+use super::{Staff, StaffForm, Who, message, see_other, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
-use crate::hub::forms::Posted;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::{AppError, UserPatch};
 use consult_core::{StaffRole, StaffUserInput};
@@ -135,13 +134,9 @@ impl Done {
 /// `GET /staff/admin/users`.
 pub(super) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    staff: Staff,
     Query(q): Query<Done>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
     let done = match q.done.as_deref() {
         Some("added") => Some("The account is added.".to_owned()),
         Some("disabled") => Some("The account is disabled and signed out everywhere.".to_owned()),
@@ -154,17 +149,8 @@ pub(super) async fn list(
 /// `POST /staff/admin/users`: an account added, or the form again with every refusal.
 pub(super) async fn add(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired("/staff/admin/users");
-    }
     let one = |n: &str| posted.one(n).map(str::to_owned);
     let input = StaffUserInput {
         email: one("email"),
@@ -220,18 +206,9 @@ pub(super) async fn add(
 /// `POST /staff/admin/users/{id}/disable` and `.../enable`.
 pub(super) async fn set_disabled(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted: _ }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired("/staff/admin/users");
-    }
     let disabled = match action.as_str() {
         "disable" => true,
         "enable" => false,

@@ -3,14 +3,14 @@
 //! .../questionnaire` (`App::set_questionnaire`, with the version the page showed, so two people
 //! editing do not overwrite each other; refused once the activity has opened).
 
-use super::{Staff, Who, message, see_other, signed_in, staff_page, text};
+use super::{ActivityId, Staff, StaffForm, Who, message, see_other, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
 use crate::hub::forms::Posted;
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{
@@ -233,33 +233,19 @@ async fn builder_page(
     done: Option<String>,
 ) -> Result<Response, ApiError> {
     let actor = &staff.session.actor;
-    let c = match state.app.writable_consultation(actor, id).await {
+    let c = match super::changeable(state, staff, id, "change this questionnaire").await? {
         Ok(c) => c,
-        Err(AppError::NotFound(_)) => return super::not_found(),
-        Err(AppError::Forbidden(m)) => {
-            return message(
-                StatusCode::FORBIDDEN,
-                "You cannot change this questionnaire",
-                &m,
-                Some(&format!("/staff/activities/{id}")),
-            );
-        }
-        Err(e) => return Err(e.into()),
+        Err(res) => return Ok(res),
     };
-    let current = match state.app.questionnaire(Some(actor), id).await {
-        Ok(q) => Some(q),
-        Err(AppError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let current = super::found(state.app.questionnaire(Some(actor), id).await)?;
     let locked = !matches!(
         c.status_on(state.app.today()),
         Status::Draft | Status::Submitted | Status::Approved
     );
     let value = |n: &str| posted.and_then(|p| p.raw(n)).unwrap_or_default().to_owned();
-    let names = super::pages::organisation_names(state).await?;
     let page = BuilderPage {
         text: text(),
-        who: staff.who(staff.session.user.organisation.and_then(|o| names.get(&o).cloned())),
+        who: super::who(state, staff).await?,
         id,
         title: c.plan.title().to_owned(),
         version: current.as_ref().map_or(0, |q| q.version),
@@ -313,17 +299,10 @@ async fn builder_page(
 /// `GET /staff/activities/{id}/questionnaire`.
 pub(super) async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
     Query(q): Query<super::admin::Done>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return super::not_found();
-    };
     let done = q.done().map(|_| "The questionnaire is saved.".to_owned());
     builder_page(&state, &staff, id, None, StatusCode::OK, vec![], done).await
 }
@@ -333,21 +312,9 @@ pub(super) async fn page(
 /// a whole.
 pub(super) async fn change(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    ActivityId(id): ActivityId,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return super::not_found();
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{id}/questionnaire"));
-    }
     let actor = &staff.session.actor;
     let mut input = match state.app.questionnaire(Some(actor), id).await {
         Ok(q) => q.to_input(),

@@ -3,14 +3,13 @@
 //! of the API's themes and codes (`App::create_theme`, `App::code_answer`; reading answers is
 //! audited as the responses page is).
 
-use super::{Staff, Who, message, see_other, signed_in, staff_page, text};
+use super::{ActivityId, Staff, StaffForm, Who, message, see_other, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
-use crate::hub::forms::Posted;
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::{AppError, Cursor, PageRequest};
 use consult_core::{CodeInput, ConsultationId, QuestionKind, ThemeInput};
@@ -146,10 +145,9 @@ async fn coding_page(
         });
         (answers, next)
     };
-    let names = super::pages::organisation_names(state).await?;
     let page = CodingPage {
         text: text(),
-        who: staff.who(staff.session.user.organisation.and_then(|o| names.get(&o).cloned())),
+        who: super::who(state, staff).await?,
         id,
         title: c.plan.title().to_owned(),
         questions: free_text
@@ -198,24 +196,13 @@ async fn coding_page(
     staff_page(&page, status, None)
 }
 
-fn parse_id(id: &str) -> Option<ConsultationId> {
-    id.parse().ok()
-}
-
 /// `GET /staff/activities/{id}/coding[?question=KEY]`.
 pub(super) async fn page(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
     Query(q): Query<CodingQuery>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Some(id) = parse_id(&id) else {
-        return super::not_found();
-    };
     let done = match q.done.as_deref() {
         Some("theme") => Some("The theme is added to the codeframe.".to_owned()),
         Some("coded") => Some("The answer's coding is saved.".to_owned()),
@@ -237,22 +224,10 @@ pub(super) async fn page(
 /// `POST /staff/activities/{id}/coding/themes`: a theme added to the codeframe.
 pub(super) async fn add_theme(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    ActivityId(id): ActivityId,
     Query(q): Query<CodingQuery>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Some(id) = parse_id(&id) else {
-        return super::not_found();
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{id}/coding"));
-    }
     let one = |n: &str| posted.one(n).map(str::to_owned);
     let input = ThemeInput {
         key: one("key"),
@@ -311,22 +286,10 @@ pub(super) async fn add_theme(
 /// `POST /staff/activities/{id}/coding?question=KEY`: one answer's themes and note.
 pub(super) async fn code(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    ActivityId(id): ActivityId,
     Query(q): Query<CodingQuery>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Some(id) = parse_id(&id) else {
-        return super::not_found();
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{id}/coding"));
-    }
     let Some(response) = posted.one("response").and_then(|r| r.parse::<uuid::Uuid>().ok()) else {
         return super::not_found();
     };

@@ -2,14 +2,14 @@
 //! by the same use cases as the API (`App::create_consultation`, `App::patch_consultation`), every
 //! refusal shown beside its field; and answering the principles checklist's questions in place.
 
-use super::{Staff, Who, message, see_other, signed_in, staff_page, text};
+use super::{Staff, StaffForm, Who, message, see_other, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
 use crate::hub::forms::Posted;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{
@@ -393,11 +393,7 @@ fn field_errors(e: &consult_core::ValidationErrors) -> Vec<(String, String)> {
 }
 
 /// `GET /staff/activities/new`.
-pub(super) async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
+pub(super) async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
     if staff.session.actor.read_only() {
         return read_only_refusal();
     }
@@ -411,17 +407,8 @@ pub(super) async fn new_form(State(state): State<AppState>, headers: HeaderMap) 
 /// `POST /staff/activities/new`: a draft registered, or the form again with every refusal.
 pub(super) async fn new_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired("/staff/activities/new");
-    }
     let input = input_from(&posted, ConsultationInput::default());
     match state.app.create_consultation(&staff.session.actor, input.clone()).await {
         Ok(c) => see_other(&format!("/staff/activities/{}?done=created", c.id), None),
@@ -477,13 +464,9 @@ async fn editable(
 /// `GET /staff/activities/{id}/edit`.
 pub(super) async fn edit_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    staff: Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
     let c = match editable(&state, &staff, &id).await? {
         Ok(c) => c,
         Err(res) => return Ok(res),
@@ -503,22 +486,13 @@ pub(super) async fn edit_form(
 /// show kept), checked as a new plan would be.
 pub(super) async fn edit_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
     let c = match editable(&state, &staff, &id).await? {
         Ok(c) => c,
         Err(res) => return Ok(res),
     };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{}", c.id));
-    }
     let input = input_from(&posted, c.plan.to_input());
     // Someone saved it since this form was opened: their change is not overwritten.
     if posted.one("version") != Some(c.version.to_string().as_str()) {
@@ -572,21 +546,12 @@ pub(super) async fn edit_submit(
 /// `answer` yes or no, `evidence`), recorded by `App::attest`; the activity's page again.
 pub(super) async fn attest(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
     let Ok(cid) = id.parse::<ConsultationId>() else {
         return super::not_found();
     };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{cid}"));
-    }
     let check = posted.one("check").unwrap_or_default().to_owned();
     let answer = AttestationInput {
         check: Some(check.clone()),

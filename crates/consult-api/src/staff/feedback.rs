@@ -2,14 +2,14 @@
 //! saved as a draft and published by the coordinator once it has closed, through the use case
 //! the API's `PUT .../feedback` calls (`App::record_feedback`).
 
-use super::{Staff, Who, message, signed_in, staff_page, text};
+use super::{ActivityId, Staff, StaffForm, Who, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
 use crate::hub::forms::Posted;
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{ConsultationId, FeedbackInput, FeedbackItemInput, Status};
@@ -146,18 +146,9 @@ async fn feedback_page(
     done: Option<String>,
 ) -> Result<Response, ApiError> {
     let actor = &staff.session.actor;
-    let c = match state.app.writable_consultation(actor, id).await {
+    let c = match super::changeable(state, staff, id, "write this feedback").await? {
         Ok(c) => c,
-        Err(AppError::NotFound(_)) => return super::not_found(),
-        Err(AppError::Forbidden(m)) => {
-            return message(
-                StatusCode::FORBIDDEN,
-                "You cannot write this feedback",
-                &m,
-                Some(&format!("/staff/activities/{id}")),
-            );
-        }
-        Err(e) => return Err(e.into()),
+        Err(res) => return Ok(res),
     };
     let stored = match state.app.feedback(Some(actor), id).await {
         Ok((_, f)) => Some(f),
@@ -191,10 +182,9 @@ async fn feedback_page(
     } else {
         "Publishing the results is the partnership coordinator's: save a draft and ask them.".to_owned()
     };
-    let names = super::pages::organisation_names(state).await?;
     let page = FeedbackPage {
         text: text(),
-        who: staff.who(staff.session.user.organisation.and_then(|o| names.get(&o).cloned())),
+        who: super::who(state, staff).await?,
         id,
         title: c.plan.title().to_owned(),
         published_on: stored
@@ -211,44 +201,21 @@ async fn feedback_page(
     staff_page(&page, status, None)
 }
 
-fn parse_id(id: &str) -> Option<ConsultationId> {
-    id.parse().ok()
-}
-
 /// `GET /staff/activities/{id}/feedback`.
 pub(super) async fn form(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Some(id) = parse_id(&id) else {
-        return super::not_found();
-    };
     feedback_page(&state, &staff, id, None, StatusCode::OK, vec![], None).await
 }
 
 /// `POST /staff/activities/{id}/feedback`: saved as a draft, or published (`publish=yes`).
 pub(super) async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    ActivityId(id): ActivityId,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Some(id) = parse_id(&id) else {
-        return super::not_found();
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{id}/feedback"));
-    }
     let input = FeedbackInput {
         items: posted_items(&posted),
         summary: posted.one("summary").map(str::to_owned),

@@ -4,14 +4,14 @@
 //! one who keyed it: allowed while open and for the late days after closing). Every refusal is
 //! shown beside its question.
 
-use super::{Staff, Who, message, see_other, signed_in, staff_page, text};
+use super::{ActivityId, Staff, StaffForm, Who, message, see_other, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
 use crate::hub::forms::Posted;
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{ConsultationId, Question, QuestionKind, Questionnaire, ResponseInput};
@@ -252,29 +252,15 @@ async fn keying_page(
     done: Option<String>,
 ) -> Result<Response, ApiError> {
     let actor = &staff.session.actor;
-    let c = match state.app.writable_consultation(actor, id).await {
+    let c = match super::changeable(state, staff, id, "key responses here").await? {
         Ok(c) => c,
-        Err(AppError::NotFound(_)) => return super::not_found(),
-        Err(AppError::Forbidden(m)) => {
-            return message(
-                StatusCode::FORBIDDEN,
-                "You cannot key responses here",
-                &m,
-                Some(&format!("/staff/activities/{id}")),
-            );
-        }
-        Err(e) => return Err(e.into()),
+        Err(res) => return Ok(res),
     };
-    let questionnaire: Option<Questionnaire> = match state.app.questionnaire(Some(actor), id).await {
-        Ok(q) => Some(q),
-        Err(AppError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let questionnaire: Option<Questionnaire> = super::found(state.app.questionnaire(Some(actor), id).await)?;
     let channel = posted.and_then(|p| p.one("channel")).unwrap_or("paper");
-    let names = super::pages::organisation_names(state).await?;
     let page = KeyingPage {
         text: text(),
-        who: staff.who(staff.session.user.organisation.and_then(|o| names.get(&o).cloned())),
+        who: super::who(state, staff).await?,
         id,
         title: c.plan.title().to_owned(),
         channels: CHANNELS.iter().map(|&(v, l)| (v, l, v == channel)).collect(),
@@ -299,17 +285,10 @@ pub(super) struct Done {
 /// `GET /staff/activities/{id}/responses/new`.
 pub(super) async fn form(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
     Query(q): Query<Done>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return super::not_found();
-    };
     let done = (q.done.as_deref() == Some("keyed")).then(|| "The response is saved. Key the next one.".to_owned());
     keying_page(&state, &staff, id, None, StatusCode::OK, vec![], done).await
 }
@@ -318,27 +297,11 @@ pub(super) async fn form(
 /// what was typed and every refusal beside its question.
 pub(super) async fn submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    ActivityId(id): ActivityId,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return super::not_found();
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return super::expired(&format!("/staff/activities/{id}/responses/new"));
-    }
     let actor = &staff.session.actor;
-    let questionnaire = match state.app.questionnaire(Some(actor), id).await {
-        Ok(q) => Some(q),
-        Err(AppError::NotFound(_)) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let questionnaire = super::found(state.app.questionnaire(Some(actor), id).await)?;
     let answers: BTreeMap<String, Value> = questionnaire
         .iter()
         .flat_map(|q| q.questions())

@@ -140,7 +140,7 @@ fn role_label(role: StaffRole) -> &'static str {
 
 /// The signed-in member of staff of a request.
 #[derive(Debug)]
-struct Staff {
+pub(super) struct Staff {
     session: StaffSession,
 }
 
@@ -179,6 +179,78 @@ impl Staff {
 fn same_token(posted: Option<&str>, ours: &str) -> bool {
     let ours = ours.as_bytes();
     posted.is_some_and(|p| p.len() == ours.len() && p.bytes().zip(ours).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0)
+}
+
+impl axum::extract::FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    /// The signed-in member of staff; else the way to sign in (a page part-way through signing
+    /// in goes back to its step).
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        match signed_in(state, &parts.headers).await {
+            Ok(Ok(staff)) => Ok(staff),
+            Ok(Err(res)) => Err(res),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// The activity a workspace address names (`/staff/activities/{id}/...`); anything that is not
+/// an activity's id is the not-found page.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ActivityId(pub(super) consult_core::ConsultationId);
+
+impl axum::extract::FromRequestParts<AppState> for ActivityId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let not_found = || not_found().unwrap_or_else(IntoResponse::into_response);
+        let axum::extract::Path(params) =
+            axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        params
+            .iter()
+            .find(|(k, _)| k == "id")
+            .and_then(|(_, v)| v.parse().ok())
+            .map(ActivityId)
+            .ok_or_else(not_found)
+    }
+}
+
+/// A form posted in the workspace by a signed-in member of staff, its session's anti-forgery
+/// token checked: a forged or expired one is refused (403) before anything is read or done.
+pub(super) struct StaffForm {
+    pub(super) staff: Staff,
+    pub(super) posted: crate::hub::forms::Posted,
+}
+
+impl std::fmt::Debug for StaffForm {
+    // What was posted may hold anything typed: it is not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffForm")
+            .field("staff", &self.staff)
+            .finish_non_exhaustive()
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for StaffForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts as _;
+        let (mut parts, body) = req.into_parts();
+        let staff = Staff::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let posted = crate::hub::forms::Posted(fields);
+        if !staff.form_is_ours(posted.raw("csrf")) {
+            return Err(expired("/staff").unwrap_or_else(IntoResponse::into_response));
+        }
+        Ok(StaffForm { staff, posted })
+    }
 }
 
 /// The signed-in member of staff, or the response that sends the browser to sign in (removing
@@ -278,6 +350,43 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/sign-in/oidc/callback"),
     ("POST", "/staff/sign-out"),
 ];
+
+/// The activity `staff` may change, or the page saying it is not there (or not for them) or why
+/// they may not (`doing`: what they came to do, "change this questionnaire").
+async fn changeable(
+    state: &AppState,
+    staff: &Staff,
+    id: consult_core::ConsultationId,
+    doing: &str,
+) -> Result<Result<consult_core::Consultation, Response>, ApiError> {
+    match state.app.writable_consultation(&staff.session.actor, id).await {
+        Ok(c) => Ok(Ok(c)),
+        Err(consult_app::AppError::NotFound(_)) => Ok(Err(not_found()?)),
+        Err(consult_app::AppError::Forbidden(m)) => Ok(Err(message(
+            StatusCode::FORBIDDEN,
+            "Your account cannot do this",
+            &format!("You cannot {doing}: {m}."),
+            Some(&format!("/staff/activities/{id}")),
+        )?)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a use case found, or `None` where it found nothing (an activity with no questionnaire,
+/// no feedback yet).
+fn found<T>(r: consult_app::AppResult<T>) -> Result<Option<T>, ApiError> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(consult_app::AppError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Who a page names as signed in, with their organisation's name.
+async fn who(state: &AppState, staff: &Staff) -> Result<Who, ApiError> {
+    let names = pages::organisation_names(state).await?;
+    Ok(staff.who(staff.session.user.organisation.and_then(|o| names.get(&o).cloned())))
+}
 
 /// The workspace's routes.
 pub fn router() -> Router<AppState> {

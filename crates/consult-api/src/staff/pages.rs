@@ -1,14 +1,13 @@
 //! The workspace's pages: home, the activities a member of staff can see, one activity with
 //! its history and the decisions they may make on it.
 
-use super::{Staff, Who, message, signed_in, staff_page, text};
+use super::{ActivityId, Staff, StaffForm, Who, message, staff_page, text};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::hub::Text;
-use crate::hub::forms::Posted;
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_app::{ConsultationFilter, Cursor, PageRequest};
@@ -91,11 +90,7 @@ const HOME_LIMIT: u32 = 50;
 
 /// `GET /staff`: what needs the member of staff: approvals waiting for them, feedback overdue,
 /// and their activities by status.
-pub(super) async fn home(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
+pub(super) async fn home(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
     let actor = &staff.session.actor;
     let names = organisation_names(&state).await?;
     let today = state.app.today();
@@ -176,13 +171,9 @@ pub(super) struct ActivitiesQuery {
 /// first, a page at a time.
 pub(super) async fn activities(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    staff: Staff,
     Query(q): Query<ActivitiesQuery>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
     let actor = &staff.session.actor;
     let names = organisation_names(&state).await?;
     let status = q
@@ -473,22 +464,10 @@ pub(super) struct ActivityQuery {
 /// `GET /staff/activities/{id}`.
 pub(super) async fn activity(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
     Query(q): Query<ActivityQuery>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return message(
-            StatusCode::NOT_FOUND,
-            "Activity not found",
-            "There is no activity at this address.",
-            Some("/staff"),
-        );
-    };
     let done = match q.done.as_deref() {
         Some("created") => {
             Some("The draft is registered. Check the principles checklist below, then submit it.".to_owned())
@@ -504,31 +483,9 @@ pub(super) async fn activity(
 /// beside the form it came from.
 pub(super) async fn change_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+    ActivityId(id): ActivityId,
+    StaffForm { staff, posted }: StaffForm,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return message(
-            StatusCode::NOT_FOUND,
-            "Activity not found",
-            "There is no activity at this address.",
-            Some("/staff"),
-        );
-    };
-    let posted = Posted(fields);
-    if !staff.form_is_ours(posted.raw("csrf")) {
-        return message(
-            StatusCode::FORBIDDEN,
-            "The form had expired",
-            "Nothing was changed. Go back to the activity and try again.",
-            Some(&format!("/staff/activities/{id}")),
-        );
-    }
     let to_text = posted.one("to").unwrap_or_default().to_owned();
     let Ok(to) = to_text.parse::<Status>() else {
         let errors = vec![("to".to_owned(), "Choose a decision from the page".to_owned())];
@@ -645,17 +602,10 @@ fn answer_text(v: &serde_json::Value) -> String {
 /// those who may change the activity (`App::responses`, audited).
 pub(super) async fn responses(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    staff: Staff,
+    ActivityId(id): ActivityId,
     Query(q): Query<ResponsesQuery>,
 ) -> Result<Response, ApiError> {
-    let staff = match signed_in(&state, &headers).await? {
-        Ok(s) => s,
-        Err(res) => return Ok(res),
-    };
-    let Ok(id) = id.parse::<ConsultationId>() else {
-        return super::not_found();
-    };
     let actor = &staff.session.actor;
     let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let page = PageRequest {
