@@ -816,8 +816,8 @@ test('an officer drafts an activity in the workspace (an error, then right), ans
   await audit('feedback');
   // Coding the written answers of the library survey: a theme added, an answer coded.
   await page.goto(`${base}/staff/activities/${answersId}/coding`);
-  await page.getByLabel(/^Key/).fill('study');
-  await page.getByLabel('Label', { exact: true }).fill('Study space');
+  await page.locator('#theme-key').fill('study');
+  await page.locator('#theme-label').fill('Study space');
   await page.getByRole('button', { name: 'Add the theme' }).click();
   await page.waitForURL(/done=theme/);
   const first = page.locator('form.action').first();

@@ -1022,6 +1022,7 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         | ("POST", "/staff/activities/{id}/responses/new")
         | ("POST", "/staff/activities/{id}/questionnaire")
         | ("POST", "/staff/activities/{id}/coding/themes")
+        | ("POST", "/staff/activities/{id}/coding/suggestions")
         | ("POST", "/staff/activities/{id}/status")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
         ("GET", "/staff/admin/users") => ([200, 403, 403, 403, 403, 403, 403, 403], 303),
@@ -1257,6 +1258,8 @@ async fn coding_in_the_workspace(app: &TestApp) {
         "More benches by the pond",
         "Better lighting on the paths",
         "Benches near the play area",
+        "The lighting is poor at night",
+        "More lighting by the gate please",
     ] {
         let (s, b) = app
             .at(
@@ -1280,7 +1283,7 @@ async fn coding_in_the_workspace(app: &TestApp) {
     let (s, page, _) = v.get(&format!("/staff/activities/{activity}/coding")).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert!(
-        page.contains("Ideas?") && page.contains("0 of 3 answers coded"),
+        page.contains("Ideas?") && page.contains("0 of 5 answers coded"),
         "{page}"
     );
     assert!(page.contains("More benches by the pond"));
@@ -1324,7 +1327,7 @@ async fn coding_in_the_workspace(app: &TestApp) {
     let (_, page, _) = v
         .get(&format!("/staff/activities/{activity}/coding?question=ideas"))
         .await;
-    assert!(page.contains("1 of 3 answers coded"), "{page}");
+    assert!(page.contains("1 of 5 answers coded"), "{page}");
     assert!(
         page.contains(&format!(
             "id=\"code-{response_id}-seating\" name=\"themes\" value=\"seating\" checked"
@@ -1341,6 +1344,33 @@ async fn coding_in_the_workspace(app: &TestApp) {
         )
         .await;
     assert_eq!(r["codes"][0]["themes"], json!(["seating"]), "{r}");
+
+    // A theme suggested from the answers' words, accepted under another label: added, and the
+    // answers it covers coded.
+    let (_, page, _) = v
+        .get(&format!("/staff/activities/{activity}/coding?question=ideas"))
+        .await;
+    assert!(page.contains("Suggested themes"), "{page}");
+    let suggestion = value_after(&page, "Suggested themes", "suggestion").unwrap().to_owned();
+    let (s, _, h) = v
+        .post(
+            &format!("/staff/activities/{activity}/coding/suggestions?question=ideas"),
+            &[
+                ("csrf", &token),
+                ("suggestion", &suggestion),
+                ("key", "renamed"),
+                ("label", "Renamed theme"),
+                ("action", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(location(&h).contains("done=accepted"));
+    let (_, page, _) = v
+        .get(&format!("/staff/activities/{activity}/coding?question=ideas"))
+        .await;
+    assert!(page.contains("<strong>Renamed theme</strong> (renamed)"), "{page}");
+    assert!(!page.contains("1 of 5 answers coded"), "more answers are coded: {page}");
 }
 on_both!(coding_in_the_workspace);
 

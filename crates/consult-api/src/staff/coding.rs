@@ -33,9 +33,20 @@ struct AnswerRow {
     note: String,
 }
 
+/// A theme suggested from the answers' words.
+#[derive(Debug)]
+struct SuggestionRow {
+    id: String,
+    key: String,
+    label: String,
+    terms: String,
+    count: u64,
+}
+
 #[derive(Template)]
 #[template(path = "staff/coding.html")]
 struct CodingPage {
+    suggestions: Vec<SuggestionRow>,
     text: &'static Text,
     who: Who,
     id: ConsultationId,
@@ -145,7 +156,26 @@ async fn coding_page(
         });
         (answers, next)
     };
+    let suggestions = if question.is_empty() {
+        vec![]
+    } else {
+        state
+            .app
+            .theme_suggestions(actor, id, Some(&question))
+            .await?
+            .suggestions
+            .into_iter()
+            .map(|g| SuggestionRow {
+                id: g.id,
+                key: g.key,
+                label: g.label,
+                terms: g.terms.join(", "),
+                count: g.count,
+            })
+            .collect()
+    };
     let page = CodingPage {
+        suggestions,
         text: text(),
         who: super::who(state, staff).await?,
         id,
@@ -206,6 +236,8 @@ pub(super) async fn page(
     let done = match q.done.as_deref() {
         Some("theme") => Some("The theme is added to the codeframe.".to_owned()),
         Some("coded") => Some("The answer's coding is saved.".to_owned()),
+        Some("accepted") => Some("The suggested theme is added and the answers it covers are coded.".to_owned()),
+        Some("rejected") => Some("The suggestion is rejected: it will not be offered again.".to_owned()),
         _ => None,
     };
     coding_page(
@@ -328,6 +360,84 @@ pub(super) async fn code(
             "The coding was not saved",
             &m,
             Some(&format!("/staff/activities/{id}/coding")),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /staff/activities/{id}/coding/suggestions?question=KEY`: a suggested theme accepted
+/// (perhaps renamed: the theme added and the answers it covers coded) or rejected (not offered
+/// again).
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    ActivityId(id): ActivityId,
+    Query(q): Query<CodingQuery>,
+    StaffForm { staff, posted }: StaffForm,
+) -> Result<Response, ApiError> {
+    let question = q.question.clone().unwrap_or_default();
+    let accept = posted.one("action") == Some("accept");
+    let decision = consult_core::SuggestionDecision {
+        question: Some(question.clone()),
+        suggestion: posted.one("suggestion").map(str::to_owned),
+        key: posted.one("key").filter(|_| accept).map(str::to_owned),
+        label: posted.one("label").filter(|_| accept).map(str::to_owned),
+    };
+    let actor = &staff.session.actor;
+    let decided = if accept {
+        state
+            .app
+            .accept_suggestion(actor, id, &decision)
+            .await
+            .map(|_| "accepted")
+    } else {
+        state
+            .app
+            .reject_suggestion(actor, id, &decision)
+            .await
+            .map(|()| "rejected")
+    };
+    match decided {
+        Ok(done) => see_other(
+            &format!("/staff/activities/{id}/coding?question={question}&done={done}"),
+            None,
+        ),
+        Err(AppError::Invalid(e)) => {
+            let errors = e
+                .errors()
+                .iter()
+                .map(|f| ("theme-key".to_owned(), f.message.clone()))
+                .collect();
+            coding_page(
+                &state,
+                &staff,
+                id,
+                &q,
+                &ThemeInput::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                None,
+            )
+            .await
+        }
+        Err(AppError::Conflict(m)) => {
+            coding_page(
+                &state,
+                &staff,
+                id,
+                &q,
+                &ThemeInput::default(),
+                StatusCode::CONFLICT,
+                vec![("theme-key".to_owned(), m)],
+                None,
+            )
+            .await
+        }
+        Err(AppError::NotFound(_)) => super::not_found(),
+        Err(AppError::Forbidden(m)) => message(
+            StatusCode::FORBIDDEN,
+            "You cannot code these responses",
+            &m,
+            Some("/staff"),
         ),
         Err(e) => Err(e.into()),
     }

@@ -334,6 +334,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/activities/{id}/coding"),
     ("POST", "/staff/activities/{id}/coding"),
     ("POST", "/staff/activities/{id}/coding/themes"),
+    ("POST", "/staff/activities/{id}/coding/suggestions"),
     ("GET", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/status"),
@@ -411,6 +412,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/activities/{id}/coding", get(coding::page).post(coding::code))
         .route("/staff/activities/{id}/coding/themes", post(coding::add_theme))
+        .route("/staff/activities/{id}/coding/suggestions", post(coding::decide))
         .route(
             "/staff/activities/{id}/feedback",
             get(feedback::form).post(feedback::submit),
