@@ -6,6 +6,10 @@
 use crate::equality::BaselineCounts;
 use std::collections::BTreeMap;
 
+/// The largest count a baseline cell may hold (ten times the world's population): a bigger
+/// one is a mistake in the file, refused rather than summed.
+const MAX_COUNT: f64 = 1.0e11;
+
 /// Where one Nomis column's count goes: characteristic, category and the share of the count
 /// (an age band straddling two of the scheme's bands is split evenly by year of age).
 pub type ColumnTarget = Vec<(&'static str, &'static str, f64)>;
@@ -170,24 +174,34 @@ pub fn nomis_baselines(
         let mut fractional: BTreeMap<(&str, &str), f64> = BTreeMap::new();
         for (col, target) in &targets {
             let raw = row.get(*col).map(|v| v.trim().replace(',', "")).unwrap_or_default();
-            let n: f64 = raw.parse().map_err(|_| {
+            let not_a_count = || {
                 format!(
                     "row {} ({code}): `{raw}` in `{}` is not a count",
                     line + 2,
                     header[*col]
                 )
-            })?;
+            };
+            let n: f64 = raw.parse().map_err(|_| not_a_count())?;
+            // A count of people: never negative, never more than there are people.
+            if !n.is_finite() || !(0.0..=MAX_COUNT).contains(&n) {
+                return Err(not_a_count());
+            }
             for (c, k, share) in target {
                 *fractional.entry((c, k)).or_default() += n * share;
             }
         }
         for ((c, k), n) in fractional {
-            *entry
+            let count = entry
                 .1
                 .entry(c.to_owned())
                 .or_default()
                 .entry(k.to_owned())
-                .or_default() += n.round() as u64;
+                .or_default();
+            // Each count is at most MAX_COUNT, so only an absurd number of rows for one area
+            // could overflow: refused rather than wrapped.
+            *count = count
+                .checked_add(n.round() as u64)
+                .ok_or_else(|| format!("row {} ({code}): the counts add up to more than can be held", line + 2))?;
         }
     }
     Ok(out)
@@ -223,6 +237,28 @@ mod tests {
             nomis_column("Age: Aged 85 years and over").unwrap(),
             vec![("age_band", "75+", 1.0)]
         );
+    }
+
+    #[test]
+    fn counts_beyond_any_population_are_refused_not_overflowed() {
+        // Found by the fuzzer: `4010E14000474` read as a number of people overflowed the sum.
+        let header: Vec<String> = ["date", "geography", "geography code", "Sex: Male; measures: Value"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let row = |v: &str| {
+            vec![
+                "2021".to_owned(),
+                "Tamworth".to_owned(),
+                "E07000199".to_owned(),
+                v.to_owned(),
+            ]
+        };
+        for bad in ["4010E14000474", "-5", "inf", "NaN"] {
+            let e = nomis_baselines(&header, &[row("10"), row(bad)], &["E07000199".to_owned()]).unwrap_err();
+            assert!(e.contains("is not a count"), "{bad}: {e}");
+        }
+        assert!(nomis_baselines(&header, &[row("38,600")], &["E07000199".to_owned()]).is_ok());
     }
 
     #[test]
