@@ -11,7 +11,7 @@
 use crate::signin::{SessionToken, SignInStep};
 use crate::{App, AppError, AppResult};
 use chrono::Duration;
-use consult_core::{Actor, AreaHierarchy, SessionStage, SignInMethod};
+use consult_core::{AreaHierarchy, SessionStage, SignInMethod};
 use consult_store::OidcLogin;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
@@ -193,7 +193,7 @@ impl App {
                 .record_sign_in_failure(
                     ("user", "unknown"),
                     &json!({ "why": why, "client": client, "method": "oidc" }),
-                    &oidc_actor(),
+                    &crate::signin::unknown_actor("sign-in (identity provider)"),
                     now,
                 )
                 .await?;
@@ -307,14 +307,4 @@ fn address_of(email: Option<&str>, verified: Option<bool>, preferred_username: O
             .map(str::to_owned)
             .filter(|u| consult_core::valid_email(&consult_core::normalise_email(u)))
     })
-}
-
-/// Who the audit log names for a refused return from the provider.
-fn oidc_actor() -> Actor {
-    Actor {
-        name: "sign-in (identity provider)".into(),
-        role: consult_core::Role::Officer,
-        organisation: None,
-        staff: None,
-    }
 }

@@ -225,7 +225,7 @@ impl App {
             .record_sign_in_attempt(&[&client_scope, &email_scope], &attempt, now, now - lockout.window)
             .await?;
         let account = self.store.staff_user_by_email(email).await?;
-        let public = unknown_actor();
+        let public = unknown_actor("sign-in");
         // Counted with this attempt: the ones before it are one fewer.
         if lockout.locked(counts[1].saturating_sub(1), counts[0].saturating_sub(1)) {
             let entity = account.as_ref().map(|u| u.id.to_string());
@@ -541,10 +541,11 @@ impl App {
     }
 }
 
-/// Who the audit log names for an attempt by someone not (yet) known.
-fn unknown_actor() -> Actor {
+/// Who the audit log names for an attempt by someone not (yet) known (`sign-in`, or
+/// `sign-in (identity provider)` for a return from the provider).
+pub(crate) fn unknown_actor(name: &str) -> Actor {
     Actor {
-        name: "sign-in".into(),
+        name: name.to_owned(),
         role: consult_core::Role::Officer,
         organisation: None,
         staff: None,

@@ -25,8 +25,9 @@ pub(super) fn random_token() -> Result<String, ApiError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// True when the public reaches the server over HTTPS (`--public-url https://...`).
-fn over_https(state: &AppState) -> bool {
+/// True when the public reaches the server over HTTPS (`--public-url https://...`): then every
+/// cookie of the server is `__Host-` prefixed and `Secure`.
+pub(crate) fn over_https(state: &AppState) -> bool {
     state
         .limits
         .public_url
@@ -45,15 +46,21 @@ fn csrf_cookie_name(state: &AppState) -> &'static str {
 
 /// The anti-forgery value the browser already holds, if any.
 fn csrf_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let name = csrf_cookie_name(state);
+    cookie_values(headers, csrf_cookie_name(state))
+        .find(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_owned)
+}
+
+/// The values the browser sent for the cookie `name` (a browser may send one name twice).
+pub(crate) fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, v)| *k == name && v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(|(_, v)| v.to_owned())
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// The token for a form being shown and, when the browser had no cookie, the cookie that sets

@@ -61,14 +61,7 @@ fn see_other(location: &str, cookie: Option<HeaderValue>) -> Result<Response, Ap
     Ok(res)
 }
 
-/// True when the server is reached over HTTPS.
-fn over_https(state: &AppState) -> bool {
-    state
-        .limits
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://")))
-}
+use crate::hub::forms::over_https;
 
 /// The session cookie's name for this deployment.
 fn cookie_name(state: &AppState) -> &'static str {
@@ -81,15 +74,7 @@ fn cookie_name(state: &AppState) -> &'static str {
 
 /// The session the browser's cookie names, if it sent one.
 fn session_cookie(state: &AppState, headers: &HeaderMap) -> Option<SessionToken> {
-    let name = cookie_name(state);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .find_map(|(_, v)| SessionToken::parse(v))
+    crate::hub::forms::cookie_values(headers, cookie_name(state)).find_map(SessionToken::parse)
 }
 
 /// The cookie holding a session: for this browsing session only (the server ends it after 30

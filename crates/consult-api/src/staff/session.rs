@@ -365,14 +365,9 @@ pub(super) async fn oidc_callback(
     axum::extract::Query(back): axum::extract::Query<OidcReturn>,
 ) -> Result<Response, ApiError> {
     let name = oidc_cookie_name(&state);
-    let expected = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned());
+    let expected = crate::hub::forms::cookie_values(&headers, name)
+        .next()
+        .map(str::to_owned);
     let step = match (&back.code, &back.state, &back.error) {
         (Some(code), Some(st), None) => {
             state
