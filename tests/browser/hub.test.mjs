@@ -1,6 +1,7 @@
 // The public hub in headless Chromium, as a resident uses it: from the home page to an activity
 // and its response form (an error, then success), registering interests, confirming with the
-// code (a wrong one, then the one waiting in the database) and unsubscribing, keyboard-only
+// code (a wrong one, then the one waiting in the database) and unsubscribing, a councillor
+// stopping the weekly digest from the one-click link of a digest e-mailed to them, keyboard-only
 // submission, a questionnaire with every question type answered page by page (an error
 // corrected, check your answers, the stored answers read back; and with the keyboard alone), a
 // quick poll answered in one click, a published activity's answers as charts beside tables (a
@@ -18,7 +19,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -293,6 +294,110 @@ test('register interests with an error, then see, unsubscribe and delete the reg
   await page.getByRole('button', { name: 'Delete my registration' }).click();
   assert.equal(await page.locator('h1').textContent(), 'Registration deleted');
   await page.close();
+});
+
+/** The serious and critical axe-core violations of the page (whose context bypasses the CSP). */
+async function seriousViolations(page) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) ${v.help}: ${v.nodes.join(', ')}`);
+}
+
+test('a councillor stops the weekly digest from the link in a digest e-mailed to them; axe on each page', async () => {
+  // A server of its own on a database of its own, so that delivering its outbox sends nothing
+  // the other tests wait for.
+  const own = { ...env, CONSULT_DATABASE_URL: `sqlite://${join(dir, 'staff-unsubscribe.db')}` };
+  const run = (...args) => execFileSync(BIN, args, { env: own, encoding: 'utf8' }).trim();
+  const mailDir = mkdtempSync(join(dir, 'mail-'));
+  const smtpPort = await freePort();
+  const sink = spawn('python3', [resolve(root, 'tests/support/smtp_sink.py'), mailDir, String(smtpPort)],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  const site = spawn(BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], { env: own, stdio: ['ignore', 'ignore', 'pipe'] });
+  const context = await browser.newContext({ bypassCSP: true });
+  try {
+    await waitFor(sink, 'stdout', /ready/);
+    const [, siteBase] = await waitFor(site, 'stderr', /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const call = async (method, path, token, body) => {
+      const res = await fetch(`${siteBase}${path}`, {
+        method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const json = await res.json();
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+
+    // A councillor for Tamworth, and an activity there opening in three days' time.
+    const email = 'cllr.dee@tamworth.gov.uk';
+    const councillor = JSON.parse(run('user', 'add', '--email', email, '--name', 'Cllr Dee', '--role', 'councillor',
+      '--ward', 'E07000199'));
+    assert.deepEqual(councillor.stopped_messages, []);
+    const officerToken = run('token', 'create', '--role', 'officer', '--organisation', 'tamworth', '--name', 'Digest officer');
+    const coordinatorToken = run('token', 'create', '--role', 'coordinator', '--name', 'Digest coordinator');
+    const made = await call('POST', '/api/v1/consultations', officerToken, {
+      organisation: 'tamworth', title: 'Swimming pool timetable', summary: 'When the pool opens', purpose: "To hear residents' views",
+      decision: 'Cabinet decision', decision_date: day(60), can_change: ['The timetable'], cannot_change: ['The budget'],
+      feedback_due_on: day(90), accessible_formats: 'Paper copies on request', level: 'consult', methods: ['online_survey'],
+      audience: { groups: ['residents'], areas: ['E07000199'], equality_groups: [] },
+      topics: ['leisure'], opens_on: day(3), closes_on: day(30),
+    });
+    const transitions = `/api/v1/consultations/${made.id}/transitions`;
+    await call('POST', transitions, officerToken, { to: 'submitted' });
+    await call('POST', transitions, coordinatorToken, { to: 'approved', override: 'Browser test fixture' });
+
+    // The digest of the week it opens in, queued and sent to the SMTP server.
+    const queued = JSON.parse(run('outbox', 'briefings', '--on', day(3)));
+    assert.ok(queued.digests >= 1, JSON.stringify(queued));
+    run('deliver', '--once', '--smtp-url', `smtp://127.0.0.1:${smtpPort}`, '--public-url', siteBase);
+    const mails = readdirSync(mailDir).filter((f) => f.endsWith('.eml'))
+      .map((f) => readFileSync(join(mailDir, f), 'utf8'))
+      .filter((m) => m.startsWith(`X-Envelope-To: ${email}\r\n`));
+    assert.equal(mails.length, 1, `one digest for ${email}`);
+    // The header block, unfolded (RFC 5322).
+    const headers = mails[0].split('\r\n\r\n')[0].replace(/\r\n(?=[ \t])/g, '');
+    const header = (name) => headers.match(new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi'))?.[1].trim();
+    assert.match(header('Subject'), /^Activities in your wards/);
+    assert.equal(header('List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+    const link = header('List-Unsubscribe')?.replace(/^<|>$/g, '');
+    assert.match(link, new RegExp(`^${siteBase}/unsubscribe/staff/${councillor.id}/digest/[0-9a-f]+$`));
+
+    // Opening the link shows a page with one button, and changes nothing.
+    const page = await context.newPage();
+    const failures = [];
+    const audit = async (name) => {
+      failures.push(...(await seriousViolations(page)).map((v) => `${name}: ${v}`));
+      await shot(page, name);
+    };
+    const opened = await page.goto(link);
+    assert.equal(opened.status(), 200);
+    assert.equal(await page.locator('h1').textContent(), 'Stop the weekly digest');
+    assert.match(await page.locator('main').textContent(), /activities opening, closing and publishing results in your wards/);
+    await audit('staff-unsubscribe');
+    assert.deepEqual(JSON.parse(run('user', 'show', councillor.id)).stopped_messages, [], 'opening the link stops nothing');
+
+    // The button stops the digest, and only it.
+    await page.getByRole('button', { name: 'Stop the weekly digest' }).click();
+    await page.waitForLoadState();
+    assert.equal(await page.locator('h1').textContent(), 'You will not get the weekly digest again');
+    await audit('staff-unsubscribed');
+    assert.deepEqual(JSON.parse(run('user', 'show', email)).stopped_messages, ['digest']);
+
+    // A link whose token was altered does not work.
+    const forged = link.replace(/.$/, (c) => (c === '0' ? '1' : '0'));
+    const refused = await page.goto(forged);
+    assert.equal(refused.status(), 404);
+    assert.equal(await page.locator('h1').textContent(), 'This link does not work');
+    await audit('staff-unsubscribe-unknown');
+    assert.deepEqual(failures, [], failures.join('\n'));
+  } finally {
+    await context.close();
+    site.kill('SIGTERM');
+    sink.stdin.end();
+  }
 });
 
 test('a response can be written and sent with the keyboard alone', async () => {

@@ -374,3 +374,162 @@ async fn councillors_and_coordinators_are_briefed(app: &TestApp) {
         "already queued by the API"
     );
 }
+
+on_both!(the_sweep_briefs_on_working_days_from_seven_once_a_day);
+async fn the_sweep_briefs_on_working_days_from_seven_once_a_day(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    add_user(
+        app,
+        json!({ "email": "cllr.cat@tamworth.gov.uk", "name": "Cllr Cat", "role": "councillor", "wards": ["E07000199"] }),
+    )
+    .await;
+    add_user(
+        app,
+        json!({ "email": "cora@staffordshire.gov.uk", "name": "Cora", "role": "coordinator" }),
+    )
+    .await;
+    // Registered on Saturday 10 January 2026: something for the councillor in the week from
+    // Monday the 12th (opening on the 13th) and in the week from Monday the 19th (opening on the
+    // 20th), and something for every coordinator every day (an activity waiting for approval).
+    app.register_activity(
+        &tamworth,
+        consultation("tamworth", "Library opening hours", 3, 30),
+        true,
+    )
+    .await;
+    app.register_activity(&tamworth, consultation("tamworth", "Allotment rents", 10, 30), true)
+        .await;
+    let waiting = app
+        .register_activity(&police, consultation("police", "Police priorities", 20, 30), false)
+        .await;
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/consultations/{waiting}/transitions"),
+            Some(&app.coordinator),
+            json!({ "to": "submitted" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // The server's sweep at an instant of January 2026; what it queued (both by its count and
+    // by the outbox's rows) and the day it hands on.
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap();
+    let sweep = |d: u32, h: u32, m: u32, s: u32, done: Option<chrono::NaiveDate>| {
+        let at = day(d).and_hms_opt(h, m, s).unwrap().and_utc();
+        let app = App::new(app.store.clone()).with_clock(FixedClock(at));
+        async move { app.sweep_briefings(done).await.unwrap() }
+    };
+    let queued = |digests, alerts| consult_app::BriefingsQueued { digests, alerts };
+    let rows = || async {
+        (
+            outbox(app, "kind=digest").await.len(),
+            outbox(app, "kind=alert").await.len(),
+        )
+    };
+    let none = queued(0, 0);
+    let friday = Some(day(9));
+
+    // The weekend: nothing, even with nothing queued yet; the day handed on is the one given.
+    assert_eq!(sweep(10, 9, 30, 0, None).await, (none, None), "Saturday");
+    assert_eq!(sweep(10, 23, 0, 0, friday).await, (none, friday), "Saturday night");
+    assert_eq!(sweep(11, 12, 0, 0, None).await, (none, None), "Sunday");
+    assert_eq!(rows().await, (0, 0));
+
+    // Monday before seven: nothing yet.
+    assert_eq!(sweep(12, 0, 0, 0, friday).await, (none, friday), "Monday at midnight");
+    assert_eq!(sweep(12, 6, 59, 59, friday).await, (none, friday), "Monday at 06:59:59");
+    assert_eq!(rows().await, (0, 0));
+
+    // Monday from seven: the councillor's digest and the coordinator's alert, once.
+    assert_eq!(
+        sweep(12, 7, 0, 0, friday).await,
+        (queued(1, 1), Some(day(12))),
+        "Monday at 07:00"
+    );
+    assert_eq!(rows().await, (1, 1));
+
+    // Later that day the sweep does not read the register again: a coordinator added since is
+    // not alerted that day by the sweep that was handed the day, though one that was not reads
+    // the register and queues their alert.
+    let tam = add_user(
+        app,
+        json!({ "email": "tam@tamworth.gov.uk", "name": "Tam", "role": "coordinator" }),
+    )
+    .await;
+    assert_eq!(
+        sweep(12, 15, 0, 0, Some(day(12))).await,
+        (none, Some(day(12))),
+        "Monday again"
+    );
+    assert_eq!(rows().await, (1, 1));
+    assert!(
+        outbox(app, "kind=alert")
+            .await
+            .iter()
+            .all(|m| !m["key"].as_str().unwrap().contains(&tam)),
+        "no alert for the coordinator added on Monday"
+    );
+    assert_eq!(
+        sweep(12, 15, 0, 0, None).await,
+        (queued(0, 1), Some(day(12))),
+        "Monday again, the day not handed on"
+    );
+    assert_eq!(rows().await, (1, 2));
+
+    // Tuesday: the day's alerts for both coordinators (the week's digest went on Monday).
+    assert_eq!(
+        sweep(13, 6, 0, 0, Some(day(12))).await,
+        (none, Some(day(12))),
+        "Tuesday at six"
+    );
+    assert_eq!(
+        sweep(13, 8, 0, 0, Some(day(12))).await,
+        (queued(0, 2), Some(day(13))),
+        "Tuesday at eight"
+    );
+    assert_eq!(rows().await, (1, 4));
+    assert_eq!(
+        sweep(13, 9, 0, 0, Some(day(13))).await,
+        (none, Some(day(13))),
+        "Tuesday again"
+    );
+
+    // The next weekend: nothing, whatever day was last briefed.
+    for (d, done) in [(17, Some(day(13))), (17, None), (18, Some(day(13))), (18, None)] {
+        assert_eq!(sweep(d, 10, 0, 0, done).await, (none, done), "{d} January");
+    }
+    assert_eq!(rows().await, (1, 4));
+
+    // The next working day, Monday the 19th: the new week's digest and the day's alerts.
+    assert_eq!(
+        sweep(19, 7, 0, 0, Some(day(13))).await,
+        (queued(1, 2), Some(day(19))),
+        "the next Monday"
+    );
+    assert_eq!(rows().await, (2, 6));
+    let digests = outbox(app, "kind=digest").await;
+    assert!(
+        digests
+            .iter()
+            .any(|m| m["key"].as_str().unwrap().ends_with("/2026-W04")),
+        "{digests:?}"
+    );
+
+    // The weekends were quiet because of the day, not for want of something to say: queueing
+    // the briefings of each of those days outright alerts both coordinators.
+    let coordinator = consult_core::Actor {
+        name: "briefings test".into(),
+        role: consult_core::Role::Coordinator,
+        organisation: None,
+        staff: None,
+    };
+    for d in [10, 11, 17, 18] {
+        let at = day(d).and_hms_opt(10, 0, 0).unwrap().and_utc();
+        let app = App::new(app.store.clone()).with_clock(FixedClock(at));
+        assert_eq!(
+            app.queue_briefings(&coordinator, day(d)).await.unwrap(),
+            queued(0, 2),
+            "{d} January, queued outright"
+        );
+    }
+}
