@@ -107,8 +107,8 @@ pub use lifecycle::{
 };
 pub use monitoring::{
     AnswerCounts, Category, Characteristic, ColumnMapping, DEFAULT_SCHEME, DEFAULT_SCHEME_ID, ImportMode,
-    MonitoringScheme, NotifyRequest, PREFER_NOT_TO_SAY, Response, ResponseChannel, ResponseInput, SchemeInput,
-    import_responses,
+    MonitoringScheme, NotifyRequest, PREFER_NOT_TO_SAY, RESERVED_CHARACTERISTIC_PREFIX, Response, ResponseChannel,
+    ResponseInput, SchemeInput, import_responses,
 };
 pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+/// What no monitoring characteristic's key may begin with: analyses keep groups of their own
+/// under such names (the respondents' areas, `@area`), beside the characteristics'.
+pub const RESERVED_CHARACTERISTIC_PREFIX: &str = "@";
+
 /// The answer every question allows; kept as its own category and left out of shares.
 pub const PREFER_NOT_TO_SAY: &str = "prefer_not_to_say";
 
@@ -131,6 +135,11 @@ impl MonitoringScheme {
             let field = format!("characteristics[{i}]");
             if c.key.trim().is_empty() || !seen.insert(c.key.as_str()) {
                 e.push(format!("{field}.key"), "must be present and unique");
+            } else if c.key.starts_with(RESERVED_CHARACTERISTIC_PREFIX) {
+                e.push(
+                    format!("{field}.key"),
+                    format!("must not begin with `{RESERVED_CHARACTERISTIC_PREFIX}` (kept for the respondents' areas)"),
+                );
             }
             if c.label.trim().is_empty() {
                 e.push(format!("{field}.label"), "is required");
@@ -1030,6 +1039,11 @@ mod own_scheme_tests {
         assert!(fields.contains(&"characteristics[1].categories[2].key"), "{e:?}");
         // `other` is not a census sex category and says nothing of what it covers.
         assert!(fields.contains(&"characteristics[1].categories[3].covers"), "{e:?}");
+        // A characteristic may not take the name the analysis keeps for areas.
+        let mut reserved = own();
+        reserved.characteristics[0].key = "@area".into();
+        let e = MonitoringScheme::parse_own(reserved, &base(), 1).unwrap_err();
+        assert!(e.errors().iter().any(|x| x.field == "characteristics[0].key"), "{e:?}");
     }
 
     #[test]

@@ -96,7 +96,9 @@ impl Tallies {
                     .and_modify(|l| *l = (*l).min(item))
                     .or_insert(item);
             }
-            let groups = std::iter::once(("", "")).chain(r.monitoring.iter().map(|(c, k)| (c.as_str(), k.as_str())));
+            let groups = std::iter::once(("", ""))
+                .chain(r.monitoring.iter().map(|(c, k)| (c.as_str(), k.as_str())))
+                .chain(r.area.as_ref().map(|a| (AREA_GROUP, a.as_str())));
             for (characteristic, category) in groups {
                 let cid = r.consultation_id.0;
                 let t = here.entry((cid, characteristic, category, "", "", None)).or_default();
@@ -450,18 +452,12 @@ struct TallyRow {
     answers: i64,
 }
 
-/// One (group, question, item, number) count of a breakdown by area.
-#[derive(sqlx::FromRow)]
-struct GroupCellRow {
-    grp: String,
-    question: String,
-    item: String,
-    number: Option<f64>,
-    n: i64,
-}
-
 /// The group of responses that gave no answer for a breakdown's characteristic or area.
 pub const NOT_ANSWERED: &str = "not_answered";
+
+/// The tallies' group name for the respondents' areas (the category is the GSS code): a name
+/// no monitoring characteristic may take ([`consult_core::RESERVED_CHARACTERISTIC_PREFIX`]).
+pub(crate) const AREA_GROUP: &str = "@area";
 
 /// What an analysis is broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -541,16 +537,16 @@ impl Store {
     }
 
     /// The counts of an activity's analysis in each group of a breakdown: by a monitoring
-    /// characteristic (the group is the response's category for it, read from the tallies like
-    /// [`Store::analysis_counts`]) or by the respondent's area (its GSS code, counted in SQL from
-    /// the answer rows joined to their response); [`NOT_ANSWERED`] for responses without one.
+    /// characteristic (the group is the response's category for it) or by the respondent's area
+    /// (its GSS code), both read from the tallies like [`Store::analysis_counts`];
+    /// [`NOT_ANSWERED`] for responses without one.
     pub async fn analysis_counts_by(
         &self,
         id: ConsultationId,
         by: Breakdown<'_>,
     ) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
         let characteristic = match by {
-            Breakdown::Area => return self.analysis_counts_by_area(id).await,
+            Breakdown::Area => AREA_GROUP,
             Breakdown::Characteristic(c) => c,
         };
         let mut not_answered = AnalysisCounts::default();
@@ -568,51 +564,5 @@ impl Store {
             groups.insert(NOT_ANSWERED.to_owned(), not_answered);
         }
         Ok(groups.into_iter().map(|(g, c)| (g, without_zeros(c))).collect())
-    }
-
-    /// The counts of an activity's analysis by the respondents' areas (their GSS codes, or
-    /// [`NOT_ANSWERED`]), counted in SQL from the answer rows joined to their response.
-    async fn analysis_counts_by_area(&self, id: ConsultationId) -> Result<Vec<(String, AnalysisCounts)>, StoreError> {
-        let count = |n: i64| u64::try_from(n).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let respondents: Vec<(String, i64)> = query(
-            "SELECT COALESCE(area, 'not_answered') AS grp, COUNT(*) FROM responses \
-             WHERE consultation_id = $1 GROUP BY COALESCE(area, 'not_answered')",
-        )
-        .bind(id.0)
-        .fetch_all(self)
-        .await?;
-        let answered: Vec<(String, String, i64)> = query(
-            "SELECT COALESCE(r.area, 'not_answered') AS grp, a.question, COUNT(DISTINCT a.response_id) \
-             FROM response_answers a JOIN responses r ON r.id = a.response_id \
-             WHERE a.consultation_id = $1 GROUP BY COALESCE(r.area, 'not_answered'), a.question",
-        )
-        .bind(id.0)
-        .fetch_all(self)
-        .await?;
-        let cells: Vec<GroupCellRow> = query(
-            "SELECT COALESCE(r.area, 'not_answered') AS grp, a.question, a.item, a.number, COUNT(*) AS n \
-             FROM response_answers a JOIN responses r ON r.id = a.response_id \
-             WHERE a.consultation_id = $1 \
-             GROUP BY COALESCE(r.area, 'not_answered'), a.question, a.item, a.number",
-        )
-        .bind(id.0)
-        .fetch_all(self)
-        .await?;
-        let mut groups: std::collections::BTreeMap<String, AnalysisCounts> = std::collections::BTreeMap::new();
-        for (g, n) in respondents {
-            groups.entry(g).or_default().respondents = count(n)?;
-        }
-        for (g, q, n) in answered {
-            groups.entry(g).or_default().answered.insert(q, count(n)?);
-        }
-        for c in cells {
-            groups.entry(c.grp).or_default().cells.push(AnswerCell {
-                question: c.question,
-                item: Some(c.item).filter(|i| !i.is_empty()),
-                number: c.number,
-                count: count(c.n)?,
-            });
-        }
-        Ok(groups.into_iter().collect())
     }
 }
