@@ -417,7 +417,7 @@ impl Kept {
 
     /// Deletes an activity's responses (the import's target, emptied before and after).
     async fn clear(&self, id: ConsultationId) {
-        for table in ["response_answers", "monitoring_answers", "responses"] {
+        for table in ["response_answers", "monitoring_answers", "responses", "answer_tallies"] {
             let sql = format!("DELETE FROM {table} WHERE consultation_id = $1");
             match self {
                 Kept::Sqlite(p) => {

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use consult_core::export::{Cell, GridSheet, QUESTIONS_SHEET, RESPONSES_SHEET};
 use consult_core::spreadsheet::neutralise;
 use consult_core::{Actor, CheckedAnswers, ConsultationId, ExportLayout, ExportRecord, Questionnaire};
-use consult_store::Store;
+use consult_store::{ExportPage, ExportReader};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use std::io::Write;
 use uuid::Uuid;
@@ -84,7 +84,8 @@ pub struct ExportedRow {
 /// [`App::export_responses`], which checked who may read them and audited the export.
 #[derive(Debug)]
 pub struct ResponseExport {
-    store: Store,
+    /// Every page is read on this one held connection.
+    reader: ExportReader,
     id: ConsultationId,
     format: ExportFormat,
     questionnaire: Option<Questionnaire>,
@@ -145,7 +146,7 @@ impl App {
             .audit_read(actor, self.now(), "responses.export", &c.id.to_string(), &detail)
             .await?;
         Ok(ResponseExport {
-            store: self.store.clone(),
+            reader: self.store.export_reader(c.id).await?,
             id: c.id,
             format,
             questionnaire,
@@ -180,15 +181,17 @@ impl ResponseExport {
         if self.done {
             return Ok(None);
         }
-        let (items, mut answers) = self.store.export_page(self.id, self.after, self.page_size).await?;
+        let ExportPage {
+            records: items,
+            mut answers,
+            mut codes,
+        } = self.reader.page(self.after, self.page_size).await?;
         self.after = items.last().map(|r| r.id);
         self.done = items.len() < self.page_size as usize;
         if items.is_empty() {
             return Ok(None);
         }
         self.read += items.len() as u64;
-        let ids: Vec<Uuid> = items.iter().map(|r| r.id).collect();
-        let mut codes = self.store.codes_of(&ids).await?;
         let mut rows = Vec::with_capacity(items.len());
         for r in &items {
             // Answers are rebuilt with the current questionnaire: its keys and structure cannot

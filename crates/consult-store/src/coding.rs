@@ -3,7 +3,7 @@
 //! (`theme_suggestion_rejections`); migration 0022. Every write is one transaction with its
 //! audit entry.
 
-use crate::db::{Sql, Tx, query};
+use crate::db::{Conn, Sql, Tx, query};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use consult_core::{Actor, AnswerCode, Coding, ConsultationId, Theme};
@@ -280,31 +280,7 @@ impl Store {
 
     /// The codings of several responses, by response, each by question.
     pub async fn codes_of(&self, responses: &[Uuid]) -> Result<HashMap<Uuid, Vec<AnswerCode>>, StoreError> {
-        let mut out: HashMap<Uuid, Vec<AnswerCode>> = HashMap::new();
-        if responses.is_empty() {
-            return Ok(out);
-        }
-        let mut sql = Sql::new(
-            "SELECT response_id, question, theme, note, coded_by, coded_at FROM response_codes WHERE response_id IN (",
-        );
-        let list = sql.list(responses.iter().copied());
-        sql.push(&list);
-        sql.push(") ORDER BY response_id, question, theme");
-        let rows: Vec<CodeRow> = sql.fetch_all(self).await?;
-        for r in rows {
-            let codes = out.entry(r.response_id).or_default();
-            match codes.last_mut() {
-                Some(c) if c.question == r.question => c.themes.push(r.theme),
-                _ => codes.push(AnswerCode {
-                    question: r.question,
-                    themes: vec![r.theme],
-                    note: r.note,
-                    coded_by: r.coded_by,
-                    coded_at: r.coded_at,
-                }),
-            }
-        }
-        Ok(out)
+        codes_in(self, responses).await
     }
 
     /// The answers to a free-text question no theme codes yet: (response id, text).
@@ -511,4 +487,36 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The codes of responses (see [`Store::codes_of`]), read where `conn` says.
+pub(crate) async fn codes_in<'c>(
+    conn: impl Into<Conn<'c>>,
+    responses: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<AnswerCode>>, StoreError> {
+    let mut out: HashMap<Uuid, Vec<AnswerCode>> = HashMap::new();
+    if responses.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = Sql::new(
+        "SELECT response_id, question, theme, note, coded_by, coded_at FROM response_codes WHERE response_id IN (",
+    );
+    let list = sql.list(responses.iter().copied());
+    sql.push(&list);
+    sql.push(") ORDER BY response_id, question, theme");
+    let rows: Vec<CodeRow> = sql.fetch_all(conn).await?;
+    for r in rows {
+        let codes = out.entry(r.response_id).or_default();
+        match codes.last_mut() {
+            Some(c) if c.question == r.question => c.themes.push(r.theme),
+            _ => codes.push(AnswerCode {
+                question: r.question,
+                themes: vec![r.theme],
+                note: r.note,
+                coded_by: r.coded_by,
+                coded_at: r.coded_at,
+            }),
+        }
+    }
+    Ok(out)
 }

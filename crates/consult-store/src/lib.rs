@@ -68,7 +68,7 @@ pub use types::*;
 
 use consult_core::{AreaCode, AreaHierarchy, Organisation, RegisterContext};
 pub use outbox::{ClaimedMessage, OutboxCounts, OutboxEntry, OutboxFilter, SettledTry};
-pub use questionnaires::{Breakdown, NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
+pub use questionnaires::{Breakdown, ExportPage, ExportReader, NOT_ANSWERED, QuestionnaireChange, ResponseRecord};
 pub use residents::{AudienceChanges, ContactRecord, Verified};
 pub use responses::{IdempotencyKey, Stored};
 pub use sessions::{Credentials, NewSession, OidcLogin, SessionRecord};

@@ -2,11 +2,12 @@
 //! of responses (written with the response, in `responses.rs`).
 //!
 //! Answers are stored one row per part ([`consult_core::AnswerRow`]) rather than as one JSON
-//! document per response: analysis counts, averages and cross-tabulations then run in SQL over
-//! the `response_answers_analysis` index (activity, question, item, number) on both backends.
+//! document per response, and counted as they are written into `answer_tallies` (per activity,
+//! group and answer part): analysis counts, averages and cross-tabulations read the tallies, not
+//! the rows. The rows are found by response (primary key) or by activity and question.
 
 use crate::consultations::escape_like;
-use crate::db::{Sql, Tx, query};
+use crate::db::{Held, Sql, Tx, query};
 use crate::{Cursor, Page, PageRequest, Store, StoreError};
 use chrono::{DateTime, Utc};
 use consult_core::{Actor, AnalysisCounts, AnswerCell, AnswerRow, ConsultationId, Questionnaire, Response};
@@ -378,51 +379,15 @@ impl Store {
         Ok(out)
     }
 
-    /// A page of an activity's responses for an export, after the response `after` (in id
-    /// order), with their answer rows: both read on one connection, the answers as one range
-    /// of the answers' primary key (response id order) rather than a list of ids.
-    pub async fn export_page(
-        &self,
-        id: ConsultationId,
-        after: Option<Uuid>,
-        limit: u32,
-    ) -> Result<(Vec<ResponseRecord>, HashMap<Uuid, Vec<AnswerRow>>), StoreError> {
-        let mut conn = self.hold().await?;
-        let mut sql = Sql::new(&format!(
-            "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.consultation_id = "
-        ));
-        let c = sql.arg(id.0);
-        sql.push(&c);
-        if let Some(after) = after {
-            let a = sql.arg(after);
-            sql.push(&format!(" AND r.id > {a}"));
-        }
-        let l = sql.arg(i64::from(limit));
-        sql.push(&format!(" ORDER BY r.id LIMIT {l}"));
-        let records: Vec<ResponseRecord> = sql.fetch_all(&mut conn).await?;
-        let mut out: HashMap<Uuid, Vec<AnswerRow>> = HashMap::with_capacity(records.len());
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
-            return Ok((records, out));
-        };
-        let rows: Vec<PageAnswerRow> = query(
-            "SELECT response_id, question, item, number, text FROM response_answers \
-             WHERE response_id >= $1 AND response_id <= $2 AND consultation_id = $3 \
-             ORDER BY response_id, question, item",
-        )
-        .bind(first.id)
-        .bind(last.id)
-        .bind(id.0)
-        .fetch_all(&mut conn)
-        .await?;
-        for r in rows {
-            out.entry(r.response_id).or_default().push(AnswerRow {
-                question: r.question,
-                item: Some(r.item).filter(|i| !i.is_empty()),
-                number: r.number,
-                text: r.text,
-            });
-        }
-        Ok((records, out))
+    /// A reader of an activity's responses for an export, holding one connection of the pool
+    /// until it is dropped: every page is read on it, so an export fills one connection's page
+    /// cache at most (a page read on whichever connection was free filled several on SQLite: up
+    /// to 226 MiB for 100,000 responses against 90 MiB on one).
+    pub async fn export_reader(&self, id: ConsultationId) -> Result<ExportReader, StoreError> {
+        Ok(ExportReader {
+            held: self.hold().await?,
+            id,
+        })
     }
 
     /// Records that `actor` read responses (an audit entry of its own: reading respondents'
@@ -564,5 +529,75 @@ impl Store {
             groups.insert(NOT_ANSWERED.to_owned(), not_answered);
         }
         Ok(groups.into_iter().map(|(g, c)| (g, without_zeros(c))).collect())
+    }
+}
+
+/// One page of an export: the responses, their answer rows and their codes.
+#[derive(Debug, Default)]
+pub struct ExportPage {
+    /// The responses, in id order.
+    pub records: Vec<ResponseRecord>,
+    /// Each response's answer rows.
+    pub answers: HashMap<Uuid, Vec<AnswerRow>>,
+    /// Each response's codes (themes per question).
+    pub codes: HashMap<Uuid, Vec<consult_core::AnswerCode>>,
+}
+
+/// Reads an activity's responses page by page on one held connection
+/// ([`Store::export_reader`]).
+#[derive(Debug)]
+pub struct ExportReader {
+    held: Held,
+    id: ConsultationId,
+}
+
+impl ExportReader {
+    /// The page of responses after the response `after` (in id order), at most `limit`, with
+    /// their answer rows (one range of the answers' key, response id order, rather than a list
+    /// of ids) and their codes.
+    pub async fn page(&mut self, after: Option<Uuid>, limit: u32) -> Result<ExportPage, StoreError> {
+        let id = self.id;
+        let conn = &mut self.held;
+        let mut sql = Sql::new(&format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses r WHERE r.consultation_id = "
+        ));
+        let c = sql.arg(id.0);
+        sql.push(&c);
+        if let Some(after) = after {
+            let a = sql.arg(after);
+            sql.push(&format!(" AND r.id > {a}"));
+        }
+        let l = sql.arg(i64::from(limit));
+        sql.push(&format!(" ORDER BY r.id LIMIT {l}"));
+        let records: Vec<ResponseRecord> = sql.fetch_all(&mut *conn).await?;
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return Ok(ExportPage::default());
+        };
+        let rows: Vec<PageAnswerRow> = query(
+            "SELECT response_id, question, item, number, text FROM response_answers \
+             WHERE response_id >= $1 AND response_id <= $2 AND consultation_id = $3 \
+             ORDER BY response_id, question, item",
+        )
+        .bind(first.id)
+        .bind(last.id)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut answers: HashMap<Uuid, Vec<AnswerRow>> = HashMap::with_capacity(records.len());
+        for r in rows {
+            answers.entry(r.response_id).or_default().push(AnswerRow {
+                question: r.question,
+                item: Some(r.item).filter(|i| !i.is_empty()),
+                number: r.number,
+                text: r.text,
+            });
+        }
+        let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+        let codes = crate::coding::codes_in(&mut *conn, &ids).await?;
+        Ok(ExportPage {
+            records,
+            answers,
+            codes,
+        })
     }
 }
