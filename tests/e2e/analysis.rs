@@ -609,3 +609,153 @@ async fn answers_broken_down_by_area(app: &TestApp) {
     let (_, listed) = app.at(&open, Method::GET, &path, Some(&tamworth), None).await;
     assert!(!listed.to_string().contains("E07000243"), "{listed}");
 }
+
+on_both!(results_and_documents_shared_as_the_owner_chose);
+async fn results_and_documents_shared_as_the_owner_chose(app: &TestApp) {
+    let (tamworth, police) = app.seed().await;
+    let note = "Health answers are shared with partner bodies only, never published.";
+    let mut body = consultation("tamworth", "Health survey", 1, 10);
+    body["data_protection"] = json!({ "note": note, "allows": "partnership" });
+    // Wider than the note allows: refused, naming the field.
+    body["results_sharing"] = json!("public");
+    let (s, p) = app.post("/api/v1/consultations", Some(&tamworth), body.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "results_sharing", "{p}");
+    // A note without what it allows: refused too.
+    let mut bare = body.clone();
+    bare["data_protection"] = json!({ "note": note });
+    bare.as_object_mut().unwrap().remove("results_sharing");
+    let (s, p) = app.post("/api/v1/consultations", Some(&tamworth), bare).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+    assert_eq!(p["errors"][0]["field"], "data_protection.allows", "{p}");
+
+    // (sharing, whether the police's officer sees the results)
+    for (level, partner_sees) in [("partnership", true), ("organisation", false)] {
+        body["title"] = json!(format!("Health survey ({level})"));
+        body["results_sharing"] = json!(level);
+        let id = app.register_activity(&tamworth, body.clone(), true).await;
+        let (s, q) = app
+            .put(
+                &format!("/api/v1/consultations/{id}/questionnaire"),
+                Some(&tamworth),
+                consult_tests::park_questionnaire(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        let (s, d) = app
+            .post(
+                &format!("/api/v1/consultations/{id}/documents"),
+                Some(&tamworth),
+                json!({ "title": "Findings report", "url": "https://example.org/findings.pdf" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let open = app.later(2).await;
+        for i in 0..12 {
+            let visit = if i % 3 == 0 { "no" } else { "yes" };
+            let (s, r) = app
+                .at(
+                    &open,
+                    Method::POST,
+                    &format!("/api/v1/consultations/{id}/responses"),
+                    None,
+                    Some(json!({ "answers": { "visit": visit } })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{r}");
+        }
+        let closed = app.later(13).await;
+        let feedback = json!({ "items": [ { "theme": "Waiting times", "you_said": "Too long", "we_did": "Added clinics" } ], "publish": true });
+        let (s, r) = app
+            .at(
+                &closed,
+                Method::PUT,
+                &format!("/api/v1/consultations/{id}/feedback"),
+                Some(&app.coordinator),
+                Some(feedback),
+            )
+            .await;
+        assert!(s.is_success(), "{r}");
+
+        // What the activity is stays public, with its sharing and its note.
+        let (s, c) = app
+            .at(&closed, Method::GET, &format!("/api/v1/consultations/{id}"), None, None)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(c["results_sharing"], level, "{c}");
+        assert_eq!(c["data_protection"]["note"], note, "{c}");
+        assert_eq!(c["data_protection"]["allows"], "partnership", "{c}");
+
+        let analysis = format!("/api/v1/consultations/{id}/analysis");
+        let documents = format!("/api/v1/consultations/{id}/documents");
+        for path in [&analysis, &documents] {
+            // The public: asked to sign in, told with whom the results are shared.
+            let (s, p) = app.at(&closed, Method::GET, path, None, None).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{level} {path}: {p}");
+            assert!(p["detail"].as_str().unwrap().contains("shared with"), "{p}");
+            // Another partner's officer: as the sharing says.
+            let (s, p) = app.at(&closed, Method::GET, path, Some(&police), None).await;
+            let expected = if partner_sees {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(s, expected, "{level} {path}: {p}");
+            // The owner: always.
+            let (s, p) = app.at(&closed, Method::GET, path, Some(&tamworth), None).await;
+            assert_eq!(s, StatusCode::OK, "{level} {path}: {p}");
+        }
+        // A partner sees public figures (disclosure control), the owner exact ones.
+        if partner_sees {
+            let (_, a) = app.at(&closed, Method::GET, &analysis, Some(&police), None).await;
+            assert_eq!(a["public"], true, "{a}");
+        }
+        let (_, a) = app.at(&closed, Method::GET, &analysis, Some(&tamworth), None).await;
+        assert_eq!(question(&a, "visit")["answered"], 12, "{a}");
+        // A document by its own address: the same rule.
+        let doc = format!("/api/v1/documents/{}", d["id"].as_str().unwrap());
+        let (s, _) = app.at(&closed, Method::GET, &doc, None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{level}");
+
+        // The public library lists the activity and its feedback, not its documents.
+        let (s, lib) = app.at(&closed, Method::GET, "/api/v1/library", None, None).await;
+        assert_eq!(s, StatusCode::OK, "{lib}");
+        let entry = lib["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["consultation"]["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{lib}"));
+        assert_eq!(entry["documents"], json!([]), "{entry}");
+        assert!(entry.to_string().contains("Added clinics"), "{entry}");
+
+        // The hub's page: "you said, we did" and the note, no link to the answers, no
+        // documents, and with whom the results are shared; the answers' page is not found.
+        let page = app
+            .client
+            .get(format!("{closed}/activities/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Added clinics"), "{page}");
+        assert!(page.contains(note), "{page}");
+        assert!(!page.contains("Findings report"), "{page}");
+        assert!(!page.contains(&format!("/activities/{id}/results")), "{page}");
+        let shared = if partner_sees {
+            "shared with the staff of the partner organisations only"
+        } else {
+            "kept within the organisation that ran it"
+        };
+        assert!(page.contains(shared), "{page}");
+        let answers = app
+            .client
+            .get(format!("{closed}/activities/{id}/results"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answers.status(), StatusCode::NOT_FOUND);
+    }
+}

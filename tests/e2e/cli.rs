@@ -266,7 +266,7 @@ async fn export_and_import_round_trip(app: &TestApp) {
     // A file with one bad row imports nothing.
     let broken = dir.path().join("broken.csv");
     let mut lines: Vec<String> = csv.lines().map(str::to_owned).collect();
-    lines.push(",tamworth,,Broken row,,,,,,,loud,,,,,,2026-01-01,2025-01-01,,,,,,,,,".into());
+    lines.push(",tamworth,,Broken row,,,,,,,loud,,,,,,2026-01-01,2025-01-01,,,,,,,,,,,,".into());
     std::fs::write(&broken, lines.join("\n")).unwrap();
     fails_with(
         &cli(&target, &["import", "register", broken.to_str().unwrap()]),

@@ -845,6 +845,13 @@ async fn drafting_in_the_workspace(app: &TestApp) {
         ("opens_on", day(30)),
         ("closes_on", day(20)),
         ("accessible_formats", "Paper copies at every library".to_owned()),
+        // Shared wider than its data-protection note allows: refused beside the choice.
+        (
+            "data_protection_note",
+            "Library card numbers: kept by the library service only.".to_owned(),
+        ),
+        ("data_protection_allows", "organisation".to_owned()),
+        ("results_sharing", "public".to_owned()),
     ];
     let as_form = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
     let post = |v: &mut Visitor, path: String, f: Vec<(&'static str, String)>| {
@@ -871,9 +878,19 @@ async fn drafting_in_the_workspace(app: &TestApp) {
         "what was typed is kept"
     );
     assert!(page.contains("value=\"E07000199\" checked"));
+    assert!(
+        page.contains("href=\"#results_sharing\"") && page.contains("id=\"results_sharing-error\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"organisation\" checked"),
+        "the note's limit is kept"
+    );
     // Right, it is a draft, and its page shows the checklist.
     fields.push(("title", "Library Sunday opening".to_owned()));
     fields[11] = ("closes_on", day(30 + 84));
+    fields.retain(|(k, _)| *k != "results_sharing");
+    fields.push(("results_sharing", "organisation".to_owned()));
     let (s, _, h) = post(&mut v, "/staff/activities/new".into(), as_form(&fields)).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let at = location(&h).to_owned();
@@ -894,6 +911,14 @@ async fn drafting_in_the_workspace(app: &TestApp) {
     assert_eq!(
         (c["status"].as_str(), c["title"].as_str()),
         (Some("draft"), Some("Library Sunday opening"))
+    );
+    assert_eq!(
+        (c["results_sharing"].as_str(), c["data_protection"]["allows"].as_str()),
+        (Some("organisation"), Some("organisation"))
+    );
+    assert!(
+        page.contains("<dt>Results and documents shared with</dt><dd>the owning organisation&#39;s staff"),
+        "{page}"
     );
 
     // A checklist question answered in place: yes needs evidence.

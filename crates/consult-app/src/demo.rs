@@ -829,6 +829,8 @@ pub async fn load_if_empty(store: &Store, today: NaiveDate, now: DateTime<Utc>) 
                 amount: Some(ex.cost),
                 currency: Some("GBP".into()),
             }),
+            results_sharing: None,
+            data_protection: None,
         };
         let plan = ConsultationPlan::parse(input, snapshot.context())
             .map_err(|e| StoreError::Corrupt(format!("{}: {e}", ex.title)))?;

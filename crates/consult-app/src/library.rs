@@ -68,6 +68,9 @@ impl App {
     /// The documents of an activity the caller may read.
     pub async fn documents(&self, caller: Option<&Actor>, id: ConsultationId) -> AppResult<Vec<Document>> {
         let c = self.readable_consultation(caller, id).await?;
+        if !caller.is_some_and(|a| a.may_change(&c)) {
+            crate::questionnaires::check_shared(&c, caller)?;
+        }
         Ok(self.store.documents(&[c.id]).await?.remove(&c.id).unwrap_or_default())
     }
 
@@ -75,12 +78,16 @@ impl App {
     pub async fn document(&self, caller: Option<&Actor>, id: Uuid) -> AppResult<Document> {
         let not_found = || AppError::NotFound(format!("no document `{id}`"));
         let doc = self.store.document(id).await?.ok_or_else(not_found)?;
-        self.readable_consultation(caller, doc.consultation_id)
+        let c = self
+            .readable_consultation(caller, doc.consultation_id)
             .await
             .map_err(|e| match e {
                 AppError::NotFound(_) => not_found(),
                 other => other,
             })?;
+        if !caller.is_some_and(|a| a.may_change(&c)) {
+            crate::questionnaires::check_shared(&c, caller)?;
+        }
         Ok(doc)
     }
 
@@ -134,7 +141,11 @@ impl App {
             .into_iter()
             .map(|c| LibraryEntry {
                 feedback: feedback.remove(&c.id).filter(|f| f.published_on.is_some()),
-                documents: documents.remove(&c.id).unwrap_or_default(),
+                // The library is public: documents only of activities shared with everyone.
+                documents: documents
+                    .remove(&c.id)
+                    .filter(|_| c.results_shared_with(None))
+                    .unwrap_or_default(),
                 consultation: c,
             })
             .collect();

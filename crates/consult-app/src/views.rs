@@ -99,6 +99,12 @@ pub struct ConsultationView {
     pub late_responses_days: Option<u32>,
     /// The last day officers may key offline responses (closing + the late-response days).
     pub late_responses_until: NaiveDate,
+    /// Who may see the results (the analysis of answers) and the documents once they are out
+    /// (write field): `public`, `partnership` or `organisation`.
+    pub results_sharing: consult_core::Sharing,
+    /// The data-protection note and the widest sharing it allows (write field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_protection: Option<consult_core::DataProtection>,
     /// When feedback is due in effect: `feedback_due_on`, else closing + 12 weeks.
     pub feedback_due: NaiveDate,
     /// Closed without published feedback past its due date.
@@ -166,6 +172,8 @@ impl ConsultationView {
             feedback_due_on: p.feedback_due_on(),
             late_responses_days: p.planned_late_responses_days(),
             late_responses_until: p.late_responses_until(),
+            results_sharing: p.results_sharing(),
+            data_protection: p.data_protection().cloned(),
             feedback_due: consult_core::feedback_due(p),
             feedback_overdue: consult_core::feedback_overdue(c, today),
             legal_basis: p.legal_basis().map(str::to_owned),

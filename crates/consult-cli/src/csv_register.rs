@@ -30,6 +30,9 @@ pub const COLUMNS: &[&str] = &[
     "lead_officer",
     "accessible_formats",
     "cost_gbp",
+    "results_sharing",
+    "data_protection_note",
+    "data_protection_allows",
     "status",
     "created_at",
     "updated_at",
@@ -90,6 +93,15 @@ pub fn write(
             i.cost
                 .and_then(|c| c.amount)
                 .map(|a| format!("{a:.2}"))
+                .unwrap_or_default(),
+            opt(&i.results_sharing),
+            i.data_protection
+                .as_ref()
+                .and_then(|d| d.note.clone())
+                .unwrap_or_default(),
+            i.data_protection
+                .as_ref()
+                .and_then(|d| d.allows.clone())
                 .unwrap_or_default(),
             c.status_on(today).to_string(),
             c.created_at.to_rfc3339(),
@@ -205,6 +217,11 @@ pub fn read(input: impl Read) -> Result<Vec<Row>, String> {
                 lead_officer: get("lead_officer"),
                 accessible_formats: get("accessible_formats"),
                 cost,
+                results_sharing: get("results_sharing"),
+                data_protection: match (get("data_protection_note"), get("data_protection_allows")) {
+                    (None, None) => None,
+                    (note, allows) => Some(consult_core::DataProtectionInput { note, allows }),
+                },
             },
         });
     }

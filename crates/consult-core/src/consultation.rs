@@ -221,6 +221,16 @@ pub struct ConsultationInput {
     pub accessible_formats: Option<String>,
     /// Cost.
     pub cost: Option<CostInput>,
+    /// Who may see the results (the analysis of answers) and documents once they are out:
+    /// `public` (everyone), `partnership` (staff of every partner organisation) or
+    /// `organisation` (the owner's staff). When not given: as wide as the data-protection
+    /// note allows, else `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::Sharing>))]
+    pub results_sharing: Option<String>,
+    /// The activity's data-protection note and the widest sharing of its results it allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_protection: Option<crate::DataProtectionInput>,
 }
 
 /// A validated consultation plan: every register field of REFERENCE section 5.
@@ -250,6 +260,10 @@ pub struct ConsultationPlan {
     lead_officer: Option<String>,
     accessible_formats: Option<String>,
     cost: Option<Cost>,
+    #[serde(skip_serializing_if = "crate::Sharing::is_public")]
+    results_sharing: crate::Sharing,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_protection: Option<crate::DataProtection>,
 }
 
 impl<'de> Deserialize<'de> for ConsultationPlan {
@@ -475,6 +489,8 @@ impl ConsultationPlan {
                 .map_err(|(field, msg)| e.push(format!("cost.{field}"), msg))
                 .ok()
         });
+        let (results_sharing, data_protection) =
+            crate::parse_sharing(&mut e, input.results_sharing.as_deref(), input.data_protection.as_ref());
 
         match (organisation, title, level, opens_on, closes_on) {
             (Some(org), Some(title), Some(level), Some(opens_on), Some(closes_on)) if e.is_empty() => Ok(Self {
@@ -503,6 +519,8 @@ impl ConsultationPlan {
                 lead_officer,
                 accessible_formats,
                 cost,
+                results_sharing,
+                data_protection,
             }),
             _ => Err(e),
         }
@@ -541,7 +559,21 @@ impl ConsultationPlan {
                 amount: Some(c.amount.pounds()),
                 currency: Some("GBP".into()),
             }),
+            results_sharing: (!self.results_sharing.is_public()).then(|| self.results_sharing.as_str().to_owned()),
+            data_protection: self.data_protection.as_ref().map(|p| crate::DataProtectionInput {
+                note: Some(p.note.clone()),
+                allows: Some(p.allows.as_str().to_owned()),
+            }),
         }
+    }
+
+    /// Who may see the results and documents once they are out.
+    pub fn results_sharing(&self) -> crate::Sharing {
+        self.results_sharing
+    }
+    /// The data-protection note, if the plan has one.
+    pub fn data_protection(&self) -> Option<&crate::DataProtection> {
+        self.data_protection.as_ref()
     }
 
     /// Owner organisation.

@@ -59,6 +59,7 @@ mod questionnaire;
 mod remarks;
 mod residents;
 mod review;
+mod sharing;
 mod signin;
 pub mod spreadsheet;
 mod staff;
@@ -142,6 +143,7 @@ pub use review::{
     EngagementReview, LearningPoint, Measures, PAPER_AND_PHONE_METHODS, Period, PeriodKind, ReviewInput, ReviewTheme,
     engagement_review, review_rows,
 };
+pub use sharing::{DataProtection, DataProtectionInput, Sharing, parse_sharing};
 pub use signin::{
     LockoutPolicy, MAX_PASSWORD, MIN_PASSWORD, SessionEnd, SessionPolicy, SessionStage, SignInMethod, password_problem,
 };

@@ -278,6 +278,10 @@ struct ActivityView {
     documents: Vec<(String, String)>,
     /// Once results are published, the page of what people answered to each question.
     answers_link: Option<String>,
+    /// Who the results and documents are shared with, when not everyone.
+    shared_only: Option<&'static str>,
+    /// The activity's data-protection note.
+    data_protection: Option<String>,
     /// A closed quick poll's published result: its chart and table, every value escaped by
     /// `analysis_sections`.
     poll_results: Option<String>,
@@ -321,13 +325,13 @@ pub(super) async fn activity(
         Err(consult_app::AppError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let documents = state
-        .app
-        .documents(None, c.id)
-        .await?
-        .into_iter()
-        .map(|d| (d.id.to_string(), d.title))
-        .collect();
+    // Documents the public may see; none when they are shared with staff only (the page says
+    // with whom).
+    let documents = match state.app.documents(None, c.id).await {
+        Ok(docs) => docs.into_iter().map(|d| (d.id.to_string(), d.title)).collect(),
+        Err(consult_app::AppError::Unauthenticated(_)) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let organisation = state
         .app
         .list_organisations()
@@ -353,8 +357,13 @@ pub(super) async fn activity(
         _ => None,
     };
     let answers_link = questionnaire
-        .filter(|q| q.quick_poll().is_none())
+        .filter(|q| q.quick_poll().is_none() && c.results_shared_with(None))
         .map(|_| format!("/activities/{}/results", c.id));
+    let shared_only = match p.results_sharing() {
+        consult_core::Sharing::Public => None,
+        consult_core::Sharing::Partnership => Some(t.shared_partnership),
+        consult_core::Sharing::Organisation => Some(t.shared_organisation),
+    };
     let (poll, cookie) = match super::survey::poll_view(&state, &c, &headers).await? {
         Some((poll, cookie)) => (Some(poll), cookie),
         None => (None, None),
@@ -383,6 +392,8 @@ pub(super) async fn activity(
             themes: feedback.map(|f| f.items).unwrap_or_default(),
             documents,
             answers_link,
+            shared_only,
+            data_protection: p.data_protection().map(|d| d.note.clone()),
             poll_results,
         },
         poll,

@@ -175,7 +175,13 @@ pub(super) async fn public_answers(
 ) -> Result<Option<(consult_core::Analysis, consult_core::Questionnaire)>, ApiError> {
     let analysis = match state.app.analysis(None, id, None).await {
         Ok(a) if !a.questions.is_empty() => a,
-        Ok(_) | Err(consult_app::AppError::Conflict(_) | consult_app::AppError::NotFound(_)) => return Ok(None),
+        // Not out yet, not there, or not shared with the public (the activity's page says so).
+        Ok(_)
+        | Err(
+            consult_app::AppError::Conflict(_)
+            | consult_app::AppError::NotFound(_)
+            | consult_app::AppError::Unauthenticated(_),
+        ) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
     match state.app.questionnaire(None, id).await {

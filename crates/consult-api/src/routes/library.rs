@@ -82,10 +82,14 @@ pub(crate) async fn upload_document(
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
-/// An activity's documents (whoever may read the activity).
+/// An activity's documents: whoever may read the activity, as far as its `results_sharing`
+/// allows (401 for the public, 403 for staff it is not shared with; the owner's staff always).
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/documents", tag = "feedback",
     params(("id" = String, Path, description = "consultation id")),
+    security((), ("bearer" = [])),
     responses((status = 200, body = Vec<Document>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn list_documents(
     State(state): State<AppState>,
@@ -96,11 +100,14 @@ pub(crate) async fn list_documents(
 }
 
 /// A document: a stored one's content (as an attachment, never run in the page), or a redirect
-/// (303) to a linked one.
+/// (303) to a linked one; as far as its activity's `results_sharing` allows.
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "feedback",
     params(("id" = String, Path, description = "document id")),
+    security((), ("bearer" = [])),
     responses((status = 200, description = "the stored content", content_type = "application/octet-stream"),
         (status = 303, description = "a linked document: see Location"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn get_document(
     State(state): State<AppState>,

@@ -85,13 +85,16 @@ pub(crate) struct AnalysisQuery {
 /// time. Anyone else may read it once the activity's results are published (409 before), as
 /// public figures: every count perturbed and any below 5 hidden (`null`) with the shares,
 /// intervals, means and ranks it would feed, numbers only counted, free text never shown
-/// (`public: true`). As JSON, as CSV (an attachment) or as an HTML page with charts.
+/// (`public: true`), and only those the activity's `results_sharing` admits (401 for the
+/// public, 403 for staff of another organisation when it is `organisation`). As JSON, as CSV
+/// (an attachment) or as an HTML page with charts.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/analysis", tag = "responses",
     params(("id" = String, Path, description = "consultation id"), AnalysisQuery),
     security((), ("bearer" = [])),
     responses((status = 200, description = "the analysis",
             content((Analysis = "application/json"), (String = "text/csv"), (String = "text/html"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -13,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{
-    AttestationInput, AudienceInput, ConsultationId, ConsultationInput, InvolvementLevel, METHODS, STAKEHOLDER_GROUPS,
+    AttestationInput, AudienceInput, ConsultationId, ConsultationInput, DataProtectionInput, InvolvementLevel, METHODS,
+    STAKEHOLDER_GROUPS,
 };
 
 /// One text field of the form.
@@ -63,6 +64,9 @@ struct FormPage {
     texts: Vec<TextField>,
     levels: Vec<(&'static str, &'static str, bool)>,
     groups: Vec<ChoiceGroup>,
+    /// Radio choices after the check boxes: who the results are shared with, and the widest
+    /// sharing the data-protection note allows.
+    radios: Vec<ChoiceGroup>,
     errors: Vec<(String, String)>,
 }
 
@@ -165,6 +169,20 @@ const TEXTS: &[(&str, &str, &str, &str, bool)] = &[
         "text",
         false,
     ),
+    (
+        "data_protection_note",
+        "Data-protection note (optional)",
+        "What is collected, why, how long it is kept and who it may be shared with; shown on the activity's public page",
+        "text",
+        true,
+    ),
+];
+
+/// The sharing levels as radio choices: (value, label).
+const SHARING: [(&str, &str); 3] = [
+    ("public", "Everyone: on the public hub and the API"),
+    ("partnership", "Staff of every partner organisation"),
+    ("organisation", "This organisation's staff only"),
 ];
 
 /// A field's value from a plan's input, as the form shows it.
@@ -187,6 +205,11 @@ fn text_value(input: &ConsultationInput, name: &str) -> String {
         "legal_basis" => one(&input.legal_basis),
         "lead_officer" => one(&input.lead_officer),
         "accessible_formats" => one(&input.accessible_formats),
+        "data_protection_note" => input
+            .data_protection
+            .as_ref()
+            .and_then(|d| d.note.clone())
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -236,6 +259,12 @@ fn input_from(posted: &Posted, base: ConsultationInput) -> ConsultationInput {
         legal_basis: one("legal_basis"),
         lead_officer: one("lead_officer"),
         accessible_formats: one("accessible_formats"),
+        results_sharing: one("results_sharing"),
+        // A note is given by its text; what it allows without a text is an error beside it.
+        data_protection: match (one("data_protection_note"), one("data_protection_allows")) {
+            (None, None) => None,
+            (note, allows) => Some(DataProtectionInput { note, allows }),
+        },
         ..base
     }
 }
@@ -243,6 +272,14 @@ fn input_from(posted: &Posted, base: ConsultationInput) -> ConsultationInput {
 /// The form's field an error names (`audience.areas[2]` is the areas' boxes).
 fn anchor(field: &str) -> String {
     let head = field.split(['.', '[']).next().unwrap_or(field);
+    if head == "data_protection" {
+        let rest = field.trim_start_matches("data_protection.");
+        return if rest.starts_with("allows") {
+            "data_protection_allows".to_owned()
+        } else {
+            "data_protection_note".to_owned()
+        };
+    }
     if head == "audience" {
         let rest = field.trim_start_matches("audience.");
         let inner = rest.split(['.', '[']).next().unwrap_or(rest);
@@ -355,9 +392,34 @@ async fn form_page(
             .map(|l| (l.as_str(), l.label(), input.level.as_deref() == Some(l.as_str())))
             .collect(),
         groups,
+        radios: vec![
+            ChoiceGroup {
+                name: "results_sharing",
+                legend: "Results and documents shared with",
+                choices: sharing_choices(input.results_sharing.as_deref()),
+            },
+            ChoiceGroup {
+                name: "data_protection_allows",
+                legend: "The data-protection note allows sharing with at most (with a note only)",
+                choices: sharing_choices(input.data_protection.as_ref().and_then(|d| d.allows.as_deref())),
+            },
+        ],
         errors,
     };
     staff_page(&page, status, None)
+}
+
+/// The sharing levels as radio choices, `chosen` checked (none: nothing checked, the plan's
+/// default applies).
+fn sharing_choices(chosen: Option<&str>) -> Vec<Choice> {
+    SHARING
+        .iter()
+        .map(|&(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            checked: chosen == Some(value),
+        })
+        .collect()
 }
 
 fn read_only_refusal() -> Result<Response, ApiError> {
@@ -381,6 +443,8 @@ fn field_errors(e: &consult_core::ValidationErrors) -> Vec<(String, String)> {
                 "methods" => "Methods",
                 "groups" => "Who it is for",
                 "areas" => "Areas",
+                "results_sharing" => "Results and documents shared with",
+                "data_protection_allows" => "The note allows sharing with",
                 other => TEXTS
                     .iter()
                     .find(|t| t.0 == other)

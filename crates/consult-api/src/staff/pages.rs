@@ -250,6 +250,8 @@ struct ActivityPage {
     a: Item,
     level: String,
     areas: String,
+    /// Who the results and documents are shared with, and what the data-protection note says.
+    sharing: String,
     checklist: Option<String>,
     checks: Vec<CheckRow>,
     attestable: bool,
@@ -439,6 +441,15 @@ pub(super) async fn activity_page(
             .map(|a| a.as_str())
             .collect::<Vec<_>>()
             .join(", "),
+        sharing: match c.plan.data_protection() {
+            Some(d) => format!(
+                "{} (the data-protection note allows {}: {})",
+                c.plan.results_sharing().audience(),
+                d.allows.audience(),
+                d.note
+            ),
+            None => c.plan.results_sharing().audience().to_owned(),
+        },
         a,
         checklist,
         checks,
