@@ -573,11 +573,19 @@ impl ExportReader {
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Ok(ExportPage::default());
         };
-        let rows: Vec<PageAnswerRow> = query(
+        // The range of the primary key, filtered by activity: on SQLite the `+` keeps the
+        // planner off the index by activity and question (without statistics it takes that
+        // index, then reads and sorts every answer row of the activity for each page: 55 s
+        // against 9 s for 100,000 responses).
+        let activity = match conn {
+            Held::Sqlite(_) => "+consultation_id",
+            Held::Postgres(_) => "consultation_id",
+        };
+        let rows: Vec<PageAnswerRow> = query(&format!(
             "SELECT response_id, question, item, number, text FROM response_answers \
-             WHERE response_id >= $1 AND response_id <= $2 AND consultation_id = $3 \
-             ORDER BY response_id, question, item",
-        )
+             WHERE response_id >= $1 AND response_id <= $2 AND {activity} = $3 \
+             ORDER BY response_id, question, item"
+        ))
         .bind(first.id)
         .bind(last.id)
         .bind(id.0)
