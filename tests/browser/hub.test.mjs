@@ -746,6 +746,15 @@ test('the staff workspace: sign in (an error, then right), home, an activity app
   assert.match(await coordPage.locator('.panel').textContent(), /now approved/);
   assert.match(await coordPage.locator('table').last().textContent(), /Override: Statutory deadline/);
   await audit(coordPage, 'activity-approved');
+  // Its invitations: the plan as counts, then sent.
+  await coordPage.getByRole('link', { name: 'Invitations' }).click();
+  await coordPage.waitForLoadState();
+  assert.match(await coordPage.locator('main').textContent(), /would be invited now/);
+  await audit(coordPage, 'invitations');
+  await coordPage.getByRole('button', { name: 'Send the invitations' }).click();
+  await coordPage.waitForLoadState();
+  assert.match(await coordPage.locator('.panel').textContent(), /invitations queued/);
+  await audit(coordPage, 'invitations-sent');
   // Signing out: the workspace asks to sign in again.
   await coordPage.getByRole('button', { name: 'Sign out' }).click();
   await coordPage.waitForLoadState();

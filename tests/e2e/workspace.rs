@@ -1012,6 +1012,94 @@ async fn drafting_in_the_workspace(app: &TestApp) {
 }
 on_both!(drafting_in_the_workspace);
 
+async fn invitations_in_the_workspace(app: &TestApp) {
+    let (tamworth, _) = app.seed().await;
+    // Three verified residents of Tamworth interested in parks: two by e-mail, one by letter.
+    for (email, channel) in [
+        ("ann@example.org", "email"),
+        ("bob@example.org", "email"),
+        ("cat@example.org", "post"),
+    ] {
+        let body = json!({ "email": email, "postal_address": "1 Market Street, Tamworth", "interests": ["Parks"],
+            "areas": ["E07000199"], "channels": [channel], "consent": true });
+        let (s, b) = app.post("/api/v1/residents", None, body).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{b}");
+        let id = b["id"].as_str().unwrap().parse().unwrap();
+        let code = app.store.verification_code(id).await.unwrap().unwrap();
+        let (s, v) = app
+            .post("/api/v1/residents/verify", None, json!({ "code": code }))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let mut body = consultation("tamworth", "Parks and open spaces", -2, 30);
+    body["topics"] = json!(["parks"]);
+    let activity = app.register_activity(&tamworth, body, true).await;
+    let path = format!("/staff/activities/{activity}/invitations");
+    for (email, role) in [
+        ("cora@partnership.gov.uk", json!({ "role": "coordinator" })),
+        (
+            "olu@tamworth.gov.uk",
+            json!({ "role": "officer", "organisation": "tamworth" }),
+        ),
+    ] {
+        let mut body = role;
+        body["email"] = json!(email);
+        body["name"] = json!(email.split('@').next().unwrap());
+        let id = add_user(app, body).await;
+        set_password(app, &id, PASSWORD);
+    }
+
+    // The coordinator: the plan as counts (two by e-mail, one by letter, nobody left out), then
+    // sent, then the same plan leaves all three out as already invited.
+    let mut cora = Visitor::new(&app.base);
+    sign_in(&mut cora, "cora@partnership.gov.uk", PASSWORD).await;
+    let (s, page, _) = cora.get(&path).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("3 residents would be invited now"), "{page}");
+    assert!(
+        page.contains("<th scope=\"row\">E-mail</th><td class=\"numeric\">2</td>")
+            && page.contains("<th scope=\"row\">Letter</th><td class=\"numeric\">1</td>"),
+        "{page}"
+    );
+    assert!(page.contains("Nobody matching is left out") && page.contains("No invitation has been queued"));
+    assert!(!page.contains("ann@example.org"), "never who");
+    let token = csrf(&page);
+    let (s, page, _) = cora.post(&path, &[("csrf", token.as_str())]).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("3 residents invited; 3 invitations queued"), "{page}");
+    assert!(
+        page.contains("<th scope=\"row\">Already invited to this activity</th><td class=\"numeric\">3</td>"),
+        "{page}"
+    );
+    assert!(page.contains("3 invitations, by channel and status"), "{page}");
+    // The messages, masked, for the coordinator.
+    assert!(
+        page.contains("a***@example.org") && !page.contains("ann@example.org"),
+        "{page}"
+    );
+    let (_, deliveries) = app
+        .get(
+            &format!("/api/v1/consultations/{activity}/invitations"),
+            Some(&app.coordinator),
+        )
+        .await;
+    assert_eq!(deliveries["total"], 3, "{deliveries}");
+    // Sent again: nothing more queued.
+    let (_, page, _) = cora.post(&path, &[("csrf", token.as_str())]).await;
+    assert!(page.contains("0 residents invited; 0 invitations queued"), "{page}");
+
+    // The owner's officer: what became of them as counts; no plan, no button, no addresses.
+    let mut olu = Visitor::new(&app.base);
+    sign_in(&mut olu, "olu@tamworth.gov.uk", PASSWORD).await;
+    let (s, page, _) = olu.get(&path).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("3 invitations, by channel and status"), "{page}");
+    assert!(!page.contains("Send the invitations") && !page.contains("would be invited now"));
+    assert!(!page.contains("***@example.org"), "{page}");
+    assert!(page.contains("partnership coordinator"), "{page}");
+}
+on_both!(invitations_in_the_workspace);
+
 /// Who the matrix signs in as: the seven roles and an officer of another organisation.
 const MATRIX_ROLES: [&str; 8] = [
     "admin",
@@ -1038,6 +1126,7 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         | ("GET", "/staff/activities/{id}/feedback")
         | ("GET", "/staff/activities/{id}/coding")
         | ("GET", "/staff/activities/{id}/responses/new")
+        | ("GET", "/staff/activities/{id}/invitations")
         | ("GET", "/staff/activities/{id}/questionnaire") => ([200, 200, 200, 404, 200, 404, 404, 403], 303),
         ("POST", "/staff/activities/new")
         | ("POST", "/staff/activities/{id}/edit")
@@ -1049,6 +1138,7 @@ fn expected(method: &str, path: &str) -> ([u16; 8], u16) {
         | ("POST", "/staff/activities/{id}/coding/themes")
         | ("POST", "/staff/activities/{id}/coding/suggestions")
         | ("POST", "/staff/activities/{id}/status")
+        | ("POST", "/staff/activities/{id}/invitations")
         | ("POST", "/staff/sign-out") => ([403; 8], 303),
         ("GET", "/staff/admin/users") => ([200, 403, 403, 403, 403, 403, 403, 403], 303),
         ("POST", "/staff/admin/users") | ("POST", "/staff/admin/users/{id}/{action}") => ([403; 8], 303),

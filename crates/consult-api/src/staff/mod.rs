@@ -3,8 +3,15 @@
 //! patterns and security headers. Handlers stay thin: the session is consult-app's
 //! ([`consult_app::signin`]), who may do what is consult-core's ([`consult_core::Actor`]).
 //!
-//! - `session`: the session cookie, signing in (password, second factor, enrolment) and out;
-//! - `pages`: home, the activities a member of staff can see, one activity and its decisions.
+//! - `session`: the session cookie, signing in (password, second factor, enrolment, OpenID
+//!   Connect) and out;
+//! - `pages`: home, the activities a member of staff can see, one activity and its decisions,
+//!   reading responses;
+//! - `drafts`: registering and editing a draft, attestations;
+//! - `builder`, `keying`, `coding`, `feedback`: the questionnaire, offline responses, the
+//!   codeframe and codes, "you said, we did";
+//! - `invitations`: the invitation plan as counts, sending it, and the activity's outbox;
+//! - `admin`: staff accounts.
 //!
 //! A session's cookie is `__Host-consult_session`, `Secure`, `HttpOnly`, `SameSite=Lax` when the
 //! server is reached over HTTPS (`--public-url https://...`), and `consult_session` without
@@ -16,6 +23,7 @@ mod builder;
 mod coding;
 mod drafts;
 mod feedback;
+mod invitations;
 mod keying;
 mod pages;
 mod session;
@@ -323,6 +331,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/feedback"),
     ("POST", "/staff/activities/{id}/status"),
+    ("GET", "/staff/activities/{id}/invitations"),
+    ("POST", "/staff/activities/{id}/invitations"),
     ("GET", "/staff/admin/users"),
     ("POST", "/staff/admin/users"),
     ("POST", "/staff/admin/users/{id}/{action}"),
@@ -403,6 +413,10 @@ pub fn router() -> Router<AppState> {
             get(feedback::form).post(feedback::submit),
         )
         .route("/staff/activities/{id}/status", post(pages::change_status))
+        .route(
+            "/staff/activities/{id}/invitations",
+            get(invitations::page).post(invitations::send),
+        )
         .route("/staff/admin/users", get(admin::list).post(admin::add))
         .route("/staff/admin/users/{id}/{action}", post(admin::set_disabled))
         .route(
