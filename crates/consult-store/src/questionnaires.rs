@@ -581,7 +581,7 @@ impl ExportReader {
             Held::Sqlite(_) => "+consultation_id",
             Held::Postgres(_) => "consultation_id",
         };
-        let rows: Vec<PageAnswerRow> = query(&format!(
+        let rows: Vec<PageAnswerRow> = query(format!(
             "SELECT response_id, question, item, number, text FROM response_answers \
              WHERE response_id >= $1 AND response_id <= $2 AND {activity} = $3 \
              ORDER BY response_id, question, item"
