@@ -688,7 +688,8 @@ async fn results_and_documents_shared_as_the_owner_chose(app: &TestApp) {
 
         let analysis = format!("/api/v1/consultations/{id}/analysis");
         let documents = format!("/api/v1/consultations/{id}/documents");
-        for path in [&analysis, &documents] {
+        let equality = format!("/api/v1/consultations/{id}/equality");
+        for path in [&analysis, &documents, &equality] {
             // The public: asked to sign in, told with whom the results are shared.
             let (s, p) = app.at(&closed, Method::GET, path, None, None).await;
             assert_eq!(s, StatusCode::UNAUTHORIZED, "{level} {path}: {p}");
@@ -716,6 +717,19 @@ async fn results_and_documents_shared_as_the_owner_chose(app: &TestApp) {
         let doc = format!("/api/v1/documents/{}", d["id"].as_str().unwrap());
         let (s, _) = app.at(&closed, Method::GET, &doc, None, None).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{level}");
+
+        // "You said, we did" stays public.
+        let (s, f) = app
+            .at(
+                &closed,
+                Method::GET,
+                &format!("/api/v1/consultations/{id}/feedback"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{f}");
+        assert_eq!(f["items"][0]["we_did"], "Added clinics", "{f}");
 
         // The public library lists the activity and its feedback, not its documents.
         let (s, lib) = app.at(&closed, Method::GET, "/api/v1/library", None, None).await;

@@ -517,3 +517,34 @@ async fn coded_themes_are_columns_of_the_export(app: &TestApp) {
     assert_eq!(cells(1), ["0", "0", "0"], "answered, not coded");
     assert_eq!(cells(2), ["", "", ""], "not answered");
 }
+
+on_both!(exports_at_once_are_limited);
+async fn exports_at_once_are_limited(app: &TestApp) {
+    // Each export holds a database connection while it is downloaded: a process runs only
+    // EXPORTS_AT_ONCE at once and refuses the next as busy (503 over HTTP), nothing done.
+    let (tamworth, _) = app.seed().await;
+    let id = app
+        .register_activity(&tamworth, consultation("tamworth", "Held survey", -2, 30), true)
+        .await;
+    let id: consult_core::ConsultationId = consult_core::ConsultationId(id.parse().unwrap());
+    let actor = consult_core::Actor {
+        name: "Coordinator".into(),
+        role: consult_core::Role::Coordinator,
+        organisation: None,
+        staff: None,
+    };
+    let one = consult_app::App::new(app.store.clone());
+    let csv = consult_app::ExportFormat::Csv;
+    let mut running = Vec::new();
+    for _ in 0..consult_app::EXPORTS_AT_ONCE {
+        running.push(one.export_responses(&actor, id, csv).await.unwrap());
+    }
+    let refused = one.export_responses(&actor, id, csv).await.unwrap_err();
+    assert!(matches!(refused, consult_app::AppError::Busy(_)), "{refused:?}");
+    // One read to its end (the empty activity's header, then nothing) and dropped: room again.
+    let mut first = running.remove(0);
+    while first.next_csv_chunk().await.unwrap().is_some() {}
+    drop(first);
+    let again = one.export_responses(&actor, id, csv).await;
+    assert!(again.is_ok(), "{again:?}");
+}

@@ -195,6 +195,7 @@ impl From<AppError> for ApiError {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable("the database is unavailable; try again shortly".into())
             }
+            AppError::Busy(m) => Self::Unavailable(m),
             AppError::Internal(m) => Self::Internal(m),
         }
     }

@@ -30,6 +30,10 @@ pub enum AppError {
         /// The failing blocking checks.
         failing: Vec<CheckResult>,
     },
+    /// Too much of this work is under way (exports at once): nothing was done, try again
+    /// shortly.
+    #[error("{0}")]
+    Busy(String),
     /// The database cannot be reached; nothing was done, try again shortly.
     #[error("the database is unavailable; try again shortly")]
     Unavailable(#[source] StoreError),
@@ -47,7 +51,7 @@ impl AppError {
     /// Whether the caller's request was at fault (bad input, not allowed, not found, not now),
     /// rather than the system (unavailable, internal).
     pub fn is_callers(&self) -> bool {
-        !matches!(self, Self::Unavailable(_) | Self::Internal(_))
+        !matches!(self, Self::Unavailable(_) | Self::Busy(_) | Self::Internal(_))
     }
 }
 

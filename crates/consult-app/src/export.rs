@@ -84,8 +84,10 @@ pub struct ExportedRow {
 /// [`App::export_responses`], which checked who may read them and audited the export.
 #[derive(Debug)]
 pub struct ResponseExport {
-    /// Every page is read on this one held connection.
-    reader: ExportReader,
+    /// Every page is read on this one held connection; dropped once the last page is read.
+    reader: Option<ExportReader>,
+    /// This export's place among those running at once ([`crate::EXPORTS_AT_ONCE`]).
+    _running: tokio::sync::OwnedSemaphorePermit,
     id: ConsultationId,
     format: ExportFormat,
     questionnaire: Option<Questionnaire>,
@@ -141,12 +143,19 @@ impl App {
                 ));
             }
         }
+        let running = self.exports.clone().try_acquire_owned().map_err(|_| {
+            AppError::Busy(format!(
+                "{} exports of responses are already running; try again when one has finished",
+                crate::EXPORTS_AT_ONCE
+            ))
+        })?;
         let detail = serde_json::json!({ "format": format.as_str(), "responses": responses });
         self.store
             .audit_read(actor, self.now(), "responses.export", &c.id.to_string(), &detail)
             .await?;
         Ok(ResponseExport {
-            reader: self.store.export_reader(c.id).await?,
+            reader: Some(self.store.export_reader(c.id).await?),
+            _running: running,
             id: c.id,
             format,
             questionnaire,
@@ -181,13 +190,21 @@ impl ResponseExport {
         if self.done {
             return Ok(None);
         }
+        let Some(reader) = self.reader.as_mut() else {
+            return Ok(None);
+        };
         let ExportPage {
             records: items,
             mut answers,
             mut codes,
-        } = self.reader.page(self.after, self.page_size).await?;
+        } = reader.page(self.after, self.page_size).await?;
         self.after = items.last().map(|r| r.id);
         self.done = items.len() < self.page_size as usize;
+        if self.done {
+            // The last page is read: its connection goes back to the pool now, not when the
+            // download ends.
+            self.reader = None;
+        }
         if items.is_empty() {
             return Ok(None);
         }

@@ -106,7 +106,14 @@ pub struct App {
     provider_token: Option<Arc<str>>,
     /// The identity provider staff sign in through, if configured.
     oidc: Option<Arc<oidc::OidcProvider>>,
+    /// Exports under way in this process: each holds a database connection until it is read
+    /// to the end or dropped, so only [`EXPORTS_AT_ONCE`] run at once.
+    exports: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many response exports run at once in a process (each holds one pooled connection while
+/// its download lasts; a client that stops reading holds it until it goes away).
+pub const EXPORTS_AT_ONCE: usize = 2;
 
 /// Where messages link to unless the deployment says ([`App::with_public_url`]).
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
@@ -140,6 +147,7 @@ impl App {
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             provider_token: None,
             oidc: None,
+            exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         }
     }
 

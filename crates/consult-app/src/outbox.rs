@@ -60,7 +60,7 @@ impl From<OutboxEntry> for MessageView {
             created_at: e.created_at,
             due_at: e.due_at,
             sent_at: e.sent_at,
-            last_error: e.last_error,
+            last_error: e.last_error.map(|t| consult_core::mask_addresses(&t)),
             reference: e.reference,
         }
     }

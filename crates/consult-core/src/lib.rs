@@ -115,7 +115,7 @@ pub use nomis::{ColumnTarget, nomis_baselines, nomis_column};
 pub use organisation::{Organisation, OrganisationId, OrganisationInput, OrganisationKind, Slug};
 pub use outbox::{
     DeliveryStatus, MessageKey, MessageKind, NewMessage, ProviderOutcome, RetryPolicy, SendOutcome, Settlement,
-    invitation_fields, mask_recipient, message_address, message_date, reply_message, results_notice,
+    invitation_fields, mask_addresses, mask_recipient, message_address, message_date, reply_message, results_notice,
 };
 pub use overlap::{
     Analyzer, Dismissal, OverlapConfig, OverlapContext, OverlapFinding, OverlapIndex, OverlapSubject, Suggestion,

@@ -501,8 +501,70 @@ pub fn mask_recipient(channel: ContactChannel, recipient: &str) -> String {
     }
 }
 
+/// A provider's error text with every e-mail address and every run of seven or more digits (a
+/// telephone number) in it masked as [`mask_recipient`] masks a recipient: providers echo the
+/// address they refused ("550 5.1.1 <ann@example.org>: no such user"), and such text is shown
+/// to staff beside the masked recipient.
+pub fn mask_addresses(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let local = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let domain = |c: char| c.is_alphanumeric() || c == '.' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if local(c) {
+            // A word: an address if an `@` and a dotted domain follow its local part.
+            let start = i;
+            let mut j = i;
+            while j < chars.len() && local(chars[j]) {
+                j += 1;
+            }
+            if j < chars.len() && chars[j] == '@' {
+                let mut k = j + 1;
+                while k < chars.len() && domain(chars[k]) {
+                    k += 1;
+                }
+                let host: String = chars[j + 1..k].iter().collect();
+                if host.contains('.') {
+                    out.push(chars[start]);
+                    out.push_str("***@");
+                    out.push_str(&host);
+                    i = k;
+                    continue;
+                }
+            }
+            let word: String = chars[start..j].iter().collect();
+            let digits = word.chars().filter(char::is_ascii_digit).count();
+            if digits >= 7 && word.chars().all(|c| c.is_ascii_digit() || c == '+') {
+                out.push_str(&mask_recipient(ContactChannel::Sms, &word));
+            } else {
+                out.push_str(&word);
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn provider_errors_lose_the_addresses_they_echo() {
+        assert_eq!(
+            mask_addresses("550 5.1.1 <ann.smith@example.org>: Recipient address rejected"),
+            "550 5.1.1 <a***@example.org>: Recipient address rejected"
+        );
+        assert_eq!(
+            mask_addresses("phone_number +447700900123 is not valid; retry 3 of 5"),
+            "phone_number +44*******123 is not valid; retry 3 of 5"
+        );
+        assert_eq!(mask_addresses("451 try again at 10:30"), "451 try again at 10:30");
+    }
+
     use super::*;
 
     #[test]
