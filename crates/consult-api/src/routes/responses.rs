@@ -255,7 +255,7 @@ const XLSX_CHUNK: usize = 64 * 1024;
 /// `responses` sheet, a sheet per grid question and a `questions` sheet saying what each column
 /// is; built in constant memory in a temporary file, then sent. Text that a spreadsheet could
 /// run as a formula starts with an apostrophe. Officers of the owner organisation and
-/// coordinators; audited.
+/// coordinators; audited. At most two exports run at once in a server: the next is 503.
 #[utoipa::path(get, path = "/api/v1/consultations/{id}/responses/export", tag = "responses",
     params(("id" = String, Path, description = "consultation id"), ExportQuery),
     security(("bearer" = [])),
@@ -264,7 +264,8 @@ const XLSX_CHUNK: usize = 64 * 1024;
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 503, body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn export_responses(
     State(state): State<AppState>,
     caller: Caller,
