@@ -228,19 +228,30 @@ async fn measure(label: &str, store: Store, seconds: u32, connections: u32) {
         .await
         .unwrap();
     let stored = view["response_count"].as_u64().unwrap();
-    // Every acknowledged key, sent again, answers with its first id and stores nothing.
+    // Every acknowledged key, sent again with the same body, answers with its first id and
+    // stores nothing; the same key with another body is refused (422: a key is bound to its
+    // caller and body) and stores nothing either.
     let client = reqwest::Client::new();
-    let mut replayed_same = 0;
+    let (mut replayed_same, mut other_body_refused) = (0, 0);
     for (key, first) in acknowledged.iter().step_by(10) {
+        let url = format!("{base}/api/v1/consultations/{id}/responses");
         let res = client
-            .post(format!("{base}/api/v1/consultations/{id}/responses"))
+            .post(&url)
             .header("idempotency-key", key)
-            .json(&serde_json::json!({ "comments": "again" }))
+            .json(&serde_json::json!({ "comments": format!("Load test response {key}") }))
             .send()
             .await
             .unwrap();
         let body: serde_json::Value = res.json().await.unwrap();
         replayed_same += usize::from(body["id"].as_str() == Some(first.as_str()));
+        let res = client
+            .post(&url)
+            .header("idempotency-key", key)
+            .json(&serde_json::json!({ "comments": "again" }))
+            .send()
+            .await
+            .unwrap();
+        other_body_refused += usize::from(res.status() == reqwest::StatusCode::UNPROCESSABLE_ENTITY);
     }
     let after = reqwest::get(format!("{base}/api/v1/consultations/{id}"))
         .await
@@ -252,7 +263,7 @@ async fn measure(label: &str, store: Store, seconds: u32, connections: u32) {
         .unwrap();
     let lost = acknowledged.len() as i64 - stored as i64;
     println!(
-        "| {label}: {submitters} concurrent submitters x {each} responses | {:.0} responses/s (p50 {}, p99 {}) | zero lost or duplicated | {} acknowledged, {stored} stored ({} lost, {} extra); {replayed_same} of {} replays answered with the first id; count after replays {after} |",
+        "| {label}: {submitters} concurrent submitters x {each} responses | {:.0} responses/s (p50 {}, p99 {}) | zero lost or duplicated | {} acknowledged, {stored} stored ({} lost, {} extra); {replayed_same} of {} replays answered with the first id, {other_body_refused} sent with another body refused (422); count after replays {after} |",
         acknowledged.len() as f64 / elapsed.as_secs_f64(),
         ms(percentile(&times, 50.0)),
         ms(percentile(&times, 99.0)),
