@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
 use consult_core::{ConsultationId, Exclusion};
-use consult_store::PageRequest;
+use consult_app::PageRequest;
 
 /// The plan's counts, in words.
 #[derive(Debug)]
