@@ -14,8 +14,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use consult_app::AppError;
-use consult_core::{ConsultationId, Exclusion};
 use consult_app::PageRequest;
+use consult_core::{ConsultationId, Exclusion};
 
 /// The plan's counts, in words.
 #[derive(Debug)]
