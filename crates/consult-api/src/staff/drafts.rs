@@ -36,9 +36,11 @@ struct Choice {
     checked: bool,
 }
 
-/// A group of checkboxes.
+/// A group of check boxes (any number chosen) or radio buttons (one).
 #[derive(Debug)]
 struct ChoiceGroup {
+    /// `checkbox` or `radio`.
+    kind: &'static str,
     name: &'static str,
     legend: &'static str,
     choices: Vec<Choice>,
@@ -63,10 +65,9 @@ struct FormPage {
     f: Chosen,
     texts: Vec<TextField>,
     levels: Vec<(&'static str, &'static str, bool)>,
+    /// The check boxes, then the radio choices (who the results are shared with, and the
+    /// widest sharing the data-protection note allows).
     groups: Vec<ChoiceGroup>,
-    /// Radio choices after the check boxes: who the results are shared with, and the widest
-    /// sharing the data-protection note allows.
-    radios: Vec<ChoiceGroup>,
     errors: Vec<(String, String)>,
 }
 
@@ -317,6 +318,7 @@ async fn form_page(
     let chosen = |list: &[String], v: &str| list.iter().any(|x| x == v);
     let groups = vec![
         ChoiceGroup {
+            kind: "checkbox",
             name: "methods",
             legend: "Methods",
             choices: METHODS
@@ -329,6 +331,7 @@ async fn form_page(
                 .collect(),
         },
         ChoiceGroup {
+            kind: "checkbox",
             name: "groups",
             legend: "Who it is for",
             choices: STAKEHOLDER_GROUPS
@@ -341,6 +344,7 @@ async fn form_page(
                 .collect(),
         },
         ChoiceGroup {
+            kind: "checkbox",
             name: "areas",
             legend: "Areas",
             choices: areas
@@ -351,6 +355,18 @@ async fn form_page(
                     checked: chosen(&input.audience.areas, a.code.as_str()),
                 })
                 .collect(),
+        },
+        ChoiceGroup {
+            kind: "radio",
+            name: "results_sharing",
+            legend: "Results and documents shared with",
+            choices: sharing_choices(input.results_sharing.as_deref()),
+        },
+        ChoiceGroup {
+            kind: "radio",
+            name: "data_protection_allows",
+            legend: "The data-protection note allows sharing with at most (with a note only)",
+            choices: sharing_choices(input.data_protection.as_ref().and_then(|d| d.allows.as_deref())),
         },
     ];
     let (heading, action, button) = match editing {
@@ -392,18 +408,6 @@ async fn form_page(
             .map(|l| (l.as_str(), l.label(), input.level.as_deref() == Some(l.as_str())))
             .collect(),
         groups,
-        radios: vec![
-            ChoiceGroup {
-                name: "results_sharing",
-                legend: "Results and documents shared with",
-                choices: sharing_choices(input.results_sharing.as_deref()),
-            },
-            ChoiceGroup {
-                name: "data_protection_allows",
-                legend: "The data-protection note allows sharing with at most (with a note only)",
-                choices: sharing_choices(input.data_protection.as_ref().and_then(|d| d.allows.as_deref())),
-            },
-        ],
         errors,
     };
     staff_page(&page, status, None)
