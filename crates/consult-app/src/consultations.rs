@@ -373,3 +373,22 @@ impl App {
         Ok(items.len())
     }
 }
+
+/// Refuses a caller the activity's results and documents are not shared with
+/// ([`consult_core::Consultation::results_shared_with`], which admits the owner's staff at every
+/// level), saying who they are shared with: the one guard of the analysis, the documents, the
+/// equality report and the feedback's theme counts.
+pub(crate) fn check_shared(c: &Consultation, caller: Option<&Actor>) -> AppResult<()> {
+    if c.results_shared_with(caller) {
+        return Ok(());
+    }
+    let sharing = c.plan.results_sharing();
+    let message = format!(
+        "the results and documents of this activity are shared with {} only",
+        sharing.audience()
+    );
+    Err(match caller {
+        None => AppError::Unauthenticated(message),
+        Some(_) => AppError::Forbidden(message),
+    })
+}

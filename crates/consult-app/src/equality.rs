@@ -173,7 +173,7 @@ impl App {
         let scheme = public_scheme(scheme)?;
         c.check_public_figures(self.today())?;
         // Who answered is a result of the activity too: as far as its sharing allows.
-        crate::questionnaires::check_shared(&c, caller)?;
+        crate::consultations::check_shared(&c, caller)?;
         let report = self
             .public_report(&PublicSet::Activity(c.id), &[c.id], &scheme, &population)
             .await?;

@@ -138,7 +138,7 @@ impl App {
         };
         // How many responses raised a theme is a result of the answers: only for those the
         // results are shared with ("you said, we did" itself is for everyone).
-        if !insider && !c.results_shared_with(caller) {
+        if !c.results_shared_with(caller) {
             return Ok((c, feedback));
         }
         let feedback = self.with_theme_counts(&c, feedback, insider).await?;

@@ -4,8 +4,8 @@
 use crate::App;
 use crate::error::{AppError, AppResult};
 use consult_core::{
-    Actor, Analysis, AnalysisCounts, Consultation, ConsultationId, GroupCounts, NoiseSettings, PublicSet,
-    Questionnaire, QuestionnaireInput, ReportSettings, Status,
+    Actor, Analysis, AnalysisCounts, ConsultationId, GroupCounts, NoiseSettings, PublicSet, Questionnaire,
+    QuestionnaireInput, ReportSettings, Status,
 };
 use consult_store::QuestionnaireChange;
 
@@ -94,7 +94,7 @@ impl App {
         let staff = caller.is_some_and(|a| a.may_change(&c));
         if !staff {
             c.check_public_analysis(self.today())?;
-            check_shared(&c, caller)?;
+            crate::consultations::check_shared(&c, caller)?;
         }
         let by = match by.map(str::trim).filter(|b| !b.is_empty()) {
             None => None,
@@ -244,21 +244,4 @@ impl App {
             monitoring: self.scheme_for(None, organisation).await?,
         })
     }
-}
-
-/// Refuses a caller the activity's results and documents are not shared with
-/// ([`consult_core::Consultation::results_shared_with`]), saying who they are shared with.
-pub(crate) fn check_shared(c: &Consultation, caller: Option<&Actor>) -> AppResult<()> {
-    if c.results_shared_with(caller) {
-        return Ok(());
-    }
-    let sharing = c.plan.results_sharing();
-    let message = format!(
-        "the results and documents of this activity are shared with {} only",
-        sharing.audience()
-    );
-    Err(match caller {
-        None => AppError::Unauthenticated(message),
-        Some(_) => AppError::Forbidden(message),
-    })
 }
